@@ -1,0 +1,152 @@
+//! Running a logical plan to Arrow batches, and EXPLAIN [ANALYZE] text for it.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use corepy_planner::{CorepyError, Result};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::listing::ListingTable;
+use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
+
+use crate::session::Session;
+
+/// The result of a query: its batches and the schema of the plan that produced them.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// What [`Session::explain`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExplainOptions {
+    /// Show the optimized logical plan and the physical plan (else the plan as written).
+    pub optimized: bool,
+    /// Run the query and show each operator's metrics.
+    pub analyze: bool,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        Self {
+            optimized: true,
+            analyze: false,
+        }
+    }
+}
+
+impl Session {
+    /// Optimizes and plans `plan` for execution.
+    pub async fn physical_plan(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
+        self.context()
+            .state()
+            .create_physical_plan(plan)
+            .await
+            .map_err(|e| with_sources(e.into(), plan))
+    }
+
+    /// Runs `plan` to completion. File errors name the files the plan reads.
+    pub async fn collect(&self, plan: &LogicalPlan) -> Result<QueryResult> {
+        let physical = self.physical_plan(plan).await?;
+        let schema = physical.schema();
+        let batches = collect(physical, self.context().task_ctx())
+            .await
+            .map_err(|e| with_sources(e.into(), plan))?;
+        Ok(QueryResult { schema, batches })
+    }
+
+    /// The plans of `plan` as text; with `analyze`, after running it, with metrics.
+    pub async fn explain(&self, plan: &LogicalPlan, options: ExplainOptions) -> Result<String> {
+        let mut text = String::new();
+        if !options.optimized && !options.analyze {
+            section(&mut text, "Logical plan", plan.display_indent());
+            return Ok(text);
+        }
+        let optimized = self
+            .context()
+            .state()
+            .optimize(plan)
+            .map_err(|e| with_sources(e.into(), plan))?;
+        section(&mut text, "Optimized logical plan", optimized.display_indent());
+        let physical = self.physical_plan(plan).await?;
+        if !options.analyze {
+            section(&mut text, "Physical plan", displayable(physical.as_ref()).indent(true));
+            return Ok(text);
+        }
+        let started = Instant::now();
+        let batches = collect(Arc::clone(&physical), self.context().task_ctx())
+            .await
+            .map_err(|e| with_sources(e.into(), plan))?;
+        let elapsed = started.elapsed();
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        section(
+            &mut text,
+            "Physical plan with metrics",
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                physical.as_ref(),
+            )
+            .indent(true),
+        );
+        let _ = writeln!(
+            text,
+            "\n== Summary ==\n{rows} rows in {:.3} s over {} partitions",
+            elapsed.as_secs_f64(),
+            self.target_partitions()
+        );
+        Ok(text)
+    }
+}
+
+fn section(text: &mut String, title: &str, body: impl std::fmt::Display) {
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    let _ = writeln!(text, "== {title} ==\n{}", body.to_string().trim_end());
+}
+
+/// The local files a plan reads.
+pub fn source_paths(plan: &LogicalPlan) -> Vec<String> {
+    let mut paths = Vec::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node {
+            if let Ok(provider) = source_as_provider(&scan.source) {
+                if let Some(listing) = provider.downcast_ref::<ListingTable>() {
+                    paths.extend(listing.table_paths().iter().map(|url| {
+                        format!("/{}", url.prefix().as_ref())
+                    }));
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Fills in the file a file-format error came from, which DataFusion's readers often omit.
+fn with_sources(error: CorepyError, plan: &LogicalPlan) -> CorepyError {
+    match error {
+        CorepyError::FileFormat { path, message } if path.is_empty() => {
+            let paths = source_paths(plan);
+            let path = match paths.as_slice() {
+                [] => String::new(),
+                [one] => one.clone(),
+                many => format!("one of {}", many.join(", ")),
+            };
+            CorepyError::FileFormat { path, message }
+        }
+        other => other,
+    }
+}

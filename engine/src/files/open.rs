@@ -1,0 +1,205 @@
+//! Opening a path or glob as a table, with checks that name the offending file.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use corepy_planner::{CorepyError, Result};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::catalog::{Session as CatalogSession, TableProvider};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::object_store::path::Path as StorePath;
+use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+
+use super::format::{csv_options_for, CsvOptions, FileKind};
+use super::resolve::resolve_files;
+
+/// Opens `path` (a file or a glob) as a table. `kind` forces a format; without it the
+/// extension decides. Every file is checked before any query runs: it must be non-empty,
+/// readable as its format, and of the same schema as the other files of the glob.
+pub async fn open_table(
+    state: &dyn CatalogSession,
+    path: &str,
+    kind: Option<FileKind>,
+    csv: &CsvOptions,
+) -> Result<Arc<dyn TableProvider>> {
+    let files = resolve_files(path)?;
+    let kind = match kind {
+        Some(kind) => kind,
+        None => common_kind(path, &files)?,
+    };
+    let csv = csv_options_for(&files[0], csv);
+    let format = kind.file_format(&csv);
+    let store = state
+        .runtime_env()
+        .object_store(ObjectStoreUrl::local_filesystem())?;
+
+    let mut metas = Vec::with_capacity(files.len());
+    let mut schemas: Vec<(PathBuf, SchemaRef)> = Vec::with_capacity(files.len());
+    for file in &files {
+        check_magic(file, kind)?;
+        let meta = object_meta(store.as_ref(), file).await?;
+        let schema = format
+            .infer_schema(state, &store, std::slice::from_ref(&meta))
+            .await
+            .map_err(|e| with_path(file, kind, e.into()))?;
+        schemas.push((file.clone(), schema));
+        metas.push(meta);
+    }
+    check_same_schema(path, kind, &schemas)?;
+    let schema = if kind == FileKind::Csv && metas.len() > 1 {
+        // CSV types are guessed per file; the union of the guesses fits every file.
+        format
+            .infer_schema(state, &store, &metas)
+            .await
+            .map_err(|e| with_path(Path::new(path), kind, e.into()))?
+    } else {
+        merged(&schemas)?
+    };
+
+    let urls = files
+        .iter()
+        .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
+        .collect::<datafusion::common::Result<Vec<_>>>()?;
+    let options = ListingOptions::new(format).with_file_extension("");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// The one format all matched files share.
+fn common_kind(pattern: &str, files: &[PathBuf]) -> Result<FileKind> {
+    let first = FileKind::detect(&files[0])?;
+    for file in &files[1..] {
+        if FileKind::detect(file)? != first {
+            return Err(CorepyError::file_format(
+                pattern,
+                format!(
+                    "it matches files of different formats: '{}' and '{}'",
+                    files[0].display(),
+                    file.display()
+                ),
+            ));
+        }
+    }
+    Ok(first)
+}
+
+async fn object_meta(store: &dyn ObjectStore, file: &Path) -> Result<ObjectMeta> {
+    let location = StorePath::from_absolute_path(file)
+        .map_err(|e| CorepyError::file_format(file.display().to_string(), e.to_string()))?;
+    store
+        .head(&location)
+        .await
+        .map_err(|e| CorepyError::file_format(file.display().to_string(), e.to_string()))
+}
+
+/// Cheap checks of a file's first and last bytes, so that an empty or truncated file gets a
+/// precise message instead of a decoder error.
+fn check_magic(file: &Path, kind: FileKind) -> Result<()> {
+    let name = file.display().to_string();
+    let io_error = |e: std::io::Error| CorepyError::file_format(name.clone(), e.to_string());
+    let mut handle = std::fs::File::open(file).map_err(io_error)?;
+    let size = handle.metadata().map_err(io_error)?.len();
+    if size == 0 {
+        return Err(CorepyError::file_format(name, "the file is empty (0 bytes)"));
+    }
+    let magic: &[u8] = match kind {
+        FileKind::Parquet => b"PAR1",
+        FileKind::Ipc => b"ARROW1",
+        FileKind::Csv => return Ok(()),
+    };
+    let length = magic.len() as u64;
+    let mut head = vec![0u8; magic.len()];
+    let mut tail = vec![0u8; magic.len()];
+    let complete = size >= 2 * length
+        && handle.read_exact(&mut head).is_ok()
+        && handle.seek(SeekFrom::End(-(length as i64))).is_ok()
+        && handle.read_exact(&mut tail).is_ok();
+    if !complete || head != magic {
+        return Err(CorepyError::file_format(
+            name,
+            format!("not a {} file (it does not start with {:?})", kind.name(), String::from_utf8_lossy(magic)),
+        ));
+    }
+    if tail != magic {
+        return Err(CorepyError::file_format(
+            name,
+            format!(
+                "the {} file is truncated or corrupt (its footer is missing)",
+                kind.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn with_path(file: &Path, kind: FileKind, error: CorepyError) -> CorepyError {
+    let message = match error {
+        CorepyError::FileFormat { message, .. } | CorepyError::Compute { message } => message,
+        CorepyError::Internal { message } | CorepyError::Plan { message } => message,
+        other => other.to_string(),
+    };
+    CorepyError::file_format(
+        file.display().to_string(),
+        format!("not a valid {} file: {message}", kind.name()),
+    )
+}
+
+/// Every file of a glob must have the same columns, of the same types (CSV: the same
+/// columns; their guessed types are unified).
+fn check_same_schema(pattern: &str, kind: FileKind, schemas: &[(PathBuf, SchemaRef)]) -> Result<()> {
+    let (first_path, first) = &schemas[0];
+    for (path, schema) in &schemas[1..] {
+        if let Some(difference) = schema_difference(first, schema, kind != FileKind::Csv) {
+            return Err(CorepyError::file_format(
+                pattern,
+                format!(
+                    "the files it matches have different schemas: '{}' and '{}' differ in {difference}",
+                    first_path.display(),
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn schema_difference(a: &Schema, b: &Schema, compare_types: bool) -> Option<String> {
+    let names = |s: &Schema| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+    if names(a) != names(b) {
+        return Some(format!(
+            "their columns: [{}] vs [{}]",
+            names(a).join(", "),
+            names(b).join(", ")
+        ));
+    }
+    if !compare_types {
+        return None;
+    }
+    a.fields().iter().zip(b.fields()).find_map(|(x, y)| {
+        (x.data_type() != y.data_type()).then(|| {
+            format!(
+                "the type of column '{}': {} vs {}",
+                x.name(),
+                x.data_type(),
+                y.data_type()
+            )
+        })
+    })
+}
+
+fn merged(schemas: &[(PathBuf, SchemaRef)]) -> Result<SchemaRef> {
+    if schemas.len() == 1 {
+        return Ok(Arc::clone(&schemas[0].1));
+    }
+    let plain = schemas
+        .iter()
+        .map(|(_, s)| Schema::new(s.fields().clone()))
+        .collect::<Vec<_>>();
+    Ok(Arc::new(Schema::try_merge(plain)?))
+}

@@ -1,0 +1,18 @@
+//! corepy's engine: the session that plans and runs queries on DataFusion's partitioned
+//! streams, and the sources it reads.
+//!
+//! * [`session`] — `Session`, a DataFusion `SessionContext` set up for corepy;
+//! * [`query_planner`] — the physical planner hook where corepy's operators plug in;
+//! * [`files`] — paths and globs as tables, checked up front;
+//! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
+//! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls.
+
+pub mod execute;
+pub mod files;
+pub mod query_planner;
+pub mod runtime;
+pub mod session;
+
+pub use execute::{ExplainOptions, QueryResult};
+pub use files::{CsvOptions, FileKind};
+pub use session::{Session, SessionOptions};

@@ -1,0 +1,227 @@
+//! `Session`: a DataFusion `SessionContext` configured for corepy.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corepy_planner::rules::optimizer_rules;
+use corepy_planner::{CorepyError, Result};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::{provider_as_source, MemTable};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::files::path_schema::PathSchema;
+use crate::files::{open_table, CsvOptions, FileKind};
+use crate::query_planner::CorepyQueryPlanner;
+
+/// Settings of a session; `None` means corepy's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Partitions each query is split into (default: the number of cores).
+    pub target_partitions: Option<usize>,
+    /// Rows per batch (default: DataFusion's, 8192).
+    pub batch_size: Option<usize>,
+    /// Memory the session's operators may hold before they spill or fail (default: no limit).
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (default: the system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// A corepy session: DataFusion's context with corepy's optimizer rules, query planner and
+/// file-path tables. Cloning is cheap and shares the catalog.
+#[derive(Clone)]
+pub struct Session {
+    context: SessionContext,
+    options: SessionOptions,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("options", &self.options).finish()
+    }
+}
+
+static ANONYMOUS_TABLES: AtomicUsize = AtomicUsize::new(0);
+
+impl Session {
+    pub fn new(options: SessionOptions) -> Result<Self> {
+        let partitions = options
+            .target_partitions
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if partitions == 0 {
+            return Err(CorepyError::invalid_argument("target_partitions must be at least 1"));
+        }
+        let mut config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_information_schema(true);
+        if let Some(batch_size) = options.batch_size {
+            if batch_size == 0 {
+                return Err(CorepyError::invalid_argument("batch_size must be at least 1"));
+            }
+            config = config.with_batch_size(batch_size);
+        }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        if let Some(dir) = &options.spill_dir {
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            );
+        }
+        let mut state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .with_query_planner(Arc::new(CorepyQueryPlanner));
+        for rule in optimizer_rules() {
+            state = state.with_optimizer_rule(rule);
+        }
+        let context = SessionContext::new_with_state(state.build());
+        install_path_schema(&context)?;
+        Ok(Self { context, options })
+    }
+
+    /// The DataFusion context behind this session.
+    pub fn context(&self) -> &SessionContext {
+        &self.context
+    }
+
+    pub fn options(&self) -> &SessionOptions {
+        &self.options
+    }
+
+    /// The number of partitions queries are split into.
+    pub fn target_partitions(&self) -> usize {
+        self.context.state().config().target_partitions()
+    }
+
+    /// Opens a file or glob as a table (checked now, read when a query runs).
+    pub async fn open_file(
+        &self,
+        path: &str,
+        kind: Option<FileKind>,
+        csv: &CsvOptions,
+    ) -> Result<Arc<dyn TableProvider>> {
+        open_table(&self.context.state(), path, kind, csv).await
+    }
+
+    /// A plan that scans a file or glob, its table named after the file.
+    pub async fn scan_file(
+        &self,
+        path: &str,
+        kind: Option<FileKind>,
+        csv: &CsvOptions,
+    ) -> Result<LogicalPlan> {
+        let table = self.open_file(path, kind, csv).await?;
+        scan(&table_name_for(path), table)
+    }
+
+    /// Registers a file or glob under `name`, for SQL.
+    pub async fn register_file(
+        &self,
+        name: &str,
+        path: &str,
+        kind: Option<FileKind>,
+        csv: &CsvOptions,
+    ) -> Result<()> {
+        let table = self.open_file(path, kind, csv).await?;
+        self.register_table(name, table)
+    }
+
+    /// Registers any table provider under `name`, replacing a table of that name.
+    pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
+        if name.trim().is_empty() {
+            return Err(CorepyError::invalid_argument("a table name cannot be empty"));
+        }
+        self.context.deregister_table(name)?;
+        self.context.register_table(name, table)?;
+        Ok(())
+    }
+
+    /// A plan that scans in-memory batches (which are shared, not copied).
+    pub fn scan_batches(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<LogicalPlan> {
+        let partitions = split_round_robin(batches, self.target_partitions());
+        let table = MemTable::try_new(schema, partitions)?;
+        let id = ANONYMOUS_TABLES.fetch_add(1, Ordering::Relaxed);
+        scan(&format!("memory_{id}"), Arc::new(table))
+    }
+}
+
+fn scan(name: &str, table: Arc<dyn TableProvider>) -> Result<LogicalPlan> {
+    Ok(LogicalPlanBuilder::scan(name, provider_as_source(table), None)?.build()?)
+}
+
+/// Replaces the default schema with one that also opens file paths named in SQL.
+fn install_path_schema(context: &SessionContext) -> Result<()> {
+    let state = context.state();
+    let defaults = &state.config().options().catalog;
+    let catalog = context
+        .catalog(&defaults.default_catalog)
+        .ok_or_else(|| CorepyError::internal("the default catalog is missing"))?;
+    catalog.register_schema(
+        &defaults.default_schema,
+        Arc::new(PathSchema::new(context.state_weak_ref())),
+    )?;
+    Ok(())
+}
+
+/// `data/lineitem.parquet` → `lineitem`; a glob keeps its directory's name.
+fn table_name_for(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("file");
+    if stem.contains(['*', '?', '[']) {
+        path.parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .unwrap_or("files")
+            .to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+/// Deals batches into `partitions` lists so that scans of memory run in parallel.
+fn split_round_robin(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
+    let count = partitions.clamp(1, batches.len().max(1));
+    let mut split = vec![Vec::new(); count];
+    for (i, batch) in batches.into_iter().enumerate() {
+        split[i % count].push(batch);
+    }
+    split
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_come_from_file_names() {
+        assert_eq!(table_name_for("data/lineitem.parquet"), "lineitem");
+        assert_eq!(table_name_for("data/orders/*.parquet"), "orders");
+    }
+
+    #[test]
+    fn batches_are_dealt_round_robin() {
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
+        let batch = RecordBatch::new_empty(schema);
+        let split = split_round_robin(vec![batch; 5], 2);
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(split_round_robin(Vec::new(), 4).len(), 1);
+    }
+
+    #[test]
+    fn zero_partitions_is_rejected() {
+        let options = SessionOptions {
+            target_partitions: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(Session::new(options), Err(CorepyError::InvalidArgument { .. })));
+    }
+}

@@ -1,0 +1,163 @@
+//! Expression construction for the lazy API, and the checks that turn DataFusion's late,
+//! generic failures into early errors that name the expression.
+
+use datafusion::arrow::compute::can_cast_types;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::DFSchema;
+use datafusion::functions_aggregate::expr_fn;
+use datafusion::logical_expr::utils::find_aggregate_exprs;
+use datafusion::logical_expr::{binary_expr, cast, Expr, ExprSchemable, Operator};
+
+use crate::error::{CorepyError, Result};
+
+/// The binary operators of the lazy API, by the names the bindings use.
+pub fn binary(left: Expr, operator: &str, right: Expr) -> Result<Expr> {
+    let operator = match operator {
+        "+" => Operator::Plus,
+        "-" => Operator::Minus,
+        "*" => Operator::Multiply,
+        "/" => Operator::Divide,
+        "%" => Operator::Modulo,
+        "==" => Operator::Eq,
+        "!=" => Operator::NotEq,
+        "<" => Operator::Lt,
+        "<=" => Operator::LtEq,
+        ">" => Operator::Gt,
+        ">=" => Operator::GtEq,
+        "&" => Operator::And,
+        "|" => Operator::Or,
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown binary operator '{other}'"
+            )))
+        }
+    };
+    Ok(binary_expr(left, operator, right))
+}
+
+/// The aggregations of `group_by().agg()`, by name.
+pub fn aggregate(function: &str, input: Expr) -> Result<Expr> {
+    Ok(match function {
+        "sum" => expr_fn::sum(input),
+        "mean" | "avg" => expr_fn::avg(input),
+        "min" => expr_fn::min(input),
+        "max" => expr_fn::max(input),
+        "count" => expr_fn::count(input),
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown aggregation '{other}'; use sum, mean, min, max or count"
+            )))
+        }
+    })
+}
+
+/// `CAST(input AS data_type)`.
+pub fn cast_to(input: Expr, data_type: DataType) -> Expr {
+    cast(input, data_type)
+}
+
+/// True when `expr` contains an aggregate function.
+pub fn is_aggregate(expr: &Expr) -> bool {
+    !find_aggregate_exprs(std::iter::once(expr)).is_empty()
+}
+
+/// How an expression is shown in error messages: SQL-like and short.
+pub fn describe(expr: &Expr) -> String {
+    expr.human_display().to_string()
+}
+
+/// The type `expr` produces over `schema`, or an error that names the expression.
+///
+/// Checks what DataFusion would otherwise only find when the query runs: unknown columns,
+/// operands of incompatible types and casts Arrow cannot perform.
+pub fn check_type(expr: &Expr, schema: &DFSchema) -> Result<DataType> {
+    let data_type = expr
+        .get_type(schema)
+        .map_err(|error| in_expression(expr, error.into()))?;
+    check_casts(expr, schema)?;
+    Ok(data_type)
+}
+
+fn check_casts(expr: &Expr, schema: &DFSchema) -> Result<()> {
+    let mut problem = None;
+    let _ = expr.apply(|node| {
+        let (inner, target) = match node {
+            Expr::Cast(c) => (&c.expr, c.field.data_type()),
+            Expr::TryCast(c) => (&c.expr, c.field.data_type()),
+            _ => return Ok(TreeNodeRecursion::Continue),
+        };
+        if let Ok(source) = inner.get_type(schema) {
+            if !can_cast_types(&source, target) {
+                problem = Some(CorepyError::schema(format!(
+                    "cannot cast `{}` from {source} to {target}",
+                    describe(inner)
+                )));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    problem.map_or(Ok(()), Err)
+}
+
+/// Adds the failing expression to schema errors; other errors pass unchanged.
+pub fn in_expression(expr: &Expr, error: CorepyError) -> CorepyError {
+    match error {
+        CorepyError::Schema { message } | CorepyError::Plan { message } => CorepyError::schema(
+            format!("type mismatch in expression `{}`: {message}", describe(expr)),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::prelude::{col, lit};
+
+    fn schema() -> DFSchema {
+        DFSchema::try_from(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn arithmetic_type_is_inferred() {
+        let expr = binary(col("a"), "*", lit(2.5)).unwrap();
+        assert_eq!(check_type(&expr, &schema()).unwrap(), DataType::Float64);
+    }
+
+    #[test]
+    fn adding_a_string_to_a_number_names_the_expression() {
+        let expr = binary(col("s"), "+", lit(1)).unwrap();
+        let error = check_type(&expr, &schema()).unwrap_err();
+        assert!(matches!(error, CorepyError::Schema { .. }), "{error:?}");
+        assert!(error.to_string().contains("`s + 1`"), "{error}");
+    }
+
+    #[test]
+    fn unknown_column_is_reported_with_suggestions() {
+        let error = check_type(&col("aa"), &schema()).unwrap_err();
+        assert!(matches!(error, CorepyError::ColumnNotFound { ref candidates, .. } if candidates == &vec!["a".to_string()]), "{error:?}");
+    }
+
+    #[test]
+    fn impossible_cast_is_rejected() {
+        let floats = DFSchema::try_from(Schema::new(vec![Field::new("f", DataType::Float64, true)])).unwrap();
+        let error = check_type(&cast_to(col("f"), DataType::Date32), &floats).unwrap_err();
+        assert_eq!(error.to_string(), "cannot cast `f` from Float64 to Date32");
+        let expr = cast_to(col("a"), DataType::Struct(Vec::<Field>::new().into()));
+        assert!(matches!(check_type(&expr, &schema()), Err(CorepyError::Schema { .. })));
+    }
+
+    #[test]
+    fn aggregates_are_recognised() {
+        assert!(is_aggregate(&(aggregate("sum", col("a")).unwrap() / lit(2))));
+        assert!(!is_aggregate(&col("a")));
+        assert!(aggregate("median2", col("a")).is_err());
+    }
+}

@@ -1,0 +1,135 @@
+//! Frame operations of the lazy API as logical plan builders.
+//!
+//! Every operation checks its expressions against the input schema when it is called, so a
+//! wrong column or type is reported where the user wrote it, not when the query runs.
+
+mod aggregate;
+
+use std::collections::HashSet;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
+
+use crate::error::{CorepyError, Result};
+use crate::expr::{check_type, describe, is_aggregate};
+use crate::naming::{named, output_name};
+
+pub use aggregate::group_by;
+
+/// One key of [`sort`].
+#[derive(Debug, Clone)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    pub nulls_last: bool,
+}
+
+/// `SELECT exprs FROM input`. A select made only of aggregations reduces the whole input to
+/// one row, as in Polars.
+pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    if exprs.is_empty() {
+        return Err(CorepyError::invalid_argument(
+            "select() needs at least one expression",
+        ));
+    }
+    check_all(&exprs, &input)?;
+    let aggregates = exprs.iter().filter(|e| is_aggregate(e)).count();
+    if aggregates == exprs.len() {
+        return group_by(input, Vec::new(), exprs);
+    }
+    if aggregates > 0 {
+        return Err(CorepyError::invalid_argument(
+            "select() mixes aggregations with row-wise expressions; use group_by().agg() \
+             or aggregate every expression",
+        ));
+    }
+    let exprs = unique_names(exprs.into_iter().map(named).collect())?;
+    Ok(LogicalPlanBuilder::from(input).project(exprs)?.build()?)
+}
+
+/// Adds columns, or replaces those with the same name in place.
+pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    check_all(&exprs, &input)?;
+    if let Some(e) = exprs.iter().find(|e| is_aggregate(e)) {
+        return Err(CorepyError::invalid_argument(format!(
+            "with_columns() takes row-wise expressions, but `{}` is an aggregation",
+            describe(e)
+        )));
+    }
+    let mut new_columns = unique_names(exprs.into_iter().map(named).collect())?;
+    let mut projection = Vec::with_capacity(input.schema().fields().len() + new_columns.len());
+    for (qualifier, field) in input.schema().iter() {
+        match new_columns
+            .iter()
+            .position(|e| output_name(e) == *field.name())
+        {
+            Some(index) => projection.push(new_columns.remove(index)),
+            None => projection.push(Expr::Column((qualifier, field).into())),
+        }
+    }
+    projection.extend(new_columns);
+    Ok(LogicalPlanBuilder::from(input).project(projection)?.build()?)
+}
+
+/// Keeps the rows for which `predicate` is true.
+pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    let data_type = check_type(&predicate, input.schema())?;
+    if !matches!(data_type, DataType::Boolean | DataType::Null) {
+        return Err(CorepyError::schema(format!(
+            "filter predicate `{}` has type {data_type}, expected Boolean",
+            describe(&predicate)
+        )));
+    }
+    if is_aggregate(&predicate) {
+        return Err(CorepyError::invalid_argument(format!(
+            "filter() takes a row-wise predicate, but `{}` is an aggregation",
+            describe(&predicate)
+        )));
+    }
+    Ok(LogicalPlanBuilder::from(input).filter(predicate)?.build()?)
+}
+
+/// Sorts by the keys, the first key most significant.
+pub fn sort(input: LogicalPlan, keys: Vec<SortKey>) -> Result<LogicalPlan> {
+    if keys.is_empty() {
+        return Err(CorepyError::invalid_argument("sort() needs at least one key"));
+    }
+    let exprs: Vec<Expr> = keys.iter().map(|k| k.expr.clone()).collect();
+    check_all(&exprs, &input)?;
+    let sort_exprs = keys
+        .into_iter()
+        .map(|k| SortExpr::new(k.expr, !k.descending, !k.nulls_last))
+        .collect::<Vec<_>>();
+    Ok(LogicalPlanBuilder::from(input).sort(sort_exprs)?.build()?)
+}
+
+/// Skips `offset` rows, then keeps at most `n`.
+pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<LogicalPlan> {
+    Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
+}
+
+fn check_all(exprs: &[Expr], input: &LogicalPlan) -> Result<()> {
+    for expr in exprs {
+        check_type(expr, input.schema())?;
+    }
+    Ok(())
+}
+
+/// Rejects two outputs with the same name, pointing at `.alias()`.
+fn unique_names(exprs: Vec<Expr>) -> Result<Vec<Expr>> {
+    let mut seen = HashSet::new();
+    for expr in &exprs {
+        let name = output_name(expr);
+        if !seen.insert(name.clone()) {
+            return Err(CorepyError::schema(format!(
+                "duplicate output column '{name}' (from `{}`); give it another name with \
+                 .alias()",
+                describe(expr)
+            )));
+        }
+    }
+    Ok(exprs)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,22 @@
+//! corepy's planner: builds DataFusion logical plans for the lazy API and owns corepy's
+//! optimizer rules.
+//!
+//! Nothing here executes a query; `engine` does. The pieces, in the order a lazy query meets
+//! them:
+//!
+//! * [`dtype`] — data type names (`"int64"`, `"utf8"`, …) as users write them;
+//! * [`expr`] — expression construction with eager type checks;
+//! * [`naming`] — the output name of an expression (Polars' rule: the left-most column);
+//! * [`frame`] — frame operations (`select`, `filter`, `group_by`, …) as plan builders;
+//! * [`rules`] — corepy's optimizer rules, run after DataFusion's own;
+//! * [`error`] — the error taxonomy that every layer above reports through.
+
+pub mod dtype;
+pub mod error;
+pub mod expr;
+pub mod frame;
+pub mod naming;
+pub mod rules;
+pub mod suggest;
+
+pub use error::{CorepyError, Result};

@@ -1,0 +1,286 @@
+"""Column expressions: ``cp.col("a") * 2 + 1``, ``cp.lit(3)``, comparisons, boolean logic,
+casts, aliases and aggregations.
+
+Expressions are immutable descriptions; they compute nothing until a frame that uses them
+is computed.
+
+>>> import corepy as cp
+>>> e = ((cp.col("price") * (1 - cp.col("discount"))).alias("net") > 100) & ~cp.col("x").is_null()
+>>> e
+(price * 1 - discount AS net > 100) AND NOT x IS NULL
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import decimal
+from typing import Any, TypeAlias, Union
+
+from corepy import _core
+
+__all__ = ["DType", "Expr", "IntoExpr", "col", "len", "lit"]
+
+#: A data type: a name such as ``"int64"``, ``"float64"``, ``"utf8"``, ``"date"``,
+#: ``"timestamp[ms]"``, ``"decimal(15,2)"``, or any object with ``__arrow_c_schema__``
+#: (a ``pyarrow.DataType``, for instance).
+DType = Any
+
+#: What frame methods accept where an expression is expected: an expression, or a column name.
+IntoExpr: TypeAlias = Union["Expr", str]
+
+#: Python values that :func:`lit` accepts.
+Scalar: TypeAlias = Union[
+    None, bool, int, float, str, bytes, dt.date, dt.datetime, dt.timedelta, decimal.Decimal
+]
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class Expr:
+    """A column expression. Build them with :func:`col` and :func:`lit` and Python operators."""
+
+    __slots__ = ("_expr",)
+
+    def __init__(self, inner: _core.Expr) -> None:
+        self._expr = inner
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def _binary(self, operator: str, other: Expr | Scalar) -> Expr:
+        return Expr(self._expr.binary(operator, _to_expr(other)._expr))
+
+    def _rbinary(self, operator: str, other: Expr | Scalar) -> Expr:
+        return Expr(_to_expr(other)._expr.binary(operator, self._expr))
+
+    def __add__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("+", other)
+
+    def __radd__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("+", other)
+
+    def __sub__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("-", other)
+
+    def __rsub__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("-", other)
+
+    def __mul__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("*", other)
+
+    def __rmul__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("*", other)
+
+    def __truediv__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("/", other)
+
+    def __rtruediv__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("/", other)
+
+    def __mod__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("%", other)
+
+    def __rmod__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("%", other)
+
+    def __neg__(self) -> Expr:
+        return Expr(self._expr.neg())
+
+    # -- comparisons (return expressions, so frames can filter on them) ----------------
+    def __eq__(self, other: Expr | Scalar) -> Expr:  # type: ignore[override]
+        return self._binary("==", other)
+
+    def __ne__(self, other: Expr | Scalar) -> Expr:  # type: ignore[override]
+        return self._binary("!=", other)
+
+    def __lt__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("<", other)
+
+    def __le__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("<=", other)
+
+    def __gt__(self, other: Expr | Scalar) -> Expr:
+        return self._binary(">", other)
+
+    def __ge__(self, other: Expr | Scalar) -> Expr:
+        return self._binary(">=", other)
+
+    # -- boolean logic (SQL three-valued) ----------------------------------------------
+    def __and__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("&", other)
+
+    def __rand__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("&", other)
+
+    def __or__(self, other: Expr | Scalar) -> Expr:
+        return self._binary("|", other)
+
+    def __ror__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("|", other)
+
+    def __invert__(self) -> Expr:
+        return Expr(self._expr.not_())
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "an expression has no truth value; combine conditions with & and |, "
+            "not 'and' / 'or', and compare with == inside filter()"
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- null handling, types, names ---------------------------------------------------
+    def is_null(self) -> Expr:
+        """True where the value is null."""
+        return Expr(self._expr.is_null())
+
+    def is_not_null(self) -> Expr:
+        """True where the value is not null."""
+        return Expr(self._expr.is_not_null())
+
+    def cast(self, dtype: DType) -> Expr:
+        """Converts to ``dtype`` (see :data:`DType`); a value that does not convert is an error
+        when the query runs.
+
+        >>> import corepy as cp
+        >>> cp.col("a").cast("float64")
+        CAST(a AS Float64)
+        """
+        return Expr(self._expr.cast(dtype))
+
+    def alias(self, name: str) -> Expr:
+        """Names the result column."""
+        return Expr(self._expr.alias(name))
+
+    @property
+    def output_name(self) -> str:
+        """The column name this expression produces: its alias, else its left-most column.
+
+        >>> import corepy as cp
+        >>> (cp.lit(1) + cp.col("b")).output_name
+        'b'
+        """
+        return self._expr.output_name()
+
+    # -- aggregations --------------------------------------------------------------------
+    def sum(self) -> Expr:
+        """The sum of the non-null values."""
+        return Expr(self._expr.aggregate("sum"))
+
+    def mean(self) -> Expr:
+        """The mean of the non-null values."""
+        return Expr(self._expr.aggregate("mean"))
+
+    def min(self) -> Expr:
+        """The smallest non-null value."""
+        return Expr(self._expr.aggregate("min"))
+
+    def max(self) -> Expr:
+        """The largest non-null value."""
+        return Expr(self._expr.aggregate("max"))
+
+    def count(self) -> Expr:
+        """The number of non-null values (see :func:`len` for the number of rows)."""
+        return Expr(self._expr.aggregate("count"))
+
+    def __repr__(self) -> str:
+        return self._expr.__repr__()
+
+
+def col(name: str) -> Expr:
+    """The column called ``name`` (taken literally: no case folding, dots are not special).
+
+    >>> import corepy as cp
+    >>> cp.col("l_quantity") * 2
+    l_quantity * 2
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"col() takes a column name (str), got {type(name).__name__}")
+    return Expr(_core.col(name))
+
+
+def len() -> Expr:  # noqa: A001 - named after Polars' pl.len()
+    """The number of rows (of the frame, or of each group), named ``len``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"a": [1, None]}).select(cp.len()).compute().to_pydict()
+    {'len': [2]}
+    """
+    return Expr(_core.count_rows())
+
+
+def lit(value: Scalar) -> Expr:
+    """A constant. Python types map to Arrow types: ``int`` → int64 (uint64 above 2**63-1),
+    ``float`` → float64, ``str`` → utf8, ``bool`` → boolean, ``None`` → null,
+    ``date`` → date32, ``datetime`` → timestamp[us] (with its time zone, if any),
+    ``timedelta`` → duration[us], ``Decimal`` → decimal128, ``bytes`` → binary.
+
+    >>> import corepy as cp
+    >>> cp.lit(2.5)
+    2.5
+    """
+    if isinstance(value, Expr):
+        return value
+    return Expr(_literal(value))
+
+
+def _literal(value: Scalar) -> _core.Expr:
+    if value is None:
+        return _core.lit_null()
+    if isinstance(value, bool):
+        return _core.lit_bool(value)
+    if isinstance(value, int):
+        if -(2**63) <= value < 2**63:
+            return _core.lit_int(value)
+        if 0 <= value < 2**64:
+            return _core.lit_uint(value)
+        raise OverflowError(f"integer literal {value} does not fit in 64 bits")
+    if isinstance(value, float):
+        return _core.lit_float(value)
+    if isinstance(value, str):
+        return _core.lit_str(value)
+    if isinstance(value, bytes):
+        return _core.lit_bytes(value)
+    if isinstance(value, dt.datetime):
+        return _timestamp_literal(value)
+    if isinstance(value, dt.date):
+        return _core.lit_date((value - dt.date(1970, 1, 1)).days)
+    if isinstance(value, dt.timedelta):
+        return _core.lit_duration(value // _MICROSECOND)
+    if isinstance(value, decimal.Decimal):
+        return _decimal_literal(value)
+    raise TypeError(f"cannot make a literal of {type(value).__name__} value {value!r}")
+
+
+def _timestamp_literal(value: dt.datetime) -> _core.Expr:
+    if value.tzinfo is None:
+        return _core.lit_timestamp((value - _EPOCH) // _MICROSECOND)
+    key = getattr(value.tzinfo, "key", None)
+    tz = key if isinstance(key, str) else value.tzinfo.tzname(value)
+    return _core.lit_timestamp((value - _EPOCH_UTC) // _MICROSECOND, tz)
+
+
+def _decimal_literal(value: decimal.Decimal) -> _core.Expr:
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"cannot make a literal of non-finite Decimal {value}")
+    scale = max(-exponent, 0)
+    unscaled = int(value.scaleb(scale))
+    precision = max(builtins.len(digits) + max(exponent, 0), scale, 1)
+    if precision > 38:
+        raise OverflowError(f"Decimal literal {value} needs more than 38 digits")
+    return _core.lit_decimal(unscaled, precision, scale)
+
+
+def _to_expr(value: Expr | Scalar) -> Expr:
+    return value if isinstance(value, Expr) else lit(value)
+
+
+def into_expr(value: IntoExpr) -> Expr:
+    """An expression from an expression or a column name."""
+    if isinstance(value, str):
+        return col(value)
+    if isinstance(value, Expr):
+        return value
+    raise TypeError(f"expected an expression or a column name, got {type(value).__name__}")

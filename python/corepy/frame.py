@@ -1,0 +1,176 @@
+"""Lazy frames: a query plan built step by step, run by :meth:`LazyFrame.compute`.
+
+>>> import corepy as cp
+>>> lf = cp.from_dict({"g": ["a", "b", "a"], "x": [1, 2, 3]})
+>>> out = lf.filter(cp.col("x") > 1).group_by("g").agg(cp.col("x").sum()).sort("g").compute()
+>>> out.to_pydict()
+{'g': ['a', 'b'], 'x': [3, 2]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from corepy import _core
+from corepy.expr import Expr, IntoExpr, into_expr
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from corepy.dataframe import DataFrame
+
+__all__ = ["GroupBy", "LazyFrame"]
+
+
+def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]:
+    """Flattens ``f("a", cp.col("b"))`` and ``f(["a", "b"])`` alike."""
+    flat: list[_core.Expr] = []
+    for item in items:
+        if isinstance(item, (str, Expr)):
+            flat.append(into_expr(item)._expr)
+        else:
+            flat.extend(into_expr(i)._expr for i in item)
+    return flat
+
+
+class LazyFrame:
+    """A lazy query. Every method returns a new frame; nothing runs until :meth:`compute`.
+
+    Methods check column names and types as they are called, so a mistake is reported
+    at the line that makes it.
+    """
+
+    __slots__ = ("_lf",)
+
+    def __init__(self, inner: _core.LazyFrame) -> None:
+        self._lf = inner
+
+    def select(self, *exprs: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
+        """Keeps only the given columns or expressions. If every expression is an
+        aggregation, the result has one row.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2], "b": [3, 4]})
+        >>> lf.select("a", (cp.col("b") * 10).alias("b10")).compute().to_pydict()
+        {'a': [1, 2], 'b10': [30, 40]}
+        """
+        return LazyFrame(self._lf.select(_exprs(exprs)))
+
+    def with_columns(self, *exprs: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
+        """Adds columns; an expression named like an existing column replaces it in place.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2]})
+        >>> lf.with_columns(cp.col("a") * 2, (cp.col("a") + 1).alias("c")).compute().to_pydict()
+        {'a': [2, 4], 'c': [2, 3]}
+        """
+        return LazyFrame(self._lf.with_columns(_exprs(exprs)))
+
+    def filter(self, predicate: Expr) -> LazyFrame:
+        """Keeps the rows where ``predicate`` is true (null counts as false).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, None]}).filter(cp.col("a") >= 2).compute().to_pydict()
+        {'a': [2]}
+        """
+        if not isinstance(predicate, Expr):
+            raise TypeError(f"filter() takes an expression, got {type(predicate).__name__}")
+        return LazyFrame(self._lf.filter(predicate._expr))
+
+    def sort(
+        self,
+        by: IntoExpr | Sequence[IntoExpr],
+        *more_by: IntoExpr,
+        descending: bool | Sequence[bool] = False,
+        nulls_last: bool | Sequence[bool] = False,
+    ) -> LazyFrame:
+        """Sorts by one or more keys, the first most significant. ``descending`` and
+        ``nulls_last`` take one flag, or one per key; by default nulls come first, as in
+        Polars.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [2, None, 1]})
+        >>> lf.sort("a", nulls_last=True).compute().to_pydict()
+        {'a': [1, 2, None]}
+        """
+        keys = _exprs((by, *more_by))
+        flags_desc = [descending] if isinstance(descending, bool) else list(descending)
+        flags_nulls = [nulls_last] if isinstance(nulls_last, bool) else list(nulls_last)
+        return LazyFrame(self._lf.sort(keys, flags_desc, flags_nulls))
+
+    def limit(self, n: int, offset: int = 0) -> LazyFrame:
+        """Keeps at most ``n`` rows, after skipping ``offset`` rows."""
+        if n < 0 or offset < 0:
+            raise ValueError("limit() takes non-negative n and offset")
+        return LazyFrame(self._lf.limit(n, offset))
+
+    def head(self, n: int = 5) -> LazyFrame:
+        """The first ``n`` rows (same as :meth:`limit`)."""
+        return self.limit(n)
+
+    def group_by(self, *keys: IntoExpr | Iterable[IntoExpr]) -> GroupBy:
+        """Groups rows by the keys; follow with :meth:`GroupBy.agg`.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"k": ["x", "y", "x"], "v": [1.0, 2.0, 4.0]})
+        >>> lf.group_by("k").agg(cp.col("v").mean(), cp.len()).sort("k").compute().to_pydict()
+        {'k': ['x', 'y'], 'v': [2.5, 2.0], 'len': [2, 1]}
+        """
+        return GroupBy(self, _exprs(keys))
+
+    def compute(self) -> DataFrame:
+        """Runs the query and returns its result. The GIL is released while it runs, and
+        Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable."""
+        from corepy.dataframe import DataFrame
+
+        return DataFrame(self._lf.compute())
+
+    collect = compute
+
+    def explain(self, *, optimized: bool = True, analyze: bool = False) -> str:
+        """The plans as text: the optimized logical plan and the physical plan; with
+        ``optimized=False`` the plan as written; with ``analyze=True`` the query runs and
+        each operator shows its metrics (rows, time).
+
+        >>> import corepy as cp
+        >>> print(cp.from_dict({"a": [1]}).filter(cp.col("a") > 0).explain(optimized=False))
+        == Logical plan ==
+        Filter: memory_....a > Int64(0)
+          TableScan: memory_...
+        <BLANKLINE>
+        """
+        return self._lf.explain(optimized, analyze)
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The output schema (without running the query)."""
+        return self._lf.schema()
+
+    @property
+    def columns(self) -> list[str]:
+        """The output column names."""
+        return self._lf.columns()
+
+    def __repr__(self) -> str:
+        return self._lf.__repr__()
+
+
+class GroupBy:
+    """Groups of a :class:`LazyFrame`, waiting for :meth:`agg`."""
+
+    __slots__ = ("_frame", "_keys")
+
+    def __init__(self, frame: LazyFrame, keys: list[_core.Expr]) -> None:
+        if not keys:
+            raise ValueError("group_by() needs at least one key")
+        self._frame = frame
+        self._keys = keys
+
+    def agg(self, *aggregations: Expr | Iterable[Expr]) -> LazyFrame:
+        """One row per group: the keys, then each aggregation, in the order given.
+        Group order is not defined; sort the result if it matters."""
+        aggs = _exprs(aggregations)
+        if not aggs:
+            raise ValueError("agg() needs at least one aggregation")
+        return LazyFrame(self._frame._lf.group_by_agg(self._keys, aggs))

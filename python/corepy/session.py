@@ -1,0 +1,146 @@
+"""Sessions: where tables are registered and queries run.
+
+The module-level functions (``cp.sql``, ``cp.scan_parquet``, …) use a default session
+created on first use; create a :class:`Session` for separate catalogs or other settings.
+
+>>> import corepy as cp
+>>> s = cp.Session(target_partitions=2)
+>>> s.register("t", cp.from_dict({"x": [1, 2, 3]}))
+>>> s.sql("SELECT sum(x) AS total FROM t").compute().to_pydict()
+{'total': [6]}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from corepy import _core
+from corepy.frame import LazyFrame
+
+__all__ = ["Session", "default_session"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _path(path: PathLike) -> str:
+    return os.fspath(path)
+
+
+class Session:
+    """A catalog of tables and the settings queries run with.
+
+    Args:
+        target_partitions: partitions each query is split into (default: cores).
+        batch_size: rows per Arrow batch (default 8192).
+        memory_limit: bytes operators may hold before they spill or fail (default: none).
+        spill_dir: where spill files go (default: the system temporary directory).
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(
+        self,
+        *,
+        target_partitions: int | None = None,
+        batch_size: int | None = None,
+        memory_limit: int | None = None,
+        spill_dir: PathLike | None = None,
+    ) -> None:
+        self._session = _core.Session(
+            target_partitions,
+            batch_size,
+            memory_limit,
+            None if spill_dir is None else _path(spill_dir),
+        )
+
+    @property
+    def target_partitions(self) -> int:
+        """The number of partitions queries are split into."""
+        return int(self._session.target_partitions)
+
+    def sql(self, query: str) -> LazyFrame:
+        """A lazy frame for one SQL statement. Quoted file paths and globs are tables:
+        ``SELECT * FROM 'data/*.parquet'``. ``CREATE``/``DROP``/``SET`` run at once.
+        ``EXPLAIN [VERBOSE|ANALYZE] …`` computes to the plans; print the result to read them.
+        """
+        return LazyFrame(self._session.sql(query))
+
+    def scan_parquet(self, path: PathLike) -> LazyFrame:
+        """A lazy frame over a Parquet file or glob (checked now, read when computed)."""
+        return LazyFrame(self._session.scan(_path(path), "parquet"))
+
+    def scan_ipc(self, path: PathLike) -> LazyFrame:
+        """A lazy frame over an Arrow IPC (Feather v2) file or glob."""
+        return LazyFrame(self._session.scan(_path(path), "ipc"))
+
+    def scan_csv(
+        self, path: PathLike, *, has_header: bool = True, separator: str = ","
+    ) -> LazyFrame:
+        """A lazy frame over a CSV file or glob; column types are inferred."""
+        return LazyFrame(self._session.scan(_path(path), "csv", has_header, separator))
+
+    def register_parquet(self, name: str, path: PathLike) -> None:
+        """Makes a Parquet file or glob the table ``name`` for SQL."""
+        self._session.register_file(name, _path(path), "parquet")
+
+    def register_ipc(self, name: str, path: PathLike) -> None:
+        """Makes an Arrow IPC file or glob the table ``name`` for SQL."""
+        self._session.register_file(name, _path(path), "ipc")
+
+    def register_csv(
+        self, name: str, path: PathLike, *, has_header: bool = True, separator: str = ","
+    ) -> None:
+        """Makes a CSV file or glob the table ``name`` for SQL."""
+        self._session.register_file(name, _path(path), "csv", has_header, separator)
+
+    def register(self, name: str, data: Any) -> None:
+        """Makes a lazy frame (as a view) or Arrow data (anything with
+        ``__arrow_c_stream__`` / ``__arrow_c_array__``) the table ``name`` for SQL."""
+        if isinstance(data, LazyFrame):
+            self._session.register_frame(name, data._lf)
+        else:
+            self._session.register_arrow(name, _arrow_input(data))
+
+    def deregister(self, name: str) -> None:
+        """Removes the table ``name`` (no error if there is none)."""
+        self._session.deregister(name)
+
+    def tables(self) -> list[str]:
+        """The names of the registered tables."""
+        return self._session.tables()
+
+    def from_arrow(self, data: Any) -> LazyFrame:
+        """A lazy frame over Arrow data: a pyarrow Table or RecordBatch, a Polars DataFrame,
+        or anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``. Not copied."""
+        return LazyFrame(self._session.from_arrow(_arrow_input(data)))
+
+    def from_dict(self, data: Mapping[str, Sequence[Any]]) -> LazyFrame:
+        """A lazy frame from ``{column: values}``; types are inferred by pyarrow."""
+        import pyarrow as pa
+
+        return self.from_arrow(pa.table(dict(data)))
+
+    def __repr__(self) -> str:
+        return self._session.__repr__()
+
+
+def _arrow_input(data: Any) -> Any:
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return data
+    raise TypeError(
+        f"expected Arrow data (an object with __arrow_c_stream__ or __arrow_c_array__, such "
+        f"as a pyarrow Table or a Polars DataFrame), got {type(data).__name__}"
+    )
+
+
+_default: Session | None = None
+
+
+def default_session() -> Session:
+    """The session behind the module-level functions, created on first use."""
+    global _default
+    if _default is None:
+        _default = Session()
+    return _default

@@ -1,0 +1,179 @@
+//! `PyExpr`: a DataFusion expression, built from Python.
+
+use corepy_planner::dtype::parse_dtype;
+use corepy_planner::expr::{aggregate, binary, cast_to, describe};
+use corepy_planner::naming::output_name;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::logical_expr::{lit, Expr};
+use datafusion::prelude::ident;
+use datafusion::scalar::ScalarValue;
+use pyo3::prelude::*;
+use pyo3_arrow::PyDataType;
+
+use crate::errors::OrRaise;
+
+/// A column expression. Immutable: every method returns a new expression.
+#[pyclass(frozen, from_py_object, name = "Expr", module = "corepy._core")]
+#[derive(Clone)]
+pub struct PyExpr {
+    pub expr: Expr,
+}
+
+impl From<Expr> for PyExpr {
+    fn from(expr: Expr) -> Self {
+        Self { expr }
+    }
+}
+
+/// Turns a list of `PyExpr` into DataFusion expressions.
+pub fn unwrap_all(exprs: Vec<PyExpr>) -> Vec<Expr> {
+    exprs.into_iter().map(|e| e.expr).collect()
+}
+
+#[pymethods]
+impl PyExpr {
+    fn binary(&self, operator: &str, other: &PyExpr) -> PyResult<PyExpr> {
+        binary(self.expr.clone(), operator, other.expr.clone())
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    fn not_(&self) -> PyExpr {
+        (!self.expr.clone()).into()
+    }
+
+    fn neg(&self) -> PyExpr {
+        (-self.expr.clone()).into()
+    }
+
+    fn is_null(&self) -> PyExpr {
+        self.expr.clone().is_null().into()
+    }
+
+    fn is_not_null(&self) -> PyExpr {
+        self.expr.clone().is_not_null().into()
+    }
+
+    fn cast(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
+        Ok(cast_to(self.expr.clone(), data_type(dtype)?).into())
+    }
+
+    fn alias(&self, name: &str) -> PyExpr {
+        self.expr.clone().alias(name).into()
+    }
+
+    fn aggregate(&self, function: &str) -> PyResult<PyExpr> {
+        aggregate(function, self.expr.clone())
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    /// The name of the column this expression produces.
+    fn output_name(&self) -> String {
+        output_name(&self.expr)
+    }
+
+    fn __repr__(&self) -> String {
+        describe(&self.expr)
+    }
+}
+
+/// A data type from a name (`"int64"`) or any object with `__arrow_c_schema__`.
+pub fn data_type(dtype: &Bound<'_, PyAny>) -> PyResult<DataType> {
+    if let Ok(name) = dtype.extract::<String>() {
+        return parse_dtype(&name).or_raise();
+    }
+    Ok(dtype.extract::<PyDataType>()?.into_inner())
+}
+
+#[pyfunction]
+fn col(name: &str) -> PyExpr {
+    // `ident` keeps the name as written: no SQL-style splitting on dots or case folding.
+    ident(name).into()
+}
+
+#[pyfunction]
+fn count_rows() -> PyExpr {
+    count_all().alias("len").into()
+}
+
+#[pyfunction]
+fn lit_null() -> PyExpr {
+    lit(ScalarValue::Null).into()
+}
+
+#[pyfunction]
+fn lit_bool(value: bool) -> PyExpr {
+    lit(value).into()
+}
+
+#[pyfunction]
+fn lit_int(value: i64) -> PyExpr {
+    lit(value).into()
+}
+
+#[pyfunction]
+fn lit_uint(value: u64) -> PyExpr {
+    lit(value).into()
+}
+
+#[pyfunction]
+fn lit_float(value: f64) -> PyExpr {
+    lit(value).into()
+}
+
+#[pyfunction]
+fn lit_str(value: &str) -> PyExpr {
+    lit(value).into()
+}
+
+#[pyfunction]
+fn lit_bytes(value: Vec<u8>) -> PyExpr {
+    lit(ScalarValue::Binary(Some(value))).into()
+}
+
+#[pyfunction]
+fn lit_date(days_since_epoch: i32) -> PyExpr {
+    lit(ScalarValue::Date32(Some(days_since_epoch))).into()
+}
+
+#[pyfunction]
+#[pyo3(signature = (microseconds_since_epoch, tz=None))]
+fn lit_timestamp(microseconds_since_epoch: i64, tz: Option<String>) -> PyExpr {
+    lit(ScalarValue::TimestampMicrosecond(
+        Some(microseconds_since_epoch),
+        tz.map(Into::into),
+    ))
+    .into()
+}
+
+#[pyfunction]
+fn lit_duration(microseconds: i64) -> PyExpr {
+    lit(ScalarValue::DurationMicrosecond(Some(microseconds))).into()
+}
+
+#[pyfunction]
+fn lit_decimal(unscaled: i128, precision: u8, scale: i8) -> PyResult<PyExpr> {
+    let value = ScalarValue::try_new_decimal128(unscaled, precision, scale)
+        .map_err(corepy_planner::CorepyError::from)
+        .or_raise()?;
+    Ok(lit(value).into())
+}
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(col, module)?)?;
+    module.add_function(wrap_pyfunction!(count_rows, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_null, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_bool, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_int, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_uint, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_float, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_str, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_bytes, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_date, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_timestamp, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_duration, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_decimal, module)?)?;
+    Ok(())
+}

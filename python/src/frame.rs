@@ -1,0 +1,123 @@
+//! `PyLazyFrame`: a logical plan and the session that will run it.
+
+use corepy_engine::{ExplainOptions, Session};
+use corepy_planner::frame::{self, SortKey};
+use corepy_planner::{CorepyError, Result};
+use datafusion::logical_expr::LogicalPlan;
+use pyo3::prelude::*;
+use pyo3_arrow::PySchema;
+
+use crate::dataframe::PyDataFrame;
+use crate::errors::{guarded, OrRaise};
+use crate::expr::{unwrap_all, PyExpr};
+use crate::run::run_query;
+
+#[pyclass(frozen, from_py_object, name = "LazyFrame", module = "corepy._core")]
+#[derive(Clone)]
+pub struct PyLazyFrame {
+    pub session: Session,
+    pub plan: LogicalPlan,
+}
+
+impl PyLazyFrame {
+    pub fn new(session: Session, plan: LogicalPlan) -> Self {
+        Self { session, plan }
+    }
+
+    /// A new frame over the plan `build` makes from this one.
+    fn derive(&self, build: impl FnOnce(LogicalPlan) -> Result<LogicalPlan>) -> PyResult<Self> {
+        guarded(|| {
+            let plan = build(self.plan.clone()).or_raise()?;
+            Ok(Self::new(self.session.clone(), plan))
+        })
+    }
+}
+
+/// Repeats a single flag for every key, or checks there is one flag per key.
+fn per_key(flags: Vec<bool>, keys: usize, what: &str) -> Result<Vec<bool>> {
+    match flags.len() {
+        1 => Ok(vec![flags[0]; keys]),
+        n if n == keys => Ok(flags),
+        n => Err(CorepyError::invalid_argument(format!(
+            "sort() got {n} values for {what} but {keys} keys; give one value or one per key"
+        ))),
+    }
+}
+
+#[pymethods]
+impl PyLazyFrame {
+    fn select(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
+        self.derive(|plan| frame::select(plan, unwrap_all(exprs)))
+    }
+
+    fn with_columns(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
+        self.derive(|plan| frame::with_columns(plan, unwrap_all(exprs)))
+    }
+
+    fn filter(&self, predicate: PyExpr) -> PyResult<Self> {
+        self.derive(|plan| frame::filter(plan, predicate.expr))
+    }
+
+    fn sort(&self, keys: Vec<PyExpr>, descending: Vec<bool>, nulls_last: Vec<bool>) -> PyResult<Self> {
+        self.derive(|plan| {
+            let descending = per_key(descending, keys.len(), "descending")?;
+            let nulls_last = per_key(nulls_last, keys.len(), "nulls_last")?;
+            let keys = keys
+                .into_iter()
+                .zip(descending.into_iter().zip(nulls_last))
+                .map(|(key, (descending, nulls_last))| SortKey {
+                    expr: key.expr,
+                    descending,
+                    nulls_last,
+                })
+                .collect();
+            frame::sort(plan, keys)
+        })
+    }
+
+    #[pyo3(signature = (n, offset=0))]
+    fn limit(&self, n: Option<usize>, offset: usize) -> PyResult<Self> {
+        self.derive(|plan| frame::limit(plan, offset, n))
+    }
+
+    fn group_by_agg(&self, keys: Vec<PyExpr>, aggregations: Vec<PyExpr>) -> PyResult<Self> {
+        self.derive(|plan| frame::group_by(plan, unwrap_all(keys), unwrap_all(aggregations)))
+    }
+
+    fn compute(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
+        let session = self.session.clone();
+        let plan = self.plan.clone();
+        let result = run_query(py, {
+            let session = session.clone();
+            async move { session.collect(&plan).await }
+        })?;
+        Ok(PyDataFrame::new(session, result))
+    }
+
+    #[pyo3(signature = (optimized=true, analyze=false))]
+    fn explain(&self, py: Python<'_>, optimized: bool, analyze: bool) -> PyResult<String> {
+        let session = self.session.clone();
+        let plan = self.plan.clone();
+        let options = ExplainOptions { optimized, analyze };
+        run_query(py, async move { session.explain(&plan, options).await })
+    }
+
+    /// The output schema, as a pyarrow Schema.
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let schema = self.plan.schema().inner().clone();
+        Ok(PySchema::new(schema).into_pyarrow(py)?)
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.plan
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("LazyFrame plan:\n{}", self.plan.display_indent())
+    }
+}

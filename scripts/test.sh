@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: install corepy with its test tools, run the lints, the Rust tests
+# (unit tests and the SQL logic tests in tests/sql) and the Python tests.
+source "$(dirname "$0")/setup.sh" test
+
+step() { echo; echo "== $*"; }
+
+step "cargo fmt"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --release --workspace --all-targets --quiet -- -D warnings
+step "ruff"
+ruff check python/corepy tests examples
+ruff format --check python/corepy tests examples
+step "mypy --strict"
+mypy --strict python/corepy
+step "Rust tests (unit tests and tests/sql/*.slt)"
+cargo test --release --workspace
+step "Python tests"
+python -m pytest tests/python -q

@@ -1,0 +1,182 @@
+//! Runs the SQL logic tests in `tests/sql/*.slt` against a corepy session.
+//!
+//! TPC-H at scale 0.01 is generated once into a temporary directory; test files name it as
+//! `${TPCH}` (with `control substitution on`). `cargo test --test slt -- FILTER` runs only
+//! the files whose name contains FILTER; `COREPY_SLT_COMPLETE=1` rewrites their expected
+//! results from what corepy returns (review the diff before committing it).
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use corepy_engine::{Session, SessionOptions};
+use corepy_planner::CorepyError;
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType};
+
+struct CorepyDb {
+    session: Session,
+    /// The TPC-H directory, shown as `${TPCH}` in results so that plans are reproducible.
+    tpch_dir: String,
+}
+
+#[derive(Debug)]
+struct SltError(CorepyError);
+
+impl std::fmt::Display for SltError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SltError {}
+
+#[async_trait]
+impl AsyncDB for CorepyDb {
+    type Error = SltError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
+        let plan = corepy_sql::plan_sql(&self.session, sql).await.map_err(SltError)?;
+        let result = self.session.collect(&plan).await.map_err(SltError)?;
+        if result.schema.fields().is_empty() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let types = result
+            .schema
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let mut rows = Vec::new();
+        for batch in &result.batches {
+            rows.extend(batch_rows(batch).map_err(SltError)?.into_iter().map(|row| {
+                row.into_iter()
+                    .map(|value| {
+                        value
+                            .replace(&self.tpch_dir, "${TPCH}")
+                            .replace(self.tpch_dir.trim_start_matches('/'), "${TPCH}")
+                    })
+                    .collect()
+            }));
+        }
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "corepy"
+    }
+}
+
+fn column_type(data_type: &DataType) -> DefaultColumnType {
+    if data_type.is_integer() {
+        DefaultColumnType::Integer
+    } else if data_type.is_floating() || matches!(data_type, DataType::Decimal128(..)) {
+        DefaultColumnType::FloatingPoint
+    } else if matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        DefaultColumnType::Text
+    } else {
+        DefaultColumnType::Any
+    }
+}
+
+/// Values as text: NULL for nulls, (empty) for empty strings, Arrow's display otherwise.
+fn batch_rows(batch: &RecordBatch) -> Result<Vec<Vec<String>>, CorepyError> {
+    let options = FormatOptions::default();
+    let formatters = batch
+        .columns()
+        .iter()
+        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            batch
+                .columns()
+                .iter()
+                .zip(&formatters)
+                .map(|(column, formatter)| {
+                    if column.is_null(row) {
+                        "NULL".to_string()
+                    } else {
+                        let text = formatter.value(row).to_string();
+                        if text.is_empty() { "(empty)".to_string() } else { text }
+                    }
+                })
+                .collect()
+        })
+        .collect())
+}
+
+fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/sql");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .filter(|p| filter.is_none_or(|f| p.to_string_lossy().contains(f)))
+        .collect();
+    files.sort();
+    files
+}
+
+fn main() {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let data = tempfile::tempdir().expect("temporary directory");
+    corepy_sql::tpch::generate(0.01, data.path()).expect("TPC-H generation");
+    let tpch = data.path().display().to_string();
+
+    let runtime = corepy_engine::runtime::runtime();
+    let files = slt_files(filter.as_deref());
+    let mut failures = Vec::new();
+    for file in &files {
+        let tpch_dir = tpch.clone();
+        let mut runner = sqllogictest::Runner::new(move || {
+            let tpch_dir = tpch_dir.clone();
+            async move {
+                Ok(CorepyDb {
+                    session: Session::new(SessionOptions {
+                        target_partitions: Some(2),
+                        ..Default::default()
+                    })
+                    .map_err(SltError)?,
+                    tpch_dir,
+                })
+            }
+        });
+        runner.set_var("TPCH".to_string(), tpch.clone());
+        if std::env::var_os("COREPY_SLT_COMPLETE").is_some() {
+            // Rewrites the expected results from what corepy returns: review the diff!
+            runtime
+                .block_on(runner.update_test_file(
+                    file,
+                    " ",
+                    sqllogictest::default_validator,
+                    sqllogictest::default_normalizer,
+                    sqllogictest::strict_column_validator,
+                ))
+                .unwrap_or_else(|e| panic!("cannot complete {}: {e}", file.display()));
+            continue;
+        }
+        let outcome = runtime.block_on(runner.run_file_async(file));
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        match outcome {
+            Ok(()) => println!("test {name} ... ok"),
+            Err(error) => {
+                println!("test {name} ... FAILED\n{error}");
+                failures.push(name);
+            }
+        }
+    }
+    let passed = files.len() - failures.len();
+    println!(
+        "\ntest result: {}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out",
+        if failures.is_empty() { "ok" } else { "FAILED" },
+        failures.len()
+    );
+    if !failures.is_empty() {
+        std::process::exit(1);
+    }
+}
