@@ -61,7 +61,10 @@ impl AsyncDB for CorepyDb {
                     .collect()
             }));
         }
-        Ok(DBOutput::Rows { types, rows })
+        Ok(DBOutput::Rows {
+            types,
+            rows: split_multiline(rows),
+        })
     }
 
     async fn shutdown(&mut self) {}
@@ -101,13 +104,28 @@ fn batch_rows(batch: &RecordBatch) -> Result<Vec<Vec<String>>, CorepyError> {
                     if column.is_null(row) {
                         "NULL".to_string()
                     } else {
-                        let text = formatter.value(row).to_string();
+                        // Plans end in a newline, which an .slt file cannot express.
+                        let text = formatter.value(row).to_string().trim_end().to_string();
                         if text.is_empty() { "(empty)".to_string() } else { text }
                     }
                 })
                 .collect()
         })
         .collect())
+}
+
+/// A row whose values span several lines (plans) becomes one row per line, as written in
+/// the .slt file; the validator compares rows line by line.
+fn split_multiline(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .flat_map(|row| {
+            if row.iter().any(|value| value.contains('\n')) {
+                row.join(" ").lines().map(|line| vec![line.to_string()]).collect()
+            } else {
+                vec![row]
+            }
+        })
+        .collect()
 }
 
 fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
