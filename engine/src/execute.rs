@@ -1,6 +1,8 @@
 //! Running a logical plan to Arrow batches, and EXPLAIN [ANALYZE] text for it.
 
 use std::fmt::Write as _;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,6 +15,11 @@ use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 
+use futures::FutureExt;
+
+use crate::files::open::check_file;
+use crate::files::FileKind;
+use crate::runtime::panic_error;
 use crate::session::Session;
 
 /// The result of a query: its batches and the schema of the plan that produced them.
@@ -49,21 +56,25 @@ impl Default for ExplainOptions {
 impl Session {
     /// Optimizes and plans `plan` for execution.
     pub async fn physical_plan(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
-        self.context()
-            .state()
-            .create_physical_plan(plan)
-            .await
-            .map_err(|e| with_sources(e.into(), plan))
+        let state = self.context().state();
+        explained(state.create_physical_plan(plan), plan).await
     }
 
     /// Runs `plan` to completion. File errors name the files the plan reads.
     pub async fn collect(&self, plan: &LogicalPlan) -> Result<QueryResult> {
         let physical = self.physical_plan(plan).await?;
         let schema = physical.schema();
-        let batches = collect(physical, self.context().task_ctx())
-            .await
-            .map_err(|e| with_sources(e.into(), plan))?;
+        let batches = self.run_to_batches(physical, plan).await?;
         Ok(QueryResult { schema, batches })
+    }
+
+    /// Runs a physical plan to its batches.
+    async fn run_to_batches(
+        &self,
+        physical: Arc<dyn ExecutionPlan>,
+        plan: &LogicalPlan,
+    ) -> Result<Vec<RecordBatch>> {
+        explained(collect(physical, self.context().task_ctx()), plan).await
     }
 
     /// The plans of `plan` as text; with `analyze`, after running it, with metrics.
@@ -78,16 +89,22 @@ impl Session {
             .state()
             .optimize(plan)
             .map_err(|e| with_sources(e.into(), plan))?;
-        section(&mut text, "Optimized logical plan", optimized.display_indent());
+        section(
+            &mut text,
+            "Optimized logical plan",
+            optimized.display_indent(),
+        );
         let physical = self.physical_plan(plan).await?;
         if !options.analyze {
-            section(&mut text, "Physical plan", displayable(physical.as_ref()).indent(true));
+            section(
+                &mut text,
+                "Physical plan",
+                displayable(physical.as_ref()).indent(true),
+            );
             return Ok(text);
         }
         let started = Instant::now();
-        let batches = collect(Arc::clone(&physical), self.context().task_ctx())
-            .await
-            .map_err(|e| with_sources(e.into(), plan))?;
+        let batches = self.run_to_batches(Arc::clone(&physical), plan).await?;
         let elapsed = started.elapsed();
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         section(
@@ -108,6 +125,20 @@ impl Session {
     }
 }
 
+/// Awaits planning or execution work for `plan`; its errors, and panics of the readers
+/// beneath it, are explained with the files the plan reads.
+async fn explained<T>(
+    work: impl std::future::Future<Output = datafusion::common::Result<T>>,
+    plan: &LogicalPlan,
+) -> Result<T> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(panic_error)
+        .and_then(|result| result.map_err(CorepyError::from))
+        .map_err(|e| with_sources(e, plan))
+}
+
 fn section(text: &mut String, title: &str, body: impl std::fmt::Display) {
     if !text.is_empty() {
         text.push('\n');
@@ -115,31 +146,43 @@ fn section(text: &mut String, title: &str, body: impl std::fmt::Display) {
     let _ = writeln!(text, "== {title} ==\n{}", body.to_string().trim_end());
 }
 
-/// The local files a plan reads.
-pub fn source_paths(plan: &LogicalPlan) -> Vec<String> {
-    let mut paths = Vec::new();
+/// The local files a plan reads, with their formats.
+pub fn source_files(plan: &LogicalPlan) -> Vec<(String, Option<FileKind>)> {
+    let mut files = Vec::new();
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
             if let Ok(provider) = source_as_provider(&scan.source) {
                 if let Some(listing) = provider.downcast_ref::<ListingTable>() {
-                    paths.extend(listing.table_paths().iter().map(|url| {
-                        format!("/{}", url.prefix().as_ref())
-                    }));
+                    let extension = format!("file.{}", listing.options().format.get_ext());
+                    let kind = FileKind::from_extension(Path::new(&extension));
+                    files.extend(
+                        listing
+                            .table_paths()
+                            .iter()
+                            .map(|url| (format!("/{}", url.prefix().as_ref()), kind)),
+                    );
                 }
             }
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    paths.sort();
-    paths.dedup();
-    paths
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.dedup_by(|a, b| a.0 == b.0);
+    files
 }
 
-/// Fills in the file a file-format error came from, which DataFusion's readers often omit.
+/// Fills in the file a file-format error came from, which DataFusion's readers often omit;
+/// and when a reader panicked, checks the plan's files again so that a file that was
+/// corrupted after it was opened is reported as such.
 fn with_sources(error: CorepyError, plan: &LogicalPlan) -> CorepyError {
     match error {
+        CorepyError::Internal { ref message } if message.starts_with("panic") => source_files(plan)
+            .into_iter()
+            .filter_map(|(path, kind)| Some((path, kind?)))
+            .find_map(|(path, kind)| check_file(Path::new(&path), kind).err())
+            .unwrap_or(error),
         CorepyError::FileFormat { path, message } if path.is_empty() => {
-            let paths = source_paths(plan);
+            let paths: Vec<String> = source_files(plan).into_iter().map(|(p, _)| p).collect();
             let path = match paths.as_slice() {
                 [] => String::new(),
                 [one] => one.clone(),

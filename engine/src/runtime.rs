@@ -53,7 +53,9 @@ where
 }
 
 /// Like [`block_on_cancellable`], without a way to cancel.
-pub fn block_on<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+pub fn block_on<T: Send + 'static>(
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
     match block_on_cancellable(work, || Ok::<(), ()>(())) {
         Ok(result) => result,
         Err(()) => Err(CorepyError::Cancelled),
@@ -62,16 +64,20 @@ pub fn block_on<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send 
 
 fn join_failure(error: tokio::task::JoinError) -> CorepyError {
     if error.is_panic() {
-        let payload = error.into_panic();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        CorepyError::internal(format!("panic: {message}"))
+        panic_error(error.into_panic())
     } else {
         CorepyError::Cancelled
     }
+}
+
+/// A caught panic as `CorepyError::Internal("panic: …")`.
+pub fn panic_error(payload: Box<dyn std::any::Any + Send>) -> CorepyError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    CorepyError::internal(format!("panic: {message}"))
 }
 
 #[cfg(test)]

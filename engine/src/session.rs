@@ -43,7 +43,9 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("options", &self.options).finish()
+        f.debug_struct("Session")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -55,14 +57,18 @@ impl Session {
             .target_partitions
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         if partitions == 0 {
-            return Err(CorepyError::invalid_argument("target_partitions must be at least 1"));
+            return Err(CorepyError::invalid_argument(
+                "target_partitions must be at least 1",
+            ));
         }
         let mut config = SessionConfig::new()
             .with_target_partitions(partitions)
             .with_information_schema(true);
         if let Some(batch_size) = options.batch_size {
             if batch_size == 0 {
-                return Err(CorepyError::invalid_argument("batch_size must be at least 1"));
+                return Err(CorepyError::invalid_argument(
+                    "batch_size must be at least 1",
+                ));
             }
             config = config.with_batch_size(batch_size);
         }
@@ -72,7 +78,8 @@ impl Session {
         }
         if let Some(dir) = &options.spill_dir {
             runtime = runtime.with_disk_manager_builder(
-                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+                DiskManagerBuilder::default()
+                    .with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
             );
         }
         let mut state = SessionStateBuilder::new()
@@ -138,7 +145,9 @@ impl Session {
     /// Registers any table provider under `name`, replacing a table of that name.
     pub fn register_table(&self, name: &str, table: Arc<dyn TableProvider>) -> Result<()> {
         if name.trim().is_empty() {
-            return Err(CorepyError::invalid_argument("a table name cannot be empty"));
+            return Err(CorepyError::invalid_argument(
+                "a table name cannot be empty",
+            ));
         }
         self.context.deregister_table(name)?;
         self.context.register_table(name, table)?;
@@ -146,7 +155,11 @@ impl Session {
     }
 
     /// A plan that scans in-memory batches (which are shared, not copied).
-    pub fn scan_batches(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<LogicalPlan> {
+    pub fn scan_batches(
+        &self,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<LogicalPlan> {
         let partitions = split_round_robin(batches, self.target_partitions());
         let table = MemTable::try_new(schema, partitions)?;
         let id = ANONYMOUS_TABLES.fetch_add(1, Ordering::Relaxed);
@@ -222,6 +235,9 @@ mod tests {
             target_partitions: Some(0),
             ..Default::default()
         };
-        assert!(matches!(Session::new(options), Err(CorepyError::InvalidArgument { .. })));
+        assert!(matches!(
+            Session::new(options),
+            Err(CorepyError::InvalidArgument { .. })
+        ));
     }
 }

@@ -35,7 +35,8 @@ pub fn parse_dtype(name: &str) -> Result<DataType> {
     if let Some(data_type) = simple {
         return Ok(data_type);
     }
-    if let Some(unit) = bracketed(&lowered, "timestamp").or_else(|| bracketed(&lowered, "datetime")) {
+    if let Some(unit) = bracketed(&lowered, "timestamp").or_else(|| bracketed(&lowered, "datetime"))
+    {
         return Ok(DataType::Timestamp(time_unit(unit, name)?, None));
     }
     if let Some(unit) = bracketed(&lowered, "duration") {
@@ -82,12 +83,16 @@ fn decimal(arguments: &str, original: &str) -> Result<DataType> {
              1 <= precision <= 38"
         ))
     };
-    let precision: u8 = parts.first().and_then(|p| p.parse().ok()).ok_or_else(invalid)?;
+    let precision: u8 = parts
+        .first()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(invalid)?;
     let scale: i8 = match parts.get(1) {
         Some(scale) => scale.parse().map_err(|_| invalid())?,
         None => 0,
     };
-    if !(1..=38).contains(&precision) || parts.len() > 2 || i16::from(scale) > i16::from(precision) {
+    if !(1..=38).contains(&precision) || parts.len() > 2 || i16::from(scale) > i16::from(precision)
+    {
         return Err(invalid());
     }
     Ok(DataType::Decimal128(precision, scale))

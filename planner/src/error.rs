@@ -342,7 +342,10 @@ mod tests {
 
     #[test]
     fn sql_position_is_extracted() {
-        let error = sql_error("sql parser error: Expected: end of statement, found: FORM at Line: 1, Column: 10".into());
+        let error = sql_error(
+            "sql parser error: Expected: end of statement, found: FORM at Line: 1, Column: 10"
+                .into(),
+        );
         assert_eq!(
             error,
             CorepyError::Sql {

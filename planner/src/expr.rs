@@ -8,6 +8,7 @@ use datafusion::common::DFSchema;
 use datafusion::functions_aggregate::expr_fn;
 use datafusion::logical_expr::utils::find_aggregate_exprs;
 use datafusion::logical_expr::{binary_expr, cast, Expr, ExprSchemable, Operator};
+use datafusion::sql::unparser::Unparser;
 
 use crate::error::{CorepyError, Result};
 
@@ -62,9 +63,14 @@ pub fn is_aggregate(expr: &Expr) -> bool {
     !find_aggregate_exprs(std::iter::once(expr)).is_empty()
 }
 
-/// How an expression is shown in error messages: SQL-like and short.
+/// How an expression is shown to users: as SQL, with only the parentheses it needs
+/// (`price * (1 - discount) > 100`), falling back to DataFusion's own display.
 pub fn describe(expr: &Expr) -> String {
-    expr.human_display().to_string()
+    Unparser::default()
+        .with_pretty(true)
+        .expr_to_sql(expr)
+        .map(|sql| sql.to_string())
+        .unwrap_or_else(|_| expr.to_string())
 }
 
 /// The type `expr` produces over `schema`, or an error that names the expression.
@@ -104,9 +110,12 @@ fn check_casts(expr: &Expr, schema: &DFSchema) -> Result<()> {
 /// Adds the failing expression to schema errors; other errors pass unchanged.
 pub fn in_expression(expr: &Expr, error: CorepyError) -> CorepyError {
     match error {
-        CorepyError::Schema { message } | CorepyError::Plan { message } => CorepyError::schema(
-            format!("type mismatch in expression `{}`: {message}", describe(expr)),
-        ),
+        CorepyError::Schema { message } | CorepyError::Plan { message } => {
+            CorepyError::schema(format!(
+                "type mismatch in expression `{}`: {message}",
+                describe(expr)
+            ))
+        }
         other => other,
     }
 }
@@ -142,21 +151,41 @@ mod tests {
     #[test]
     fn unknown_column_is_reported_with_suggestions() {
         let error = check_type(&col("aa"), &schema()).unwrap_err();
-        assert!(matches!(error, CorepyError::ColumnNotFound { ref candidates, .. } if candidates == &vec!["a".to_string()]), "{error:?}");
+        assert!(
+            matches!(error, CorepyError::ColumnNotFound { ref candidates, .. } if candidates == &vec!["a".to_string()]),
+            "{error:?}"
+        );
     }
 
     #[test]
     fn impossible_cast_is_rejected() {
-        let floats = DFSchema::try_from(Schema::new(vec![Field::new("f", DataType::Float64, true)])).unwrap();
+        let floats =
+            DFSchema::try_from(Schema::new(vec![Field::new("f", DataType::Float64, true)]))
+                .unwrap();
         let error = check_type(&cast_to(col("f"), DataType::Date32), &floats).unwrap_err();
         assert_eq!(error.to_string(), "cannot cast `f` from Float64 to Date32");
         let expr = cast_to(col("a"), DataType::Struct(Vec::<Field>::new().into()));
-        assert!(matches!(check_type(&expr, &schema()), Err(CorepyError::Schema { .. })));
+        assert!(matches!(
+            check_type(&expr, &schema()),
+            Err(CorepyError::Schema { .. })
+        ));
+    }
+
+    #[test]
+    fn descriptions_keep_needed_parentheses_only() {
+        let expr = binary(col("p") * (lit(1) - col("d")), ">", lit(100)).unwrap();
+        assert_eq!(describe(&expr), "p * (1 - d) > 100");
+        assert_eq!(
+            describe(&cast_to(col("a"), DataType::Float64)),
+            "CAST(a AS DOUBLE)"
+        );
     }
 
     #[test]
     fn aggregates_are_recognised() {
-        assert!(is_aggregate(&(aggregate("sum", col("a")).unwrap() / lit(2))));
+        assert!(is_aggregate(
+            &(aggregate("sum", col("a")).unwrap() / lit(2))
+        ));
         assert!(!is_aggregate(&col("a")));
         assert!(aggregate("median2", col("a")).is_err());
     }

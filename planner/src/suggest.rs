@@ -26,7 +26,8 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter_map(|candidate| {
             let distance = edit_distance(name, candidate);
             let other = candidate.to_lowercase();
-            let related = !lowered.is_empty() && (other.contains(&lowered) || lowered.contains(&other));
+            let related =
+                !lowered.is_empty() && (other.contains(&lowered) || lowered.contains(&other));
             (distance <= limit || related).then(|| (distance, candidate.to_string()))
         })
         .collect();
@@ -71,6 +72,9 @@ mod tests {
 
     #[test]
     fn substring_matches_are_suggested() {
-        assert_eq!(closest("quantity", ["l_quantity", "x"]), vec!["l_quantity".to_string()]);
+        assert_eq!(
+            closest("quantity", ["l_quantity", "x"]),
+            vec!["l_quantity".to_string()]
+        );
     }
 }

@@ -44,11 +44,13 @@ class DataFrame:
         """The data as a ``pyarrow.Table`` (zero-copy)."""
         import pyarrow as pa
 
-        return pa.table(self)
+        table: pa.Table = pa.table(self)
+        return table
 
     def to_pandas(self, **kwargs: Any) -> pd.DataFrame:
         """The data as a ``pandas.DataFrame``; ``kwargs`` go to ``pyarrow.Table.to_pandas``."""
-        return self.to_arrow().to_pandas(**kwargs)
+        frame: pd.DataFrame = self.to_arrow().to_pandas(**kwargs)
+        return frame
 
     def to_polars(self) -> pl.DataFrame:
         """The data as a ``polars.DataFrame`` (zero-copy where Polars allows)."""
@@ -60,11 +62,13 @@ class DataFrame:
 
     def to_pydict(self) -> dict[str, list[Any]]:
         """The data as ``{column: [values]}``."""
-        return self.to_arrow().to_pydict()
+        columns: dict[str, list[Any]] = self.to_arrow().to_pydict()
+        return columns
 
     def to_pylist(self) -> list[dict[str, Any]]:
         """The data as a list of ``{column: value}`` rows."""
-        return self.to_arrow().to_pylist()
+        rows: list[dict[str, Any]] = self.to_arrow().to_pylist()
+        return rows
 
     def lazy(self) -> LazyFrame:
         """A lazy frame over this result, for further queries (no copy)."""

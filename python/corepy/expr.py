@@ -5,9 +5,9 @@ Expressions are immutable descriptions; they compute nothing until a frame that 
 is computed.
 
 >>> import corepy as cp
->>> e = ((cp.col("price") * (1 - cp.col("discount"))).alias("net") > 100) & ~cp.col("x").is_null()
->>> e
-(price * 1 - discount AS net > 100) AND NOT x IS NULL
+>>> net = cp.col("price") * (1 - cp.col("discount"))
+>>> (net > 100) & ~cp.col("x").is_null()
+price * (1 - discount) > 100 AND NOT x IS NULL
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ DType = Any
 IntoExpr: TypeAlias = Union["Expr", str]
 
 #: Python values that :func:`lit` accepts.
-Scalar: TypeAlias = Union[
-    None, bool, int, float, str, bytes, dt.date, dt.datetime, dt.timedelta, decimal.Decimal
-]
+Scalar: TypeAlias = (
+    bool | int | float | str | bytes | dt.date | dt.timedelta | decimal.Decimal | None
+)
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -145,7 +145,7 @@ class Expr:
 
         >>> import corepy as cp
         >>> cp.col("a").cast("float64")
-        CAST(a AS Float64)
+        CAST(a AS DOUBLE)
         """
         return Expr(self._expr.cast(dtype))
 
@@ -200,7 +200,7 @@ def col(name: str) -> Expr:
     return Expr(_core.col(name))
 
 
-def len() -> Expr:  # noqa: A001 - named after Polars' pl.len()
+def len() -> Expr:
     """The number of rows (of the frame, or of each group), named ``len``.
 
     >>> import corepy as cp
@@ -262,7 +262,7 @@ def _timestamp_literal(value: dt.datetime) -> _core.Expr:
 
 
 def _decimal_literal(value: decimal.Decimal) -> _core.Expr:
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"cannot make a literal of non-finite Decimal {value}")
     scale = max(-exponent, 0)

@@ -1,8 +1,7 @@
 //! `CorepyError` → the matching exception class of `corepy.exceptions`, with the details
 //! (column, candidates, path, line, …) as attributes.
 
-use std::any::Any;
-
+use corepy_engine::runtime::panic_error;
 use corepy_planner::CorepyError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -70,13 +69,4 @@ fn build(py: Python<'_>, error: &CorepyError) -> PyResult<PyErr> {
 pub fn guarded<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|payload| Err(to_py_err(panic_error(payload))))
-}
-
-fn panic_error(payload: Box<dyn Any + Send>) -> CorepyError {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    CorepyError::internal(format!("panic: {message}"))
 }

@@ -58,7 +58,12 @@ impl PyLazyFrame {
         self.derive(|plan| frame::filter(plan, predicate.expr))
     }
 
-    fn sort(&self, keys: Vec<PyExpr>, descending: Vec<bool>, nulls_last: Vec<bool>) -> PyResult<Self> {
+    fn sort(
+        &self,
+        keys: Vec<PyExpr>,
+        descending: Vec<bool>,
+        nulls_last: Vec<bool>,
+    ) -> PyResult<Self> {
         self.derive(|plan| {
             let descending = per_key(descending, keys.len(), "descending")?;
             let nulls_last = per_key(nulls_last, keys.len(), "nulls_last")?;

@@ -15,9 +15,8 @@ pub fn run_query<T: Send + 'static>(
     work: impl Future<Output = Result<T>> + Send + 'static,
 ) -> PyResult<T> {
     guarded(|| {
-        let outcome = py.detach(|| {
-            block_on_cancellable(work, || Python::attach(|py| py.check_signals()))
-        });
+        let outcome =
+            py.detach(|| block_on_cancellable(work, || Python::attach(|py| py.check_signals())));
         outcome?.or_raise()
     })
 }

@@ -59,7 +59,11 @@ impl PySession {
             memory_limit,
             spill_dir,
         };
-        guarded(|| Session::new(options).map(|session| Self { session }).or_raise())
+        guarded(|| {
+            Session::new(options)
+                .map(|session| Self { session })
+                .or_raise()
+        })
     }
 
     #[getter]
@@ -108,7 +112,9 @@ impl PySession {
         let kind = file_kind(format).or_raise()?;
         let csv = csv_options(has_header, separator).or_raise()?;
         let session = self.session.clone();
-        run_query(py, async move { session.register_file(&name, &path, kind, &csv).await })
+        run_query(py, async move {
+            session.register_file(&name, &path, kind, &csv).await
+        })
     }
 
     /// Makes a lazy frame's plan a table (a view) that SQL can name.
@@ -124,7 +130,9 @@ impl PySession {
         let table = MemTable::try_new(schema, vec![batches])
             .map_err(CorepyError::from)
             .or_raise()?;
-        self.session.register_table(name, Arc::new(table)).or_raise()
+        self.session
+            .register_table(name, Arc::new(table))
+            .or_raise()
     }
 
     fn deregister(&self, name: &str) -> PyResult<()> {

@@ -28,7 +28,9 @@ fn run_cli(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
 #[pyfunction]
 fn gen_tpch(py: Python<'_>, scale: f64, output: PathBuf) -> PyResult<Vec<(String, usize, String)>> {
     guarded(|| {
-        let written = py.detach(|| corepy_sql::tpch::generate(scale, &output)).or_raise()?;
+        let written = py
+            .detach(|| corepy_sql::tpch::generate(scale, &output))
+            .or_raise()?;
         Ok(written
             .into_iter()
             .map(|t| (t.table.to_string(), t.rows, t.path.display().to_string()))

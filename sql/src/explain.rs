@@ -6,7 +6,12 @@ use datafusion::arrow::datatypes::DataType;
 
 /// True when `result` has the shape of an EXPLAIN result.
 pub fn is_explain(result: &QueryResult) -> bool {
-    let names: Vec<&str> = result.schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let names: Vec<&str> = result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
     names == ["plan_type", "plan"]
         && result
             .schema
@@ -26,8 +31,16 @@ pub fn format_explain(result: &QueryResult) -> String {
             if !text.is_empty() {
                 text.push('\n');
             }
-            let kind = if kinds.is_null(row) { "" } else { kinds.value(row) };
-            let plan = if plans.is_null(row) { "" } else { plans.value(row) };
+            let kind = if kinds.is_null(row) {
+                ""
+            } else {
+                kinds.value(row)
+            };
+            let plan = if plans.is_null(row) {
+                ""
+            } else {
+                plans.value(row)
+            };
             text.push_str(&format!("== {kind} ==\n{}\n", plan.trim_end()));
         }
     }

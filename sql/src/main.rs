@@ -2,6 +2,11 @@
 
 fn main() {
     let args = std::env::args().collect();
-    let code = corepy_sql::cli::run(args, &mut std::io::stdout(), &mut std::io::stderr(), &mut || false);
+    let code = corepy_sql::cli::run(
+        args,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+        &mut || false,
+    );
     std::process::exit(code);
 }

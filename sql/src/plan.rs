@@ -40,7 +40,14 @@ mod tests {
     fn syntax_error_has_a_position() {
         let error = run("SELECT 1 FORM t").unwrap_err();
         assert!(
-            matches!(error, CorepyError::Sql { line: Some(1), column: Some(_), .. }),
+            matches!(
+                error,
+                CorepyError::Sql {
+                    line: Some(1),
+                    column: Some(_),
+                    ..
+                }
+            ),
             "{error:?}"
         );
     }

@@ -89,7 +89,8 @@ fn write_table(table: &'static str, scale: f64, dir: &Path) -> Result<WrittenTab
 
 /// Streams `batches` into a Parquet file at `path`; returns the row count.
 pub fn write_parquet(batches: Box<dyn RecordBatchReader + Send>, path: &Path) -> Result<usize> {
-    let io = |e: std::io::Error| CorepyError::file_format(path.display().to_string(), e.to_string());
+    let io =
+        |e: std::io::Error| CorepyError::file_format(path.display().to_string(), e.to_string());
     let file = File::create(path).map_err(io)?;
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -97,7 +98,8 @@ pub fn write_parquet(batches: Box<dyn RecordBatchReader + Send>, path: &Path) ->
     let parquet = |e: datafusion::parquet::errors::ParquetError| {
         CorepyError::file_format(path.display().to_string(), e.to_string())
     };
-    let mut writer = ArrowWriter::try_new(file, batches.schema(), Some(properties)).map_err(parquet)?;
+    let mut writer =
+        ArrowWriter::try_new(file, batches.schema(), Some(properties)).map_err(parquet)?;
     let mut rows = 0;
     for batch in batches {
         let batch = batch?;
@@ -124,7 +126,13 @@ mod tests {
         }
         let leftovers = std::fs::read_dir(dir.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".partial"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".partial")
+            })
             .count();
         assert_eq!(leftovers, 0);
     }

@@ -38,7 +38,9 @@ impl AsyncDB for CorepyDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let plan = corepy_sql::plan_sql(&self.session, sql).await.map_err(SltError)?;
+        let plan = corepy_sql::plan_sql(&self.session, sql)
+            .await
+            .map_err(SltError)?;
         let result = self.session.collect(&plan).await.map_err(SltError)?;
         if result.schema.fields().is_empty() {
             return Ok(DBOutput::StatementComplete(0));
@@ -79,7 +81,10 @@ fn column_type(data_type: &DataType) -> DefaultColumnType {
         DefaultColumnType::Integer
     } else if data_type.is_floating() || matches!(data_type, DataType::Decimal128(..)) {
         DefaultColumnType::FloatingPoint
-    } else if matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+    } else if matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    ) {
         DefaultColumnType::Text
     } else {
         DefaultColumnType::Any
@@ -106,7 +111,11 @@ fn batch_rows(batch: &RecordBatch) -> Result<Vec<Vec<String>>, CorepyError> {
                     } else {
                         // Plans end in a newline, which an .slt file cannot express.
                         let text = formatter.value(row).to_string().trim_end().to_string();
-                        if text.is_empty() { "(empty)".to_string() } else { text }
+                        if text.is_empty() {
+                            "(empty)".to_string()
+                        } else {
+                            text
+                        }
                     }
                 })
                 .collect()
@@ -120,7 +129,10 @@ fn split_multiline(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     rows.into_iter()
         .flat_map(|row| {
             if row.iter().any(|value| value.contains('\n')) {
-                row.join(" ").lines().map(|line| vec![line.to_string()]).collect()
+                row.join(" ")
+                    .lines()
+                    .map(|line| vec![line.to_string()])
+                    .collect()
             } else {
                 vec![row]
             }

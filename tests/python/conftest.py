@@ -63,7 +63,9 @@ def rows_of(table: pa.Table) -> list[tuple[Any, ...]]:
 
 
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((v is None, "" if v is None else (round(v, 6) if isinstance(v, float) else v)) for v in row)
+    return tuple(
+        (v is None, "" if v is None else (round(v, 6) if isinstance(v, float) else v)) for v in row
+    )
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -87,6 +89,6 @@ def assert_same_rows(
     assert len(got) == len(want), f"{len(got)} rows, expected {len(want)}"
     if not ordered:
         got, want = sorted(got, key=_sort_key), sorted(want, key=_sort_key)
-    for index, (g, w) in enumerate(zip(got, want)):
+    for index, (g, w) in enumerate(zip(got, want, strict=True)):
         assert len(g) == len(w)
-        assert all(_close(x, y) for x, y in zip(g, w)), f"row {index}: {g} != {w}"
+        assert all(_close(x, y) for x, y in zip(g, w, strict=True)), f"row {index}: {g} != {w}"

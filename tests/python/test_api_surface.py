@@ -10,9 +10,7 @@ import corepy as cp
 from corepy import _core
 
 PACKAGE = Path(cp.__file__).parent
-SOURCES = "\n".join(
-    p.read_text() for p in PACKAGE.glob("*.py")
-)
+SOURCES = "\n".join(p.read_text() for p in PACKAGE.glob("*.py"))
 
 
 def _public(names: list[str]) -> list[str]:

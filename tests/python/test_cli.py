@@ -92,7 +92,16 @@ def test_gen_tpch(tmp_path: Path) -> None:
     names = sorted(p.name for p in (tmp_path / "tpch").iterdir())
     assert names == sorted(
         f"{t}.parquet"
-        for t in ["region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"]
+        for t in [
+            "region",
+            "nation",
+            "supplier",
+            "customer",
+            "part",
+            "partsupp",
+            "orders",
+            "lineitem",
+        ]
     )
     assert pq.read_table(tmp_path / "tpch" / "nation.parquet").num_rows == 25
     bad = run("gen", "tpch", "--scale", "-1", "--output", str(tmp_path / "x"))

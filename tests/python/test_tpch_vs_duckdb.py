@@ -13,11 +13,12 @@ import decimal
 from collections.abc import Callable
 from pathlib import Path
 
-import corepy as cp
 import duckdb
 import pyarrow as pa
 import pytest
 from conftest import assert_same_rows
+
+import corepy as cp
 
 # -- the standard TPC-H queries (validation parameters, ties in ORDER BY broken) -----------
 

@@ -101,9 +101,18 @@ mod tests {
 
     #[test]
     fn extensions() {
-        assert_eq!(FileKind::from_extension(Path::new("a/b.PARQUET")), Some(FileKind::Parquet));
-        assert_eq!(FileKind::from_extension(Path::new("x.feather")), Some(FileKind::Ipc));
-        assert_eq!(FileKind::from_extension(Path::new("x.tsv")), Some(FileKind::Csv));
+        assert_eq!(
+            FileKind::from_extension(Path::new("a/b.PARQUET")),
+            Some(FileKind::Parquet)
+        );
+        assert_eq!(
+            FileKind::from_extension(Path::new("x.feather")),
+            Some(FileKind::Ipc)
+        );
+        assert_eq!(
+            FileKind::from_extension(Path::new("x.tsv")),
+            Some(FileKind::Csv)
+        );
         assert_eq!(FileKind::from_extension(Path::new("x.txt")), None);
         assert!(FileKind::detect(Path::new("x")).is_err());
     }

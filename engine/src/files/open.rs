@@ -40,7 +40,7 @@ pub async fn open_table(
     let mut metas = Vec::with_capacity(files.len());
     let mut schemas: Vec<(PathBuf, SchemaRef)> = Vec::with_capacity(files.len());
     for file in &files {
-        check_magic(file, kind)?;
+        check_file(file, kind)?;
         let meta = object_meta(store.as_ref(), file).await?;
         let schema = format
             .infer_schema(state, &store, std::slice::from_ref(&meta))
@@ -98,15 +98,18 @@ async fn object_meta(store: &dyn ObjectStore, file: &Path) -> Result<ObjectMeta>
         .map_err(|e| CorepyError::file_format(file.display().to_string(), e.to_string()))
 }
 
-/// Cheap checks of a file's first and last bytes, so that an empty or truncated file gets a
-/// precise message instead of a decoder error.
-fn check_magic(file: &Path, kind: FileKind) -> Result<()> {
+/// Cheap checks of a file's first and last bytes, so that an empty, truncated or corrupt file
+/// gets a precise message instead of a decoder error (or a decoder panic).
+pub fn check_file(file: &Path, kind: FileKind) -> Result<()> {
     let name = file.display().to_string();
     let io_error = |e: std::io::Error| CorepyError::file_format(name.clone(), e.to_string());
     let mut handle = std::fs::File::open(file).map_err(io_error)?;
     let size = handle.metadata().map_err(io_error)?.len();
     if size == 0 {
-        return Err(CorepyError::file_format(name, "the file is empty (0 bytes)"));
+        return Err(CorepyError::file_format(
+            name,
+            "the file is empty (0 bytes)",
+        ));
     }
     let magic: &[u8] = match kind {
         FileKind::Parquet => b"PAR1",
@@ -123,7 +126,11 @@ fn check_magic(file: &Path, kind: FileKind) -> Result<()> {
     if !complete || head != magic {
         return Err(CorepyError::file_format(
             name,
-            format!("not a {} file (it does not start with {:?})", kind.name(), String::from_utf8_lossy(magic)),
+            format!(
+                "not a {} file (it does not start with {:?})",
+                kind.name(),
+                String::from_utf8_lossy(magic)
+            ),
         ));
     }
     if tail != magic {
@@ -133,6 +140,28 @@ fn check_magic(file: &Path, kind: FileKind) -> Result<()> {
                 "the {} file is truncated or corrupt (its footer is missing)",
                 kind.name()
             ),
+        ));
+    }
+    if kind == FileKind::Parquet {
+        check_parquet_footer_length(&mut handle, size)
+            .map_err(|m| CorepyError::file_format(name, m))?;
+    }
+    Ok(())
+}
+
+/// A Parquet file ends with its metadata, the metadata's length (4 bytes) and `PAR1`; a
+/// length that does not fit in the file means the footer is corrupt.
+fn check_parquet_footer_length(handle: &mut std::fs::File, size: u64) -> Result<(), String> {
+    let mut length = [0u8; 4];
+    handle
+        .seek(SeekFrom::End(-8))
+        .and_then(|_| handle.read_exact(&mut length))
+        .map_err(|e| e.to_string())?;
+    let metadata = u64::from(u32::from_le_bytes(length));
+    if metadata + 12 > size {
+        return Err(format!(
+            "the Parquet footer is corrupt: its metadata length ({metadata} bytes) exceeds the file \
+             size ({size} bytes)"
         ));
     }
     Ok(())
@@ -152,7 +181,11 @@ fn with_path(file: &Path, kind: FileKind, error: CorepyError) -> CorepyError {
 
 /// Every file of a glob must have the same columns, of the same types (CSV: the same
 /// columns; their guessed types are unified).
-fn check_same_schema(pattern: &str, kind: FileKind, schemas: &[(PathBuf, SchemaRef)]) -> Result<()> {
+fn check_same_schema(
+    pattern: &str,
+    kind: FileKind,
+    schemas: &[(PathBuf, SchemaRef)],
+) -> Result<()> {
     let (first_path, first) = &schemas[0];
     for (path, schema) in &schemas[1..] {
         if let Some(difference) = schema_difference(first, schema, kind != FileKind::Csv) {
@@ -170,7 +203,12 @@ fn check_same_schema(pattern: &str, kind: FileKind, schemas: &[(PathBuf, SchemaR
 }
 
 fn schema_difference(a: &Schema, b: &Schema, compare_types: bool) -> Option<String> {
-    let names = |s: &Schema| s.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>();
+    let names = |s: &Schema| {
+        s.fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect::<Vec<_>>()
+    };
     if names(a) != names(b) {
         return Some(format!(
             "their columns: [{}] vs [{}]",

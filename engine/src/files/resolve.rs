@@ -43,7 +43,10 @@ fn resolve_glob(pattern: &str) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.map_err(|error| {
-            CorepyError::file_format(error.path().display().to_string(), error.error().to_string())
+            CorepyError::file_format(
+                error.path().display().to_string(),
+                error.error().to_string(),
+            )
         })?;
         if path.is_file() {
             files.push(absolute(&path)?);
@@ -94,7 +97,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("c.csv")).unwrap();
         let pattern = format!("{}/*.csv", dir.path().display());
         let files = resolve_files(&pattern).unwrap();
-        let names: Vec<_> = files.iter().map(|f| f.file_name().unwrap().to_owned()).collect();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_owned())
+            .collect();
         assert_eq!(names, ["a.csv", "b.csv"]);
     }
 

@@ -15,7 +15,11 @@ use super::{check_all, unique_names};
 /// Groups by `keys` and computes `aggregations` per group; the output holds the keys, then
 /// the aggregations, in the order given. An aggregation may be an expression over several
 /// aggregate functions (`sum(a) / count(a)`).
-pub fn group_by(input: LogicalPlan, keys: Vec<Expr>, aggregations: Vec<Expr>) -> Result<LogicalPlan> {
+pub fn group_by(
+    input: LogicalPlan,
+    keys: Vec<Expr>,
+    aggregations: Vec<Expr>,
+) -> Result<LogicalPlan> {
     check_all(&keys, &input)?;
     check_all(&aggregations, &input)?;
     if let Some(key) = keys.iter().find(|k| is_aggregate(k)) {

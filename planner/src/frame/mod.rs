@@ -68,7 +68,9 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
         }
     }
     projection.extend(new_columns);
-    Ok(LogicalPlanBuilder::from(input).project(projection)?.build()?)
+    Ok(LogicalPlanBuilder::from(input)
+        .project(projection)?
+        .build()?)
 }
 
 /// Keeps the rows for which `predicate` is true.
@@ -92,7 +94,9 @@ pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
 /// Sorts by the keys, the first key most significant.
 pub fn sort(input: LogicalPlan, keys: Vec<SortKey>) -> Result<LogicalPlan> {
     if keys.is_empty() {
-        return Err(CorepyError::invalid_argument("sort() needs at least one key"));
+        return Err(CorepyError::invalid_argument(
+            "sort() needs at least one key",
+        ));
     }
     let exprs: Vec<Expr> = keys.iter().map(|k| k.expr.clone()).collect();
     check_all(&exprs, &input)?;

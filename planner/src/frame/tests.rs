@@ -11,7 +11,10 @@ fn scan() -> LogicalPlan {
         Field::new("b", DataType::Float64, true),
         Field::new("s", DataType::Utf8, true),
     ]);
-    table_scan(Some("t"), &schema, None).unwrap().build().unwrap()
+    table_scan(Some("t"), &schema, None)
+        .unwrap()
+        .build()
+        .unwrap()
 }
 
 fn plan_text(plan: &LogicalPlan) -> String {
@@ -19,7 +22,11 @@ fn plan_text(plan: &LogicalPlan) -> String {
 }
 
 fn names(plan: &LogicalPlan) -> Vec<String> {
-    plan.schema().fields().iter().map(|f| f.name().clone()).collect()
+    plan.schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
 }
 
 #[test]
@@ -34,7 +41,11 @@ fn select_names_results_after_their_left_most_column() {
 
 #[test]
 fn with_columns_replaces_in_place_and_appends_new_ones() {
-    let plan = with_columns(scan(), vec![col("b") * lit(2.0), (col("a") + lit(1)).alias("c")]).unwrap();
+    let plan = with_columns(
+        scan(),
+        vec![col("b") * lit(2.0), (col("a") + lit(1)).alias("c")],
+    )
+    .unwrap();
     assert_eq!(names(&plan), ["a", "b", "s", "c"]);
 }
 
@@ -62,7 +73,10 @@ fn unknown_column_in_select_is_a_column_error() {
 #[test]
 fn duplicate_output_names_point_at_alias() {
     let error = select(scan(), vec![col("a"), col("a") + lit(1)]).unwrap_err();
-    assert!(error.to_string().contains("duplicate output column 'a'"), "{error}");
+    assert!(
+        error.to_string().contains("duplicate output column 'a'"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -70,7 +84,10 @@ fn group_by_outputs_keys_then_aggregations() {
     let plan = group_by(
         scan(),
         vec![col("s")],
-        vec![aggregate("sum", col("a")).unwrap(), aggregate("mean", col("b")).unwrap().alias("avg_b")],
+        vec![
+            aggregate("sum", col("a")).unwrap(),
+            aggregate("mean", col("b")).unwrap().alias("avg_b"),
+        ],
     )
     .unwrap();
     assert_eq!(names(&plan), ["s", "a", "avg_b"]);
@@ -88,7 +105,15 @@ fn expressions_over_aggregates_compute_each_aggregate_once() {
         aggregate("count", col("a")).unwrap(),
     )
     .unwrap();
-    let plan = group_by(scan(), vec![col("s")], vec![mean.alias("m"), aggregate("sum", col("a")).unwrap().alias("total")]).unwrap();
+    let plan = group_by(
+        scan(),
+        vec![col("s")],
+        vec![
+            mean.alias("m"),
+            aggregate("sum", col("a")).unwrap().alias("total"),
+        ],
+    )
+    .unwrap();
     assert_eq!(names(&plan), ["s", "m", "total"]);
     let text = plan_text(&plan);
     assert_eq!(text.matches("sum(t.a)").count(), 1, "{text}");
@@ -112,10 +137,17 @@ fn select_of_only_aggregations_reduces_to_one_row() {
 fn sort_direction_and_null_placement_are_kept() {
     let plan = sort(
         scan(),
-        vec![SortKey { expr: col("a"), descending: true, nulls_last: true }],
+        vec![SortKey {
+            expr: col("a"),
+            descending: true,
+            nulls_last: true,
+        }],
     )
     .unwrap();
-    assert_eq!(plan_text(&plan), "Sort: t.a DESC NULLS LAST\n  TableScan: t");
+    assert_eq!(
+        plan_text(&plan),
+        "Sort: t.a DESC NULLS LAST\n  TableScan: t"
+    );
 }
 
 #[test]

@@ -21,7 +21,11 @@ use corepy_planner::{CorepyError, Result};
 pub use output::OutputFormat;
 
 #[derive(Debug, Parser)]
-#[command(name = "corepy", version, about = "corepy: compiled, fused, explained queries over Arrow, Parquet and CSV files")]
+#[command(
+    name = "corepy",
+    version,
+    about = "corepy: compiled, fused, explained queries over Arrow, Parquet and CSV files"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -55,7 +59,7 @@ enum Dataset {
     /// The eight TPC-H tables as Parquet files.
     Tpch {
         /// The TPC-H scale factor (1 ≈ 1 GB of raw data).
-        #[arg(long, default_value_t = 1.0)]
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
         scale: f64,
         /// The directory to write `<table>.parquet` into.
         #[arg(long, short)]
@@ -152,9 +156,16 @@ mod tests {
     fn cli(args: &[&str]) -> (i32, String, String) {
         let mut out = Vec::new();
         let mut err = Vec::new();
-        let args = std::iter::once("corepy").chain(args.iter().copied()).map(String::from).collect();
+        let args = std::iter::once("corepy")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
         let code = run(args, &mut out, &mut err, &mut || false);
-        (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
     }
 
     #[test]
@@ -192,9 +203,13 @@ mod tests {
         let (code, _, err) = {
             let mut out = Vec::new();
             let mut err = Vec::new();
-            let args = ["corepy", "sql", "SELECT count(*) FROM generate_series(1, 10000000000) AS a(x) WHERE x % 7 = 3"]
-                .map(String::from)
-                .to_vec();
+            let args = [
+                "corepy",
+                "sql",
+                "SELECT count(*) FROM generate_series(1, 10000000000) AS a(x) WHERE x % 7 = 3",
+            ]
+            .map(String::from)
+            .to_vec();
             let code = run(args, &mut out, &mut err, &mut || true);
             (code, out, String::from_utf8(err).unwrap())
         };

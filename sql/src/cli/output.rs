@@ -44,13 +44,22 @@ pub fn write_result(
     }
 }
 
-fn write_to(result: &QueryResult, format: OutputFormat, max_rows: usize, out: &mut (dyn Write + Send)) -> Result<()> {
+fn write_to(
+    result: &QueryResult,
+    format: OutputFormat,
+    max_rows: usize,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
     let io = |e: std::io::Error| CorepyError::file_format("", e.to_string());
     match format {
-        OutputFormat::Table if is_explain(result) => out.write_all(format_explain(result).as_bytes()).map_err(io),
+        OutputFormat::Table if is_explain(result) => {
+            out.write_all(format_explain(result).as_bytes()).map_err(io)
+        }
         OutputFormat::Table => write_table(result, max_rows, out),
         OutputFormat::Csv => {
-            let mut writer = datafusion::arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut writer = datafusion::arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             for batch in &result.batches {
                 writer.write(batch)?;
             }
@@ -68,9 +77,13 @@ fn write_to(result: &QueryResult, format: OutputFormat, max_rows: usize, out: &m
             let mut writer = ArrowWriter::try_new(out, result.schema.clone(), None)
                 .map_err(|e| CorepyError::internal(e.to_string()))?;
             for batch in &result.batches {
-                writer.write(batch).map_err(|e| CorepyError::internal(e.to_string()))?;
+                writer
+                    .write(batch)
+                    .map_err(|e| CorepyError::internal(e.to_string()))?;
             }
-            writer.close().map_err(|e| CorepyError::internal(e.to_string()))?;
+            writer
+                .close()
+                .map_err(|e| CorepyError::internal(e.to_string()))?;
             Ok(())
         }
     }
@@ -85,9 +98,16 @@ fn write_table(result: &QueryResult, max_rows: usize, out: &mut (dyn Write + Sen
     } else {
         pretty_format_batches(&shown)?
     };
-    let rows = if total == 1 { "1 row".to_string() } else { format!("{total} rows") };
+    let rows = if total == 1 {
+        "1 row".to_string()
+    } else {
+        format!("{total} rows")
+    };
     let footer = if total > max_rows {
-        format!("{rows} ({max_rows} shown), {} columns", result.schema.fields().len())
+        format!(
+            "{rows} ({max_rows} shown), {} columns",
+            result.schema.fields().len()
+        )
     } else {
         format!("{rows}, {} columns", result.schema.fields().len())
     };
@@ -130,13 +150,18 @@ fn write_file_atomically(
         let _ = std::fs::remove_file(&partial);
     }
     outcome.map_err(|error| match error {
-        CorepyError::FileFormat { path: p, message } if p.is_empty() => CorepyError::file_format(name.clone(), message),
+        CorepyError::FileFormat { path: p, message } if p.is_empty() => {
+            CorepyError::file_format(name.clone(), message)
+        }
         other => other,
     })
 }
 
 fn partial_path(path: &Path) -> PathBuf {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{file_name}.partial-{}", std::process::id()))
 }
 
@@ -150,8 +175,15 @@ mod tests {
 
     fn result(rows: i64) -> QueryResult {
         let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
-        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from_iter_values(0..rows))]).unwrap();
-        QueryResult { schema, batches: vec![batch] }
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from_iter_values(0..rows))],
+        )
+        .unwrap();
+        QueryResult {
+            schema,
+            batches: vec![batch],
+        }
     }
 
     #[test]
@@ -176,7 +208,8 @@ mod tests {
     #[test]
     fn parquet_needs_an_output_file() {
         let mut out = Vec::new();
-        let error = write_result(&result(2), OutputFormat::Parquet, None, 40, &mut out).unwrap_err();
+        let error =
+            write_result(&result(2), OutputFormat::Parquet, None, 40, &mut out).unwrap_err();
         assert!(error.to_string().contains("--output"));
     }
 
@@ -184,11 +217,22 @@ mod tests {
     fn output_file_is_complete_or_absent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.parquet");
-        write_result(&result(5), OutputFormat::Parquet, Some(&path), 40, &mut Vec::new()).unwrap();
+        write_result(
+            &result(5),
+            OutputFormat::Parquet,
+            Some(&path),
+            40,
+            &mut Vec::new(),
+        )
+        .unwrap();
         assert!(path.exists());
-        let failed = write_file_atomically(&dir.path().join("bad.csv"), |_| Err(CorepyError::Cancelled));
+        let failed =
+            write_file_atomically(&dir.path().join("bad.csv"), |_| Err(CorepyError::Cancelled));
         assert!(failed.is_err());
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["out.parquet"]);
     }
 }
