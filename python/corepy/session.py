@@ -114,7 +114,7 @@ class Session:
     def from_arrow(self, data: Any) -> LazyFrame:
         """A lazy frame over Arrow data: a pyarrow Table or RecordBatch, a Polars DataFrame,
         or anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``. Not copied."""
-        return LazyFrame(self._session.from_arrow(_arrow_input(data)))
+        return LazyFrame(self._session.scan_arrow(_arrow_input(data)))
 
     def from_dict(self, data: Mapping[str, Sequence[Any]]) -> LazyFrame:
         """A lazy frame from ``{column: values}``; types are inferred by pyarrow."""

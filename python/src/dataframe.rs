@@ -86,7 +86,7 @@ impl PyDataFrame {
     }
 
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PySchema::new(Arc::clone(&self.result.schema)).into_pyarrow(py)?)
+        PySchema::new(Arc::clone(&self.result.schema)).into_pyarrow(py)
     }
 
     /// A lazy frame over this result, for further queries.

@@ -110,7 +110,7 @@ impl PyLazyFrame {
     /// The output schema, as a pyarrow Schema.
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let schema = self.plan.schema().inner().clone();
-        Ok(PySchema::new(schema).into_pyarrow(py)?)
+        PySchema::new(schema).into_pyarrow(py)
     }
 
     fn columns(&self) -> Vec<String> {

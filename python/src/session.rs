@@ -165,7 +165,7 @@ impl PySession {
     }
 
     /// A lazy frame over Arrow data, which is shared, not copied.
-    fn from_arrow(&self, data: AnyRecordBatch) -> PyResult<PyLazyFrame> {
+    fn scan_arrow(&self, data: AnyRecordBatch) -> PyResult<PyLazyFrame> {
         let table = data.into_table()?;
         let (batches, schema) = table.into_inner();
         let plan = self.session.scan_batches(schema, batches).or_raise()?;
