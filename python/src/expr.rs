@@ -60,7 +60,8 @@ impl PyExpr {
     }
 
     fn alias(&self, name: &str) -> PyExpr {
-        self.expr.clone().alias(name).into()
+        // A new name replaces the old one instead of stacking on it.
+        self.expr.clone().unalias_nested().data.alias(name).into()
     }
 
     fn aggregate(&self, function: &str) -> PyResult<PyExpr> {

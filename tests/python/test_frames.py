@@ -93,6 +93,12 @@ def test_expression_over_aggregates(frame: cp.LazyFrame) -> None:
     assert out.to_pydict() == {"k": ["a", "b", None], "avg_x": [2, 2, 4]}
 
 
+def test_renamed_aggregations_are_computed_directly(frame: cp.LazyFrame) -> None:
+    plan = frame.group_by("k").agg(cp.len().alias("n"), cp.col("x").sum().alias("s")).explain()
+    assert "__corepy_agg" not in plan, plan
+    assert "count(Int64(1)) AS n" in plan and "AS len" not in plan
+
+
 def test_select_of_aggregations_gives_one_row(frame: cp.LazyFrame) -> None:
     out = frame.select(cp.col("x").sum(), cp.col("y").max().alias("ymax")).compute()
     assert out.to_pydict() == {"x": [10], "ymax": [4.5]}

@@ -49,7 +49,7 @@ pub fn group_by(
 /// An aggregate function call, possibly aliased: what an `Aggregate` node computes directly.
 fn is_bare_aggregate(expr: &Expr) -> bool {
     match expr {
-        Expr::Alias(alias) => matches!(*alias.expr, Expr::AggregateFunction(_)),
+        Expr::Alias(alias) => is_bare_aggregate(&alias.expr),
         other => matches!(other, Expr::AggregateFunction(_)),
     }
 }
