@@ -1001,23 +1001,7 @@ def lazy_top_suppliers(session: cp.Session, tpch_dir: Path) -> cp.LazyFrame:
 LAZY_CASES = [
     pytest.param(
         lazy_q1,
-        """
-        SELECT
-            l_returnflag,
-            l_linestatus,
-            sum(l_quantity) AS sum_qty,
-            sum(l_extendedprice) AS sum_base_price,
-            sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,
-            sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,
-            avg(CAST(l_quantity AS DOUBLE)) AS avg_qty,
-            avg(CAST(l_extendedprice AS DOUBLE)) AS avg_price,
-            avg(CAST(l_discount AS DOUBLE)) AS avg_disc,
-            count(*) AS count_order
-        FROM lineitem
-        WHERE l_shipdate <= DATE '1998-12-01' - INTERVAL '90' DAY
-        GROUP BY l_returnflag, l_linestatus
-        ORDER BY l_returnflag, l_linestatus
-        """,
+        TPCH_QUERIES["q01"][0],
         True,
         id="q01",
     ),
