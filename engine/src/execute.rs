@@ -33,6 +33,23 @@ impl QueryResult {
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
+
+    /// The first `rows` rows, as slices of the batches (no copy).
+    pub fn head(&self, rows: usize) -> Vec<RecordBatch> {
+        let mut left = rows;
+        let mut out = Vec::new();
+        for batch in &self.batches {
+            if left == 0 {
+                break;
+            }
+            let take = batch.num_rows().min(left);
+            if take > 0 {
+                out.push(batch.slice(0, take));
+            }
+            left -= take;
+        }
+        out
+    }
 }
 
 /// What [`Session::explain`] shows.

@@ -28,21 +28,6 @@ impl PyDataFrame {
     pub fn new(session: Session, result: QueryResult) -> Self {
         Self { session, result }
     }
-
-    /// The first `rows` rows, as slices of the batches (no copy).
-    fn head(&self, rows: usize) -> Vec<RecordBatch> {
-        let mut left = rows;
-        let mut out = Vec::new();
-        for batch in &self.result.batches {
-            if left == 0 {
-                break;
-            }
-            let take = batch.num_rows().min(left);
-            out.push(batch.slice(0, take));
-            left -= take;
-        }
-        out
-    }
 }
 
 #[pymethods]
@@ -110,7 +95,7 @@ impl PyDataFrame {
 
     /// A text table of the first `max_rows` rows.
     fn format_table(&self, max_rows: usize) -> PyResult<String> {
-        let shown = self.head(max_rows);
+        let shown = self.result.head(max_rows);
         let batches = if shown.is_empty() {
             vec![RecordBatch::new_empty(Arc::clone(&self.result.schema))]
         } else {
@@ -135,7 +120,7 @@ impl PyDataFrame {
         }
         html.push_str("</tr></thead>\n<tbody>\n");
         let options = FormatOptions::default().with_null("null");
-        for batch in self.head(max_rows) {
+        for batch in self.result.head(max_rows) {
             let formatters = batch
                 .columns()
                 .iter()

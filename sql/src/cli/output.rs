@@ -92,7 +92,7 @@ fn write_to(
 /// A boxed table of the first `max_rows` rows and a line that counts them all.
 fn write_table(result: &QueryResult, max_rows: usize, out: &mut (dyn Write + Send)) -> Result<()> {
     let total = result.num_rows();
-    let shown = head(&result.batches, max_rows);
+    let shown = result.head(max_rows);
     let table = if shown.is_empty() {
         pretty_format_batches(&[RecordBatch::new_empty(result.schema.clone())])?
     } else {
@@ -112,22 +112,6 @@ fn write_table(result: &QueryResult, max_rows: usize, out: &mut (dyn Write + Sen
         format!("{rows}, {} columns", result.schema.fields().len())
     };
     writeln!(out, "{table}\n{footer}").map_err(|e| CorepyError::file_format("", e.to_string()))
-}
-
-fn head(batches: &[RecordBatch], rows: usize) -> Vec<RecordBatch> {
-    let mut left = rows;
-    let mut out = Vec::new();
-    for batch in batches {
-        if left == 0 {
-            break;
-        }
-        let take = batch.num_rows().min(left);
-        if take > 0 {
-            out.push(batch.slice(0, take));
-        }
-        left -= take;
-    }
-    out
 }
 
 /// Writes through `write` into a temporary file beside `path`, then renames it into place:
