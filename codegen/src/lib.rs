@@ -1,9 +1,17 @@
 //! corepy's code generator: the kernel IR (typed SSA over columns and tensors) and its
-//! renderers — Cranelift for the CPU, PTX for NVIDIA GPUs, and an interpreter that is the
-//! executable specification the other two are tested against.
+//! renderers — Cranelift for the CPU, an interpreter that is the executable specification
+//! the others are tested against, and a pretty-printer for EXPLAIN. (A PTX renderer for
+//! NVIDIA GPUs will read the same IR.)
 //!
 //! The crate sits at the bottom of the pipeline and knows nothing of DataFusion plans or
 //! Python: `planner` lowers fused plan regions to this IR, `engine` runs what it compiles.
-//! It is empty until the fusion and JIT work lands; the workspace already wires it in so
-//! that the dependency direction (codegen ← planner ← engine ← sql ← python) holds from
-//! the start.
+
+pub mod abi;
+pub mod interp;
+pub mod ir;
+pub mod jit;
+pub mod pretty;
+pub mod semantics;
+
+#[cfg(test)]
+mod testing;

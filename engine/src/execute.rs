@@ -59,6 +59,8 @@ pub struct ExplainOptions {
     pub optimized: bool,
     /// Run the query and show each operator's metrics.
     pub analyze: bool,
+    /// Also print each fused kernel: its IR and its Cranelift IR.
+    pub kernels: bool,
 }
 
 impl Default for ExplainOptions {
@@ -66,6 +68,7 @@ impl Default for ExplainOptions {
         Self {
             optimized: true,
             analyze: false,
+            kernels: false,
         }
     }
 }
@@ -118,6 +121,9 @@ impl Session {
                 "Physical plan",
                 displayable(physical.as_ref()).indent(true),
             );
+            if options.kernels {
+                section(&mut text, "Kernels", crate::jit::kernel_listings(&physical));
+            }
             return Ok(text);
         }
         let started = Instant::now();

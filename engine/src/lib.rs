@@ -3,12 +3,14 @@
 //!
 //! * [`session`] — `Session`, a DataFusion `SessionContext` set up for corepy;
 //! * [`query_planner`] — the physical planner hook where corepy's operators plug in;
+//! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls.
 
 pub mod execute;
 pub mod files;
+pub mod jit;
 pub mod query_planner;
 pub mod runtime;
 pub mod session;

@@ -16,10 +16,10 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 pub struct CorepyQueryPlanner;
 
 impl CorepyQueryPlanner {
-    /// The planners of corepy's extension nodes. None exist before the fusion work; a new
-    /// extension node registers its planner here.
+    /// The planners of corepy's extension nodes; a new extension node registers its
+    /// planner here.
     fn extension_planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
-        Vec::new()
+        vec![Arc::new(crate::jit::FusedStagePlanner)]
     }
 }
 

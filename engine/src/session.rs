@@ -31,6 +31,17 @@ pub struct SessionOptions {
     pub memory_limit: Option<usize>,
     /// Where spill files go (default: the system's temporary directory).
     pub spill_dir: Option<PathBuf>,
+    /// Fuse row-wise work into JIT-compiled kernels (default: on, unless the environment
+    /// variable `COREPY_JIT` is `0`).
+    pub jit: Option<bool>,
+}
+
+/// Whether sessions fuse by default: `COREPY_JIT=0` (or `false`, `off`) turns it off.
+pub fn jit_default() -> bool {
+    !matches!(
+        std::env::var("COREPY_JIT").as_deref(),
+        Ok("0" | "false" | "off" | "no")
+    )
 }
 
 /// A corepy session: DataFusion's context with corepy's optimizer rules, query planner and
@@ -87,7 +98,7 @@ impl Session {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_query_planner(Arc::new(CorepyQueryPlanner));
-        for rule in optimizer_rules() {
+        for rule in optimizer_rules(options.jit.unwrap_or_else(jit_default)) {
             state = state.with_optimizer_rule(rule);
         }
         let context = SessionContext::new_with_state(state.build());
@@ -102,6 +113,11 @@ impl Session {
 
     pub fn options(&self) -> &SessionOptions {
         &self.options
+    }
+
+    /// Whether this session fuses row-wise work into compiled kernels.
+    pub fn jit(&self) -> bool {
+        self.options.jit.unwrap_or_else(jit_default)
     }
 
     /// The number of partitions queries are split into.

@@ -8,6 +8,7 @@
 //! * [`expr`] — expression construction with eager type checks;
 //! * [`naming`] — the output name of an expression (Polars' rule: the left-most column);
 //! * [`frame`] — frame operations (`select`, `filter`, `group_by`, …) as plan builders;
+//! * [`fusion`] — the fusion rule, its `FusedStage` node and the lowering to kernel IR;
 //! * [`rules`] — corepy's optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
 
@@ -15,6 +16,7 @@ pub mod dtype;
 pub mod error;
 pub mod expr;
 pub mod frame;
+pub mod fusion;
 pub mod naming;
 pub mod rules;
 pub mod suggest;

@@ -32,7 +32,7 @@ from corepy.exceptions import (
 )
 from corepy.expr import DType, Expr, col, len, lit
 from corepy.frame import GroupBy, LazyFrame
-from corepy.session import Session, default_session
+from corepy.session import Config, Session, default_session
 
 __version__: str = _core.__version__
 
@@ -53,6 +53,7 @@ __all__ = [
     "PlanError",
     "SQLError",
     "SchemaError",
+    "Config",
     "Session",
     "__version__",
     "col",

@@ -128,10 +128,13 @@ class LazyFrame:
 
     collect = compute
 
-    def explain(self, *, optimized: bool = True, analyze: bool = False) -> str:
+    def explain(
+        self, *, optimized: bool = True, analyze: bool = False, kernels: bool = False
+    ) -> str:
         """The plans as text: the optimized logical plan and the physical plan; with
         ``optimized=False`` the plan as written; with ``analyze=True`` the query runs and
-        each operator shows its metrics (rows, time).
+        each operator shows its metrics (rows, time, and for fused stages the kernel and
+        compile times); with ``kernels=True`` also each fused kernel's IR and Cranelift IR.
 
         >>> import corepy as cp
         >>> print(cp.from_dict({"a": [1]}).filter(cp.col("a") > 0).explain(optimized=False))
@@ -140,7 +143,7 @@ class LazyFrame:
           TableScan: memory_...
         <BLANKLINE>
         """
-        return self._lf.explain(optimized, analyze)
+        return self._lf.explain(optimized, analyze, kernels)
 
     @property
     def schema(self) -> pa.Schema:

@@ -14,18 +14,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from corepy import _core
 from corepy.frame import LazyFrame
 
-__all__ = ["Session", "default_session"]
+__all__ = ["Config", "Session", "default_session"]
 
 PathLike = str | os.PathLike[str]
 
 
 def _path(path: PathLike) -> str:
     return os.fspath(path)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Compiler settings of a session.
+
+    Args:
+        jit: fuse row-wise work (filters, projections) into compiled kernels. ``None``
+            means on, unless the environment variable ``COREPY_JIT`` is ``0``. Turn it off
+            to compare results and speed with DataFusion's own evaluation on one build.
+
+    >>> import corepy as cp
+    >>> cp.Session(config=cp.Config(jit=False)).jit
+    False
+    """
+
+    jit: bool | None = None
 
 
 class Session:
@@ -36,6 +54,7 @@ class Session:
         batch_size: rows per Arrow batch (default 8192).
         memory_limit: bytes operators may hold before they spill or fail (default: none).
         spill_dir: where spill files go (default: the system temporary directory).
+        config: compiler settings (:class:`Config`), e.g. ``Config(jit=False)``.
     """
 
     __slots__ = ("_session",)
@@ -47,13 +66,20 @@ class Session:
         batch_size: int | None = None,
         memory_limit: int | None = None,
         spill_dir: PathLike | None = None,
+        config: Config | None = None,
     ) -> None:
         self._session = _core.Session(
             target_partitions,
             batch_size,
             memory_limit,
             None if spill_dir is None else _path(spill_dir),
+            None if config is None else config.jit,
         )
+
+    @property
+    def jit(self) -> bool:
+        """Whether this session compiles fused kernels (see :class:`Config`)."""
+        return bool(self._session.jit)
 
     @property
     def target_partitions(self) -> int:

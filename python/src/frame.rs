@@ -99,11 +99,21 @@ impl PyLazyFrame {
         Ok(PyDataFrame::new(session, result))
     }
 
-    #[pyo3(signature = (optimized=true, analyze=false))]
-    fn explain(&self, py: Python<'_>, optimized: bool, analyze: bool) -> PyResult<String> {
+    #[pyo3(signature = (optimized=true, analyze=false, kernels=false))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        optimized: bool,
+        analyze: bool,
+        kernels: bool,
+    ) -> PyResult<String> {
         let session = self.session.clone();
         let plan = self.plan.clone();
-        let options = ExplainOptions { optimized, analyze };
+        let options = ExplainOptions {
+            optimized,
+            analyze,
+            kernels,
+        };
         run_query(py, async move { session.explain(&plan, options).await })
     }
 

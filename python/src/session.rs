@@ -46,18 +46,20 @@ fn csv_options(has_header: bool, separator: &str) -> Result<CsvOptions> {
 #[pymethods]
 impl PySession {
     #[new]
-    #[pyo3(signature = (target_partitions=None, batch_size=None, memory_limit=None, spill_dir=None))]
+    #[pyo3(signature = (target_partitions=None, batch_size=None, memory_limit=None, spill_dir=None, jit=None))]
     fn new(
         target_partitions: Option<usize>,
         batch_size: Option<usize>,
         memory_limit: Option<usize>,
         spill_dir: Option<PathBuf>,
+        jit: Option<bool>,
     ) -> PyResult<Self> {
         let options = SessionOptions {
             target_partitions,
             batch_size,
             memory_limit,
             spill_dir,
+            jit,
         };
         guarded(|| {
             Session::new(options)
@@ -69,6 +71,11 @@ impl PySession {
     #[getter]
     fn target_partitions(&self) -> usize {
         self.session.target_partitions()
+    }
+
+    #[getter]
+    fn jit(&self) -> bool {
+        self.session.jit()
     }
 
     fn sql(&self, py: Python<'_>, query: String) -> PyResult<PyLazyFrame> {

@@ -4,6 +4,10 @@
 //! `${TPCH}` (with `control substitution on`). `cargo test --test slt -- FILTER` runs only
 //! the files whose name contains FILTER; `COREPY_SLT_COMPLETE=1` rewrites their expected
 //! results from what corepy returns (review the diff before committing it).
+//!
+//! Every file runs twice: with the JIT on (label `jit`) and off (label `nojit`); a record
+//! that differs between the two, such as a plan, is written once per mode under
+//! `onlyif jit` / `onlyif nojit`.
 
 use std::path::{Path, PathBuf};
 
@@ -152,6 +156,47 @@ fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
     files
 }
 
+/// Runs (or, with `COREPY_SLT_COMPLETE`, completes) one file with the JIT on or off.
+fn run_file(
+    runtime: &tokio::runtime::Runtime,
+    file: &Path,
+    tpch: &str,
+    jit: bool,
+) -> Result<(), String> {
+    let tpch_dir = tpch.to_string();
+    let mut runner = sqllogictest::Runner::new(move || {
+        let tpch_dir = tpch_dir.clone();
+        async move {
+            Ok(CorepyDb {
+                session: Session::new(SessionOptions {
+                    target_partitions: Some(2),
+                    jit: Some(jit),
+                    ..Default::default()
+                })
+                .map_err(SltError)?,
+                tpch_dir,
+            })
+        }
+    });
+    runner.add_label(if jit { "jit" } else { "nojit" });
+    runner.set_var("TPCH".to_string(), tpch.to_string());
+    if std::env::var_os("COREPY_SLT_COMPLETE").is_some() {
+        // Rewrites the expected results from what corepy returns: review the diff!
+        return runtime
+            .block_on(runner.update_test_file(
+                file,
+                " ",
+                sqllogictest::default_validator,
+                sqllogictest::default_normalizer,
+                sqllogictest::strict_column_validator,
+            ))
+            .map_err(|e| format!("cannot complete {}: {e}", file.display()));
+    }
+    runtime
+        .block_on(runner.run_file_async(file))
+        .map_err(|e| e.to_string())
+}
+
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let data = tempfile::tempdir().expect("temporary directory");
@@ -161,46 +206,24 @@ fn main() {
     let runtime = corepy_engine::runtime::runtime();
     let files = slt_files(filter.as_deref());
     let mut failures = Vec::new();
+    let mut runs = 0;
     for file in &files {
-        let tpch_dir = tpch.clone();
-        let mut runner = sqllogictest::Runner::new(move || {
-            let tpch_dir = tpch_dir.clone();
-            async move {
-                Ok(CorepyDb {
-                    session: Session::new(SessionOptions {
-                        target_partitions: Some(2),
-                        ..Default::default()
-                    })
-                    .map_err(SltError)?,
-                    tpch_dir,
-                })
-            }
-        });
-        runner.set_var("TPCH".to_string(), tpch.clone());
-        if std::env::var_os("COREPY_SLT_COMPLETE").is_some() {
-            // Rewrites the expected results from what corepy returns: review the diff!
-            runtime
-                .block_on(runner.update_test_file(
-                    file,
-                    " ",
-                    sqllogictest::default_validator,
-                    sqllogictest::default_normalizer,
-                    sqllogictest::strict_column_validator,
-                ))
-                .unwrap_or_else(|e| panic!("cannot complete {}: {e}", file.display()));
-            continue;
-        }
-        let outcome = runtime.block_on(runner.run_file_async(file));
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        match outcome {
-            Ok(()) => println!("test {name} ... ok"),
-            Err(error) => {
+        for jit in [true, false] {
+            runs += 1;
+            let name = format!(
+                "{} ({})",
+                file.file_name().unwrap().to_string_lossy(),
+                if jit { "jit" } else { "nojit" }
+            );
+            if let Err(error) = run_file(runtime, file, &tpch, jit) {
                 println!("test {name} ... FAILED\n{error}");
                 failures.push(name);
+            } else {
+                println!("test {name} ... ok");
             }
         }
     }
-    let passed = files.len() - failures.len();
+    let passed = runs - failures.len();
     println!(
         "\ntest result: {}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out",
         if failures.is_empty() { "ok" } else { "FAILED" },

@@ -1,0 +1,205 @@
+//! The interpreter: the executable specification of the IR. It evaluates every node for
+//! every row, one element at a time, with no cleverness, so that it is easy to check by
+//! reading; the Cranelift and PTX renderers are tested against it.
+
+mod scalar;
+
+pub use scalar::{read as read_value, write as write_value, V};
+
+use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, RunError};
+use crate::ir::{BinaryOp, Kernel, Literal, Node, Op, UnaryOp, ValueId};
+
+/// Runs `kernel` over `rows` rows; returns the number of rows written to the outputs (all of
+/// them, or those the selection kept, whose bits are also set in `selection`).
+pub fn run(
+    kernel: &Kernel,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    outputs: &mut [ColumnOut<'_>],
+    mut selection: Option<&mut [u8]>,
+) -> Result<usize, RunError> {
+    check_buffers(kernel, inputs, rows, outputs, selection.as_deref())?;
+    let mut values: Vec<Option<V>> = vec![None; kernel.nodes.len()];
+    let outside = kernel.outside_selection();
+    let mut written = 0;
+    for row in 0..rows {
+        // First what the selection needs, then (failing only on kept rows) the rest.
+        for pass in [false, true] {
+            let kept = kernel
+                .selection
+                .is_none_or(|sel| values[sel.index()].is_some_and(V::bool));
+            for (index, node) in kernel.nodes.iter().enumerate() {
+                if outside[index] == pass {
+                    let id = ValueId(index as u32);
+                    values[index] = match eval(kernel, id, node, &values, inputs, row) {
+                        Err(RunError::Failed(_)) if pass && !kept => {
+                            eval_quiet(kernel, node, &values)
+                        }
+                        other => other?,
+                    };
+                }
+            }
+        }
+        if let Some(sel) = kernel.selection {
+            if !values[sel.index()].is_some_and(V::bool) {
+                continue;
+            }
+            if let Some(bits) = selection.as_deref_mut() {
+                crate::abi::set_bit(bits, row);
+            }
+        }
+        for (column, id) in outputs.iter_mut().zip(&kernel.outputs) {
+            if let Some(v) = values[id.index()] {
+                scalar::write(column.values, kernel.ty(*id), written, v);
+                crate::abi::set_bit(column.validity, written);
+            }
+        }
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// One node on one row; `values` holds the earlier nodes of the same row.
+fn eval(
+    kernel: &Kernel,
+    id: ValueId,
+    node: &Node,
+    values: &[Option<V>],
+    inputs: &[ColumnIn<'_>],
+    row: usize,
+) -> Result<Option<V>, RunError> {
+    let get = |v: &ValueId| values[v.index()];
+    let ty = node.ty;
+    Ok(match &node.op {
+        Op::Load(i) => {
+            let column = &inputs[*i];
+            let valid = column.validity.is_none_or(|v| crate::abi::get_bit(v, row));
+            valid.then(|| scalar::read(column.values, ty, row))
+        }
+        Op::Const(literal) => constant(*literal),
+        Op::Unary(UnaryOp::IsNull, a) => Some(V::B(get(a).is_none())),
+        Op::Unary(UnaryOp::IsNotNull, a) => Some(V::B(get(a).is_some())),
+        Op::Unary(op, a) => match get(a) {
+            Some(x) => {
+                let (v, failure) = scalar::unary(*op, ty, x);
+                raise_if_guarded(failure, id, node, values, row)?;
+                Some(v)
+            }
+            None => None,
+        },
+        Op::Binary(BinaryOp::And, a, b) => and(get(a), get(b)),
+        Op::Binary(BinaryOp::Or, a, b) => or(get(a), get(b)),
+        Op::Binary(op, a, b) if op.is_comparison() => match (get(a), get(b)) {
+            (Some(x), Some(y)) => Some(V::B(scalar::compare(*op, x, y))),
+            _ => None,
+        },
+        Op::Binary(op, a, b) => match (get(a), get(b)) {
+            (Some(x), Some(y)) => {
+                let (v, failure) = scalar::arith(*op, ty, x, y);
+                raise_if_guarded(failure, id, node, values, row)?;
+                Some(v)
+            }
+            _ => None,
+        },
+        Op::Cast(a) => match get(a) {
+            Some(x) => {
+                let (v, failure) = scalar::cast(kernel.ty(*a), ty, x);
+                raise_if_guarded(failure, id, node, values, row)?;
+                Some(v)
+            }
+            None => None,
+        },
+        Op::Case {
+            branches,
+            otherwise,
+        } => match branches.iter().find(|(c, _)| get(c).is_some_and(V::bool)) {
+            Some((_, v)) => get(v),
+            None => otherwise.as_ref().and_then(get),
+        },
+        Op::Coalesce(args) => args.iter().find_map(get),
+        Op::NullIf(a, b) => match (get(a), get(b)) {
+            (Some(x), Some(y)) if scalar::compare(BinaryOp::TotalEq, x, y) => None,
+            (x, _) => x,
+        },
+        Op::Least(args) => extremum(args.iter().filter_map(get), BinaryOp::TotalLtEq),
+        Op::Greatest(args) => extremum(args.iter().filter_map(get), BinaryOp::TotalGtEq),
+    })
+}
+
+/// A failing node's value on a row where its failure is not raised.
+fn eval_quiet(kernel: &Kernel, node: &Node, values: &[Option<V>]) -> Option<V> {
+    let get = |v: &ValueId| values[v.index()];
+    match &node.op {
+        Op::Unary(op, a) => get(a).map(|x| scalar::unary(*op, node.ty, x).0),
+        Op::Binary(op, a, b) => match (get(a), get(b)) {
+            (Some(x), Some(y)) => Some(scalar::arith(*op, node.ty, x, y).0),
+            _ => None,
+        },
+        Op::Cast(a) => get(a).map(|x| scalar::cast(kernel.ty(*a), node.ty, x).0),
+        _ => None,
+    }
+}
+
+fn constant(literal: Literal) -> Option<V> {
+    match literal {
+        Literal::Null => None,
+        Literal::Bool(b) => Some(V::B(b)),
+        Literal::Int(i) => Some(V::I(i)),
+        Literal::F32(bits) => Some(V::F32(f32::from_bits(bits))),
+        Literal::F64(bits) => Some(V::F64(f64::from_bits(bits))),
+    }
+}
+
+/// Raises `failure` when the node's guard is TRUE on this row (or it has none).
+fn raise_if_guarded(
+    failure: Option<crate::abi::FailureKind>,
+    id: ValueId,
+    node: &Node,
+    values: &[Option<V>],
+    row: usize,
+) -> Result<(), RunError> {
+    let Some(kind) = failure else { return Ok(()) };
+    let guarded = node
+        .guard
+        .is_none_or(|g| values[g.index()].is_some_and(V::bool));
+    if !guarded {
+        return Ok(());
+    }
+    Err(RunError::Failed(Failure {
+        kind,
+        node: id,
+        row,
+    }))
+}
+
+/// SQL AND: FALSE wins over NULL.
+fn and(a: Option<V>, b: Option<V>) -> Option<V> {
+    match (a.map(V::bool), b.map(V::bool)) {
+        (Some(false), _) | (_, Some(false)) => Some(V::B(false)),
+        (Some(true), Some(true)) => Some(V::B(true)),
+        _ => None,
+    }
+}
+
+/// SQL OR: TRUE wins over NULL.
+fn or(a: Option<V>, b: Option<V>) -> Option<V> {
+    match (a.map(V::bool), b.map(V::bool)) {
+        (Some(true), _) | (_, Some(true)) => Some(V::B(true)),
+        (Some(false), Some(false)) => Some(V::B(false)),
+        _ => None,
+    }
+}
+
+/// Folds `keep(best, v)` (total-order `<=` for LEAST, `>=` for GREATEST) over the values.
+fn extremum(values: impl Iterator<Item = V>, keep: BinaryOp) -> Option<V> {
+    values.reduce(|best, v| {
+        if scalar::compare(keep, best, v) {
+            best
+        } else {
+            v
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! One element at a time: the reference semantics of every operation.
+//!
+//! Each function states DataFusion's behaviour for one value. Where an operation fails
+//! (division by zero, a cast out of range) it also returns the value that renderers
+//! produce on rows where the failure is not raised (unguarded rows), so that every
+//! renderer agrees bit for bit there too: division by a bad divisor divides by 1, a failed
+//! float-to-integer cast gives 0, a failed integer cast keeps the low bits.
+
+use std::cmp::Ordering;
+
+use crate::abi::FailureKind;
+use crate::ir::{BinaryOp, ScalarType, UnaryOp};
+use crate::semantics::int_range;
+
+/// One non-NULL element. Integers of every width (and integer-backed types) are held as
+/// i128 and wrapped to their type after each operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum V {
+    B(bool),
+    I(i128),
+    F32(f32),
+    F64(f64),
+}
+
+impl V {
+    pub fn bool(self) -> bool {
+        matches!(self, V::B(true))
+    }
+
+    fn int(self) -> i128 {
+        match self {
+            V::I(v) => v,
+            V::B(b) => b as i128,
+            other => unreachable!("validated: integer expected, got {other:?}"),
+        }
+    }
+}
+
+/// `value` reduced to the bits of `ty`, as two's complement wrapping does.
+pub fn wrap(value: i128, ty: ScalarType) -> i128 {
+    let bits = ty.bits();
+    if bits >= 128 {
+        return value;
+    }
+    let low = value & ((1i128 << bits) - 1);
+    if ty.is_unsigned_int() || low < (1i128 << (bits - 1)) {
+        low
+    } else {
+        low - (1i128 << bits)
+    }
+}
+
+/// Unary operations. `abs` of a signed integer's MIN fails (and wraps to MIN unguarded);
+/// `sqrt` of a negative number fails (and is NaN unguarded).
+pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
+    match (op, a) {
+        (UnaryOp::Not, V::B(b)) => (V::B(!b), None),
+        (UnaryOp::Neg, V::I(v)) => (V::I(wrap(-v, ty)), None),
+        (UnaryOp::Abs, V::I(v)) => {
+            let min = int_range(ty).map_or(0, |(lo, _)| lo);
+            let failure = (ty.is_signed_int() && v == min).then_some(FailureKind::Overflow);
+            (V::I(wrap(v.abs(), ty)), failure)
+        }
+        (op, V::F64(x)) => (V::F64(float_unary(op, x)), sqrt_failure(op, x)),
+        (op, V::F32(x)) => {
+            let r = float_unary(op, x as f64) as f32;
+            (V::F32(r), sqrt_failure(op, x as f64))
+        }
+        (op, a) => unreachable!("validated: {op:?} on {a:?}"),
+    }
+}
+
+fn sqrt_failure(op: UnaryOp, x: f64) -> Option<FailureKind> {
+    (op == UnaryOp::Sqrt && x < 0.0).then_some(FailureKind::NegativeSqrt)
+}
+
+/// Rounding, roots and signs on a float. f32 goes through f64, which is exact for all of
+/// these (they are correctly rounded and f64 holds every f32).
+fn float_unary(op: UnaryOp, x: f64) -> f64 {
+    match op {
+        UnaryOp::Neg => -x,
+        UnaryOp::Abs => x.abs(),
+        UnaryOp::Sqrt => x.sqrt(),
+        UnaryOp::Floor => x.floor(),
+        UnaryOp::Ceil => x.ceil(),
+        UnaryOp::Round => x.round(),
+        other => unreachable!("validated: {other:?} on a float"),
+    }
+}
+
+/// Arithmetic. Integers wrap on + − × (DataFusion's default); ÷ and % fail on a zero
+/// divisor and on `MIN / -1`, `MIN % -1`.
+pub fn arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> (V, Option<FailureKind>) {
+    match (a, b) {
+        (V::F64(x), V::F64(y)) => (V::F64(float_arith(op, x, y)), None),
+        (V::F32(x), V::F32(y)) => (V::F32(float_arith32(op, x, y)), None),
+        (a, b) => {
+            let (x, y) = (a.int(), b.int());
+            let (result, failure) = int_arith(op, ty, x, y);
+            (V::I(wrap(result, ty)), failure)
+        }
+    }
+}
+
+fn float_arith(op: BinaryOp, x: f64, y: f64) -> f64 {
+    match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => x / y,
+        BinaryOp::Rem => x % y,
+        other => unreachable!("validated: {other:?} is not arithmetic"),
+    }
+}
+
+fn float_arith32(op: BinaryOp, x: f32, y: f32) -> f32 {
+    match op {
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => x / y,
+        BinaryOp::Rem => x % y,
+        other => unreachable!("validated: {other:?} is not arithmetic"),
+    }
+}
+
+fn int_arith(op: BinaryOp, ty: ScalarType, x: i128, y: i128) -> (i128, Option<FailureKind>) {
+    match op {
+        BinaryOp::Add => (x + y, None),
+        BinaryOp::Sub => (x - y, None),
+        BinaryOp::Mul => (x.wrapping_mul(y), None),
+        BinaryOp::Div | BinaryOp::Rem => {
+            let min = int_range(ty).map_or(0, |(lo, _)| lo);
+            let failure = if y == 0 {
+                Some(FailureKind::DivideByZero)
+            } else if op == BinaryOp::Div && ty.is_signed_int() && x == min && y == -1 {
+                Some(FailureKind::Overflow)
+            } else {
+                None
+            };
+            // A failed division divides by 1; `MIN % -1` is 0 in DataFusion (as `x % 1`).
+            let y = if failure.is_some() || (op == BinaryOp::Rem && y == -1) {
+                1
+            } else {
+                y
+            };
+            let result = if op == BinaryOp::Div { x / y } else { x % y };
+            (result, failure)
+        }
+        other => unreachable!("validated: {other:?} is not arithmetic"),
+    }
+}
+
+/// Comparison of two non-NULL values of one type. Floats compare in IEEE total order, as
+/// Arrow's kernels do (NaN equal to itself and above +inf, a negative NaN below -inf); SQL
+/// comparisons first turn -0.0 into 0.0 as DataFusion does, the `Total*` ones do not.
+pub fn compare(op: BinaryOp, a: V, b: V) -> bool {
+    let sql = !matches!(
+        op,
+        BinaryOp::TotalEq | BinaryOp::TotalLtEq | BinaryOp::TotalGtEq
+    );
+    let zero64 = |x: f64| if sql && x == 0.0 { 0.0 } else { x };
+    let zero32 = |x: f32| if sql && x == 0.0 { 0.0 } else { x };
+    let ordering = match (a, b) {
+        (V::F64(x), V::F64(y)) => zero64(x).total_cmp(&zero64(y)),
+        (V::F32(x), V::F32(y)) => zero32(x).total_cmp(&zero32(y)),
+        (V::B(x), V::B(y)) => x.cmp(&y),
+        (a, b) => a.int().cmp(&b.int()),
+    };
+    match op {
+        BinaryOp::Eq | BinaryOp::TotalEq => ordering == Ordering::Equal,
+        BinaryOp::NotEq => ordering != Ordering::Equal,
+        BinaryOp::Lt => ordering == Ordering::Less,
+        BinaryOp::LtEq | BinaryOp::TotalLtEq => ordering != Ordering::Greater,
+        BinaryOp::Gt => ordering == Ordering::Greater,
+        BinaryOp::GtEq | BinaryOp::TotalGtEq => ordering != Ordering::Less,
+        other => unreachable!("validated: {other:?} is not a comparison"),
+    }
+}
+
+/// Numeric CAST with DataFusion's default options: a float truncates toward zero and
+/// fails when NaN, infinite or out of range; an integer fails when out of range.
+pub fn cast(from: ScalarType, to: ScalarType, a: V) -> (V, Option<FailureKind>) {
+    match (a, to) {
+        (V::F64(x), ScalarType::F64) => (V::F64(x), None),
+        (V::F64(x), ScalarType::F32) => (V::F32(x as f32), None),
+        (V::F32(x), ScalarType::F64) => (V::F64(x as f64), None),
+        (V::F32(x), ScalarType::F32) => (V::F32(x), None),
+        (V::F64(x), to) => float_to_int(x, to),
+        (V::F32(x), to) => float_to_int(x as f64, to),
+        (a, ScalarType::F64) => (V::F64(int_to_f64(a.int(), from)), None),
+        (a, ScalarType::F32) => (V::F32(int_to_f32(a.int(), from)), None),
+        (a, to) => {
+            let v = a.int();
+            let (lo, hi) = int_range(to).expect("validated: integer target");
+            let failure = (v < lo || v > hi).then_some(FailureKind::Overflow);
+            (V::I(wrap(v, to)), failure)
+        }
+    }
+}
+
+fn float_to_int(x: f64, to: ScalarType) -> (V, Option<FailureKind>) {
+    let (lo, hi) = int_range(to).expect("validated: integer target");
+    let t = x.trunc();
+    if t.is_finite() && t >= lo as f64 && t <= hi as f64 && (t as i128) >= lo && (t as i128) <= hi {
+        (V::I(t as i128), None)
+    } else {
+        (V::I(0), Some(FailureKind::Overflow))
+    }
+}
+
+/// Rust's `as` conversion (round to nearest even), from the value's own width.
+fn int_to_f64(v: i128, from: ScalarType) -> f64 {
+    if from.is_unsigned_int() {
+        v as u64 as f64
+    } else {
+        v as i64 as f64
+    }
+}
+
+fn int_to_f32(v: i128, from: ScalarType) -> f32 {
+    if from.is_unsigned_int() {
+        v as u64 as f32
+    } else {
+        v as i64 as f32
+    }
+}
+
+/// Reads element `row` of a values buffer.
+pub fn read(values: &[u8], ty: ScalarType, row: usize) -> V {
+    if ty == ScalarType::Bool {
+        return V::B(crate::abi::get_bit(values, row));
+    }
+    let width = ty.byte_width();
+    let bytes = &values[row * width..(row + 1) * width];
+    let mut raw = [0u8; 16];
+    raw[..width].copy_from_slice(bytes);
+    let bits = u128::from_le_bytes(raw);
+    match ty {
+        ScalarType::F64 => V::F64(f64::from_bits(bits as u64)),
+        ScalarType::F32 => V::F32(f32::from_bits(bits as u32)),
+        ty => V::I(wrap(bits as i128, ty)),
+    }
+}
+
+/// Writes element `row` of a values buffer (booleans: sets the bit when true).
+pub fn write(values: &mut [u8], ty: ScalarType, row: usize, v: V) {
+    let width = ty.byte_width();
+    let bits: u128 = match v {
+        V::B(true) => return crate::abi::set_bit(values, row),
+        V::B(false) => return,
+        V::F64(x) => x.to_bits() as u128,
+        V::F32(x) => x.to_bits() as u128,
+        V::I(i) => i as u128,
+    };
+    values[row * width..(row + 1) * width].copy_from_slice(&bits.to_le_bytes()[..width]);
+}

@@ -1,0 +1,1139 @@
+//! Builds the Cranelift function of a scheduled kernel: a loop over chunks of 64 rows,
+//! each chunk running the word steps and lane loops of its [`Schedule`].
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, Block, BlockArg, ConstantData, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
+    StackSlotKind, Type, Value,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::frame::*;
+use super::schedule::{Place, Schedule};
+use crate::abi::CHUNK;
+use crate::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
+use crate::semantics::int_range;
+
+/// The machine type of one element of `ty` (booleans are words, never lanes).
+pub fn clif_type(ty: ScalarType) -> Type {
+    match ty {
+        ScalarType::I8 | ScalarType::U8 => types::I8,
+        ScalarType::I16 | ScalarType::U16 => types::I16,
+        ScalarType::I32 | ScalarType::U32 | ScalarType::Date32 => types::I32,
+        ScalarType::F32 => types::F32,
+        ScalarType::F64 => types::F64,
+        _ => types::I64,
+    }
+}
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// Emits the whole kernel function `fn(frame: *mut u64) -> i64` into `b`.
+pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let frame = b.block_params(entry)[0];
+    let slot = |b: &mut FunctionBuilder<'_>, i: usize| {
+        b.ins().load(types::I64, flags(), frame, (i * 8) as i32)
+    };
+    let n_chunks = slot(b, N_CHUNKS);
+    let live = slot(b, LIVE);
+    let chunk_base = slot(b, CHUNK_BASE);
+    let count0 = slot(b, COUNT);
+    let selection_ptr = slot(b, SELECTION);
+    let n_in = kernel.inputs.len();
+    let io: Vec<Value> = (0..2 * (n_in + kernel.outputs.len()))
+        .map(|i| slot(b, IO + i))
+        .collect();
+    let count = b.declare_var(types::I64);
+    b.def_var(count, count0);
+    let scratch = kernel
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, node)| {
+            schedule.spilled[i].then(|| {
+                let bytes = (CHUNK * node.ty.byte_width().max(1)) as u32;
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 4))
+            })
+        })
+        .collect();
+    let fail = b.create_block();
+    let kind = b.append_block_param(fail, types::I64);
+    let node = b.append_block_param(fail, types::I64);
+    let row = b.append_block_param(fail, types::I64);
+    let exit = b.create_block();
+    let header = b.create_block();
+    let c = b.append_block_param(header, types::I64);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.ins().jump(header, &[BlockArg::Value(zero)]);
+
+    b.switch_to_block(header);
+    let body = b.create_block();
+    let more = b.ins().icmp(IntCC::UnsignedLessThan, c, n_chunks);
+    b.ins().brif(more, body, &[], exit, &[]);
+    b.switch_to_block(body);
+    b.seal_block(body);
+    let next_c = b.ins().iadd_imm_s(c, 1);
+    let next = b.create_block();
+    let mut chunk = Chunk {
+        b,
+        kernel,
+        s: schedule,
+        io,
+        n_in,
+        live,
+        chunk_base,
+        selection_ptr,
+        c,
+        count,
+        words: vec![None; kernel.nodes.len()],
+        valid: vec![None; kernel.nodes.len()],
+        taken: HashMap::new(),
+        accs: HashMap::new(),
+        scratch,
+        fail,
+        next,
+        selection: None,
+        outside: kernel.outside_selection(),
+    };
+    chunk.run();
+    let b = chunk.b;
+    b.ins().jump(next, &[]);
+    b.switch_to_block(next);
+    b.seal_block(next);
+    b.ins().jump(header, &[BlockArg::Value(next_c)]);
+    b.seal_block(header);
+
+    b.switch_to_block(exit);
+    b.seal_block(exit);
+    let final_count = b.use_var(count);
+    b.ins()
+        .store(flags(), final_count, frame, (COUNT * 8) as i32);
+    let ok = b.ins().iconst(types::I64, 0);
+    b.ins().return_(&[ok]);
+
+    b.switch_to_block(fail);
+    b.seal_block(fail);
+    b.set_cold_block(fail);
+    b.ins().store(flags(), kind, frame, (ERR_KIND * 8) as i32);
+    b.ins().store(flags(), node, frame, (ERR_NODE * 8) as i32);
+    b.ins().store(flags(), row, frame, (ERR_ROW * 8) as i32);
+    let failed = b.ins().iconst(types::I64, 1);
+    b.ins().return_(&[failed]);
+}
+
+/// The code of one chunk.
+struct Chunk<'a, 'b, 'c> {
+    b: &'a mut FunctionBuilder<'b>,
+    kernel: &'c Kernel,
+    s: &'c Schedule,
+    io: Vec<Value>,
+    n_in: usize,
+    live: Value,
+    chunk_base: Value,
+    selection_ptr: Value,
+    /// Index of this chunk within the call.
+    c: Value,
+    count: Variable,
+    words: Vec<Option<Value>>,
+    valid: Vec<Option<Value>>,
+    /// For each CASE: the word of rows taking each branch, then the rows taking none.
+    taken: HashMap<usize, Vec<Value>>,
+    /// Accumulators of comparisons packed in a lane loop.
+    accs: HashMap<usize, Variable>,
+    scratch: Vec<Option<StackSlot>>,
+    fail: Block,
+    /// Where a chunk whose selection is empty skips to.
+    next: Block,
+    selection: Option<Value>,
+    /// Nodes the selection does not depend on (they fail only on kept rows).
+    outside: Vec<bool>,
+}
+
+/// One lane-loop iteration: its row offset and lane count, and the values computed so far.
+struct Iter {
+    r: Value,
+    lanes: usize,
+    values: HashMap<usize, Value>,
+}
+
+impl Chunk<'_, '_, '_> {
+    fn run(&mut self) {
+        self.word_step(-1);
+        for k in 0..self.s.loops {
+            self.lane_loop(k);
+            self.word_step(k as i32);
+        }
+        self.finish_outputs();
+    }
+
+    fn in_values(&self, i: usize) -> Value {
+        self.io[2 * i]
+    }
+
+    fn in_validity(&self, i: usize) -> Value {
+        self.io[2 * i + 1]
+    }
+
+    fn out_values(&self, j: usize) -> Value {
+        self.io[2 * (self.n_in + j)]
+    }
+
+    fn out_validity(&self, j: usize) -> Value {
+        self.io[2 * (self.n_in + j) + 1]
+    }
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    /// The 64-bit word at `base + 8 * c` (this chunk's word of a bitmap).
+    fn chunk_word(&mut self, base: Value) -> Value {
+        let offset = self.b.ins().ishl_imm_s(self.c, 3);
+        let addr = self.b.ins().iadd(base, offset);
+        self.b.ins().load(types::I64, flags(), addr, 0)
+    }
+
+    // ---- word steps -------------------------------------------------------------------
+
+    fn word_step(&mut self, step: i32) {
+        for index in 0..self.kernel.nodes.len() {
+            let place = self.s.place[index];
+            if matches!(self.kernel.nodes[index].op, Op::Case { .. })
+                && self.s.taken_step[index] == step
+            {
+                self.compute_taken(index);
+            }
+            if place == Place::Word && self.s.word_step[index] == step {
+                let w = self.value_word(index);
+                self.words[index] = Some(w);
+            }
+            if place == Place::Compare(step.max(0) as usize) && step >= 0 {
+                let acc = self.accs[&index];
+                let w = self.b.use_var(acc);
+                self.words[index] = Some(w);
+            }
+            if self.s.valid_step[index] == step {
+                let w = self.validity_word(index);
+                self.valid[index] = Some(w);
+            }
+        }
+        if self.s.selection_step == Some(step) {
+            self.select(step);
+        }
+    }
+
+    fn word(&self, id: ValueId) -> Value {
+        self.words[id.index()].expect("scheduled: value word computed before use")
+    }
+
+    fn ok(&self, id: ValueId) -> Value {
+        self.valid[id.index()].expect("scheduled: validity computed before use")
+    }
+
+    /// Rows where a boolean node is TRUE (value and valid).
+    fn true_word(&mut self, id: ValueId) -> Value {
+        let (v, ok) = (self.word(id), self.ok(id));
+        self.b.ins().band(v, ok)
+    }
+
+    fn value_word(&mut self, index: usize) -> Value {
+        let node = &self.kernel.nodes[index];
+        match &node.op {
+            Op::Load(i) => {
+                let base = self.in_values(*i);
+                self.chunk_word(base)
+            }
+            Op::Const(Literal::Bool(true)) => self.iconst(-1),
+            Op::Const(_) => self.iconst(0),
+            Op::Unary(UnaryOp::Not, a) => {
+                let a = self.word(*a);
+                self.b.ins().bnot(a)
+            }
+            Op::Unary(UnaryOp::IsNull, a) => {
+                let ok = self.ok(*a);
+                self.b.ins().bnot(ok)
+            }
+            Op::Unary(UnaryOp::IsNotNull, a) => self.ok(*a),
+            Op::Binary(BinaryOp::And, a, b) => {
+                let (a, b) = (self.word(*a), self.word(*b));
+                self.b.ins().band(a, b)
+            }
+            Op::Binary(BinaryOp::Or, a, b) => {
+                let (a, b) = (self.word(*a), self.word(*b));
+                self.b.ins().bor(a, b)
+            }
+            Op::Binary(op, a, b) => {
+                let (a, b) = (self.word(*a), self.word(*b));
+                self.bool_compare(*op, a, b)
+            }
+            Op::Case {
+                branches,
+                otherwise,
+            } => {
+                let taken = self.taken[&index].clone();
+                let mut acc = self.iconst(0);
+                for ((_, v), t) in branches.iter().zip(&taken) {
+                    let v = self.word(*v);
+                    let part = self.b.ins().band(v, *t);
+                    acc = self.b.ins().bor(acc, part);
+                }
+                if let Some(e) = otherwise {
+                    let e = self.word(*e);
+                    let none = *taken.last().expect("taken ends with `none`");
+                    let part = self.b.ins().band(e, none);
+                    acc = self.b.ins().bor(acc, part);
+                }
+                acc
+            }
+            op => unreachable!("scheduled as a word: {op:?}"),
+        }
+    }
+
+    /// Comparisons of booleans (FALSE < TRUE) on whole words.
+    fn bool_compare(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
+        let ins = self.b.ins();
+        match op {
+            BinaryOp::Eq | BinaryOp::TotalEq => {
+                let x = ins.bxor(a, b);
+                self.b.ins().bnot(x)
+            }
+            BinaryOp::NotEq => ins.bxor(a, b),
+            BinaryOp::Lt => ins.band_not(b, a),
+            BinaryOp::LtEq | BinaryOp::TotalLtEq => ins.bor_not(b, a),
+            BinaryOp::Gt => ins.band_not(a, b),
+            BinaryOp::GtEq | BinaryOp::TotalGtEq => ins.bor_not(a, b),
+            other => unreachable!("not a comparison: {other:?}"),
+        }
+    }
+
+    fn compute_taken(&mut self, index: usize) {
+        let Op::Case { branches, .. } = &self.kernel.nodes[index].op else {
+            unreachable!()
+        };
+        let mut before = self.iconst(0);
+        let mut taken = Vec::with_capacity(branches.len() + 1);
+        for (cond, _) in branches {
+            let t = self.true_word(*cond);
+            let t = self.b.ins().band_not(t, before);
+            before = self.b.ins().bor(before, t);
+            taken.push(t);
+        }
+        let none = self.b.ins().bnot(before);
+        taken.push(none);
+        self.taken.insert(index, taken);
+    }
+
+    fn validity_word(&mut self, index: usize) -> Value {
+        let node = &self.kernel.nodes[index];
+        match &node.op {
+            Op::Load(i) => {
+                let ptr = self.in_validity(*i);
+                let offset = self.b.ins().ishl_imm_s(self.c, 3);
+                let addr = self.b.ins().iadd(ptr, offset);
+                let ones = self.iconst(&ALL_VALID as *const u64 as i64);
+                let absent = self.b.ins().icmp_imm_s(IntCC::Equal, ptr, 0);
+                let addr = self.b.ins().select(absent, ones, addr);
+                self.b.ins().load(types::I64, flags(), addr, 0)
+            }
+            Op::Const(Literal::Null) => self.iconst(0),
+            Op::Const(_) | Op::Unary(UnaryOp::IsNull | UnaryOp::IsNotNull, _) => self.iconst(-1),
+            Op::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => {
+                let (av, bv, ao, bo) = (self.word(*a), self.word(*b), self.ok(*a), self.ok(*b));
+                let both = self.b.ins().band(ao, bo);
+                // A known FALSE decides AND, a known TRUE decides OR.
+                let (ad, bd) = if *op == BinaryOp::And {
+                    (self.b.ins().band_not(ao, av), self.b.ins().band_not(bo, bv))
+                } else {
+                    (self.b.ins().band(ao, av), self.b.ins().band(bo, bv))
+                };
+                let either = self.b.ins().bor(ad, bd);
+                self.b.ins().bor(both, either)
+            }
+            Op::Case {
+                branches,
+                otherwise,
+            } => {
+                let taken = self.taken[&index].clone();
+                let mut acc = self.iconst(0);
+                for ((_, v), t) in branches.iter().zip(&taken) {
+                    let ok = self.ok(*v);
+                    let part = self.b.ins().band(ok, *t);
+                    acc = self.b.ins().bor(acc, part);
+                }
+                if let Some(e) = otherwise {
+                    let ok = self.ok(*e);
+                    let none = *taken.last().expect("taken ends with `none`");
+                    let part = self.b.ins().band(ok, none);
+                    acc = self.b.ins().bor(acc, part);
+                }
+                acc
+            }
+            op => {
+                let mut acc = self.iconst(-1);
+                for a in op.operands() {
+                    let ok = self.ok(a);
+                    acc = self.b.ins().band(acc, ok);
+                }
+                acc
+            }
+        }
+    }
+
+    /// Stores the selection word and skips the rest of the chunk when it is empty.
+    fn select(&mut self, _step: i32) {
+        let sel = self.kernel.selection.expect("filtering kernel");
+        let t = self.true_word(sel);
+        let word = self.b.ins().band(t, self.live);
+        let index = self.b.ins().iadd(self.chunk_base, self.c);
+        let offset = self.b.ins().ishl_imm_s(index, 3);
+        let addr = self.b.ins().iadd(self.selection_ptr, offset);
+        self.b.ins().store(flags(), word, addr, 0);
+        let go = self.b.create_block();
+        self.b.ins().brif(word, go, &[], self.next, &[]);
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        self.selection = Some(word);
+    }
+
+    // ---- lane loops -------------------------------------------------------------------
+
+    fn lane_loop(&mut self, k: usize) {
+        let lanes = self.s.lanes[k];
+        let mut compares = Vec::new();
+        for index in 0..self.kernel.nodes.len() {
+            if self.s.place[index] == Place::Compare(k) {
+                let acc = self.b.declare_var(types::I64);
+                let zero = self.iconst(0);
+                self.b.def_var(acc, zero);
+                self.accs.insert(index, acc);
+                compares.push(index);
+            }
+        }
+        let head = self.b.create_block();
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        let r = self.b.append_block_param(head, types::I64);
+        let zero = self.iconst(0);
+        self.b.ins().jump(head, &[BlockArg::Value(zero)]);
+        self.b.switch_to_block(head);
+        let more = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, r, CHUNK as i64);
+        self.b.ins().brif(more, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let mut it = Iter {
+            r,
+            lanes,
+            values: HashMap::new(),
+        };
+        for index in 0..self.kernel.nodes.len() {
+            match self.s.place[index] {
+                Place::Lane(j) if j == k => {
+                    let v = self.lane_node(&mut it, index);
+                    it.values.insert(index, v);
+                    self.store_lane(&it, index, v);
+                }
+                Place::Compare(j) if j == k => {
+                    let mask = self.lane_compare(&mut it, index);
+                    self.pack(&it, index, mask);
+                }
+                _ => {}
+            }
+        }
+        if k == self.s.output_loop {
+            for &o in &self.kernel.outputs {
+                if self.s.place[o.index()] == Place::Free {
+                    let v = self.operand(&mut it, o);
+                    self.store_lane(&it, o.index(), v);
+                }
+            }
+        }
+        let step = self.b.ins().iadd_imm_s(r, lanes as i64);
+        self.b.ins().jump(head, &[BlockArg::Value(step)]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
+    fn lane_type(&self, ty: ScalarType, lanes: usize) -> Type {
+        let t = clif_type(ty);
+        if lanes == 1 {
+            t
+        } else {
+            t.by(lanes as u32).expect("128-bit vector")
+        }
+    }
+
+    fn width(&self, index: usize) -> i64 {
+        self.kernel.nodes[index].ty.byte_width() as i64
+    }
+
+    /// Spills a lane value for later loops and writes it out where it is an output.
+    fn store_lane(&mut self, it: &Iter, index: usize, v: Value) {
+        let width = self.width(index);
+        let offset = self.b.ins().imul_imm_s(it.r, width);
+        if let Some(slot) = self.scratch[index] {
+            let base = self.b.ins().stack_addr(types::I64, slot, 0);
+            let addr = self.b.ins().iadd(base, offset);
+            self.b.ins().store(flags(), v, addr, 0);
+        }
+        if self.kernel.selection.is_some() {
+            return;
+        }
+        for j in 0..self.kernel.outputs.len() {
+            if self.kernel.outputs[j].index() == index {
+                let count = self.b.use_var(self.count);
+                let row = self.b.ins().iadd(count, it.r);
+                let at = self.b.ins().imul_imm_s(row, width);
+                let out = self.out_values(j);
+                let addr = self.b.ins().iadd(out, at);
+                self.b.ins().store(flags(), v, addr, 0);
+            }
+        }
+    }
+
+    /// The value of an operand inside a lane loop.
+    fn operand(&mut self, it: &mut Iter, id: ValueId) -> Value {
+        if let Some(v) = it.values.get(&id.index()) {
+            return *v;
+        }
+        let node = &self.kernel.nodes[id.index()];
+        let ty = self.lane_type(node.ty, it.lanes);
+        let v = match (&node.op, self.s.place[id.index()]) {
+            (Op::Load(i), Place::Free) => {
+                let width = node.ty.byte_width() as i64;
+                let chunk_off = self.b.ins().imul_imm_s(self.c, CHUNK as i64 * width);
+                let row_off = self.b.ins().imul_imm_s(it.r, width);
+                let base = self.in_values(*i);
+                let addr = self.b.ins().iadd(base, chunk_off);
+                let addr = self.b.ins().iadd(addr, row_off);
+                self.b.ins().load(ty, flags(), addr, 0)
+            }
+            (Op::Const(literal), Place::Free) => self.constant(*literal, node.ty, it.lanes),
+            (_, Place::Lane(_)) => {
+                let slot = self.scratch[id.index()].expect("scheduled: spilled across loops");
+                let offset = self.b.ins().imul_imm_s(it.r, node.ty.byte_width() as i64);
+                let base = self.b.ins().stack_addr(types::I64, slot, 0);
+                let addr = self.b.ins().iadd(base, offset);
+                self.b.ins().load(ty, flags(), addr, 0)
+            }
+            (op, place) => unreachable!("not a lane operand: {op:?} at {place:?}"),
+        };
+        it.values.insert(id.index(), v);
+        v
+    }
+
+    fn constant(&mut self, literal: Literal, ty: ScalarType, lanes: usize) -> Value {
+        let scalar = match (literal, ty) {
+            (Literal::F64(bits), _) => self.b.ins().f64const(f64::from_bits(bits)),
+            (Literal::F32(bits), _) => self.b.ins().f32const(f32::from_bits(bits)),
+            (Literal::Int(v), _) => {
+                let t = clif_type(ty);
+                // Narrow immediates are written zero-extended.
+                let bits = if t.bits() < 64 {
+                    (v as i64) & ((1i64 << t.bits()) - 1)
+                } else {
+                    v as i64
+                };
+                self.b.ins().iconst(t, bits)
+            }
+            (_, ScalarType::F64) => self.b.ins().f64const(0.0),
+            (_, ScalarType::F32) => self.b.ins().f32const(0.0),
+            _ => self.b.ins().iconst(clif_type(ty), 0),
+        };
+        self.splat(scalar, ty, lanes)
+    }
+
+    fn splat(&mut self, scalar: Value, ty: ScalarType, lanes: usize) -> Value {
+        if lanes == 1 {
+            scalar
+        } else {
+            let vt = self.lane_type(ty, lanes);
+            self.b.ins().splat(vt, scalar)
+        }
+    }
+
+    /// The bits of `word` for this iteration's rows, as a select condition: an i64 0/1
+    /// (one lane) or an all-ones/zero I64X2 mask (two lanes).
+    fn word_bits(&mut self, it: &Iter, word: Value) -> Value {
+        let shifted = self.b.ins().ushr(word, it.r);
+        if it.lanes == 1 {
+            return self.b.ins().band_imm_s(shifted, 1);
+        }
+        let v = self.b.ins().splat(types::I64X2, shifted);
+        let mut bytes = Vec::with_capacity(16);
+        bytes.extend_from_slice(&1u64.to_le_bytes());
+        bytes.extend_from_slice(&2u64.to_le_bytes());
+        let handle = self.b.func.dfg.constants.insert(ConstantData::from(bytes));
+        let lane_bits = self.b.ins().vconst(types::I64X2, handle);
+        let picked = self.b.ins().band(v, lane_bits);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let zeros = self.b.ins().splat(types::I64X2, zero);
+        self.b.ins().icmp(IntCC::NotEqual, picked, zeros)
+    }
+
+    /// Picks `a` where `cond` (from [`Self::word_bits`] or a comparison) is set, else `b`.
+    fn pick(&mut self, it: &Iter, cond: Value, a: Value, b: Value) -> Value {
+        if it.lanes == 1 {
+            return self.b.ins().select(cond, a, b);
+        }
+        let ty = self.b.func.dfg.value_type(a);
+        let mask = if self.b.func.dfg.value_type(cond) == ty {
+            cond
+        } else {
+            self.b.ins().bitcast(ty, MemFlagsData::new(), cond)
+        };
+        self.b.ins().bitselect(mask, a, b)
+    }
+
+    /// Adds a comparison's result for this iteration's rows to its packed word.
+    fn pack(&mut self, it: &Iter, index: usize, cond: Value) {
+        let bits = if it.lanes == 1 {
+            self.b.ins().uextend(types::I64, cond)
+        } else {
+            self.b.ins().vhigh_bits(types::I64, cond)
+        };
+        let shifted = self.b.ins().ishl(bits, it.r);
+        let acc = self.accs[&index];
+        let old = self.b.use_var(acc);
+        let new = self.b.ins().bor(old, shifted);
+        self.b.def_var(acc, new);
+    }
+
+    fn lane_compare(&mut self, it: &mut Iter, index: usize) -> Value {
+        let Op::Binary(op, a, b) = self.kernel.nodes[index].op else {
+            unreachable!("scheduled as a comparison")
+        };
+        let ty = self.kernel.ty(a);
+        let (x, y) = (self.operand(it, a), self.operand(it, b));
+        if ty.is_float() {
+            let sql = !matches!(
+                op,
+                BinaryOp::TotalEq | BinaryOp::TotalLtEq | BinaryOp::TotalGtEq
+            );
+            let (kx, ky) = (
+                self.order_key(it, x, ty, sql),
+                self.order_key(it, y, ty, sql),
+            );
+            self.b.ins().icmp(int_cc(op, true), kx, ky)
+        } else {
+            self.b.ins().icmp(int_cc(op, !ty.is_unsigned_int()), x, y)
+        }
+    }
+
+    /// An integer whose signed order is IEEE total order of the float `x`; SQL comparisons
+    /// first turn -0.0 into 0.0.
+    fn order_key(&mut self, it: &Iter, x: Value, ty: ScalarType, sql: bool) -> Value {
+        let x = if sql {
+            let zero = self.constant(Literal::Null, ty, it.lanes);
+            let is_zero = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+            self.pick(it, is_zero, zero, x)
+        } else {
+            x
+        };
+        let bits_ty = self.lane_type(
+            if ty == ScalarType::F32 {
+                ScalarType::I32
+            } else {
+                ScalarType::I64
+            },
+            it.lanes,
+        );
+        let bits = self.b.ins().bitcast(bits_ty, MemFlagsData::new(), x);
+        let sign = self.b.ins().sshr_imm_s(bits, ty.bits() as i64 - 1);
+        let magnitude_flip = self.b.ins().ushr_imm_s(sign, 1);
+        self.b.ins().bxor(bits, magnitude_flip)
+    }
+
+    /// Computes a non-boolean node for this iteration's rows.
+    fn lane_node(&mut self, it: &mut Iter, index: usize) -> Value {
+        let node = self.kernel.nodes[index].clone();
+        let ty = node.ty;
+        match &node.op {
+            Op::Unary(op, a) => {
+                let x = self.operand(it, *a);
+                self.unary(it, index, *op, ty, x)
+            }
+            Op::Binary(op, a, b) => {
+                let (x, y) = (self.operand(it, *a), self.operand(it, *b));
+                self.arith(it, index, *op, ty, x, y)
+            }
+            Op::Cast(a) => {
+                let x = self.operand(it, *a);
+                self.cast(it, index, self.kernel.ty(*a), ty, x)
+            }
+            Op::Case {
+                branches,
+                otherwise,
+            } => {
+                let taken = self.taken[&index].clone();
+                let mut acc = match otherwise {
+                    Some(e) => self.operand(it, *e),
+                    None => self.constant(Literal::Null, ty, it.lanes),
+                };
+                for ((_, v), t) in branches.iter().zip(&taken).rev() {
+                    let v = self.operand(it, *v);
+                    let cond = self.word_bits(it, *t);
+                    acc = self.pick(it, cond, v, acc);
+                }
+                acc
+            }
+            op => unreachable!("not a lane node: {op:?}"),
+        }
+    }
+
+    fn unary(&mut self, it: &Iter, index: usize, op: UnaryOp, ty: ScalarType, x: Value) -> Value {
+        let ins = self.b.ins();
+        if ty.is_float() {
+            return match op {
+                UnaryOp::Neg => ins.fneg(x),
+                UnaryOp::Abs => ins.fabs(x),
+                UnaryOp::Floor => ins.floor(x),
+                UnaryOp::Ceil => ins.ceil(x),
+                UnaryOp::Round => self.round(it, x, ty),
+                UnaryOp::Sqrt => {
+                    let zero = self.constant(Literal::Null, ty, it.lanes);
+                    let negative = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                    self.check(it, index, negative, KIND_NEGATIVE_SQRT);
+                    self.b.ins().sqrt(x)
+                }
+                other => unreachable!("validated: {other:?} on a float"),
+            };
+        }
+        match op {
+            UnaryOp::Neg => ins.ineg(x),
+            UnaryOp::Abs if ty.is_signed_int() => {
+                let (min, _) = int_range(ty).expect("integer");
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, x, min as i64);
+                self.check(it, index, is_min, KIND_OVERFLOW);
+                self.b.ins().iabs(x)
+            }
+            UnaryOp::Abs => x,
+            other => unreachable!("validated: {other:?} on an integer"),
+        }
+    }
+
+    /// Round half away from zero: truncate, then step away from zero when the dropped
+    /// fraction is at least one half.
+    fn round(&mut self, it: &Iter, x: Value, ty: ScalarType) -> Value {
+        let t = self.b.ins().trunc(x);
+        let frac = self.b.ins().fsub(x, t);
+        let frac = self.b.ins().fabs(frac);
+        let half = if ty == ScalarType::F32 {
+            Literal::f32(0.5)
+        } else {
+            Literal::f64(0.5)
+        };
+        let one = if ty == ScalarType::F32 {
+            Literal::f32(1.0)
+        } else {
+            Literal::f64(1.0)
+        };
+        let half = self.constant(half, ty, it.lanes);
+        let one = self.constant(one, ty, it.lanes);
+        let away = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, frac, half);
+        let step = self.copy_sign(it, one, x, ty);
+        let up = self.b.ins().fadd(t, step);
+        self.pick(it, away, up, t)
+    }
+
+    /// `magnitude` with the sign of `x`, by bits (vector copysign is not lowered everywhere).
+    fn copy_sign(&mut self, it: &Iter, magnitude: Value, x: Value, ty: ScalarType) -> Value {
+        let int = if ty == ScalarType::F32 {
+            ScalarType::I32
+        } else {
+            ScalarType::I64
+        };
+        let bits_ty = self.lane_type(int, it.lanes);
+        let float_ty = self.lane_type(ty, it.lanes);
+        let xb = self.b.ins().bitcast(bits_ty, MemFlagsData::new(), x);
+        let mb = self
+            .b
+            .ins()
+            .bitcast(bits_ty, MemFlagsData::new(), magnitude);
+        let sign_bit = self.b.ins().iconst(clif_type(int), 1i64 << (ty.bits() - 1));
+        let sign_bit = self.splat(sign_bit, int, it.lanes);
+        let sign = self.b.ins().band(xb, sign_bit);
+        let joined = self.b.ins().bor(mb, sign);
+        self.b.ins().bitcast(float_ty, MemFlagsData::new(), joined)
+    }
+
+    fn arith(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        op: BinaryOp,
+        ty: ScalarType,
+        x: Value,
+        y: Value,
+    ) -> Value {
+        let ins = self.b.ins();
+        if ty.is_float() {
+            return match op {
+                BinaryOp::Add => ins.fadd(x, y),
+                BinaryOp::Sub => ins.fsub(x, y),
+                BinaryOp::Mul => ins.fmul(x, y),
+                BinaryOp::Div => ins.fdiv(x, y),
+                other => unreachable!("supported: {other:?} on floats"),
+            };
+        }
+        match op {
+            BinaryOp::Add => ins.iadd(x, y),
+            BinaryOp::Sub => ins.isub(x, y),
+            BinaryOp::Mul => ins.imul(x, y),
+            BinaryOp::Div | BinaryOp::Rem => self.divide(it, index, op, ty, x, y),
+            other => unreachable!("validated: {other:?} is arithmetic"),
+        }
+    }
+
+    /// Integer ÷ and %: a zero divisor fails; `MIN / -1` overflows; `MIN % -1` is 0. The
+    /// hardware divides by 1 instead of a bad divisor so that it never traps.
+    fn divide(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        op: BinaryOp,
+        ty: ScalarType,
+        x: Value,
+        y: Value,
+    ) -> Value {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let signed = ty.is_signed_int();
+        let minus_one = if signed {
+            self.b.ins().icmp_imm_s(IntCC::Equal, y, -1)
+        } else {
+            self.b.ins().iconst(types::I8, 0)
+        };
+        let (min, _) = int_range(ty).expect("integer");
+        let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, x, min as i64);
+        let overflow = self.b.ins().band(is_min, minus_one);
+        if op == BinaryOp::Div {
+            let bad = self.b.ins().bor(zero, overflow);
+            let kind_zero = self.b.ins().iconst(types::I64, KIND_DIVIDE_BY_ZERO);
+            let kind_over = self.b.ins().iconst(types::I64, KIND_OVERFLOW);
+            let kind = self.b.ins().select(zero, kind_zero, kind_over);
+            self.check_kind(it, index, bad, kind);
+        } else {
+            self.check(it, index, zero, KIND_DIVIDE_BY_ZERO);
+        }
+        let replace = self.b.ins().bor(zero, minus_one);
+        let one = self.b.ins().iconst(clif_type(ty), 1);
+        let divisor = self.b.ins().select(replace, one, y);
+        let q = match (op, signed) {
+            (BinaryOp::Div, true) => self.b.ins().sdiv(x, divisor),
+            (BinaryOp::Div, false) => self.b.ins().udiv(x, divisor),
+            (_, true) => self.b.ins().srem(x, divisor),
+            (_, false) => self.b.ins().urem(x, divisor),
+        };
+        if op == BinaryOp::Div && signed {
+            // x / -1 was computed as x / 1: negate (wrapping; MIN has failed above).
+            let negated = self.b.ins().ineg(q);
+            self.b.ins().select(minus_one, negated, q)
+        } else {
+            q
+        }
+    }
+
+    fn check(&mut self, it: &Iter, index: usize, cond: Value, kind: i64) {
+        let kind = self.b.ins().iconst(types::I64, kind);
+        self.check_kind(it, index, cond, kind);
+    }
+
+    /// Jumps to the failure exit when `cond` (i8) holds on a row where the node's operands
+    /// are valid, its guard is TRUE and the row exists.
+    fn check_kind(&mut self, it: &Iter, index: usize, cond: Value, kind: Value) {
+        debug_assert_eq!(it.lanes, 1, "failing operations run one row at a time");
+        let node = &self.kernel.nodes[index];
+        let mut gate = self.live;
+        for a in node.op.operands() {
+            let ok = self.ok(a);
+            gate = self.b.ins().band(gate, ok);
+        }
+        if let Some(g) = node.guard {
+            let t = self.true_word(g);
+            gate = self.b.ins().band(gate, t);
+        }
+        if self.outside[index] {
+            let kept = self.selection.expect("scheduled after the selection");
+            gate = self.b.ins().band(gate, kept);
+        }
+        let bit = self.word_bits(it, gate);
+        let cond = self.b.ins().uextend(types::I64, cond);
+        let fails = self.b.ins().band(cond, bit);
+        let chunk = self.b.ins().iadd(self.chunk_base, self.c);
+        let row = self.b.ins().imul_imm_s(chunk, CHUNK as i64);
+        let row = self.b.ins().iadd(row, it.r);
+        let node_id = self.b.ins().iconst(types::I64, index as i64);
+        let go = self.b.create_block();
+        self.b.ins().brif(
+            fails,
+            self.fail,
+            &[
+                BlockArg::Value(kind),
+                BlockArg::Value(node_id),
+                BlockArg::Value(row),
+            ],
+            go,
+            &[],
+        );
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+    }
+
+    fn cast(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        from: ScalarType,
+        to: ScalarType,
+        x: Value,
+    ) -> Value {
+        let (ft, tt) = (clif_type(from), clif_type(to));
+        match (from.is_float(), to.is_float()) {
+            (true, true) if ft == tt => x,
+            (true, true) if to == ScalarType::F64 => self.b.ins().fpromote(tt, x),
+            (true, true) => self.b.ins().fdemote(tt, x),
+            (false, true) => {
+                let wide = self.extend64(x, from);
+                if from.is_unsigned_int() {
+                    self.b.ins().fcvt_from_uint(tt, wide)
+                } else {
+                    self.b.ins().fcvt_from_sint(tt, wide)
+                }
+            }
+            (true, false) => self.float_to_int(it, index, from, to, x),
+            (false, false) => self.int_to_int(it, index, from, to, x),
+        }
+    }
+
+    fn extend64(&mut self, x: Value, from: ScalarType) -> Value {
+        if clif_type(from) == types::I64 {
+            x
+        } else if from.is_unsigned_int() {
+            self.b.ins().uextend(types::I64, x)
+        } else {
+            self.b.ins().sextend(types::I64, x)
+        }
+    }
+
+    /// A float to an integer: truncates; NaN, ±inf and values out of range fail (and give
+    /// 0 where the failure is not raised).
+    fn float_to_int(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        from: ScalarType,
+        to: ScalarType,
+        x: Value,
+    ) -> Value {
+        let (lo, hi) = int_range(to).expect("integer target");
+        let float = |b: &mut FunctionBuilder<'_>, v: i128| {
+            if from == ScalarType::F32 {
+                b.ins().f32const(v as f32)
+            } else {
+                b.ins().f64const(v as f64)
+            }
+        };
+        let exact = |v: i128| {
+            if from == ScalarType::F32 {
+                (v as f32) as i128 == v
+            } else {
+                (v as f64) as i128 == v
+            }
+        };
+        let lo_ok = if exact(lo - 1) {
+            let bound = float(self.b, lo - 1);
+            self.b.ins().fcmp(FloatCC::GreaterThan, x, bound)
+        } else {
+            let bound = float(self.b, lo);
+            self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, bound)
+        };
+        let bound = float(self.b, hi + 1);
+        let hi_ok = self.b.ins().fcmp(FloatCC::LessThan, x, bound);
+        let ok = self.b.ins().band(lo_ok, hi_ok);
+        let bad = self.b.ins().bxor_imm_s(ok, 1);
+        self.check(it, index, bad, KIND_OVERFLOW);
+        let zero = float(self.b, 0);
+        let safe = self.b.ins().select(ok, x, zero);
+        let wide = if to == ScalarType::U64 {
+            self.b.ins().fcvt_to_uint(types::I64, safe)
+        } else {
+            self.b.ins().fcvt_to_sint(types::I64, safe)
+        };
+        let tt = clif_type(to);
+        if tt == types::I64 {
+            wide
+        } else {
+            self.b.ins().ireduce(tt, wide)
+        }
+    }
+
+    /// An integer to an integer: fails when the value is out of the target's range (and
+    /// keeps the low bits where the failure is not raised).
+    fn int_to_int(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        from: ScalarType,
+        to: ScalarType,
+        x: Value,
+    ) -> Value {
+        let (flo, fhi) = int_range(from).expect("integer source");
+        let (tlo, thi) = int_range(to).expect("integer target");
+        let signed = !from.is_unsigned_int();
+        let mut bad = self.b.ins().iconst(types::I8, 0);
+        if tlo > flo {
+            let cc = if signed {
+                IntCC::SignedLessThan
+            } else {
+                IntCC::UnsignedLessThan
+            };
+            let below = self.b.ins().icmp_imm_s(cc, x, tlo as i64);
+            bad = self.b.ins().bor(bad, below);
+        }
+        if thi < fhi {
+            let cc = if signed {
+                IntCC::SignedGreaterThan
+            } else {
+                IntCC::UnsignedGreaterThan
+            };
+            let above = self.b.ins().icmp_imm_s(cc, x, thi as i64);
+            bad = self.b.ins().bor(bad, above);
+        }
+        if tlo > flo || thi < fhi {
+            self.check(it, index, bad, KIND_OVERFLOW);
+        }
+        let (ft, tt) = (clif_type(from), clif_type(to));
+        if ft.bits() > tt.bits() {
+            self.b.ins().ireduce(tt, x)
+        } else if ft.bits() < tt.bits() {
+            if signed {
+                self.b.ins().sextend(tt, x)
+            } else {
+                self.b.ins().uextend(tt, x)
+            }
+        } else {
+            x
+        }
+    }
+
+    // ---- outputs ----------------------------------------------------------------------
+
+    fn finish_outputs(&mut self) {
+        match self.selection {
+            None => self.write_words(),
+            Some(sel) => self.compact(sel),
+        }
+    }
+
+    /// Without a filter: the chunk's validity (and boolean) words go out whole.
+    fn write_words(&mut self) {
+        let count = self.b.use_var(self.count);
+        let byte = self.b.ins().ushr_imm_s(count, 3);
+        for j in 0..self.kernel.outputs.len() {
+            let o = self.kernel.outputs[j];
+            let ok = self.ok(o);
+            let addr = self.out_validity(j);
+            let addr = self.b.ins().iadd(addr, byte);
+            self.b.ins().store(flags(), ok, addr, 0);
+            if self.kernel.ty(o) == ScalarType::Bool {
+                let w = self.word(o);
+                let addr = self.out_values(j);
+                let addr = self.b.ins().iadd(addr, byte);
+                self.b.ins().store(flags(), w, addr, 0);
+            }
+        }
+        let next = self.b.ins().iadd_imm_s(count, CHUNK as i64);
+        self.b.def_var(self.count, next);
+    }
+
+    /// With a filter: each kept row's elements and bits go to the next output position.
+    fn compact(&mut self, sel: Value) {
+        let head = self.b.create_block();
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        let w = self.b.append_block_param(head, types::I64);
+        let pos = self.b.append_block_param(head, types::I64);
+        let count = self.b.use_var(self.count);
+        self.b
+            .ins()
+            .jump(head, &[BlockArg::Value(sel), BlockArg::Value(count)]);
+        self.b.switch_to_block(head);
+        self.b.ins().brif(w, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let i = self.b.ins().ctz(w);
+        for j in 0..self.kernel.outputs.len() {
+            let o = self.kernel.outputs[j];
+            let ok = self.ok(o);
+            let out_validity = self.out_validity(j);
+            self.copy_bit(ok, i, out_validity, pos);
+            if self.kernel.ty(o) == ScalarType::Bool {
+                let word = self.word(o);
+                let out = self.out_values(j);
+                self.copy_bit(word, i, out, pos);
+            } else {
+                let width = self.width(o.index());
+                let slot = self.scratch[o.index()].expect("scheduled: outputs spilled");
+                let base = self.b.ins().stack_addr(types::I64, slot, 0);
+                let from = self.b.ins().imul_imm_s(i, width);
+                let from = self.b.ins().iadd(base, from);
+                let ty = clif_type(self.kernel.ty(o));
+                let v = self.b.ins().load(ty, flags(), from, 0);
+                let to = self.b.ins().imul_imm_s(pos, width);
+                let out = self.out_values(j);
+                let to = self.b.ins().iadd(out, to);
+                self.b.ins().store(flags(), v, to, 0);
+            }
+        }
+        let w1 = self.b.ins().iadd_imm_s(w, -1);
+        let rest = self.b.ins().band(w, w1);
+        let pos1 = self.b.ins().iadd_imm_s(pos, 1);
+        self.b
+            .ins()
+            .jump(head, &[BlockArg::Value(rest), BlockArg::Value(pos1)]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.def_var(self.count, pos);
+    }
+
+    /// ORs bit `i` of `word` into bit `pos` of a zeroed bitmap.
+    fn copy_bit(&mut self, word: Value, i: Value, bitmap: Value, pos: Value) {
+        let bit = self.b.ins().ushr(word, i);
+        let bit = self.b.ins().band_imm_s(bit, 1);
+        let shift = self.b.ins().band_imm_s(pos, 7);
+        let bit = self.b.ins().ishl(bit, shift);
+        let byte = self.b.ins().ushr_imm_s(pos, 3);
+        let addr = self.b.ins().iadd(bitmap, byte);
+        let old = self.b.ins().uload8(types::I64, flags(), addr, 0);
+        let new = self.b.ins().bor(old, bit);
+        self.b.ins().istore8(flags(), new, addr, 0);
+    }
+}
+
+fn int_cc(op: BinaryOp, signed: bool) -> IntCC {
+    match (op, signed) {
+        (BinaryOp::Eq | BinaryOp::TotalEq, _) => IntCC::Equal,
+        (BinaryOp::NotEq, _) => IntCC::NotEqual,
+        (BinaryOp::Lt, true) => IntCC::SignedLessThan,
+        (BinaryOp::Lt, false) => IntCC::UnsignedLessThan,
+        (BinaryOp::LtEq | BinaryOp::TotalLtEq, true) => IntCC::SignedLessThanOrEqual,
+        (BinaryOp::LtEq | BinaryOp::TotalLtEq, false) => IntCC::UnsignedLessThanOrEqual,
+        (BinaryOp::Gt, true) => IntCC::SignedGreaterThan,
+        (BinaryOp::Gt, false) => IntCC::UnsignedGreaterThan,
+        (BinaryOp::GtEq | BinaryOp::TotalGtEq, true) => IntCC::SignedGreaterThanOrEqual,
+        (BinaryOp::GtEq | BinaryOp::TotalGtEq, false) => IntCC::UnsignedGreaterThanOrEqual,
+        (other, _) => unreachable!("not a comparison: {other:?}"),
+    }
+}

@@ -1,0 +1,273 @@
+//! The Cranelift renderer: compiles a kernel into one native function that runs a whole
+//! batch in a single pass, 64 rows per chunk, with no calls out of the loop.
+
+mod emit;
+mod frame;
+mod schedule;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::ir::{types, AbiParam, UserFuncName};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Module};
+use parking_lot::Mutex;
+
+use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, FailureKind, RunError, CHUNK};
+use crate::ir::{desugar, BinaryOp, Dim, Kernel, Layout, Op, ScalarType, ValueId};
+use frame::*;
+
+/// Why the JIT does not compile a kernel (the caller falls back to another evaluator).
+pub fn supports(kernel: &Kernel) -> Result<(), String> {
+    kernel.validate()?;
+    if kernel.domain.dims != [Dim::Rows] {
+        return Err("only one-dimensional row kernels are compiled yet".into());
+    }
+    if kernel.inputs.iter().any(|i| i.layout != Layout::Contiguous) {
+        return Err("only contiguous inputs are compiled yet".into());
+    }
+    for node in &kernel.nodes {
+        if matches!(node.ty, ScalarType::Decimal128 { .. }) {
+            return Err("decimal128 is not compiled yet".into());
+        }
+        if let Op::Binary(BinaryOp::Rem, _, _) = node.op {
+            if node.ty.is_float() {
+                return Err("float % needs fmod, which would be a call out of the loop".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+type KernelFn = unsafe extern "C" fn(*mut u64) -> i64;
+
+/// A compiled kernel. Its machine code lives as long as this value: dropping it frees the
+/// code (Cranelift's JIT module does not on its own).
+pub struct JitKernel {
+    function: KernelFn,
+    module: Mutex<Option<JITModule>>,
+    kernel: Kernel,
+    /// For each node of the compiled (desugared) kernel, the node of `kernel` it computes.
+    origin: Vec<Option<ValueId>>,
+    clif: String,
+    compile_time: Duration,
+}
+
+// SAFETY: the function pointer refers to immutable machine code owned by `module`, which is
+// only touched again in `Drop`; running the code is reentrant (it keeps its state on the
+// stack and in the frame each call passes).
+unsafe impl Sync for JitKernel {}
+unsafe impl Send for JitKernel {}
+
+impl std::fmt::Debug for JitKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitKernel")
+            .field("compile_time", &self.compile_time)
+            .finish()
+    }
+}
+
+impl Drop for JitKernel {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.lock().take() {
+            // SAFETY: `self.function` points into this module and dies with `self`; no
+            // call can be running, since calls borrow `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+fn host_isa() -> Result<OwnedTargetIsa, String> {
+    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| format!("cranelift setting {k}: {e}"))
+        };
+        set(&mut flags, "opt_level", "speed")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "use_colocated_libcalls", "false")?;
+        let builder = cranelift_native::builder().map_err(|e| format!("host ISA: {e}"))?;
+        builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| format!("host ISA: {e}"))
+    })
+    .clone()
+}
+
+/// Compiles `kernel` for this machine.
+pub fn compile(kernel: &Kernel) -> Result<JitKernel, String> {
+    supports(kernel)?;
+    let start = Instant::now();
+    let (lowered, origin) = desugar(kernel);
+    let plan = schedule::schedule(&lowered);
+    let isa = host_isa()?;
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let mut signature = module.make_signature();
+    signature.params.push(AbiParam::new(types::I64));
+    signature.returns.push(AbiParam::new(types::I64));
+    let id = module
+        .declare_anonymous_function(&signature)
+        .map_err(|e| e.to_string())?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = signature;
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
+    let mut builder_context = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut builder_context);
+        emit::emit(&mut b, &lowered, &plan);
+        b.finalize(module.target_config());
+    }
+    let clif = ctx.func.display().to_string();
+    module.define_function(id, &mut ctx).map_err(|e| match e {
+        cranelift_module::ModuleError::Compilation(err) => {
+            cranelift_codegen::print_errors::pretty_error(&ctx.func, err)
+        }
+        other => other.to_string(),
+    })?;
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    let code = module.get_finalized_function(id);
+    // SAFETY: the function was built with the signature `fn(*mut u64) -> i64` above.
+    let function = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
+    Ok(JitKernel {
+        function,
+        module: Mutex::new(Some(module)),
+        kernel: kernel.clone(),
+        origin,
+        clif,
+        compile_time: start.elapsed(),
+    })
+}
+
+impl JitKernel {
+    /// The Cranelift IR of the kernel function, as EXPLAIN shows it.
+    pub fn clif(&self) -> &str {
+        &self.clif
+    }
+
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// Runs the kernel over `rows` rows (see [`crate::interp::run`] for the contract).
+    pub fn run(
+        &self,
+        inputs: &[ColumnIn<'_>],
+        rows: usize,
+        outputs: &mut [ColumnOut<'_>],
+        selection: Option<&mut [u8]>,
+    ) -> Result<usize, RunError> {
+        check_buffers(&self.kernel, inputs, rows, outputs, selection.as_deref())?;
+        let n_in = inputs.len();
+        let mut frame = vec![0u64; frame_len(n_in, outputs.len())];
+        for (i, column) in inputs.iter().enumerate() {
+            frame[IO + 2 * i] = column.values.as_ptr() as u64;
+            frame[IO + 2 * i + 1] = column.validity.map_or(0, |v| v.as_ptr() as u64);
+        }
+        for (j, column) in outputs.iter_mut().enumerate() {
+            frame[IO + 2 * (n_in + j)] = column.values.as_mut_ptr() as u64;
+            frame[IO + 2 * (n_in + j) + 1] = column.validity.as_mut_ptr() as u64;
+        }
+        frame[SELECTION] = selection.map_or(0, |s| s.as_mut_ptr() as u64);
+        let full = rows / CHUNK;
+        let rest = rows % CHUNK;
+        if full > 0 {
+            frame[N_CHUNKS] = full as u64;
+            frame[LIVE] = u64::MAX;
+            self.call(&mut frame)?;
+        }
+        if rest > 0 {
+            // The last, partial chunk runs on zero-padded copies of the inputs' tails, so
+            // that the kernel never reads past a buffer; its rows past the end are not live.
+            let tails: Vec<Tail> = inputs
+                .iter()
+                .zip(&self.kernel.inputs)
+                .map(|(column, decl)| Tail::copy(column, decl.ty, full, rest))
+                .collect();
+            for (i, tail) in tails.iter().enumerate() {
+                frame[IO + 2 * i] = tail.values.as_ptr() as u64;
+                frame[IO + 2 * i + 1] = tail.validity.as_ref().map_or(0, |v| v.as_ptr() as u64);
+            }
+            frame[N_CHUNKS] = 1;
+            frame[LIVE] = (1u64 << rest) - 1;
+            frame[CHUNK_BASE] = full as u64;
+            self.call(&mut frame)?;
+        }
+        Ok(if self.kernel.selection.is_some() {
+            frame[COUNT] as usize
+        } else {
+            rows
+        })
+    }
+
+    fn call(&self, frame: &mut [u64]) -> Result<(), RunError> {
+        // SAFETY: `check_buffers` established that every buffer in the frame holds the rows
+        // the kernel touches (outputs padded to whole chunks, tails copied).
+        let status = unsafe { (self.function)(frame.as_mut_ptr()) };
+        if status == 0 {
+            return Ok(());
+        }
+        let kind = match frame[ERR_KIND] as i64 {
+            KIND_DIVIDE_BY_ZERO => FailureKind::DivideByZero,
+            KIND_NEGATIVE_SQRT => FailureKind::NegativeSqrt,
+            _ => FailureKind::Overflow,
+        };
+        let compiled = frame[ERR_NODE] as usize;
+        let node = self
+            .origin
+            .get(compiled)
+            .copied()
+            .flatten()
+            .unwrap_or(ValueId(compiled as u32));
+        Err(RunError::Failed(Failure {
+            kind,
+            node,
+            row: frame[ERR_ROW] as usize,
+        }))
+    }
+}
+
+/// The last partial chunk of one input, zero-padded to a whole chunk.
+struct Tail {
+    values: Vec<u8>,
+    validity: Option<Vec<u8>>,
+}
+
+impl Tail {
+    fn copy(column: &ColumnIn<'_>, ty: ScalarType, full: usize, rest: usize) -> Tail {
+        let start_row = full * CHUNK;
+        let values = if ty == ScalarType::Bool {
+            bits_tail(column.values, full, rest)
+        } else {
+            let w = ty.byte_width();
+            let mut v = vec![0u8; CHUNK * w];
+            v[..rest * w].copy_from_slice(&column.values[start_row * w..(start_row + rest) * w]);
+            v
+        };
+        let validity = column.validity.map(|bits| bits_tail(bits, full, rest));
+        Tail { values, validity }
+    }
+}
+
+/// The bits of rows `full * 64 ..` of a bitmap, in one zero-padded word.
+fn bits_tail(bits: &[u8], full: usize, rest: usize) -> Vec<u8> {
+    let mut word = vec![0u8; 8];
+    let bytes = rest.div_ceil(8);
+    word[..bytes].copy_from_slice(&bits[full * 8..full * 8 + bytes]);
+    word
+}
+
+/// Shared, cheaply cloned handle to a compiled kernel.
+pub type SharedKernel = Arc<JitKernel>;
+
+#[cfg(test)]
+mod tests;

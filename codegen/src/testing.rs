@@ -1,0 +1,429 @@
+//! Random kernels and columns for the differential tests of the renderers.
+
+use crate::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
+use crate::interp::V;
+use crate::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
+
+/// A small, seedable generator (xorshift64*), so that failures are reproducible by seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+/// An owned Arrow-like column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub ty: ScalarType,
+    pub values: Vec<u8>,
+    pub validity: Option<Vec<u8>>,
+}
+
+impl Column {
+    pub fn as_in(&self) -> ColumnIn<'_> {
+        ColumnIn {
+            values: &self.values,
+            validity: self.validity.as_deref(),
+        }
+    }
+}
+
+const NUMERIC: [ScalarType; 8] = [
+    ScalarType::I8,
+    ScalarType::I32,
+    ScalarType::I64,
+    ScalarType::U8,
+    ScalarType::U64,
+    ScalarType::F32,
+    ScalarType::F64,
+    ScalarType::I16,
+];
+
+/// The NaN that x86 arithmetic produces (sign bit set). Test data uses it so that every
+/// NaN in a run has the same bits: IEEE leaves unspecified which NaN an operation on two
+/// different NaNs returns, and compilers may swap the operands of `+` and `*`, so mixing
+/// NaNs of both signs would make total-order comparisons of the results ambiguous.
+pub const DEFAULT_NAN_64: f64 = f64::from_bits(0xFFF8_0000_0000_0000);
+pub const DEFAULT_NAN_32: f32 = f32::from_bits(0xFFC0_0000);
+
+/// A value of `ty` drawn to hit the edges: zero, ±1, MIN, MAX, NaN, ±inf, -0.0.
+pub fn random_value(rng: &mut Rng, ty: ScalarType) -> V {
+    match ty {
+        ScalarType::Bool => V::B(rng.chance(50)),
+        ScalarType::F64 => {
+            let (r1, r2) = (
+                (rng.next() % 2000) as f64 / 7.0 - 100.0,
+                (rng.next() % 200) as f64 - 100.0,
+            );
+            V::F64(rng.pick(&[
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                DEFAULT_NAN_64,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                1e300,
+                -3.0e18,
+                9.3e18,
+                r1,
+                r2,
+            ]))
+        }
+        ScalarType::F32 => {
+            let r = (rng.next() % 2000) as f32 / 3.0 - 300.0;
+            V::F32(rng.pick(&[
+                0.0f32,
+                -0.0,
+                1.0,
+                -1.5,
+                DEFAULT_NAN_32,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                3.0e9,
+                r,
+            ]))
+        }
+        ty => {
+            let (lo, hi) = crate::semantics::int_range(ty).expect("integer");
+            let v = match rng.below(6) {
+                0 => lo,
+                1 => hi,
+                2 => 0,
+                3 => rng.pick(&[-1i128, 1, 2, -2]).clamp(lo, hi),
+                _ => ((rng.next() % 201) as i128 - 100).clamp(lo, hi),
+            };
+            V::I(v)
+        }
+    }
+}
+
+pub fn random_column(rng: &mut Rng, ty: ScalarType, rows: usize, null_percent: u64) -> Column {
+    let mut values = vec![0u8; values_bytes(ty, rows)];
+    let mut validity = vec![0u8; bitmap_bytes(rows)];
+    for row in 0..rows {
+        let v = random_value(rng, ty);
+        crate::interp::write_value(&mut values, ty, row, v);
+        if !rng.chance(null_percent) {
+            crate::abi::set_bit(&mut validity, row);
+        }
+    }
+    Column {
+        ty,
+        values,
+        validity: (null_percent > 0).then_some(validity),
+    }
+}
+
+/// Builds random typed expressions into a kernel.
+pub struct Generator<'a> {
+    pub rng: &'a mut Rng,
+    pub kernel: Kernel,
+    /// Restrict values to f64 (the vectorized path).
+    pub f64_only: bool,
+}
+
+impl Generator<'_> {
+    fn numeric(&mut self) -> ScalarType {
+        if self.f64_only {
+            ScalarType::F64
+        } else {
+            self.rng.pick(&NUMERIC)
+        }
+    }
+
+    fn leaf(&mut self, ty: ScalarType) -> ValueId {
+        let existing: Vec<usize> = (0..self.kernel.inputs.len())
+            .filter(|i| self.kernel.inputs[*i].ty == ty)
+            .collect();
+        if self.rng.chance(25) {
+            let literal = if self.rng.chance(10) {
+                Literal::Null
+            } else {
+                match random_value(self.rng, ty) {
+                    V::B(b) => Literal::Bool(b),
+                    V::I(i) => Literal::Int(i),
+                    V::F32(x) => Literal::f32(x),
+                    V::F64(x) => Literal::f64(x),
+                }
+            };
+            return self.kernel.push(Op::Const(literal), ty);
+        }
+        if !existing.is_empty() && self.rng.chance(60) {
+            let i = self.rng.pick(&existing);
+            return self.kernel.push(Op::Load(i), ty);
+        }
+        self.kernel.input(ty)
+    }
+
+    /// A random expression of type `ty`.
+    pub fn expr(&mut self, ty: ScalarType, depth: usize) -> ValueId {
+        if depth == 0 || self.rng.chance(20) {
+            return self.leaf(ty);
+        }
+        if ty == ScalarType::Bool {
+            return self.boolean(depth);
+        }
+        let d = depth - 1;
+        // A guard for the node, if it turns out to be one that can fail (built first: a
+        // guard is an earlier node).
+        let guard = self.rng.chance(40).then(|| self.expr(ScalarType::Bool, 1));
+        let id = match self.rng.below(9) {
+            0..=2 => {
+                let ops: &[BinaryOp] = if ty.is_float() {
+                    &[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div]
+                } else {
+                    &[
+                        BinaryOp::Add,
+                        BinaryOp::Sub,
+                        BinaryOp::Mul,
+                        BinaryOp::Div,
+                        BinaryOp::Rem,
+                    ]
+                };
+                let op = self.rng.pick(ops);
+                let (a, b) = (self.expr(ty, d), self.expr(ty, d));
+                self.kernel.push(Op::Binary(op, a, b), ty)
+            }
+            3 => {
+                let mut ops = vec![UnaryOp::Abs];
+                if ty.is_float() {
+                    ops.extend([
+                        UnaryOp::Neg,
+                        UnaryOp::Sqrt,
+                        UnaryOp::Floor,
+                        UnaryOp::Ceil,
+                        UnaryOp::Round,
+                    ]);
+                } else if ty.is_signed_int() {
+                    ops.push(UnaryOp::Neg);
+                }
+                let op = self.rng.pick(&ops);
+                let a = self.expr(ty, d);
+                self.kernel.push(Op::Unary(op, a), ty)
+            }
+            4 if !self.f64_only => {
+                let from = self.numeric();
+                let a = self.expr(from, d);
+                self.kernel.push(Op::Cast(a), ty)
+            }
+            5 => {
+                let n = 1 + self.rng.below(2);
+                let branches = (0..n)
+                    .map(|_| (self.expr(ScalarType::Bool, d), self.expr(ty, d)))
+                    .collect();
+                let otherwise = self.rng.chance(70).then(|| self.expr(ty, d));
+                self.kernel.push(
+                    Op::Case {
+                        branches,
+                        otherwise,
+                    },
+                    ty,
+                )
+            }
+            6 => {
+                let args = (0..1 + self.rng.below(3))
+                    .map(|_| self.expr(ty, d))
+                    .collect();
+                let op = match self.rng.below(3) {
+                    0 => Op::Coalesce(args),
+                    1 => Op::Least(args),
+                    _ => Op::Greatest(args),
+                };
+                self.kernel.push(op, ty)
+            }
+            7 => {
+                let (a, b) = (self.expr(ty, d), self.expr(ty, d));
+                self.kernel.push(Op::NullIf(a, b), ty)
+            }
+            _ => self.leaf(ty),
+        };
+        if self.kernel.node(id).can_fail(&self.kernel) && guard.is_some_and(|g| g < id) {
+            self.kernel.nodes[id.index()].guard = guard;
+        }
+        id
+    }
+
+    fn boolean(&mut self, depth: usize) -> ValueId {
+        let d = depth - 1;
+        let b = ScalarType::Bool;
+        match self.rng.below(6) {
+            0 | 1 => {
+                let ty = if self.rng.chance(15) {
+                    b
+                } else {
+                    self.numeric()
+                };
+                let op = self.rng.pick(&[
+                    BinaryOp::Eq,
+                    BinaryOp::NotEq,
+                    BinaryOp::Lt,
+                    BinaryOp::LtEq,
+                    BinaryOp::Gt,
+                    BinaryOp::GtEq,
+                ]);
+                let (x, y) = (self.expr(ty, d), self.expr(ty, d));
+                self.kernel.push(Op::Binary(op, x, y), b)
+            }
+            2 => {
+                let op = self.rng.pick(&[BinaryOp::And, BinaryOp::Or]);
+                let (x, y) = (self.expr(b, d), self.expr(b, d));
+                self.kernel.push(Op::Binary(op, x, y), b)
+            }
+            3 => {
+                let op = self
+                    .rng
+                    .pick(&[UnaryOp::Not, UnaryOp::IsNull, UnaryOp::IsNotNull]);
+                let ty = if op == UnaryOp::Not {
+                    b
+                } else {
+                    self.numeric()
+                };
+                let x = self.expr(ty, d);
+                self.kernel.push(Op::Unary(op, x), b)
+            }
+            4 => {
+                let branches = vec![(self.expr(b, d), self.expr(b, d))];
+                let otherwise = self.rng.chance(50).then(|| self.expr(b, d));
+                self.kernel.push(
+                    Op::Case {
+                        branches,
+                        otherwise,
+                    },
+                    b,
+                )
+            }
+            _ => {
+                let (x, y) = (self.expr(b, d), self.expr(b, d));
+                self.kernel.push(Op::Coalesce(vec![x, y]), b)
+            }
+        }
+    }
+}
+
+/// A random kernel: 1–3 outputs, sometimes a selection.
+pub fn random_kernel(rng: &mut Rng, depth: usize) -> Kernel {
+    let f64_only = rng.chance(30);
+    let mut g = Generator {
+        rng,
+        kernel: Kernel::rows(),
+        f64_only,
+    };
+    let outputs = 1 + g.rng.below(3);
+    for _ in 0..outputs {
+        let ty = if g.rng.chance(20) {
+            ScalarType::Bool
+        } else {
+            g.numeric()
+        };
+        let id = g.expr(ty, depth);
+        g.kernel.outputs.push(id);
+    }
+    if g.rng.chance(35) {
+        let sel = g.expr(ScalarType::Bool, depth);
+        g.kernel.selection = Some(sel);
+    }
+    g.kernel
+}
+
+/// The outputs of one run, trimmed to the rows written.
+#[derive(Debug, PartialEq)]
+pub struct RunResult {
+    pub rows: usize,
+    pub selection: Option<Vec<bool>>,
+    /// Per output: per row, `None` for NULL or the element's comparable form.
+    pub columns: Vec<Vec<Option<Element>>>,
+}
+
+/// An element compared across renderers: floats by bits, NaN of either sign by NaN-ness.
+#[derive(Debug, PartialEq)]
+pub enum Element {
+    Bits(u128),
+    NaN,
+}
+
+/// Runs `kernel` with `run` over `columns`, packaging what it wrote.
+pub fn run_with(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    run: impl FnOnce(
+        &[ColumnIn<'_>],
+        &mut [ColumnOut<'_>],
+        Option<&mut [u8]>,
+    ) -> Result<usize, RunError>,
+) -> Result<RunResult, RunError> {
+    let padded = padded_rows(rows);
+    let mut buffers: Vec<(Vec<u8>, Vec<u8>)> = kernel
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                vec![0u8; values_bytes(kernel.ty(*o), padded)],
+                vec![0u8; bitmap_bytes(padded)],
+            )
+        })
+        .collect();
+    let mut selection = kernel.selection.map(|_| vec![0u8; bitmap_bytes(padded)]);
+    let inputs: Vec<ColumnIn<'_>> = columns.iter().map(Column::as_in).collect();
+    let written = {
+        let mut outs: Vec<ColumnOut<'_>> = buffers
+            .iter_mut()
+            .map(|(v, b)| ColumnOut {
+                values: v,
+                validity: b,
+            })
+            .collect();
+        run(&inputs, &mut outs, selection.as_deref_mut())?
+    };
+    let columns = kernel
+        .outputs
+        .iter()
+        .zip(&buffers)
+        .map(|(o, (values, validity))| {
+            let ty = kernel.ty(*o);
+            (0..written)
+                .map(|row| {
+                    crate::abi::get_bit(validity, row).then(|| {
+                        match crate::interp::read_value(values, ty, row) {
+                            V::F64(x) if x.is_nan() => Element::NaN,
+                            V::F32(x) if x.is_nan() => Element::NaN,
+                            V::F64(x) => Element::Bits(x.to_bits() as u128),
+                            V::F32(x) => Element::Bits(x.to_bits() as u128),
+                            V::I(i) => Element::Bits(i as u128),
+                            V::B(b) => Element::Bits(b as u128),
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Ok(RunResult {
+        rows: written,
+        selection: selection.map(|bits| (0..rows).map(|r| crate::abi::get_bit(&bits, r)).collect()),
+        columns,
+    })
+}

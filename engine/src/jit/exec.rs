@@ -1,0 +1,356 @@
+//! `JitExec`: runs a fused stage's compiled kernel on every batch of every partition.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use corepy_codegen::abi::{bitmap_bytes, padded_rows, ColumnOut, FailureKind, RunError};
+use corepy_codegen::interp;
+use corepy_codegen::jit::JitKernel;
+use corepy_planner::fusion::{Lowered, StageOutput};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::buffer::{BooleanBuffer, MutableBuffer};
+use datafusion::arrow::compute::filter;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::config::ConfigOptions;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::split_conjunction;
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildFilterDescription, FilterDescription, FilterPushdownPhase,
+};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
+};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+};
+use futures::StreamExt;
+
+use super::arrays::{InputBuffers, OutputBuffers};
+
+/// How the stage's kernel is evaluated.
+#[derive(Clone)]
+pub enum Evaluator {
+    /// Compiled by Cranelift; `compiled_now` is the compile time if this plan compiled it.
+    Jit {
+        kernel: Arc<JitKernel>,
+        compiled_now: Option<Duration>,
+    },
+    /// Interpreted, because compilation failed (the reason is shown in EXPLAIN).
+    Interpreter { reason: String },
+}
+
+#[derive(Clone)]
+pub struct JitExec {
+    input: Arc<dyn ExecutionPlan>,
+    lowered: Arc<Lowered>,
+    /// The stage's expressions, for EXPLAIN.
+    description: String,
+    evaluator: Evaluator,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+    /// The stage's predicate as DataFusion's expression, offered to the input for pruning
+    /// (a Parquet scan skips row groups and pages with it); the kernel filters regardless.
+    predicate: Option<Arc<dyn PhysicalExpr>>,
+}
+
+impl fmt::Debug for JitExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JitExec({})", self.description)
+    }
+}
+
+impl JitExec {
+    pub fn new(
+        input: Arc<dyn ExecutionPlan>,
+        lowered: Arc<Lowered>,
+        description: String,
+        evaluator: Evaluator,
+        schema: SchemaRef,
+        predicate: Option<Arc<dyn PhysicalExpr>>,
+    ) -> Self {
+        let partitions = input.output_partitioning().partition_count();
+        let properties = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(partitions),
+            input.pipeline_behavior(),
+            input.boundedness(),
+        );
+        JitExec {
+            input,
+            lowered,
+            description,
+            evaluator,
+            schema,
+            properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+            predicate,
+        }
+    }
+
+    /// The same stage evaluated by the interpreter (the reference, for tests).
+    pub fn interpreted(&self) -> Self {
+        JitExec::new(
+            Arc::clone(&self.input),
+            Arc::clone(&self.lowered),
+            self.description.clone(),
+            Evaluator::Interpreter {
+                reason: "requested".into(),
+            },
+            Arc::clone(&self.schema),
+            self.predicate.clone(),
+        )
+    }
+
+    /// Whether the kernel runs compiled (not interpreted).
+    pub fn is_compiled(&self) -> bool {
+        matches!(self.evaluator, Evaluator::Jit { .. })
+    }
+
+    /// The kernel IR and, when compiled, the Cranelift IR, for EXPLAIN.
+    pub fn kernel_listing(&self) -> String {
+        let mut out = format!("-- {}\n", self.description);
+        out.push_str(&corepy_codegen::pretty::pretty(
+            &self.lowered.kernel,
+            &self.lowered.input_names,
+        ));
+        match &self.evaluator {
+            Evaluator::Jit { kernel, .. } => {
+                out.push_str("-- Cranelift IR\n");
+                out.push_str(kernel.clif());
+            }
+            Evaluator::Interpreter { reason } => {
+                out.push_str(&format!("-- interpreted: {reason}\n"));
+            }
+        }
+        out
+    }
+}
+
+impl DisplayAs for JitExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let how = match &self.evaluator {
+            Evaluator::Jit { .. } => "jit",
+            Evaluator::Interpreter { .. } => "interpreter",
+        };
+        write!(f, "JitExec: {}, {how}", self.description)?;
+        if let DisplayFormatType::Verbose = t {
+            write!(f, "\n{}", self.kernel_listing())?;
+        }
+        Ok(())
+    }
+}
+
+/// Counters of one partition's run.
+struct PartitionMetrics {
+    baseline: BaselineMetrics,
+    input_rows: Count,
+    kernel_time: Time,
+}
+
+impl ExecutionPlan for JitExec {
+    fn name(&self) -> &'static str {
+        "JitExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn replace_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        _options: ReplaceChildrenOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let input = children.swap_remove(0);
+        Ok(Arc::new(JitExec::new(
+            input,
+            Arc::clone(&self.lowered),
+            self.description.clone(),
+            self.evaluator.clone(),
+            Arc::clone(&self.schema),
+            self.predicate.clone(),
+        )))
+    }
+
+    fn gather_filters_for_pushdown(
+        &self,
+        phase: FilterPushdownPhase,
+        parent_filters: Vec<Arc<dyn PhysicalExpr>>,
+        _config: &ConfigOptions,
+    ) -> Result<FilterDescription> {
+        // Filters from above name this stage's outputs, not its input's columns: they stay
+        // above. Our own predicate goes down as a hint for pruning.
+        let mut child = ChildFilterDescription::all_unsupported(&parent_filters);
+        if let (FilterPushdownPhase::Pre, Some(predicate)) = (phase, &self.predicate) {
+            child = child
+                .with_self_filters(split_conjunction(predicate).into_iter().cloned().collect());
+        }
+        Ok(FilterDescription::new().with_child(child))
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.replace_children(
+            children,
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let metrics = PartitionMetrics {
+            baseline: BaselineMetrics::new(&self.metrics, partition),
+            input_rows: MetricBuilder::new(&self.metrics).counter("input_rows", partition),
+            kernel_time: MetricBuilder::new(&self.metrics).subset_time("kernel_time", partition),
+        };
+        if partition == 0 {
+            let compile = MetricBuilder::new(&self.metrics).subset_time("compile_time", partition);
+            if let Evaluator::Jit {
+                compiled_now: Some(t),
+                ..
+            } = &self.evaluator
+            {
+                compile.add_duration(*t);
+            }
+        }
+        let stage = self.clone();
+        // Like DataFusion's filter, no empty batch goes downstream: operators above may
+        // evaluate constant expressions per batch, which must not happen on no rows.
+        let stream = input.filter_map(move |batch| {
+            let result = batch.and_then(|batch| {
+                let _compute = metrics.baseline.elapsed_compute().timer();
+                metrics.input_rows.add(batch.num_rows());
+                let out = stage.process(&batch, &metrics.kernel_time)?;
+                metrics.baseline.record_output(out.num_rows());
+                Ok(out)
+            });
+            let keep = !matches!(&result, Ok(b) if b.num_rows() == 0);
+            futures::future::ready(keep.then_some(result))
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            stream,
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+}
+
+impl JitExec {
+    /// Runs the kernel on one batch and assembles the output batch.
+    fn process(&self, batch: &RecordBatch, kernel_time: &Time) -> Result<RecordBatch> {
+        let kernel = &self.lowered.kernel;
+        let rows = batch.num_rows();
+        let inputs: Vec<InputBuffers> = self
+            .lowered
+            .inputs
+            .iter()
+            .zip(&kernel.inputs)
+            .map(|(i, decl)| InputBuffers::new(batch.column(*i), decl.ty))
+            .collect();
+        let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
+        let mut buffers: Vec<OutputBuffers> = kernel
+            .outputs
+            .iter()
+            .map(|o| OutputBuffers::new(kernel.ty(*o), rows))
+            .collect();
+        let mut selection = kernel
+            .selection
+            .map(|_| MutableBuffer::from_len_zeroed(bitmap_bytes(padded_rows(rows))));
+        let written = {
+            let mut outs: Vec<ColumnOut<'_>> = buffers
+                .iter_mut()
+                .map(|b| ColumnOut {
+                    values: b.values.as_slice_mut(),
+                    validity: b.validity.as_slice_mut(),
+                })
+                .collect();
+            let sel = selection.as_mut().map(|s| s.as_slice_mut());
+            let _timer = kernel_time.timer();
+            match &self.evaluator {
+                Evaluator::Jit { kernel: k, .. } => k.run(&columns, rows, &mut outs, sel),
+                Evaluator::Interpreter { .. } => {
+                    interp::run(kernel, &columns, rows, &mut outs, sel)
+                }
+            }
+            .map_err(|e| self.run_error(e))?
+        };
+        let mask =
+            selection.map(|s| BooleanArray::new(BooleanBuffer::new(s.into(), 0, rows), None));
+        let mut computed: Vec<Option<ArrayRef>> = Vec::with_capacity(buffers.len());
+        let kernel_fields: Vec<usize> = self
+            .lowered
+            .outputs
+            .iter()
+            .enumerate()
+            .filter_map(|(f, o)| matches!(o, StageOutput::Kernel(_)).then_some(f))
+            .collect();
+        for (buffer, field) in buffers.into_iter().zip(&kernel_fields) {
+            let dt = self.schema.field(*field).data_type();
+            computed.push(Some(buffer.into_array(dt, written)?));
+        }
+        let arrays = self
+            .lowered
+            .outputs
+            .iter()
+            .map(|o| match o {
+                StageOutput::Pass(i) => match &mask {
+                    Some(m) => Ok(filter(batch.column(*i), m)?),
+                    None => Ok(Arc::clone(batch.column(*i))),
+                },
+                StageOutput::Kernel(j) => Ok(computed[*j].take().expect("each kernel output once")),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new_with_options(
+            Arc::clone(&self.schema),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(written)),
+        )?)
+    }
+
+    /// A kernel failure as DataFusion's error, naming the expression (and so its columns).
+    fn run_error(&self, error: RunError) -> DataFusionError {
+        match error {
+            RunError::Failed(f) => {
+                let what = match f.kind {
+                    FailureKind::DivideByZero => "division by zero",
+                    FailureKind::Overflow => "arithmetic overflow",
+                    FailureKind::NegativeSqrt => "square root of a negative number",
+                };
+                let expr = self.lowered.label(f.node).unwrap_or("a fused expression");
+                DataFusionError::Execution(format!("{what} in `{expr}` (row {} of a batch)", f.row))
+            }
+            RunError::BadBuffers(m) => DataFusionError::Internal(format!("fused kernel: {m}")),
+        }
+    }
+}

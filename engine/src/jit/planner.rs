@@ -1,0 +1,66 @@
+//! Plans `FusedStage` nodes as `JitExec` operators, compiling (or reusing) their kernels.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use corepy_planner::fusion::FusedStage;
+use datafusion::catalog::Session;
+use datafusion::common::Result;
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
+use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
+
+use super::cache::kernel_cache;
+use super::exec::{Evaluator, JitExec};
+
+#[derive(Debug, Default)]
+pub struct FusedStagePlanner;
+
+#[async_trait]
+impl ExtensionPlanner for FusedStagePlanner {
+    async fn plan_extension(
+        &self,
+        planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session_state: &dyn Session,
+        planning_ctx: &PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(stage) = node.as_any().downcast_ref::<FusedStage>() else {
+            return Ok(None);
+        };
+        let evaluator = match kernel_cache().get_or_compile(&stage.lowered.kernel) {
+            Ok(cached) => Evaluator::Jit {
+                kernel: cached.kernel,
+                compiled_now: cached.compiled_now,
+            },
+            Err(reason) => Evaluator::Interpreter { reason },
+        };
+        let description = stage_description(stage);
+        let predicate = stage
+            .predicate
+            .as_ref()
+            .map(|p| {
+                planner.create_physical_expr(p, stage.input.schema(), session_state, planning_ctx)
+            })
+            .transpose()?;
+        Ok(Some(Arc::new(JitExec::new(
+            Arc::clone(&physical_inputs[0]),
+            Arc::clone(&stage.lowered),
+            description,
+            evaluator,
+            Arc::new(stage.schema.as_arrow().clone()),
+            predicate,
+        ))))
+    }
+}
+
+fn stage_description(stage: &FusedStage) -> String {
+    let exprs: Vec<String> = stage.exprs.iter().map(|e| e.to_string()).collect();
+    match &stage.predicate {
+        Some(p) => format!("filter={p}, exprs=[{}]", exprs.join(", ")),
+        None => format!("exprs=[{}]", exprs.join(", ")),
+    }
+}

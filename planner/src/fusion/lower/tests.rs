@@ -1,0 +1,62 @@
+//! The kernels that expressions lower to.
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::{col, lit, when};
+
+use super::lower_stage;
+use corepy_codegen::pretty::pretty;
+
+fn schema() -> DFSchema {
+    let schema = Schema::new(vec![
+        Field::new("a", DataType::Int64, true),
+        Field::new("b", DataType::Int64, true),
+    ]);
+    DFSchema::try_from_qualified_schema("t", &schema).expect("schema")
+}
+
+#[test]
+fn a_case_branch_guards_its_division() {
+    let expr = when(col("b").not_eq(lit(0i64)), col("a") / col("b"))
+        .otherwise(lit(0i64))
+        .unwrap();
+    let lowered = lower_stage(&schema(), None, &[expr]).expect("lowers");
+    let text = pretty(&lowered.kernel, &lowered.input_names);
+    let div = text
+        .lines()
+        .find(|l| l.contains("= div"))
+        .expect("a division");
+    assert!(div.contains("guard"), "{text}");
+    assert!(
+        !text.contains("= not %"),
+        "unused guard nodes are pruned:\n{text}"
+    );
+    assert_eq!(lowered.labels.len(), 1);
+    assert!(
+        lowered.labels[0].1.contains("a / ") && lowered.labels[0].1.contains("b"),
+        "{:?}",
+        lowered.labels
+    );
+}
+
+#[test]
+fn a_division_under_or_is_refused() {
+    let expr = col("a")
+        .gt(lit(0i64))
+        .or((col("a") / col("b")).gt(lit(1i64)));
+    let reason = lower_stage(&schema(), Some(&expr), &[col("a")]).unwrap_err();
+    assert!(reason.contains("AND/OR"), "{reason}");
+}
+
+#[test]
+fn common_subexpressions_are_computed_once() {
+    let e = (col("a") + col("b")) * (col("a") + col("b"));
+    let lowered = lower_stage(&schema(), None, &[e]).expect("lowers");
+    let adds = lowered
+        .kernel
+        .nodes
+        .iter()
+        .filter(|n| format!("{:?}", n.op).starts_with("Binary(Add"))
+        .count();
+    assert_eq!(adds, 1);
+}

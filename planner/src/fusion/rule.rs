@@ -1,0 +1,90 @@
+//! The fusion rule: replaces maximal Filter/Projection regions whose expressions the
+//! kernel IR computes with a [`FusedStage`]. It runs after DataFusion's own rules, so it
+//! sees predicates and projections already pushed down.
+//!
+//! A Projection over a Filter becomes one stage (the filter's selection compacts the
+//! projected columns in the same pass); a Projection or a Filter alone becomes a stage of
+//! its own. A region with an expression the IR cannot compute exactly as DataFusion does
+//! stays with DataFusion: when only the projection fails to lower, the filter below it is
+//! still fused on its own.
+
+use std::sync::Arc;
+
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::Result;
+use datafusion::logical_expr::{col, Expr, Extension, LogicalPlan};
+use datafusion::optimizer::optimizer::ApplyOrder;
+use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+
+use super::stage::FusedStage;
+
+#[derive(Debug, Default)]
+pub struct FuseRowWise;
+
+impl OptimizerRule for FuseRowWise {
+    fn name(&self) -> &str {
+        "corepy_fuse_row_wise"
+    }
+
+    fn apply_order(&self) -> Option<ApplyOrder> {
+        // Top-down, so that a Projection sees its Filter before the Filter is fused alone.
+        Some(ApplyOrder::TopDown)
+    }
+
+    fn supports_rewrite(&self) -> bool {
+        true
+    }
+
+    fn rewrite(
+        &self,
+        plan: LogicalPlan,
+        _config: &dyn OptimizerConfig,
+    ) -> Result<Transformed<LogicalPlan>> {
+        Ok(match fuse(&plan) {
+            Some(stage) => Transformed::yes(LogicalPlan::Extension(Extension {
+                node: Arc::new(stage),
+            })),
+            None => Transformed::no(plan),
+        })
+    }
+}
+
+fn fuse(plan: &LogicalPlan) -> Option<FusedStage> {
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let schema = Arc::clone(&p.schema);
+            if let LogicalPlan::Filter(f) = p.input.as_ref() {
+                let both = FusedStage::try_new(
+                    f.input.as_ref().clone(),
+                    Some(f.predicate.clone()),
+                    p.expr.clone(),
+                    Arc::clone(&schema),
+                );
+                if let Ok(stage) = both {
+                    return Some(stage);
+                }
+            }
+            FusedStage::try_new(p.input.as_ref().clone(), None, p.expr.clone(), schema).ok()
+        }
+        LogicalPlan::Filter(f) => {
+            let columns: Vec<Expr> = f
+                .input
+                .schema()
+                .columns()
+                .into_iter()
+                .map(col)
+                .collect();
+            FusedStage::try_new(
+                f.input.as_ref().clone(),
+                Some(f.predicate.clone()),
+                columns,
+                Arc::clone(f.input.schema()),
+            )
+            .ok()
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,107 @@
+//! `FusedStage`: the logical node that replaces a fused Filter/Projection region.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::common::{DFSchemaRef, Result};
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
+
+use super::lower::{lower_stage, Lowered};
+
+/// A filter (optional) and a projection over `input`, computed by one compiled kernel.
+#[derive(Debug, Clone)]
+pub struct FusedStage {
+    pub input: LogicalPlan,
+    pub predicate: Option<Expr>,
+    /// One expression per output column, named as the columns of `schema`.
+    pub exprs: Vec<Expr>,
+    pub schema: DFSchemaRef,
+    pub lowered: Arc<Lowered>,
+}
+
+impl FusedStage {
+    /// Builds the stage, or says why the region cannot be fused.
+    pub fn try_new(
+        input: LogicalPlan,
+        predicate: Option<Expr>,
+        exprs: Vec<Expr>,
+        schema: DFSchemaRef,
+    ) -> std::result::Result<Self, String> {
+        let lowered = lower_stage(input.schema(), predicate.as_ref(), &exprs)?;
+        Ok(FusedStage {
+            input,
+            predicate,
+            exprs,
+            schema,
+            lowered: Arc::new(lowered),
+        })
+    }
+}
+
+impl PartialEq for FusedStage {
+    fn eq(&self, other: &Self) -> bool {
+        self.input == other.input && self.predicate == other.predicate && self.exprs == other.exprs
+    }
+}
+
+impl Eq for FusedStage {}
+
+impl Hash for FusedStage {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.input.hash(state);
+        self.predicate.hash(state);
+        self.exprs.hash(state);
+    }
+}
+
+impl PartialOrd for FusedStage {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match self.predicate.partial_cmp(&other.predicate) {
+            Some(Ordering::Equal) => self.exprs.partial_cmp(&other.exprs),
+            o => o,
+        }
+    }
+}
+
+impl UserDefinedLogicalNodeCore for FusedStage {
+    fn name(&self) -> &str {
+        "FusedStage"
+    }
+
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        vec![&self.input]
+    }
+
+    fn schema(&self) -> &DFSchemaRef {
+        &self.schema
+    }
+
+    fn expressions(&self) -> Vec<Expr> {
+        self.predicate.iter().chain(&self.exprs).cloned().collect()
+    }
+
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "FusedStage:")?;
+        if let Some(p) = &self.predicate {
+            write!(f, " filter={p},")?;
+        }
+        let exprs: Vec<String> = self.exprs.iter().map(|e| e.to_string()).collect();
+        write!(f, " exprs=[{}]", exprs.join(", "))
+    }
+
+    fn with_exprs_and_inputs(
+        &self,
+        mut exprs: Vec<Expr>,
+        mut inputs: Vec<LogicalPlan>,
+    ) -> Result<Self> {
+        let input = inputs.swap_remove(0);
+        let predicate = self.predicate.as_ref().map(|_| exprs.remove(0));
+        FusedStage::try_new(input, predicate, exprs, Arc::clone(&self.schema)).map_err(|reason| {
+            datafusion::error::DataFusionError::Plan(format!(
+                "cannot rebuild a fused stage: {reason}"
+            ))
+        })
+    }
+}
