@@ -133,11 +133,16 @@ impl Session {
         section(
             &mut text,
             "Physical plan with metrics",
+            // Not the verbose form: that would put each fused kernel's code between an
+            // operator and its metrics (`kernels` prints the code in its own section).
             datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
                 physical.as_ref(),
             )
-            .indent(true),
+            .indent(false),
         );
+        if options.kernels {
+            section(&mut text, "Kernels", crate::jit::kernel_listings(&physical));
+        }
         let _ = writeln!(
             text,
             "\n== Summary ==\n{rows} rows in {:.3} s over {} partitions",

@@ -16,6 +16,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::projection::ProjectionMapping;
 use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
@@ -58,6 +59,9 @@ pub struct JitExec {
     /// The stage's predicate as DataFusion's expression, offered to the input for pruning
     /// (a Parquet scan skips row groups and pages with it); the kernel filters regardless.
     predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// The stage's outputs as DataFusion expressions over the input, with their names:
+    /// orderings and partitionings carry through them as through a projection.
+    outputs: Vec<(Arc<dyn PhysicalExpr>, String)>,
 }
 
 impl fmt::Debug for JitExec {
@@ -74,11 +78,12 @@ impl JitExec {
         evaluator: Evaluator,
         schema: SchemaRef,
         predicate: Option<Arc<dyn PhysicalExpr>>,
+        outputs: Vec<(Arc<dyn PhysicalExpr>, String)>,
     ) -> Self {
-        let partitions = input.output_partitioning().partition_count();
+        let (equivalences, partitioning) = project_properties(&input, &outputs, &schema);
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(partitions),
+            equivalences,
+            partitioning,
             input.pipeline_behavior(),
             input.boundedness(),
         );
@@ -91,6 +96,7 @@ impl JitExec {
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
             predicate,
+            outputs,
         }
     }
 
@@ -105,6 +111,7 @@ impl JitExec {
             },
             Arc::clone(&self.schema),
             self.predicate.clone(),
+            self.outputs.clone(),
         )
     }
 
@@ -144,6 +151,29 @@ impl DisplayAs for JitExec {
             write!(f, "\n{}", self.kernel_listing())?;
         }
         Ok(())
+    }
+}
+
+/// The orderings, equivalences and partitioning of the input, carried through the stage's
+/// outputs as a projection carries them (a filter keeps them all).
+fn project_properties(
+    input: &Arc<dyn ExecutionPlan>,
+    outputs: &[(Arc<dyn PhysicalExpr>, String)],
+    schema: &SchemaRef,
+) -> (EquivalenceProperties, Partitioning) {
+    let partitions = input.output_partitioning().partition_count();
+    match ProjectionMapping::try_new(outputs.iter().cloned(), &input.schema()) {
+        Ok(mapping) => {
+            let input_eq = input.equivalence_properties();
+            (
+                input_eq.project(&mapping, Arc::clone(schema)),
+                input.output_partitioning().project(&mapping, input_eq),
+            )
+        }
+        Err(_) => (
+            EquivalenceProperties::new(Arc::clone(schema)),
+            Partitioning::UnknownPartitioning(partitions),
+        ),
     }
 }
 
@@ -191,6 +221,7 @@ impl ExecutionPlan for JitExec {
             self.evaluator.clone(),
             Arc::clone(&self.schema),
             self.predicate.clone(),
+            self.outputs.clone(),
         )))
     }
 
@@ -232,12 +263,15 @@ impl ExecutionPlan for JitExec {
             kernel_time: MetricBuilder::new(&self.metrics).subset_time("kernel_time", partition),
         };
         if partition == 0 {
+            // Reported once per plan: a kernel found in the cache shows 0 compiled.
+            let compiled = MetricBuilder::new(&self.metrics).counter("kernels_compiled", partition);
             let compile = MetricBuilder::new(&self.metrics).subset_time("compile_time", partition);
             if let Evaluator::Jit {
                 compiled_now: Some(t),
                 ..
             } = &self.evaluator
             {
+                compiled.add(1);
                 compile.add_duration(*t);
             }
         }

@@ -46,6 +46,20 @@ impl ExtensionPlanner for FusedStagePlanner {
                 planner.create_physical_expr(p, stage.input.schema(), session_state, planning_ctx)
             })
             .transpose()?;
+        let outputs = stage
+            .exprs
+            .iter()
+            .zip(stage.schema.fields())
+            .map(|(e, field)| {
+                let expr = planner.create_physical_expr(
+                    e,
+                    stage.input.schema(),
+                    session_state,
+                    planning_ctx,
+                )?;
+                Ok((expr, field.name().clone()))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some(Arc::new(JitExec::new(
             Arc::clone(&physical_inputs[0]),
             Arc::clone(&stage.lowered),
@@ -53,6 +67,7 @@ impl ExtensionPlanner for FusedStagePlanner {
             evaluator,
             Arc::new(stage.schema.as_arrow().clone()),
             predicate,
+            outputs,
         ))))
     }
 }

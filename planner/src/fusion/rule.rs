@@ -67,13 +67,7 @@ fn fuse(plan: &LogicalPlan) -> Option<FusedStage> {
             FusedStage::try_new(p.input.as_ref().clone(), None, p.expr.clone(), schema).ok()
         }
         LogicalPlan::Filter(f) => {
-            let columns: Vec<Expr> = f
-                .input
-                .schema()
-                .columns()
-                .into_iter()
-                .map(col)
-                .collect();
+            let columns: Vec<Expr> = f.input.schema().columns().into_iter().map(col).collect();
             FusedStage::try_new(
                 f.input.as_ref().clone(),
                 Some(f.predicate.clone()),
