@@ -17,6 +17,7 @@ cases only. Times include producing the result as an array (Arrow for the engine
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -41,6 +42,7 @@ EXPRESSIONS = {
 FILTERS = {"filter 1%": "a < 0.01", "filter 50%": "a < 0.5"}
 FILTERED_EXPRESSION = EXPRESSIONS["5 ops"]
 COLUMNS = "abcd"
+_FRESH = itertools.count(1)
 
 
 @dataclass
@@ -53,6 +55,11 @@ class Case:
     def columns_read(self) -> int:
         text = self.expression + (self.predicate or "")
         return sum(1 for c in COLUMNS if re.search(rf"\b{c}\b", text))
+
+
+def sql_text(case: Case) -> str:
+    where = f" WHERE {case.predicate}" if case.predicate else ""
+    return f"SELECT {case.expression} AS x FROM t{where}"
 
 
 def make_data(rows: int, nulls: bool, seed: int = 7) -> pa.Table:
@@ -69,12 +76,12 @@ def make_data(rows: int, nulls: bool, seed: int = 7) -> pa.Table:
 
 def polars_expr(text: str) -> pl.Expr:
     env = {c: pl.col(c) for c in COLUMNS}
-    return eval(text, {}, env)  # noqa: S307 - our own constant expressions
+    return eval(text, {}, env)
 
 
 def numpy_eval(text: str, arrays: dict[str, np.ndarray]) -> Callable[[], object]:
     code = compile(text, "<expr>", "eval")
-    return lambda: eval(code, {}, arrays)  # noqa: S307
+    return lambda: eval(code, {}, arrays)
 
 
 def timed(run: Callable[[], object]) -> float:
@@ -84,9 +91,7 @@ def timed(run: Callable[[], object]) -> float:
 
 
 def runners(case: Case, table: pa.Table) -> dict[str, Callable[[], object]]:
-    sql = f"SELECT {case.expression} AS x FROM t"
-    if case.predicate:
-        sql += f" WHERE {case.predicate}"
+    sql = sql_text(case)
     jit = cp.Session(config=cp.Config(jit=True))
     nojit = cp.Session(config=cp.Config(jit=False))
     for session in (jit, nojit):
@@ -102,7 +107,7 @@ def runners(case: Case, table: pa.Table) -> dict[str, Callable[[], object]]:
         "corepy jit": lambda: jit.sql(sql).compute(),
         "corepy jit=False": lambda: nojit.sql(sql).compute(),
         "polars": lambda: query.collect(),
-        "duckdb": lambda: con.execute(sql).fetch_arrow_table(),
+        "duckdb": lambda: con.execute(sql).to_arrow_table(),
     }
     if not case.nulls:
         arrays = {c: table.column(c).to_numpy() for c in COLUMNS}
@@ -111,13 +116,17 @@ def runners(case: Case, table: pa.Table) -> dict[str, Callable[[], object]]:
             expr_code = compile(case.expression, "<e>", "eval")
 
             def numpy_filtered() -> object:
-                keep = eval(mask_code, {}, arrays)  # noqa: S307
-                return eval(expr_code, {}, {c: v[keep] for c, v in arrays.items()})  # noqa: S307
+                keep = eval(mask_code, {}, arrays)
+                return eval(expr_code, {}, {c: v[keep] for c, v in arrays.items()})
 
             out["numpy"] = numpy_filtered
-            out["numexpr"] = lambda: ne.evaluate(
-                case.expression, local_dict={c: v[ne.evaluate(case.predicate, local_dict=arrays)] for c, v in arrays.items()}
-            )
+            predicate, expression = case.predicate, case.expression
+
+            def numexpr_filtered() -> object:
+                keep = ne.evaluate(predicate, local_dict=arrays)
+                return ne.evaluate(expression, local_dict={c: v[keep] for c, v in arrays.items()})
+
+            out["numexpr"] = numexpr_filtered
         else:
             out["numpy"] = numpy_eval(case.expression, arrays)
             out["numexpr"] = lambda: ne.evaluate(case.expression, local_dict=arrays)
@@ -129,7 +138,8 @@ def compile_time_ms(table: pa.Table, case: Case) -> float | None:
     state (the kernel cache is per process, so each distinct expression compiles once)."""
     session = cp.Session()
     session.register("t", table.slice(0, 1000))
-    sql = f"SELECT {case.expression} + 0.0 * {len(case.name)} AS x FROM t"
+    # A constant of its own makes the kernel new to the process-wide kernel cache.
+    sql = f"SELECT {case.expression} + {next(_FRESH)}.5 AS x FROM t"
     if case.predicate:
         sql += f" WHERE {case.predicate}"
     text = session.sql(sql).explain(analyze=True)
@@ -155,9 +165,11 @@ def main() -> None:
     parser.add_argument("--json", help="write the results here as JSON")
     args = parser.parse_args()
     rows = args.rows
-    cases = [Case(n, e, None, nulls) for nulls in (False, True) for n, e in EXPRESSIONS.items()]
-    cases += [Case(n, FILTERED_EXPRESSION, p, nulls) for nulls in (False, True) for n, p in FILTERS.items()]
-    print(f"rows={rows:,} repeat={args.repeat} cores={os.cpu_count()} numexpr threads={ne.nthreads}")
+    cases = [Case(n, e, None, nul) for nul in (False, True) for n, e in EXPRESSIONS.items()]
+    cases += [
+        Case(n, FILTERED_EXPRESSION, p, nul) for nul in (False, True) for n, p in FILTERS.items()
+    ]
+    print(f"rows={rows:,} repeat={args.repeat} cores={os.cpu_count()} numexpr={ne.nthreads}")
     stream = triad(rows)
     triad_times: list[float] = []
     results = []
@@ -179,7 +191,7 @@ def main() -> None:
             {
                 "case": case.name,
                 "nulls": case.nulls,
-                "sql": f"SELECT {case.expression} AS x FROM t" + (f" WHERE {case.predicate}" if case.predicate else ""),
+                "sql": sql_text(case),
                 "seconds": medians,
                 "gb_per_s": {n: bytes_moved / s / 1e9 for n, s in medians.items()},
                 "compile_ms": compile_time_ms(table, case),
@@ -192,29 +204,31 @@ def main() -> None:
             json.dump({"rows": rows, "triad_gb_per_s": triad_gbs, "results": results}, f, indent=2)
 
 
+NAMES = ["corepy jit", "corepy jit=False", "numpy", "numexpr", "polars", "duckdb"]
+RATIOS = ["jit vs jit=False", "jit vs numexpr", "jit vs polars", "jit % of triad", "compile ms"]
+
+
+def ratio(secs: dict[str, float], peer: str) -> str:
+    return f"{secs[peer] / secs['corepy jit']:.2f}×" if peer in secs else "—"
+
+
 def report(results: list[dict[str, object]], triad_gbs: float) -> None:
     print(f"\nSTREAM triad (numexpr, all cores): {triad_gbs:.1f} GB/s\n")
-    names = ["corepy jit", "corepy jit=False", "numpy", "numexpr", "polars", "duckdb"]
-    print("| case | nulls | " + " | ".join(names) + " | jit vs jit=False | jit vs numexpr | jit vs polars | jit % of triad | compile ms |")
-    print("|---" * (len(names) + 7) + "|")
+    print("| case | nulls | " + " | ".join(NAMES + RATIOS) + " |")
+    print("|---" * (len(NAMES) + len(RATIOS) + 2) + "|")
     for r in results:
         secs: dict[str, float] = r["seconds"]  # type: ignore[assignment]
         gbs: dict[str, float] = r["gb_per_s"]  # type: ignore[assignment]
-        cells = [f"{secs[n]:.3f} s ({gbs[n]:.1f} GB/s)" if n in secs else "—" for n in names]
-        jit = secs["corepy jit"]
-
-        def ratio(peer: str) -> str:
-            return f"{secs[peer] / jit:.2f}×" if peer in secs else "—"
-
+        cells = [f"{secs[n]:.3f} s ({gbs[n]:.1f} GB/s)" if n in secs else "—" for n in NAMES]
         compile_ms = r["compile_ms"]
-        print(
-            f"| {r['case']} | {'10%' if r['nulls'] else '0%'} | "
-            + " | ".join(cells)
-            + f" | {ratio('corepy jit=False')} | {ratio('numexpr')} | {ratio('polars')}"
-            + f" | {100 * gbs['corepy jit'] / triad_gbs:.0f}% | "
-            + (f"{compile_ms:.3f}" if isinstance(compile_ms, float) else "—")
-            + " |"
-        )
+        cells += [
+            ratio(secs, "corepy jit=False"),
+            ratio(secs, "numexpr"),
+            ratio(secs, "polars"),
+            f"{100 * gbs['corepy jit'] / triad_gbs:.0f}%",
+            f"{compile_ms:.3f}" if isinstance(compile_ms, float) else "—",
+        ]
+        print(f"| {r['case']} | {'10%' if r['nulls'] else '0%'} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -162,6 +162,8 @@ struct Iter {
     r: Value,
     lanes: usize,
     values: HashMap<usize, Value>,
+    /// In the loop that writes a filtering kernel's outputs: the output position of row `r`.
+    pos: Option<Value>,
 }
 
 impl Chunk<'_, '_, '_> {
@@ -407,34 +409,54 @@ impl Chunk<'_, '_, '_> {
 
     fn lane_loop(&mut self, k: usize) {
         let lanes = self.s.lanes[k];
-        let mut compares = Vec::new();
+        let sparse = self.s.is_sparse(self.kernel, k);
         for index in 0..self.kernel.nodes.len() {
             if self.s.place[index] == Place::Compare(k) {
                 let acc = self.b.declare_var(types::I64);
                 let zero = self.iconst(0);
                 self.b.def_var(acc, zero);
                 self.accs.insert(index, acc);
-                compares.push(index);
             }
         }
         let head = self.b.create_block();
         let body = self.b.create_block();
         let done = self.b.create_block();
-        let r = self.b.append_block_param(head, types::I64);
-        let zero = self.iconst(0);
-        self.b.ins().jump(head, &[BlockArg::Value(zero)]);
-        self.b.switch_to_block(head);
-        let more = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedLessThan, r, CHUNK as i64);
-        self.b.ins().brif(more, body, &[], done, &[]);
-        self.b.switch_to_block(body);
-        self.b.seal_block(body);
+        // A dense loop counts rows `r` up by `lanes`; a sparse one walks the kept rows: `w`
+        // holds those not yet visited, `pos` is the output position of the next.
+        let (r, w, pos) = if sparse {
+            let w = self.b.append_block_param(head, types::I64);
+            let pos = self.b.append_block_param(head, types::I64);
+            let kept = self.selection.expect("sparse loops follow the selection");
+            let count = self.b.use_var(self.count);
+            self.b
+                .ins()
+                .jump(head, &[BlockArg::Value(kept), BlockArg::Value(count)]);
+            self.b.switch_to_block(head);
+            self.b.ins().brif(w, body, &[], done, &[]);
+            self.b.switch_to_block(body);
+            self.b.seal_block(body);
+            let r = self.b.ins().ctz(w);
+            (r, Some(w), Some(pos))
+        } else {
+            let r = self.b.append_block_param(head, types::I64);
+            let zero = self.iconst(0);
+            self.b.ins().jump(head, &[BlockArg::Value(zero)]);
+            self.b.switch_to_block(head);
+            let more = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::UnsignedLessThan, r, CHUNK as i64);
+            self.b.ins().brif(more, body, &[], done, &[]);
+            self.b.switch_to_block(body);
+            self.b.seal_block(body);
+            (r, None, None)
+        };
+        let writes_outputs = sparse && k == self.s.output_loop;
         let mut it = Iter {
             r,
             lanes,
             values: HashMap::new(),
+            pos: if writes_outputs { pos } else { None },
         };
         for index in 0..self.kernel.nodes.len() {
             match self.s.place[index] {
@@ -452,14 +474,31 @@ impl Chunk<'_, '_, '_> {
         }
         if k == self.s.output_loop {
             for &o in &self.kernel.outputs {
-                if self.s.place[o.index()] == Place::Free {
+                let here = matches!(self.s.place[o.index()], Place::Lane(j) if j == k);
+                let value_output = self.kernel.ty(o) != ScalarType::Bool;
+                if !here
+                    && value_output
+                    && (writes_outputs || self.s.place[o.index()] == Place::Free)
+                {
                     let v = self.operand(&mut it, o);
                     self.store_lane(&it, o.index(), v);
                 }
             }
         }
-        let step = self.b.ins().iadd_imm_s(r, lanes as i64);
-        self.b.ins().jump(head, &[BlockArg::Value(step)]);
+        match (w, pos) {
+            (Some(w), Some(pos)) => {
+                let w1 = self.b.ins().iadd_imm_s(w, -1);
+                let rest = self.b.ins().band(w, w1);
+                let pos1 = self.b.ins().iadd_imm_s(pos, 1);
+                self.b
+                    .ins()
+                    .jump(head, &[BlockArg::Value(rest), BlockArg::Value(pos1)]);
+            }
+            _ => {
+                let step = self.b.ins().iadd_imm_s(r, lanes as i64);
+                self.b.ins().jump(head, &[BlockArg::Value(step)]);
+            }
+        }
         self.b.seal_block(head);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
@@ -487,13 +526,16 @@ impl Chunk<'_, '_, '_> {
             let addr = self.b.ins().iadd(base, offset);
             self.b.ins().store(flags(), v, addr, 0);
         }
-        if self.kernel.selection.is_some() {
-            return;
-        }
+        let row = match (self.kernel.selection, it.pos) {
+            (Some(_), Some(pos)) => pos,
+            (Some(_), None) => return,
+            (None, _) => {
+                let count = self.b.use_var(self.count);
+                self.b.ins().iadd(count, it.r)
+            }
+        };
         for j in 0..self.kernel.outputs.len() {
             if self.kernel.outputs[j].index() == index {
-                let count = self.b.use_var(self.count);
-                let row = self.b.ins().iadd(count, it.r);
                 let at = self.b.ins().imul_imm_s(row, width);
                 let out = self.out_values(j);
                 let addr = self.b.ins().iadd(out, at);
@@ -1057,7 +1099,7 @@ impl Chunk<'_, '_, '_> {
         self.b.def_var(self.count, next);
     }
 
-    /// With a filter: each kept row's elements and bits go to the next output position.
+    /// With a filter: each kept row's validity (and boolean) bits go to its output position.
     fn compact(&mut self, sel: Value) {
         let head = self.b.create_block();
         let body = self.b.create_block();
@@ -1073,6 +1115,7 @@ impl Chunk<'_, '_, '_> {
         self.b.switch_to_block(body);
         self.b.seal_block(body);
         let i = self.b.ins().ctz(w);
+        // The values were written by the last loop; the bits are known only now.
         for j in 0..self.kernel.outputs.len() {
             let o = self.kernel.outputs[j];
             let ok = self.ok(o);
@@ -1082,18 +1125,6 @@ impl Chunk<'_, '_, '_> {
                 let word = self.word(o);
                 let out = self.out_values(j);
                 self.copy_bit(word, i, out, pos);
-            } else {
-                let width = self.width(o.index());
-                let slot = self.scratch[o.index()].expect("scheduled: outputs spilled");
-                let base = self.b.ins().stack_addr(types::I64, slot, 0);
-                let from = self.b.ins().imul_imm_s(i, width);
-                let from = self.b.ins().iadd(base, from);
-                let ty = clif_type(self.kernel.ty(o));
-                let v = self.b.ins().load(ty, flags(), from, 0);
-                let to = self.b.ins().imul_imm_s(pos, width);
-                let out = self.out_values(j);
-                let to = self.b.ins().iadd(out, to);
-                self.b.ins().store(flags(), v, to, 0);
             }
         }
         let w1 = self.b.ins().iadd_imm_s(w, -1);

@@ -47,6 +47,11 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// Whether loop `k` walks only the rows the selection keeps (the loops after it).
+    pub fn is_sparse(&self, kernel: &Kernel, k: usize) -> bool {
+        kernel.selection.is_some() && self.selection_step.is_some_and(|step| k as i32 > step)
+    }
+
     pub fn loop_of(&self, id: ValueId) -> Option<usize> {
         match self.place[id.index()] {
             Place::Lane(k) | Place::Compare(k) => Some(k),
@@ -223,6 +228,10 @@ fn finish(kernel: &Kernel, s: &mut Schedule) {
     if free_outputs || (filtering && !kernel.outputs.is_empty()) {
         s.loops = s.loops.max(s.output_loop + 1);
     }
+    if filtering {
+        // Outputs are written by the last loop, which walks the kept rows only.
+        s.output_loop = s.output_loop.max(s.loops.saturating_sub(1));
+    }
     for (index, node) in kernel.nodes.iter().enumerate() {
         let Some(k) = s.loop_of(ValueId(index as u32)) else {
             continue;
@@ -234,11 +243,19 @@ fn finish(kernel: &Kernel, s: &mut Schedule) {
         }
     }
     for &o in &kernel.outputs {
-        if filtering && matches!(s.place[o.index()], Place::Lane(_) | Place::Free) {
+        if filtering && matches!(s.place[o.index()], Place::Lane(j) if j < s.output_loop) {
             s.spilled[o.index()] = true;
         }
     }
-    s.lanes = (0..s.loops).map(|k| lanes_of_loop(kernel, s, k)).collect();
+    s.lanes = (0..s.loops)
+        .map(|k| {
+            if s.is_sparse(kernel, k) {
+                1
+            } else {
+                lanes_of_loop(kernel, s, k)
+            }
+        })
+        .collect();
 }
 
 /// Two rows per iteration where every value the loop touches is an f64 and nothing in it

@@ -8,6 +8,9 @@ use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
+use datafusion::physical_expr::projection::ProjectionExpr;
+use datafusion::physical_plan::filter::FilterExec;
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
 
@@ -31,7 +34,17 @@ impl ExtensionPlanner for FusedStagePlanner {
         let Some(stage) = node.as_any().downcast_ref::<FusedStage>() else {
             return Ok(None);
         };
-        let evaluator = match kernel_cache().get_or_compile(&stage.lowered.kernel) {
+        let Some(lowered) = &stage.lowered else {
+            return datafusion_operators(
+                planner,
+                stage,
+                &physical_inputs[0],
+                session_state,
+                planning_ctx,
+            )
+            .map(Some);
+        };
+        let evaluator = match kernel_cache().get_or_compile(&lowered.kernel) {
             Ok(cached) => Evaluator::Jit {
                 kernel: cached.kernel,
                 compiled_now: cached.compiled_now,
@@ -62,7 +75,7 @@ impl ExtensionPlanner for FusedStagePlanner {
             .collect::<Result<Vec<_>>>()?;
         Ok(Some(Arc::new(JitExec::new(
             Arc::clone(&physical_inputs[0]),
-            Arc::clone(&stage.lowered),
+            Arc::clone(lowered),
             description,
             evaluator,
             Arc::new(stage.schema.as_arrow().clone()),
@@ -78,4 +91,31 @@ fn stage_description(stage: &FusedStage) -> String {
         Some(p) => format!("filter={p}, exprs=[{}]", exprs.join(", ")),
         None => format!("exprs=[{}]", exprs.join(", ")),
     }
+}
+
+/// DataFusion's own Filter and Projection for a stage that no longer lowers.
+fn datafusion_operators(
+    planner: &dyn PhysicalPlanner,
+    stage: &FusedStage,
+    input: &Arc<dyn ExecutionPlan>,
+    session_state: &dyn Session,
+    planning_ctx: &PhysicalPlanningContext,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let schema = stage.input.schema();
+    let mut plan = Arc::clone(input);
+    if let Some(predicate) = &stage.predicate {
+        let predicate =
+            planner.create_physical_expr(predicate, schema, session_state, planning_ctx)?;
+        plan = Arc::new(FilterExec::try_new(predicate, plan)?);
+    }
+    let exprs = stage
+        .exprs
+        .iter()
+        .zip(stage.schema.fields())
+        .map(|(e, field)| {
+            let expr = planner.create_physical_expr(e, schema, session_state, planning_ctx)?;
+            Ok(ProjectionExpr::new(expr, field.name().clone()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
 }

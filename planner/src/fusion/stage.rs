@@ -18,7 +18,9 @@ pub struct FusedStage {
     /// One expression per output column, named as the columns of `schema`.
     pub exprs: Vec<Expr>,
     pub schema: DFSchemaRef,
-    pub lowered: Arc<Lowered>,
+    /// The kernel, or `None` when a later optimizer pass changed the input so that the
+    /// region no longer lowers: the physical planner then uses DataFusion's operators.
+    pub lowered: Option<Arc<Lowered>>,
 }
 
 impl FusedStage {
@@ -35,8 +37,20 @@ impl FusedStage {
             predicate,
             exprs,
             schema,
-            lowered: Arc::new(lowered),
+            lowered: Some(Arc::new(lowered)),
         })
+    }
+
+    /// The same stage over a new input; never fails (see [`FusedStage::lowered`]).
+    fn with_input(&self, input: LogicalPlan) -> Self {
+        let lowered = lower_stage(input.schema(), self.predicate.as_ref(), &self.exprs).ok();
+        FusedStage {
+            input,
+            predicate: self.predicate.clone(),
+            exprs: self.exprs.clone(),
+            schema: Arc::clone(&self.schema),
+            lowered: lowered.map(Arc::new),
+        }
     }
 }
 
@@ -78,8 +92,12 @@ impl UserDefinedLogicalNodeCore for FusedStage {
         &self.schema
     }
 
+    /// None: the stage's expressions are final. Rules of later optimizer passes would
+    /// otherwise rewrite them (simplify, extract common sub-expressions) into forms that no
+    /// longer match the compiled kernel. An extension node that shows no expressions is left
+    /// alone by projection pruning, so the input keeps every column the stage reads.
     fn expressions(&self) -> Vec<Expr> {
-        self.predicate.iter().chain(&self.exprs).cloned().collect()
+        Vec::new()
     }
 
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -93,15 +111,9 @@ impl UserDefinedLogicalNodeCore for FusedStage {
 
     fn with_exprs_and_inputs(
         &self,
-        mut exprs: Vec<Expr>,
+        _exprs: Vec<Expr>,
         mut inputs: Vec<LogicalPlan>,
     ) -> Result<Self> {
-        let input = inputs.swap_remove(0);
-        let predicate = self.predicate.as_ref().map(|_| exprs.remove(0));
-        FusedStage::try_new(input, predicate, exprs, Arc::clone(&self.schema)).map_err(|reason| {
-            datafusion::error::DataFusionError::Plan(format!(
-                "cannot rebuild a fused stage: {reason}"
-            ))
-        })
+        Ok(self.with_input(inputs.swap_remove(0)))
     }
 }
