@@ -107,7 +107,7 @@ def runners(case: Case, table: pa.Table) -> dict[str, Callable[[], object]]:
         "corepy jit": lambda: jit.sql(sql).compute(),
         "corepy jit=False": lambda: nojit.sql(sql).compute(),
         "polars": lambda: query.collect(),
-        "duckdb": lambda: con.execute(sql).to_arrow_table(),
+        "duckdb": lambda: con.sql(sql).to_arrow_table(),
     }
     if not case.nulls:
         arrays = {c: table.column(c).to_numpy() for c in COLUMNS}
