@@ -36,11 +36,69 @@ pub struct ColumnIn<'a> {
     pub validity: Option<&'a [u8]>,
 }
 
-/// One output array, sized for [`padded_rows`] and zeroed.
+/// One output array: a values buffer for [`padded_rows`] elements and a zeroed validity
+/// bitmap. The values may be uninitialized memory — renderers only write them — except for
+/// boolean outputs, whose bits are OR-ed in and so must start zeroed.
 #[derive(Debug)]
 pub struct ColumnOut<'a> {
-    pub values: &'a mut [u8],
+    values: *mut u8,
+    values_len: usize,
     pub validity: &'a mut [u8],
+    _values: std::marker::PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> ColumnOut<'a> {
+    pub fn new(values: &'a mut [u8], validity: &'a mut [u8]) -> Self {
+        ColumnOut {
+            values: values.as_mut_ptr(),
+            values_len: values.len(),
+            validity,
+            _values: std::marker::PhantomData,
+        }
+    }
+
+    /// An output whose values buffer may be uninitialized (it saves zeroing memory that
+    /// the kernel overwrites anyway).
+    ///
+    /// # Safety
+    /// `values` must be valid for writes of `values_len` bytes during `'a`, and nothing else
+    /// may access them meanwhile.
+    pub unsafe fn from_raw(values: *mut u8, values_len: usize, validity: &'a mut [u8]) -> Self {
+        ColumnOut {
+            values,
+            values_len,
+            validity,
+            _values: std::marker::PhantomData,
+        }
+    }
+
+    pub fn values_len(&self) -> usize {
+        self.values_len
+    }
+
+    /// Where renderers write the values.
+    pub fn values_ptr(&mut self) -> *mut u8 {
+        self.values
+    }
+
+    /// Writes `bytes` at byte `offset` of the values (bounds-checked).
+    pub fn write_values(&mut self, offset: usize, bytes: &[u8]) {
+        assert!(
+            offset + bytes.len() <= self.values_len,
+            "output write out of bounds"
+        );
+        // SAFETY: in bounds (checked above) of a buffer valid for writes (constructors).
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.values.add(offset), bytes.len())
+        };
+    }
+
+    /// Sets bit `i` of a boolean output's (zeroed) values.
+    pub fn set_value_bit(&mut self, i: usize) {
+        assert!(i / 8 < self.values_len, "output write out of bounds");
+        // SAFETY: in bounds; boolean outputs are zeroed, so reading the byte is defined.
+        unsafe { *self.values.add(i / 8) |= 1 << (i % 8) };
+    }
 }
 
 /// What went wrong at run time.
@@ -111,7 +169,7 @@ pub fn check_buffers(
     }
     let padded = padded_rows(rows);
     for (i, (column, id)) in outputs.iter().zip(&kernel.outputs).enumerate() {
-        if column.values.len() < values_bytes(kernel.ty(*id), padded)
+        if column.values_len() < values_bytes(kernel.ty(*id), padded)
             || column.validity.len() < bitmap_bytes(padded)
         {
             return bad(format!("output {i}: buffers must hold {padded} rows"));

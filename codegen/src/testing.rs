@@ -392,10 +392,7 @@ pub fn run_with(
     let written = {
         let mut outs: Vec<ColumnOut<'_>> = buffers
             .iter_mut()
-            .map(|(v, b)| ColumnOut {
-                values: v,
-                validity: b,
-            })
+            .map(|(v, b)| ColumnOut::new(v, b))
             .collect();
         run(&inputs, &mut outs, selection.as_deref_mut())?
     };

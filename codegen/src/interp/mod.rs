@@ -4,7 +4,7 @@
 
 mod scalar;
 
-pub use scalar::{read as read_value, write as write_value, V};
+pub use scalar::{read as read_value, write_slice as write_value, V};
 
 use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, RunError};
 use crate::ir::{BinaryOp, Kernel, Literal, Node, Op, UnaryOp, ValueId};
@@ -49,8 +49,9 @@ pub fn run(
             }
         }
         for (column, id) in outputs.iter_mut().zip(&kernel.outputs) {
-            if let Some(v) = values[id.index()] {
-                scalar::write(column.values, kernel.ty(*id), written, v);
+            let v = values[id.index()];
+            scalar::write(column, kernel.ty(*id), written, v);
+            if v.is_some() {
                 crate::abi::set_bit(column.validity, written);
             }
         }

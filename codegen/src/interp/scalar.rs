@@ -243,15 +243,24 @@ pub fn read(values: &[u8], ty: ScalarType, row: usize) -> V {
     }
 }
 
-/// Writes element `row` of a values buffer (booleans: sets the bit when true).
-pub fn write(values: &mut [u8], ty: ScalarType, row: usize, v: V) {
+/// Writes element `row` of an output (booleans: sets the bit when true; `None`, a NULL,
+/// writes zeros so that every element of the values buffer is written).
+pub fn write(out: &mut crate::abi::ColumnOut<'_>, ty: ScalarType, row: usize, v: Option<V>) {
     let width = ty.byte_width();
     let bits: u128 = match v {
-        V::B(true) => return crate::abi::set_bit(values, row),
-        V::B(false) => return,
-        V::F64(x) => x.to_bits() as u128,
-        V::F32(x) => x.to_bits() as u128,
-        V::I(i) => i as u128,
+        Some(V::B(true)) => return out.set_value_bit(row),
+        Some(V::B(false)) => return,
+        None if ty == ScalarType::Bool => return,
+        None => 0,
+        Some(V::F64(x)) => x.to_bits() as u128,
+        Some(V::F32(x)) => x.to_bits() as u128,
+        Some(V::I(i)) => i as u128,
     };
-    values[row * width..(row + 1) * width].copy_from_slice(&bits.to_le_bytes()[..width]);
+    out.write_values(row * width, &bits.to_le_bytes()[..width]);
+}
+
+/// Writes element `row` of a plain values buffer (booleans: sets the bit when true).
+pub fn write_slice(values: &mut [u8], ty: ScalarType, row: usize, v: V) {
+    let mut out = crate::abi::ColumnOut::new(values, &mut []);
+    write(&mut out, ty, row, Some(v));
 }

@@ -174,7 +174,7 @@ impl JitKernel {
             frame[IO + 2 * i + 1] = column.validity.map_or(0, |v| v.as_ptr() as u64);
         }
         for (j, column) in outputs.iter_mut().enumerate() {
-            frame[IO + 2 * (n_in + j)] = column.values.as_mut_ptr() as u64;
+            frame[IO + 2 * (n_in + j)] = column.values_ptr() as u64;
             frame[IO + 2 * (n_in + j) + 1] = column.validity.as_mut_ptr() as u64;
         }
         frame[SELECTION] = selection.map_or(0, |s| s.as_mut_ptr() as u64);

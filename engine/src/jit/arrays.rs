@@ -1,7 +1,7 @@
 //! Arrow arrays in and out of kernels: the buffers a kernel reads (bitmaps realigned to
 //! bit 0 when an array is sliced) and the arrays built from what it wrote.
 
-use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn};
+use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut};
 use corepy_codegen::ir::ScalarType;
 use datafusion::arrow::array::{make_array, Array, ArrayData, ArrayRef};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
@@ -39,23 +39,48 @@ impl InputBuffers {
     }
 }
 
-/// Zeroed buffers for one output, sized for whole chunks.
+/// The buffers of one output, sized for whole chunks. The values are not zeroed (the
+/// kernel writes every element it reports), except a boolean output's bits.
 pub struct OutputBuffers {
-    pub values: MutableBuffer,
-    pub validity: MutableBuffer,
+    values: MutableBuffer,
+    values_capacity: usize,
+    validity: MutableBuffer,
+    ty: ScalarType,
 }
 
 impl OutputBuffers {
     pub fn new(ty: ScalarType, rows: usize) -> Self {
         let padded = padded_rows(rows);
+        let bytes = values_bytes(ty, padded);
+        let values = if ty == ScalarType::Bool {
+            MutableBuffer::from_len_zeroed(bytes)
+        } else {
+            MutableBuffer::with_capacity(bytes)
+        };
         OutputBuffers {
-            values: MutableBuffer::from_len_zeroed(values_bytes(ty, padded)),
+            values,
+            values_capacity: bytes,
             validity: MutableBuffer::from_len_zeroed(bitmap_bytes(padded)),
+            ty,
         }
     }
 
-    /// The array of the first `rows` elements, of Arrow type `data_type`.
-    pub fn into_array(self, data_type: &DataType, rows: usize) -> Result<ArrayRef> {
+    /// The kernel's view of these buffers.
+    pub fn column(&mut self) -> ColumnOut<'_> {
+        let values = self.values.as_mut_ptr();
+        // SAFETY: the buffer's capacity holds `values_capacity` bytes, and the returned
+        // value borrows `self` mutably, so nothing else touches them while it lives.
+        unsafe { ColumnOut::from_raw(values, self.values_capacity, self.validity.as_slice_mut()) }
+    }
+
+    /// The array of the first `rows` elements (all written by the kernel), of Arrow type
+    /// `data_type`.
+    pub fn into_array(mut self, data_type: &DataType, rows: usize) -> Result<ArrayRef> {
+        if self.ty != ScalarType::Bool {
+            // SAFETY: the kernel wrote every element before `rows` (renderers write each
+            // row they report, NULL or not), within the capacity.
+            unsafe { self.values.set_len(values_bytes(self.ty, rows)) };
+        }
         let nulls = NullBuffer::new(BooleanBuffer::new(self.validity.into(), 0, rows));
         let data = ArrayData::builder(data_type.clone())
             .len(rows)

@@ -322,13 +322,8 @@ impl JitExec {
             .selection
             .map(|_| MutableBuffer::from_len_zeroed(bitmap_bytes(padded_rows(rows))));
         let written = {
-            let mut outs: Vec<ColumnOut<'_>> = buffers
-                .iter_mut()
-                .map(|b| ColumnOut {
-                    values: b.values.as_slice_mut(),
-                    validity: b.validity.as_slice_mut(),
-                })
-                .collect();
+            let mut outs: Vec<ColumnOut<'_>> =
+                buffers.iter_mut().map(OutputBuffers::column).collect();
             let sel = selection.as_mut().map(|s| s.as_slice_mut());
             let _timer = kernel_time.timer();
             match &self.evaluator {
