@@ -276,27 +276,39 @@ impl Chunk<'_, '_, '_> {
                 let (a, b) = (self.word(*a), self.word(*b));
                 self.bool_compare(*op, a, b)
             }
-            Op::Case {
-                branches,
-                otherwise,
-            } => {
-                let taken = self.taken[&index].clone();
-                let mut acc = self.iconst(0);
-                for ((_, v), t) in branches.iter().zip(&taken) {
-                    let v = self.word(*v);
-                    let part = self.b.ins().band(v, *t);
-                    acc = self.b.ins().bor(acc, part);
-                }
-                if let Some(e) = otherwise {
-                    let e = self.word(*e);
-                    let none = *taken.last().expect("taken ends with `none`");
-                    let part = self.b.ins().band(e, none);
-                    acc = self.b.ins().bor(acc, part);
-                }
-                acc
-            }
+            Op::Case { .. } => self.case_word(index, Self::word),
             op => unreachable!("scheduled as a word: {op:?}"),
         }
+    }
+
+    /// A CASE on words: each branch's word (`word_of`: its value bits or its validity)
+    /// where that branch is taken, the ELSE's where none is (nothing without an ELSE).
+    fn case_word(&mut self, index: usize, word_of: fn(&Self, ValueId) -> Value) -> Value {
+        let Op::Case {
+            branches,
+            otherwise,
+        } = &self.kernel.nodes[index].op
+        else {
+            unreachable!("a CASE node")
+        };
+        let taken = self.taken[&index].clone();
+        let chosen = branches
+            .iter()
+            .map(|(_, v)| *v)
+            .zip(taken.iter().copied())
+            .chain(
+                otherwise
+                    .iter()
+                    .map(|e| (*e, *taken.last().expect("taken ends with `none`"))),
+            )
+            .collect::<Vec<_>>();
+        let mut acc = self.iconst(0);
+        for (v, t) in chosen {
+            let w = word_of(self, v);
+            let part = self.b.ins().band(w, t);
+            acc = self.b.ins().bor(acc, part);
+        }
+        acc
     }
 
     /// Comparisons of booleans (FALSE < TRUE) on whole words.
@@ -359,25 +371,7 @@ impl Chunk<'_, '_, '_> {
                 let either = self.b.ins().bor(ad, bd);
                 self.b.ins().bor(both, either)
             }
-            Op::Case {
-                branches,
-                otherwise,
-            } => {
-                let taken = self.taken[&index].clone();
-                let mut acc = self.iconst(0);
-                for ((_, v), t) in branches.iter().zip(&taken) {
-                    let ok = self.ok(*v);
-                    let part = self.b.ins().band(ok, *t);
-                    acc = self.b.ins().bor(acc, part);
-                }
-                if let Some(e) = otherwise {
-                    let ok = self.ok(*e);
-                    let none = *taken.last().expect("taken ends with `none`");
-                    let part = self.b.ins().band(ok, none);
-                    acc = self.b.ins().bor(acc, part);
-                }
-                acc
-            }
+            Op::Case { .. } => self.case_word(index, Self::ok),
             op => {
                 let mut acc = self.iconst(-1);
                 for a in op.operands() {
