@@ -60,6 +60,56 @@ const NUMERIC: [ScalarType; 8] = [
     ScalarType::I16,
 ];
 
+/// Decimal types of the generated kernels: small and large precisions, scales 0 to 6.
+const DECIMALS: [ScalarType; 5] = [
+    ScalarType::Decimal128 {
+        precision: 5,
+        scale: 2,
+    },
+    ScalarType::Decimal128 {
+        precision: 10,
+        scale: 0,
+    },
+    ScalarType::Decimal128 {
+        precision: 12,
+        scale: 4,
+    },
+    ScalarType::Decimal128 {
+        precision: 18,
+        scale: 2,
+    },
+    ScalarType::Decimal128 {
+        precision: 38,
+        scale: 6,
+    },
+];
+
+fn dec(precision: u8, scale: i8) -> ScalarType {
+    ScalarType::Decimal128 { precision, scale }
+}
+
+/// Operand types whose `op` gives exactly the decimal `ty`, if the generator knows some.
+fn decimal_operands(op: BinaryOp, ty: ScalarType) -> Option<(ScalarType, ScalarType)> {
+    let (p, s) = crate::semantics::decimal_parts(ty)?;
+    let candidates = match op {
+        BinaryOp::Mul => {
+            let (s1, p1) = (s / 2, (p as i8 - 1) / 2);
+            vec![(dec(p1 as u8, s1), dec((p as i8 - 1 - p1) as u8, s - s1))]
+        }
+        _ => vec![
+            (dec(p - 1, s), dec(p - 1, s)),
+            (dec(p - 1, s), dec(p - 2, s - 1)),
+        ],
+    };
+    candidates.into_iter().find(|(a, b)| {
+        let valid = |t: ScalarType| {
+            let (p, s) = crate::semantics::decimal_parts(t).expect("decimal");
+            p >= 1 && s >= 0 && s as u8 <= p
+        };
+        valid(*a) && valid(*b) && crate::semantics::decimal_result(op, *a, *b) == Some(ty)
+    })
+}
+
 /// The NaN that x86 arithmetic produces (sign bit set). Test data uses it so that every
 /// NaN in a run has the same bits: IEEE leaves unspecified which NaN an operation on two
 /// different NaNs returns, and compilers may swap the operands of `+` and `*`, so mixing
@@ -124,8 +174,13 @@ pub fn random_value(rng: &mut Rng, ty: ScalarType) -> V {
 pub fn random_column(rng: &mut Rng, ty: ScalarType, rows: usize, null_percent: u64) -> Column {
     let mut values = vec![0u8; values_bytes(ty, rows)];
     let mut validity = vec![0u8; bitmap_bytes(rows)];
+    let decimal = crate::semantics::decimal_parts(ty).is_some();
     for row in 0..rows {
-        let v = random_value(rng, ty);
+        let mut v = random_value(rng, ty);
+        if decimal && rng.chance(3) {
+            // Arrow does not hold decimals to their precision: nor does this data.
+            v = V::I(rng.pick(&[i128::MIN, i128::MAX, -(1i128 << 100), 1i128 << 64]));
+        }
         crate::interp::write_value(&mut values, ty, row, v);
         if !rng.chance(null_percent) {
             crate::abi::set_bit(&mut validity, row);
@@ -150,8 +205,23 @@ impl Generator<'_> {
     fn numeric(&mut self) -> ScalarType {
         if self.f64_only {
             ScalarType::F64
+        } else if self.rng.chance(20) {
+            self.rng.pick(&DECIMALS)
         } else {
             self.rng.pick(&NUMERIC)
+        }
+    }
+
+    /// A type `CAST(_ AS to)` is computed from.
+    fn cast_source(&mut self, to: ScalarType) -> ScalarType {
+        match crate::semantics::decimal_parts(to) {
+            Some((p, s)) => match self.rng.below(3) {
+                0 => self.rng.pick(&NUMERIC[..3]),
+                1 if s > 0 => dec(p.saturating_sub(2).max(s as u8 - 1).max(1), s - 1),
+                _ => dec(p.min(37) + 1, s),
+            },
+            None if !to.is_float() => self.rng.pick(&NUMERIC),
+            None => self.numeric(),
         }
     }
 
@@ -192,6 +262,18 @@ impl Generator<'_> {
         // guard is an earlier node).
         let guard = self.rng.chance(40).then(|| self.expr(ScalarType::Bool, 1));
         let id = match self.rng.below(9) {
+            0..=2 if crate::semantics::decimal_parts(ty).is_some() => {
+                let op = self
+                    .rng
+                    .pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]);
+                match decimal_operands(op, ty) {
+                    Some((ta, tb)) => {
+                        let (a, b) = (self.expr(ta, d), self.expr(tb, d));
+                        self.kernel.push(Op::Binary(op, a, b), ty)
+                    }
+                    None => self.leaf(ty),
+                }
+            }
             0..=2 => {
                 let ops: &[BinaryOp] = if ty.is_float() {
                     &[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div]
@@ -207,6 +289,10 @@ impl Generator<'_> {
                 let op = self.rng.pick(ops);
                 let (a, b) = (self.expr(ty, d), self.expr(ty, d));
                 self.kernel.push(Op::Binary(op, a, b), ty)
+            }
+            3 if crate::semantics::decimal_parts(ty).is_some() => {
+                let a = self.expr(ty, d);
+                self.kernel.push(Op::Unary(UnaryOp::Neg, a), ty)
             }
             3 => {
                 let mut ops = vec![UnaryOp::Abs];
@@ -226,7 +312,7 @@ impl Generator<'_> {
                 self.kernel.push(Op::Unary(op, a), ty)
             }
             4 if !self.f64_only => {
-                let from = self.numeric();
+                let from = self.cast_source(ty);
                 let a = self.expr(from, d);
                 self.kernel.push(Op::Cast(a), ty)
             }

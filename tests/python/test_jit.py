@@ -157,3 +157,51 @@ def test_sliced_arrow_input_matches_datafusion(offset: int) -> None:
         results.append(_rows(session.sql(sql).compute()))
     assert results[0] == results[1]
     assert len(results[0]["x"]) > 100
+
+
+def test_decimal_arithmetic_is_fused_and_matches_datafusion() -> None:
+    from decimal import Decimal
+
+    prices = [Decimal("10.25"), None, Decimal("-3.50"), Decimal("99999.99"), Decimal("0.01")]
+    discounts = [Decimal("0.05"), Decimal("0.10"), None, Decimal("0.00"), Decimal("0.07")]
+    table = pa.table(
+        {
+            "price": pa.array(prices, pa.decimal128(15, 2)),
+            "discount": pa.array(discounts, pa.decimal128(15, 2)),
+            "qty": pa.array([1, 2, 3, 4, None], pa.int64()),
+        }
+    )
+    sql = (
+        "SELECT price * (1 - discount) AS net, price + qty AS plus, -price AS neg, "
+        "CAST(price AS DOUBLE) AS f FROM t WHERE discount < CAST(0.08 AS DECIMAL(15, 2))"
+    )
+    results = []
+    for jit in (True, False):
+        session = cp.Session(config=cp.Config(jit=jit))
+        session.register("t", table)
+        assert ("JitExec" in session.sql(sql).explain()) == jit
+        df = session.sql(sql).compute()
+        results.append((df.schema, df.to_pydict()))
+    assert results[0] == results[1]
+    expected = [Decimal("9.7375"), None, Decimal("99999.9900"), Decimal("0.0093")]
+    assert results[0][1]["net"] == expected
+
+
+def test_decimal_overflow_raises_like_datafusion() -> None:
+    table = pa.table({"d": pa.array([10**37, 1], pa.decimal128(38, 0))})
+    sql = "SELECT d * d AS sq FROM t"
+    for jit in (True, False):
+        session = cp.Session(config=cp.Config(jit=jit))
+        session.register("t", table)
+        assert ("JitExec" in session.sql(sql).explain()) == jit
+        with pytest.raises(cp.ComputeError, match="(?i)overflow"):
+            session.sql(sql).compute()
+
+
+def test_supported_parts_of_a_partly_unsupported_projection_are_fused() -> None:
+    session = cp.Session()
+    session.register("t", cp.from_dict({"a": [1.5, 2.0, None], "s": ["x", "y", "z"]}))
+    lf = session.sql("SELECT upper(s) AS u, power(a * a + 1.0, 2.0) AS p FROM t")
+    plan = lf.explain()
+    assert "FusedStage" in plan and "__corepy_fused_0" in plan, plan
+    assert lf.compute().to_pydict() == {"u": ["X", "Y", "Z"], "p": [10.5625, 25.0, None]}

@@ -96,7 +96,8 @@ fn eval(
         },
         Op::Binary(op, a, b) => match (get(a), get(b)) {
             (Some(x), Some(y)) => {
-                let (v, failure) = scalar::arith(*op, ty, x, y);
+                let operands = (kernel.ty(*a), kernel.ty(*b));
+                let (v, failure) = scalar::arith(*op, operands, ty, x, y);
                 raise_if_guarded(failure, id, node, values, row)?;
                 Some(v)
             }
@@ -133,7 +134,10 @@ fn eval_quiet(kernel: &Kernel, node: &Node, values: &[Option<V>]) -> Option<V> {
     match &node.op {
         Op::Unary(op, a) => get(a).map(|x| scalar::unary(*op, node.ty, x).0),
         Op::Binary(op, a, b) => match (get(a), get(b)) {
-            (Some(x), Some(y)) => Some(scalar::arith(*op, node.ty, x, y).0),
+            (Some(x), Some(y)) => {
+                let operands = (kernel.ty(*a), kernel.ty(*b));
+                Some(scalar::arith(*op, operands, node.ty, x, y).0)
+            }
             _ => None,
         },
         Op::Cast(a) => get(a).map(|x| scalar::cast(kernel.ty(*a), node.ty, x).0),

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 use crate::abi::FailureKind;
 use crate::ir::{BinaryOp, ScalarType, UnaryOp};
-use crate::semantics::int_range;
+use crate::semantics::{cast_can_fail, decimal_parts, int_range, pow10};
 
 /// One non-NULL element. Integers of every width (and integer-backed types) are held as
 /// i128 and wrapped to their type after each operation.
@@ -55,7 +55,12 @@ pub fn wrap(value: i128, ty: ScalarType) -> i128 {
 pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
     match (op, a) {
         (UnaryOp::Not, V::B(b)) => (V::B(!b), None),
-        (UnaryOp::Neg, V::I(v)) => (V::I(wrap(-v, ty)), None),
+        // Arrow's "wrapping" negation checks decimals: -MIN fails.
+        (UnaryOp::Neg, V::I(v)) if decimal_parts(ty).is_some() => (
+            V::I(v.wrapping_neg()),
+            (v == i128::MIN).then_some(FailureKind::Overflow),
+        ),
+        (UnaryOp::Neg, V::I(v)) => (V::I(wrap(v.wrapping_neg(), ty)), None),
         (UnaryOp::Abs, V::I(v)) => {
             let min = int_range(ty).map_or(0, |(lo, _)| lo);
             let failure = (ty.is_signed_int() && v == min).then_some(FailureKind::Overflow);
@@ -88,12 +93,27 @@ fn float_unary(op: UnaryOp, x: f64) -> f64 {
     }
 }
 
-/// Arithmetic. Integers wrap on + − × (DataFusion's default); ÷ and % fail on a zero
-/// divisor and on `MIN / -1`, `MIN % -1`.
-pub fn arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> (V, Option<FailureKind>) {
+/// Arithmetic on operands of types `operands`, giving a `ty`. Integers wrap on + − ×
+/// (DataFusion's default); ÷ and % fail on a zero divisor and on `MIN / -1`, `MIN % -1`.
+/// Decimals: see [`decimal_arith`].
+pub fn arith(
+    op: BinaryOp,
+    operands: (ScalarType, ScalarType),
+    ty: ScalarType,
+    a: V,
+    b: V,
+) -> (V, Option<FailureKind>) {
+    if let (Some((_, s1)), Some((_, s2)), Some((_, s))) = (
+        decimal_parts(operands.0),
+        decimal_parts(operands.1),
+        decimal_parts(ty),
+    ) {
+        let (v, failure) = decimal_arith(op, (s1, s2), s, a.int(), b.int());
+        return (V::I(v), failure);
+    }
     match (a, b) {
         (V::F64(x), V::F64(y)) => (V::F64(float_arith(op, x, y)), None),
-        (V::F32(x), V::F32(y)) => (V::F32(float_arith32(op, x, y)), None),
+        (V::F32(x), V::F32(y)) => (V::F32(float_arith(op, x, y)), None),
         (a, b) => {
             let (x, y) = (a.int(), b.int());
             let (result, failure) = int_arith(op, ty, x, y);
@@ -102,7 +122,15 @@ pub fn arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> (V, Option<FailureKind
     }
 }
 
-fn float_arith(op: BinaryOp, x: f64, y: f64) -> f64 {
+/// IEEE arithmetic in the operands' own precision (f32 or f64).
+fn float_arith<F>(op: BinaryOp, x: F, y: F) -> F
+where
+    F: std::ops::Add<Output = F>
+        + std::ops::Sub<Output = F>
+        + std::ops::Mul<Output = F>
+        + std::ops::Div<Output = F>
+        + std::ops::Rem<Output = F>,
+{
     match op {
         BinaryOp::Add => x + y,
         BinaryOp::Sub => x - y,
@@ -113,15 +141,32 @@ fn float_arith(op: BinaryOp, x: f64, y: f64) -> f64 {
     }
 }
 
-fn float_arith32(op: BinaryOp, x: f32, y: f32) -> f32 {
-    match op {
-        BinaryOp::Add => x + y,
-        BinaryOp::Sub => x - y,
-        BinaryOp::Mul => x * y,
-        BinaryOp::Div => x / y,
-        BinaryOp::Rem => x % y,
-        other => unreachable!("validated: {other:?} is not arithmetic"),
-    }
+/// Decimal + − × as Arrow computes them (also for DataFusion's "wrapping" operators):
+/// both operands rescaled to the result's scale (`x * 10^(s - s1)`), then added or
+/// multiplied, failing where any step overflows i128. The precision is not checked. Where a
+/// failure is not raised, the wrapped result.
+pub fn decimal_arith(
+    op: BinaryOp,
+    (s1, s2): (i8, i8),
+    s: i8,
+    x: i128,
+    y: i128,
+) -> (i128, Option<FailureKind>) {
+    let (v, overflow) = match op {
+        BinaryOp::Add | BinaryOp::Sub => {
+            let (x, ox) = x.overflowing_mul(pow10((s - s1) as u32));
+            let (y, oy) = y.overflowing_mul(pow10((s - s2) as u32));
+            let (v, o) = if op == BinaryOp::Add {
+                x.overflowing_add(y)
+            } else {
+                x.overflowing_sub(y)
+            };
+            (v, ox || oy || o)
+        }
+        BinaryOp::Mul => x.overflowing_mul(y),
+        other => unreachable!("validated: decimal {other:?}"),
+    };
+    (v, overflow.then_some(FailureKind::Overflow))
 }
 
 fn int_arith(op: BinaryOp, ty: ScalarType, x: i128, y: i128) -> (i128, Option<FailureKind>) {
@@ -181,6 +226,14 @@ pub fn compare(op: BinaryOp, a: V, b: V) -> bool {
 /// Numeric CAST with DataFusion's default options: a float truncates toward zero and
 /// fails when NaN, infinite or out of range; an integer fails when out of range.
 pub fn cast(from: ScalarType, to: ScalarType, a: V) -> (V, Option<FailureKind>) {
+    if let Some((_, scale)) = decimal_parts(from) {
+        if let Some(f) = decimal_to_float(a.int(), scale, to) {
+            return (f, None);
+        }
+    }
+    if let Some((precision, scale)) = decimal_parts(to) {
+        return to_decimal(from, precision, scale, a.int());
+    }
     match (a, to) {
         (V::F64(x), ScalarType::F64) => (V::F64(x), None),
         (V::F64(x), ScalarType::F32) => (V::F32(x as f32), None),
@@ -197,6 +250,32 @@ pub fn cast(from: ScalarType, to: ScalarType, a: V) -> (V, Option<FailureKind>) 
             (V::I(wrap(v, to)), failure)
         }
     }
+}
+
+/// A decimal to a float: Arrow's `(x as f64) / 10^scale` (then to f32 if asked).
+fn decimal_to_float(x: i128, scale: i8, to: ScalarType) -> Option<V> {
+    let f = x as f64 / 10f64.powi(scale as i32);
+    match to {
+        ScalarType::F64 => Some(V::F64(f)),
+        ScalarType::F32 => Some(V::F32(f as f32)),
+        _ => None,
+    }
+}
+
+/// An integer or decimal to a decimal of the same or a larger scale, as Arrow's cast:
+/// multiplied by 10^(scale increase); then, unless every value of the source's declared
+/// precision fits, checked for overflow and against the target precision. Where a failure
+/// is not raised, the wrapped product.
+fn to_decimal(from: ScalarType, precision: u8, scale: i8, x: i128) -> (V, Option<FailureKind>) {
+    let from_scale = decimal_parts(from).map_or(0, |(_, s)| s);
+    let to = ScalarType::Decimal128 { precision, scale };
+    let (v, overflow) = x.overflowing_mul(pow10((scale - from_scale) as u32));
+    if !cast_can_fail(from, to) {
+        return (V::I(v), None);
+    }
+    let max = pow10(precision as u32) - 1;
+    let failure = (overflow || v > max || v < -max).then_some(FailureKind::Overflow);
+    (V::I(v), failure)
 }
 
 fn float_to_int(x: f64, to: ScalarType) -> (V, Option<FailureKind>) {

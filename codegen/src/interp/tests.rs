@@ -8,20 +8,26 @@ use crate::ir::{BinaryOp, ScalarType, UnaryOp};
 fn integers_wrap_on_add_and_fail_on_bad_division() {
     let t = ScalarType::I64;
     let (min, max) = (V::I(i64::MIN as i128), V::I(i64::MAX as i128));
-    assert_eq!(arith(BinaryOp::Add, t, max, V::I(1)), (min, None));
+    assert_eq!(arith(BinaryOp::Add, (t, t), t, max, V::I(1)), (min, None));
     assert_eq!(
-        arith(BinaryOp::Div, t, V::I(7), V::I(0)).1,
+        arith(BinaryOp::Div, (t, t), t, V::I(7), V::I(0)).1,
         Some(FailureKind::DivideByZero)
     );
     assert_eq!(
-        arith(BinaryOp::Div, t, min, V::I(-1)).1,
+        arith(BinaryOp::Div, (t, t), t, min, V::I(-1)).1,
         Some(FailureKind::Overflow)
     );
-    assert_eq!(arith(BinaryOp::Rem, t, min, V::I(-1)), (V::I(0), None));
-    assert_eq!(arith(BinaryOp::Rem, t, V::I(-7), V::I(2)), (V::I(-1), None));
+    assert_eq!(
+        arith(BinaryOp::Rem, (t, t), t, min, V::I(-1)),
+        (V::I(0), None)
+    );
+    assert_eq!(
+        arith(BinaryOp::Rem, (t, t), t, V::I(-7), V::I(2)),
+        (V::I(-1), None)
+    );
     let i8t = ScalarType::I8;
     assert_eq!(
-        arith(BinaryOp::Mul, i8t, V::I(100), V::I(3)),
+        arith(BinaryOp::Mul, (i8t, i8t), i8t, V::I(100), V::I(3)),
         (V::I(44), None)
     );
 }
@@ -79,4 +85,100 @@ fn casts_fail_out_of_range() {
         cast(ScalarType::F64, ScalarType::F32, V::F64(1e300)),
         (V::F32(f32::INFINITY), None)
     );
+}
+
+fn dec(precision: u8, scale: i8) -> ScalarType {
+    ScalarType::Decimal128 { precision, scale }
+}
+
+#[test]
+fn decimal_arithmetic_rescales_and_fails_on_i128_overflow() {
+    // 1.50 + 2.125 = 3.625 at scale 3 (Arrow: precision max(3-2, 4-3) + 3 + 1 = 5).
+    let (a, b) = (dec(3, 2), dec(4, 3));
+    let sum = crate::semantics::decimal_result(BinaryOp::Add, a, b).unwrap();
+    assert_eq!(sum, dec(5, 3));
+    assert_eq!(
+        arith(BinaryOp::Add, (a, b), sum, V::I(150), V::I(2125)),
+        (V::I(3625), None)
+    );
+    // 1.50 * 2.125 = 3.18750 at scale 5.
+    let product = crate::semantics::decimal_result(BinaryOp::Mul, a, b).unwrap();
+    assert_eq!(product, dec(8, 5));
+    assert_eq!(
+        arith(BinaryOp::Mul, (a, b), product, V::I(150), V::I(2125)),
+        (V::I(318750), None)
+    );
+    // The precision is not checked, i128 overflow is.
+    let big = dec(38, 0);
+    let r = crate::semantics::decimal_result(BinaryOp::Add, big, big).unwrap();
+    assert_eq!(
+        arith(BinaryOp::Add, (big, big), r, V::I(i128::MAX), V::I(1)).1,
+        Some(FailureKind::Overflow)
+    );
+    let r = crate::semantics::decimal_result(BinaryOp::Mul, big, big).unwrap();
+    assert_eq!(
+        arith(BinaryOp::Mul, (big, big), r, V::I(1 << 64), V::I(1 << 64)).1,
+        Some(FailureKind::Overflow)
+    );
+    assert_eq!(
+        arith(BinaryOp::Mul, (big, big), r, V::I(10i128.pow(37)), V::I(9)),
+        (V::I(9 * 10i128.pow(37)), None)
+    );
+    assert_eq!(
+        crate::semantics::decimal_result(BinaryOp::Div, big, big),
+        None
+    );
+}
+
+#[test]
+fn casts_to_decimals_check_the_precision_unless_every_value_fits() {
+    // Int32 to Decimal(12, 2) always fits; to Decimal(5, 2) fails above 999.99.
+    assert_eq!(
+        cast(ScalarType::I32, dec(12, 2), V::I(i32::MAX as i128)),
+        (V::I(i32::MAX as i128 * 100), None)
+    );
+    assert_eq!(
+        cast(ScalarType::I32, dec(5, 2), V::I(999)),
+        (V::I(99900), None)
+    );
+    assert_eq!(
+        cast(ScalarType::I32, dec(5, 2), V::I(1000)).1,
+        Some(FailureKind::Overflow)
+    );
+    // Decimal(5, 2) to Decimal(7, 4) cannot fail (not even for a value past its own
+    // precision: Arrow does not look); to Decimal(6, 4) it can.
+    assert_eq!(
+        cast(dec(5, 2), dec(7, 4), V::I(10_000_000)),
+        (V::I(1_000_000_000), None)
+    );
+    assert_eq!(
+        cast(dec(5, 2), dec(6, 4), V::I(10_000)).1,
+        Some(FailureKind::Overflow)
+    );
+    assert_eq!(
+        cast(dec(5, 2), dec(6, 4), V::I(9_999)),
+        (V::I(999_900), None)
+    );
+    // To floats: divided by 10^scale.
+    assert_eq!(
+        cast(dec(5, 2), ScalarType::F64, V::I(-125)),
+        (V::F64(-1.25), None)
+    );
+    assert_eq!(
+        cast(dec(5, 2), ScalarType::F32, V::I(-125)),
+        (V::F32(-1.25), None)
+    );
+}
+
+#[test]
+fn decimal_negation_fails_on_min_like_datafusion() {
+    assert_eq!(
+        unary(UnaryOp::Neg, dec(38, 0), V::I(i128::MIN)),
+        (V::I(i128::MIN), Some(FailureKind::Overflow))
+    );
+    assert_eq!(
+        unary(UnaryOp::Neg, dec(5, 2), V::I(-150)),
+        (V::I(150), None)
+    );
+    assert!(compare(BinaryOp::Lt, V::I(-5), V::I(3)));
 }

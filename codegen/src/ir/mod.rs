@@ -232,7 +232,13 @@ impl Node {
     pub fn can_fail(&self, kernel: &Kernel) -> bool {
         match &self.op {
             Op::Binary(BinaryOp::Div | BinaryOp::Rem, _, _) => !self.ty.is_float(),
+            // Decimal + − × check for i128 overflow, as Arrow does.
+            Op::Binary(BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, _, _) => {
+                crate::semantics::decimal_parts(self.ty).is_some()
+            }
             Op::Unary(UnaryOp::Abs, _) => self.ty.is_signed_int(),
+            // Arrow negates decimals with a check: -MIN fails.
+            Op::Unary(UnaryOp::Neg, _) => crate::semantics::decimal_parts(self.ty).is_some(),
             Op::Unary(UnaryOp::Sqrt, _) => true,
             Op::Cast(a) => crate::semantics::cast_can_fail(kernel.ty(*a), self.ty),
             _ => false,

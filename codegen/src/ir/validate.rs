@@ -1,7 +1,11 @@
 //! Type checking of a kernel: a renderer may assume every kernel it gets passed this.
 
 use super::{BinaryOp, Kernel, Op, ScalarType, UnaryOp, ValueId};
-use crate::semantics::is_castable;
+use crate::semantics::{decimal_parts, decimal_result, is_castable};
+
+fn is_decimal(ty: ScalarType) -> bool {
+    decimal_parts(ty).is_some()
+}
 
 pub(super) fn validate(kernel: &Kernel) -> Result<(), String> {
     if !kernel.domain.is_rows() && kernel.selection.is_some() {
@@ -65,10 +69,6 @@ fn same(kernel: &Kernel, args: &[ValueId], ty: ScalarType) -> Result<(), String>
 fn check_node(kernel: &Kernel, id: ValueId) -> Result<(), String> {
     let node = kernel.node(id);
     let ty = node.ty;
-    if matches!(ty, ScalarType::Decimal128 { .. }) && !matches!(node.op, Op::Load(_) | Op::Const(_))
-    {
-        return Err("decimal128 values can be loaded but not yet computed on".into());
-    }
     match &node.op {
         Op::Load(input) => match kernel.inputs.get(*input) {
             Some(decl) if decl.ty == ty => Ok(()),
@@ -79,7 +79,7 @@ fn check_node(kernel: &Kernel, id: ValueId) -> Result<(), String> {
         Op::Const(literal) => Err(format!("{literal} is not a value of {ty}")),
         Op::Unary(op, a) => check_unary(*op, kernel.ty(*a), ty),
         Op::Binary(op, a, b) => check_binary(*op, kernel.ty(*a), kernel.ty(*b), ty),
-        Op::Cast(a) if is_castable(kernel.ty(*a)) && is_castable(ty) => Ok(()),
+        Op::Cast(a) if is_castable(kernel.ty(*a), ty) => Ok(()),
         Op::Cast(a) => Err(format!("no cast from {} to {ty}", kernel.ty(*a))),
         Op::Case {
             branches,
@@ -97,7 +97,10 @@ fn check_node(kernel: &Kernel, id: ValueId) -> Result<(), String> {
 
 fn check_unary(op: UnaryOp, arg: ScalarType, ty: ScalarType) -> Result<(), String> {
     let ok = match op {
-        UnaryOp::Neg => arg == ty && (arg.is_float() || arg.is_signed_int() && arg.is_numeric()),
+        UnaryOp::Neg => {
+            arg == ty
+                && (arg.is_float() || arg.is_signed_int() && arg.is_numeric() || is_decimal(arg))
+        }
         UnaryOp::Abs => arg == ty && arg.is_numeric(),
         UnaryOp::Not => arg == ScalarType::Bool && ty == ScalarType::Bool,
         UnaryOp::IsNull | UnaryOp::IsNotNull => ty == ScalarType::Bool,
@@ -113,7 +116,13 @@ fn check_unary(op: UnaryOp, arg: ScalarType, ty: ScalarType) -> Result<(), Strin
 }
 
 fn check_binary(op: BinaryOp, a: ScalarType, b: ScalarType, ty: ScalarType) -> Result<(), String> {
-    let ok = if op.is_arithmetic() {
+    let ok = if is_decimal(a) || is_decimal(b) {
+        if op.is_comparison() {
+            a == b && ty == ScalarType::Bool
+        } else {
+            decimal_result(op, a, b) == Some(ty)
+        }
+    } else if op.is_arithmetic() {
         a == b && a == ty && a.is_numeric()
     } else if op.is_comparison() {
         a == b && ty == ScalarType::Bool

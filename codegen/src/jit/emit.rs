@@ -1,6 +1,8 @@
 //! Builds the Cranelift function of a scheduled kernel: a loop over chunks of 64 rows,
 //! each chunk running the word steps and lane loops of its [`Schedule`].
 
+mod decimal;
+
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -14,7 +16,7 @@ use super::frame::*;
 use super::schedule::{Place, Schedule};
 use crate::abi::CHUNK;
 use crate::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
-use crate::semantics::int_range;
+use crate::semantics::{decimal_parts, int_range};
 
 /// The machine type of one element of `ty` (booleans are words, never lanes).
 pub fn clif_type(ty: ScalarType) -> Type {
@@ -24,6 +26,7 @@ pub fn clif_type(ty: ScalarType) -> Type {
         ScalarType::I32 | ScalarType::U32 | ScalarType::Date32 => types::I32,
         ScalarType::F32 => types::F32,
         ScalarType::F64 => types::F64,
+        ScalarType::Decimal128 { .. } => types::I128,
         _ => types::I64,
     }
 }
@@ -157,6 +160,16 @@ struct Chunk<'a, 'b, 'c> {
     outside: Vec<bool>,
 }
 
+/// The state of a loop over the set bits of a word (see [`Chunk::open_bit_walk`]).
+struct BitWalk {
+    /// The bits not yet visited.
+    w: Value,
+    /// The output position of the bit being visited.
+    pos: Value,
+    /// The bit being visited (its row in the chunk).
+    bit: Value,
+}
+
 /// One lane-loop iteration: its row offset and lane count, and the values computed so far.
 struct Iter {
     r: Value,
@@ -206,7 +219,24 @@ impl Chunk<'_, '_, '_> {
     // ---- word steps -------------------------------------------------------------------
 
     fn word_step(&mut self, step: i32) {
+        if self.s.selection_step == Some(step) {
+            // The selection's words first: a chunk that keeps no row skips the others.
+            self.words_of_step(step, false);
+            self.select(step);
+            self.words_of_step(step, true);
+        } else {
+            self.words_of_step(step, false);
+            self.words_of_step(step, true);
+        }
+    }
+
+    /// The words known after `step` of the nodes outside the selection or (`outside`
+    /// false) of the others.
+    fn words_of_step(&mut self, step: i32, outside: bool) {
         for index in 0..self.kernel.nodes.len() {
+            if self.outside[index] != outside {
+                continue;
+            }
             let place = self.s.place[index];
             if matches!(self.kernel.nodes[index].op, Op::Case { .. })
                 && self.s.taken_step[index] == step
@@ -226,9 +256,6 @@ impl Chunk<'_, '_, '_> {
                 let w = self.validity_word(index);
                 self.valid[index] = Some(w);
             }
-        }
-        if self.s.selection_step == Some(step) {
-            self.select(step);
         }
     }
 
@@ -350,12 +377,7 @@ impl Chunk<'_, '_, '_> {
         match &node.op {
             Op::Load(i) => {
                 let ptr = self.in_validity(*i);
-                let offset = self.b.ins().ishl_imm_s(self.c, 3);
-                let addr = self.b.ins().iadd(ptr, offset);
-                let ones = self.iconst(&ALL_VALID as *const u64 as i64);
-                let absent = self.b.ins().icmp_imm_s(IntCC::Equal, ptr, 0);
-                let addr = self.b.ins().select(absent, ones, addr);
-                self.b.ins().load(types::I64, flags(), addr, 0)
+                self.chunk_word(ptr)
             }
             Op::Const(Literal::Null) => self.iconst(0),
             Op::Const(_) | Op::Unary(UnaryOp::IsNull | UnaryOp::IsNotNull, _) => self.iconst(-1),
@@ -417,20 +439,10 @@ impl Chunk<'_, '_, '_> {
         let done = self.b.create_block();
         // A dense loop counts rows `r` up by `lanes`; a sparse one walks the kept rows: `w`
         // holds those not yet visited, `pos` is the output position of the next.
-        let (r, w, pos) = if sparse {
-            let w = self.b.append_block_param(head, types::I64);
-            let pos = self.b.append_block_param(head, types::I64);
+        let (r, walk) = if sparse {
             let kept = self.selection.expect("sparse loops follow the selection");
-            let count = self.b.use_var(self.count);
-            self.b
-                .ins()
-                .jump(head, &[BlockArg::Value(kept), BlockArg::Value(count)]);
-            self.b.switch_to_block(head);
-            self.b.ins().brif(w, body, &[], done, &[]);
-            self.b.switch_to_block(body);
-            self.b.seal_block(body);
-            let r = self.b.ins().ctz(w);
-            (r, Some(w), Some(pos))
+            let walk = self.open_bit_walk(head, body, kept, done);
+            (walk.bit, Some(walk))
         } else {
             let r = self.b.append_block_param(head, types::I64);
             let zero = self.iconst(0);
@@ -443,8 +455,9 @@ impl Chunk<'_, '_, '_> {
             self.b.ins().brif(more, body, &[], done, &[]);
             self.b.switch_to_block(body);
             self.b.seal_block(body);
-            (r, None, None)
+            (r, None)
         };
+        let pos = walk.as_ref().map(|w| w.pos);
         let writes_outputs = sparse && k == self.s.output_loop;
         let mut it = Iter {
             r,
@@ -479,23 +492,45 @@ impl Chunk<'_, '_, '_> {
                 }
             }
         }
-        match (w, pos) {
-            (Some(w), Some(pos)) => {
-                let w1 = self.b.ins().iadd_imm_s(w, -1);
-                let rest = self.b.ins().band(w, w1);
-                let pos1 = self.b.ins().iadd_imm_s(pos, 1);
-                self.b
-                    .ins()
-                    .jump(head, &[BlockArg::Value(rest), BlockArg::Value(pos1)]);
-            }
-            _ => {
+        match walk {
+            Some(walk) => self.close_bit_walk(head, walk),
+            None => {
                 let step = self.b.ins().iadd_imm_s(r, lanes as i64);
                 self.b.ins().jump(head, &[BlockArg::Value(step)]);
+                self.b.seal_block(head);
             }
         }
-        self.b.seal_block(head);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
+    }
+
+    /// Opens a loop over the set bits of `word`, lowest first: `head` tests what is left,
+    /// `body` (current on return) visits one bit, `exit` follows the last. The output
+    /// position starts at the row count and goes up by one per bit.
+    fn open_bit_walk(&mut self, head: Block, body: Block, word: Value, exit: Block) -> BitWalk {
+        let w = self.b.append_block_param(head, types::I64);
+        let pos = self.b.append_block_param(head, types::I64);
+        let count = self.b.use_var(self.count);
+        self.b
+            .ins()
+            .jump(head, &[BlockArg::Value(word), BlockArg::Value(count)]);
+        self.b.switch_to_block(head);
+        self.b.ins().brif(w, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let bit = self.b.ins().ctz(w);
+        BitWalk { w, pos, bit }
+    }
+
+    /// Ends the body of a bit walk: on to the next bit.
+    fn close_bit_walk(&mut self, head: Block, walk: BitWalk) {
+        let w1 = self.b.ins().iadd_imm_s(walk.w, -1);
+        let rest = self.b.ins().band(walk.w, w1);
+        let pos1 = self.b.ins().iadd_imm_s(walk.pos, 1);
+        self.b
+            .ins()
+            .jump(head, &[BlockArg::Value(rest), BlockArg::Value(pos1)]);
+        self.b.seal_block(head);
     }
 
     fn lane_type(&self, ty: ScalarType, lanes: usize) -> Type {
@@ -573,6 +608,7 @@ impl Chunk<'_, '_, '_> {
         let scalar = match (literal, ty) {
             (Literal::F64(bits), _) => self.b.ins().f64const(f64::from_bits(bits)),
             (Literal::F32(bits), _) => self.b.ins().f32const(f32::from_bits(bits)),
+            (Literal::Int(v), _) if clif_type(ty) == types::I128 => self.const128(v),
             (Literal::Int(v), _) => {
                 let t = clif_type(ty);
                 // Narrow immediates are written zero-extended.
@@ -585,6 +621,7 @@ impl Chunk<'_, '_, '_> {
             }
             (_, ScalarType::F64) => self.b.ins().f64const(0.0),
             (_, ScalarType::F32) => self.b.ins().f32const(0.0),
+            _ if clif_type(ty) == types::I128 => self.const128(0),
             _ => self.b.ins().iconst(clif_type(ty), 0),
         };
         self.splat(scalar, ty, lanes)
@@ -657,13 +694,50 @@ impl Chunk<'_, '_, '_> {
                 op,
                 BinaryOp::TotalEq | BinaryOp::TotalLtEq | BinaryOp::TotalGtEq
             );
-            let (kx, ky) = (
-                self.order_key(it, x, ty, sql),
-                self.order_key(it, y, ty, sql),
-            );
+            let kx = self.compare_key(it, (a, x), b, ty, sql);
+            let ky = self.compare_key(it, (b, y), a, ty, sql);
             self.b.ins().icmp(int_cc(op, true), kx, ky)
         } else {
             self.b.ins().icmp(int_cc(op, !ty.is_unsigned_int()), x, y)
+        }
+    }
+
+    /// The order key of a float operand (node, value) compared with node `other`: computed
+    /// here for a constant; for a value compared with a constant other than ±0, without
+    /// folding -0.0 into 0.0 (both zeros lie on the same side of such a constant).
+    fn compare_key(
+        &mut self,
+        it: &Iter,
+        (id, x): (ValueId, Value),
+        other: ValueId,
+        ty: ScalarType,
+        sql: bool,
+    ) -> Value {
+        let bits_ty = if ty == ScalarType::F32 {
+            ScalarType::I32
+        } else {
+            ScalarType::I64
+        };
+        if let Some(bits) = self.float_bits(id) {
+            let key = order_key_of_bits(bits, ty.bits(), sql);
+            // Narrow immediates are written zero-extended.
+            let key = key & (u64::MAX >> (64 - ty.bits())) as i64;
+            let k = self.b.ins().iconst(clif_type(bits_ty), key);
+            return self.splat(k, bits_ty, it.lanes);
+        }
+        let other_is_zero = self
+            .float_bits(other)
+            .is_none_or(|bits| bits << (65 - ty.bits()) == 0);
+        self.order_key(it, x, ty, sql && other_is_zero)
+    }
+
+    /// The bits of a float constant node (0 for a NULL one, whose value is never used).
+    fn float_bits(&self, id: ValueId) -> Option<u64> {
+        match self.kernel.nodes[id.index()].op {
+            Op::Const(Literal::F64(bits)) => Some(bits),
+            Op::Const(Literal::F32(bits)) => Some(bits as u64),
+            Op::Const(Literal::Null) => Some(0),
+            _ => None,
         }
     }
 
@@ -747,6 +821,12 @@ impl Chunk<'_, '_, '_> {
             };
         }
         match op {
+            UnaryOp::Neg if decimal_parts(ty).is_some() => {
+                let min = self.const128(i128::MIN);
+                let is_min = self.b.ins().icmp(IntCC::Equal, x, min);
+                self.check(it, index, is_min, KIND_OVERFLOW);
+                self.b.ins().ineg(x)
+            }
             UnaryOp::Neg => ins.ineg(x),
             UnaryOp::Abs if ty.is_signed_int() => {
                 let (min, _) = int_range(ty).expect("integer");
@@ -813,6 +893,14 @@ impl Chunk<'_, '_, '_> {
         x: Value,
         y: Value,
     ) -> Value {
+        if let Some((_, s)) = decimal_parts(ty) {
+            let Op::Binary(_, a, b) = self.kernel.nodes[index].op else {
+                unreachable!("a binary node")
+            };
+            let scale = |t| decimal_parts(t).map_or(0, |(_, s)| s);
+            let scales = (scale(self.kernel.ty(a)), scale(self.kernel.ty(b)), s);
+            return self.decimal_arith(it, index, op, scales, x, y);
+        }
         let ins = self.b.ins();
         if ty.is_float() {
             return match op {
@@ -934,6 +1022,12 @@ impl Chunk<'_, '_, '_> {
         to: ScalarType,
         x: Value,
     ) -> Value {
+        if decimal_parts(to).is_some() {
+            return self.cast_to_decimal(it, index, from, to, x);
+        }
+        if decimal_parts(from).is_some() {
+            return self.decimal_to_float(from, to, x);
+        }
         let (ft, tt) = (clif_type(from), clif_type(to));
         match (from.is_float(), to.is_float()) {
             (true, true) if ft == tt => x,
@@ -1068,6 +1162,12 @@ impl Chunk<'_, '_, '_> {
     fn finish_outputs(&mut self) {
         match self.selection {
             None => self.write_words(),
+            Some(sel) if self.kernel.outputs.is_empty() => {
+                let kept = self.b.ins().popcnt(sel);
+                let count = self.b.use_var(self.count);
+                let count = self.b.ins().iadd(count, kept);
+                self.b.def_var(self.count, count);
+            }
             Some(sel) => self.compact(sel),
         }
     }
@@ -1095,20 +1195,16 @@ impl Chunk<'_, '_, '_> {
 
     /// With a filter: each kept row's validity (and boolean) bits go to its output position.
     fn compact(&mut self, sel: Value) {
+        let done = self.b.create_block();
+        let bit_by_bit = self.b.create_block();
+        self.append_all_valid(sel, bit_by_bit, done);
+        self.b.switch_to_block(bit_by_bit);
+        self.b.seal_block(bit_by_bit);
         let head = self.b.create_block();
         let body = self.b.create_block();
-        let done = self.b.create_block();
-        let w = self.b.append_block_param(head, types::I64);
-        let pos = self.b.append_block_param(head, types::I64);
-        let count = self.b.use_var(self.count);
-        self.b
-            .ins()
-            .jump(head, &[BlockArg::Value(sel), BlockArg::Value(count)]);
-        self.b.switch_to_block(head);
-        self.b.ins().brif(w, body, &[], done, &[]);
-        self.b.switch_to_block(body);
-        self.b.seal_block(body);
-        let i = self.b.ins().ctz(w);
+        let walked = self.b.create_block();
+        let walk = self.open_bit_walk(head, body, sel, walked);
+        let (i, pos) = (walk.bit, walk.pos);
         // The values were written by the last loop; the bits are known only now.
         for j in 0..self.kernel.outputs.len() {
             let o = self.kernel.outputs[j];
@@ -1121,16 +1217,82 @@ impl Chunk<'_, '_, '_> {
                 self.copy_bit(word, i, out, pos);
             }
         }
-        let w1 = self.b.ins().iadd_imm_s(w, -1);
-        let rest = self.b.ins().band(w, w1);
-        let pos1 = self.b.ins().iadd_imm_s(pos, 1);
-        self.b
-            .ins()
-            .jump(head, &[BlockArg::Value(rest), BlockArg::Value(pos1)]);
-        self.b.seal_block(head);
+        self.close_bit_walk(head, walk);
+        self.b.switch_to_block(walked);
+        self.b.seal_block(walked);
+        self.b.def_var(self.count, pos);
+        self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
-        self.b.def_var(self.count, pos);
+    }
+
+    /// Where every output is valid on every kept row (the common case), appends that many
+    /// ones to each output's validity with a word or two and jumps to `done`; otherwise (or
+    /// with a boolean output, whose value bits need compacting too) jumps to `otherwise`.
+    fn append_all_valid(&mut self, sel: Value, otherwise: Block, done: Block) {
+        let outputs = self.kernel.outputs.clone();
+        if outputs
+            .iter()
+            .any(|o| self.kernel.ty(*o) == ScalarType::Bool)
+        {
+            self.b.ins().jump(otherwise, &[]);
+            return;
+        }
+        let mut all = self.b.ins().iconst(types::I8, 1);
+        for o in &outputs {
+            let ok = self.ok(*o);
+            let kept_ok = self.b.ins().band(ok, sel);
+            let same = self.b.ins().icmp(IntCC::Equal, kept_ok, sel);
+            all = self.b.ins().band(all, same);
+        }
+        let fast = self.b.create_block();
+        self.b.ins().brif(all, fast, &[], otherwise, &[]);
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        // `sel` is not zero here (empty chunks were skipped), so 1 <= n <= 64.
+        let n = self.b.ins().popcnt(sel);
+        let all_ones = self.iconst(-1);
+        let sixty_four = self.iconst(64);
+        let unused = self.b.ins().isub(sixty_four, n);
+        let ones = self.b.ins().ushr(all_ones, unused);
+        let pos = self.b.use_var(self.count);
+        for j in 0..outputs.len() {
+            let bitmap = self.out_validity(j);
+            self.or_bits_at(bitmap, pos, ones, n);
+        }
+        let next = self.b.ins().iadd(pos, n);
+        self.b.def_var(self.count, next);
+        self.b.ins().jump(done, &[]);
+    }
+
+    /// ORs the `n` low bits of `bits` into a bitmap at bit `pos`: into the word holding
+    /// `pos`, and the next one where they run past it.
+    fn or_bits_at(&mut self, bitmap: Value, pos: Value, bits: Value, n: Value) {
+        let word = self.b.ins().ushr_imm_s(pos, 6);
+        let offset = self.b.ins().ishl_imm_s(word, 3);
+        let addr = self.b.ins().iadd(bitmap, offset);
+        let shift = self.b.ins().band_imm_s(pos, 63);
+        let low = self.b.ins().ishl(bits, shift);
+        let old = self.b.ins().load(types::I64, flags(), addr, 0);
+        let new = self.b.ins().bor(old, low);
+        self.b.ins().store(flags(), new, addr, 0);
+        let end = self.b.ins().iadd(shift, n);
+        let spills = self.b.ins().icmp_imm_s(IntCC::UnsignedGreaterThan, end, 64);
+        let spill = self.b.create_block();
+        let after = self.b.create_block();
+        self.b.ins().brif(spills, spill, &[], after, &[]);
+        self.b.switch_to_block(spill);
+        self.b.seal_block(spill);
+        // 1 <= shift here: the bits past the first word.
+        let sixty_four = self.iconst(64);
+        let back = self.b.ins().isub(sixty_four, shift);
+        let high = self.b.ins().ushr(bits, back);
+        let old = self.b.ins().load(types::I64, flags(), addr, 8);
+        let new = self.b.ins().bor(old, high);
+        self.b.ins().store(flags(), new, addr, 8);
+        self.b.ins().jump(after, &[]);
+        self.b.switch_to_block(after);
+        self.b.seal_block(after);
     }
 
     /// ORs bit `i` of `word` into bit `pos` of a zeroed bitmap.
@@ -1145,6 +1307,19 @@ impl Chunk<'_, '_, '_> {
         let new = self.b.ins().bor(old, bit);
         self.b.ins().istore8(flags(), new, addr, 0);
     }
+}
+
+/// [`Chunk::order_key`] of a constant of `width` bits, as the immediate of an integer of
+/// that width (sign-extended to i64).
+fn order_key_of_bits(bits: u64, width: u32, sql: bool) -> i64 {
+    let shift = 64 - width;
+    // The value in the high bits of an i64, so that shifts see its sign.
+    let mut v = (bits << shift) as i64;
+    if sql && v << 1 == 0 {
+        v = 0;
+    }
+    let key = v ^ (((v >> 63) as u64) >> 1) as i64;
+    key >> shift
 }
 
 fn int_cc(op: BinaryOp, signed: bool) -> IntCC {

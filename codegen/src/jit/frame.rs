@@ -16,7 +16,7 @@ pub const ERR_NODE: usize = 5;
 pub const ERR_ROW: usize = 6;
 /// The selection bitmap (kernels with a filter).
 pub const SELECTION: usize = 7;
-/// Input `i`: values at `IO + 2i`, validity (0 when none) at `IO + 2i + 1`; then output
+/// Input `i`: values at `IO + 2i`, validity at `IO + 2i + 1`; then output
 /// `j`: values at `IO + 2 * inputs + 2j`, validity next to it.
 pub const IO: usize = 8;
 
@@ -29,5 +29,9 @@ pub fn frame_len(inputs: usize, outputs: usize) -> usize {
     IO + 2 * (inputs + outputs)
 }
 
-/// A validity word of all ones, read where an input has no validity bitmap.
-pub static ALL_VALID: u64 = u64::MAX;
+/// Most chunks one call runs: the length of [`ALL_VALID`] in words.
+pub const MAX_CALL_CHUNKS: usize = 1024;
+
+/// Validity words of all ones, passed for inputs without a validity bitmap: kernels load
+/// every validity word the same way, with no test for a missing bitmap in the loop.
+pub static ALL_VALID: [u64; MAX_CALL_CHUNKS] = [u64::MAX; MAX_CALL_CHUNKS];

@@ -4,6 +4,7 @@
 mod emit;
 mod frame;
 mod schedule;
+mod split;
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -13,10 +14,12 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Module};
+use cranelift_module::{default_libcall_names, FuncId, Module};
 use parking_lot::Mutex;
 
-use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, FailureKind, RunError, CHUNK};
+use crate::abi::{
+    check_buffers, values_bytes, ColumnIn, ColumnOut, Failure, FailureKind, RunError, CHUNK,
+};
 use crate::ir::{desugar, BinaryOp, Dim, Kernel, Layout, Op, ScalarType, ValueId};
 use frame::*;
 
@@ -30,9 +33,6 @@ pub fn supports(kernel: &Kernel) -> Result<(), String> {
         return Err("only contiguous inputs are compiled yet".into());
     }
     for node in &kernel.nodes {
-        if matches!(node.ty, ScalarType::Decimal128 { .. }) {
-            return Err("decimal128 is not compiled yet".into());
-        }
         if let Op::Binary(BinaryOp::Rem, _, _) = node.op {
             if node.ty.is_float() {
                 return Err("float % needs fmod, which would be a call out of the loop".into());
@@ -44,19 +44,32 @@ pub fn supports(kernel: &Kernel) -> Result<(), String> {
 
 type KernelFn = unsafe extern "C" fn(*mut u64) -> i64;
 
+// A call's validity words for inputs without a bitmap come from `ALL_VALID`.
+const _: () = assert!(split::GROUP_CHUNKS <= MAX_CALL_CHUNKS);
+
+/// One compiled function over a range of chunks.
+struct Pass {
+    function: KernelFn,
+    /// For each node of the kernel this pass compiled, the node of the user's kernel it
+    /// computes (for errors).
+    origin: Vec<Option<ValueId>>,
+    inputs: usize,
+    outputs: usize,
+}
+
 /// A compiled kernel. Its machine code lives as long as this value: dropping it frees the
 /// code (Cranelift's JIT module does not on its own).
 pub struct JitKernel {
-    function: KernelFn,
+    /// One pass, or (filtering kernels with outputs) the selection pass and the output pass,
+    /// run group by group (see [`split`]).
+    passes: Vec<Pass>,
     module: Mutex<Option<JITModule>>,
     kernel: Kernel,
-    /// For each node of the compiled (desugared) kernel, the node of `kernel` it computes.
-    origin: Vec<Option<ValueId>>,
     clif: String,
     compile_time: Duration,
 }
 
-// SAFETY: the function pointer refers to immutable machine code owned by `module`, which is
+// SAFETY: the function pointers refer to immutable machine code owned by `module`, which is
 // only touched again in `Drop`; running the code is reentrant (it keeps its state on the
 // stack and in the frame each call passes).
 unsafe impl Sync for JitKernel {}
@@ -65,6 +78,7 @@ unsafe impl Send for JitKernel {}
 impl std::fmt::Debug for JitKernel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JitKernel")
+            .field("passes", &self.passes.len())
             .field("compile_time", &self.compile_time)
             .finish()
     }
@@ -73,8 +87,8 @@ impl std::fmt::Debug for JitKernel {
 impl Drop for JitKernel {
     fn drop(&mut self) {
         if let Some(module) = self.module.lock().take() {
-            // SAFETY: `self.function` points into this module and dies with `self`; no
-            // call can be running, since calls borrow `self`.
+            // SAFETY: the passes point into this module and die with `self`; no call can be
+            // running, since calls borrow `self`.
             unsafe { module.free_memory() };
         }
     }
@@ -104,9 +118,67 @@ pub fn compile(kernel: &Kernel) -> Result<JitKernel, String> {
     supports(kernel)?;
     let start = Instant::now();
     let (lowered, origin) = desugar(kernel);
-    let plan = schedule::schedule(&lowered);
     let isa = host_isa()?;
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    // (kernel, origin in the user's kernel, title in EXPLAIN) per pass.
+    let parts: Vec<(Kernel, Vec<Option<ValueId>>, &str)> = match split::split(&lowered) {
+        Some(s) => {
+            let through = |o: Option<ValueId>| o.and_then(|o| origin[o.index()]);
+            vec![
+                (
+                    s.select,
+                    s.select_origin
+                        .into_iter()
+                        .map(|o| through(Some(o)))
+                        .collect(),
+                    "selection pass (every row)",
+                ),
+                (
+                    s.output,
+                    s.output_origin.into_iter().map(through).collect(),
+                    "output pass (kept rows)",
+                ),
+            ]
+        }
+        None => vec![(lowered, origin, "")],
+    };
+    let mut ids = Vec::new();
+    let mut clif = String::new();
+    for (part, _, title) in &parts {
+        let (id, text) = define(&mut module, part)?;
+        if !title.is_empty() {
+            clif.push_str(&format!("; {title}\n"));
+        }
+        clif.push_str(&text);
+        ids.push(id);
+    }
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    let passes = parts
+        .into_iter()
+        .zip(ids)
+        .map(|((part, origin, _), id)| {
+            let code = module.get_finalized_function(id);
+            Pass {
+                // SAFETY: `define` built the function with the signature `fn(*mut u64) -> i64`.
+                function: unsafe { std::mem::transmute::<*const u8, KernelFn>(code) },
+                origin,
+                inputs: part.inputs.len(),
+                outputs: part.outputs.len(),
+            }
+        })
+        .collect();
+    Ok(JitKernel {
+        passes,
+        module: Mutex::new(Some(module)),
+        kernel: kernel.clone(),
+        clif,
+        compile_time: start.elapsed(),
+    })
+}
+
+/// Declares and defines the function of one desugared kernel; returns it and its Cranelift IR.
+fn define(module: &mut JITModule, kernel: &Kernel) -> Result<(FuncId, String), String> {
+    let plan = schedule::schedule(kernel);
     let mut signature = module.make_signature();
     signature.params.push(AbiParam::new(types::I64));
     signature.returns.push(AbiParam::new(types::I64));
@@ -119,7 +191,7 @@ pub fn compile(kernel: &Kernel) -> Result<JitKernel, String> {
     let mut builder_context = FunctionBuilderContext::new();
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut builder_context);
-        emit::emit(&mut b, &lowered, &plan);
+        emit::emit(&mut b, kernel, &plan);
         b.finalize(module.target_config());
     }
     let clif = ctx.func.display().to_string();
@@ -130,22 +202,14 @@ pub fn compile(kernel: &Kernel) -> Result<JitKernel, String> {
         other => other.to_string(),
     })?;
     module.clear_context(&mut ctx);
-    module.finalize_definitions().map_err(|e| e.to_string())?;
-    let code = module.get_finalized_function(id);
-    // SAFETY: the function was built with the signature `fn(*mut u64) -> i64` above.
-    let function = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-    Ok(JitKernel {
-        function,
-        module: Mutex::new(Some(module)),
-        kernel: kernel.clone(),
-        origin,
-        clif,
-        compile_time: start.elapsed(),
-    })
+    Ok((id, clif))
 }
 
+/// Where one call's inputs are: each column's values and validity (0: none).
+type Pointers = Vec<(u64, u64)>;
+
 impl JitKernel {
-    /// The Cranelift IR of the kernel function, as EXPLAIN shows it.
+    /// The Cranelift IR of the kernel's functions, as EXPLAIN shows it.
     pub fn clif(&self) -> &str {
         &self.clif
     }
@@ -167,23 +231,47 @@ impl JitKernel {
         selection: Option<&mut [u8]>,
     ) -> Result<usize, RunError> {
         check_buffers(&self.kernel, inputs, rows, outputs, selection.as_deref())?;
-        let n_in = inputs.len();
-        let mut frame = vec![0u64; frame_len(n_in, outputs.len())];
-        for (i, column) in inputs.iter().enumerate() {
-            frame[IO + 2 * i] = column.values.as_ptr() as u64;
-            frame[IO + 2 * i + 1] = column.validity.map_or(0, |v| v.as_ptr() as u64);
+        let mut frames: Vec<Vec<u64>> = self
+            .passes
+            .iter()
+            .map(|p| vec![0u64; frame_len(p.inputs, p.outputs)])
+            .collect();
+        let selection_ptr = selection.map_or(0, |s| s.as_mut_ptr() as u64);
+        for (pass, frame) in self.passes.iter().zip(&mut frames) {
+            let first_output = IO + 2 * pass.inputs;
+            for (j, column) in outputs.iter_mut().take(pass.outputs).enumerate() {
+                frame[first_output + 2 * j] = column.values_ptr() as u64;
+                frame[first_output + 2 * j + 1] = column.validity.as_mut_ptr() as u64;
+            }
+            frame[SELECTION] = selection_ptr;
         }
-        for (j, column) in outputs.iter_mut().enumerate() {
-            frame[IO + 2 * (n_in + j)] = column.values_ptr() as u64;
-            frame[IO + 2 * (n_in + j) + 1] = column.validity.as_mut_ptr() as u64;
-        }
-        frame[SELECTION] = selection.map_or(0, |s| s.as_mut_ptr() as u64);
         let full = rows / CHUNK;
         let rest = rows % CHUNK;
-        if full > 0 {
-            frame[N_CHUNKS] = full as u64;
-            frame[LIVE] = u64::MAX;
-            self.call(&mut frame)?;
+        let group = if self.passes.len() > 1 {
+            split::GROUP_CHUNKS
+        } else {
+            MAX_CALL_CHUNKS
+        };
+        for first in (0..full).step_by(group) {
+            let pointers = inputs
+                .iter()
+                .zip(&self.kernel.inputs)
+                .map(|(column, decl)| {
+                    let values =
+                        column.values.as_ptr() as usize + values_bytes(decl.ty, first * CHUNK);
+                    let validity = column.validity.map_or(ALL_VALID.as_ptr() as usize, |v| {
+                        v.as_ptr() as usize + first * 8
+                    });
+                    (values as u64, validity as u64)
+                })
+                .collect();
+            self.call_passes(
+                &mut frames,
+                &pointers,
+                first,
+                group.min(full - first),
+                u64::MAX,
+            )?;
         }
         if rest > 0 {
             // The last, partial chunk runs on zero-padded copies of the inputs' tails, so
@@ -193,26 +281,56 @@ impl JitKernel {
                 .zip(&self.kernel.inputs)
                 .map(|(column, decl)| Tail::copy(column, decl.ty, full, rest))
                 .collect();
-            for (i, tail) in tails.iter().enumerate() {
-                frame[IO + 2 * i] = tail.values.as_ptr() as u64;
-                frame[IO + 2 * i + 1] = tail.validity.as_ref().map_or(0, |v| v.as_ptr() as u64);
-            }
-            frame[N_CHUNKS] = 1;
-            frame[LIVE] = (1u64 << rest) - 1;
-            frame[CHUNK_BASE] = full as u64;
-            self.call(&mut frame)?;
+            let pointers = tails
+                .iter()
+                .map(|t| {
+                    let validity = t
+                        .validity
+                        .as_ref()
+                        .map_or(ALL_VALID.as_ptr(), |v| v.as_ptr() as *const u64);
+                    (t.values.as_ptr() as u64, validity as u64)
+                })
+                .collect();
+            self.call_passes(&mut frames, &pointers, full, 1, (1u64 << rest) - 1)?;
         }
         Ok(if self.kernel.selection.is_some() {
-            frame[COUNT] as usize
+            frames.last().expect("one pass at least")[COUNT] as usize
         } else {
             rows
         })
     }
 
-    fn call(&self, frame: &mut [u64]) -> Result<(), RunError> {
+    /// Runs every pass over chunks `first .. first + chunks`, whose inputs are at `pointers`.
+    fn call_passes(
+        &self,
+        frames: &mut [Vec<u64>],
+        pointers: &Pointers,
+        first: usize,
+        chunks: usize,
+        live: u64,
+    ) -> Result<(), RunError> {
+        for (pass, frame) in self.passes.iter().zip(frames.iter_mut()) {
+            for (i, &(values, validity)) in pointers.iter().enumerate() {
+                frame[IO + 2 * i] = values;
+                frame[IO + 2 * i + 1] = validity;
+            }
+            if pass.inputs > pointers.len() {
+                // The output pass reads the words the selection pass has just written.
+                frame[IO + 2 * pointers.len()] = frame[SELECTION] + (first * 8) as u64;
+                frame[IO + 2 * pointers.len() + 1] = ALL_VALID.as_ptr() as u64;
+            }
+            frame[N_CHUNKS] = chunks as u64;
+            frame[LIVE] = live;
+            frame[CHUNK_BASE] = first as u64;
+            self.call(pass, frame)?;
+        }
+        Ok(())
+    }
+
+    fn call(&self, pass: &Pass, frame: &mut [u64]) -> Result<(), RunError> {
         // SAFETY: `check_buffers` established that every buffer in the frame holds the rows
-        // the kernel touches (outputs padded to whole chunks, tails copied).
-        let status = unsafe { (self.function)(frame.as_mut_ptr()) };
+        // the kernel touches (outputs and the selection padded to whole chunks, tails copied).
+        let status = unsafe { (pass.function)(frame.as_mut_ptr()) };
         if status == 0 {
             return Ok(());
         }
@@ -222,7 +340,7 @@ impl JitKernel {
             _ => FailureKind::Overflow,
         };
         let compiled = frame[ERR_NODE] as usize;
-        let node = self
+        let node = pass
             .origin
             .get(compiled)
             .copied()

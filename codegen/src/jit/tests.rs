@@ -88,13 +88,36 @@ fn random_kernels_agree_with_the_interpreter() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    for seed in seed0..seed0 + count {
+    let decimals = random_kernels_agree(seed0..seed0 + count, &[0, 1, 3, 63, 64, 65, 130, 200]);
+    assert!(
+        decimals * 20 >= count as usize,
+        "only {decimals} of {count} kernels compute on decimals"
+    );
+}
+
+/// Batches of several groups of chunks, so that filtering kernels run their selection and
+/// output passes group by group, with a partial tail.
+#[test]
+fn random_kernels_agree_over_several_groups_of_chunks() {
+    let rows = 3 * split::GROUP_CHUNKS * CHUNK + 37;
+    random_kernels_agree(1_000_000..1_000_300, &[rows]);
+}
+
+/// Runs random kernels through both renderers; returns how many computed on decimals.
+fn random_kernels_agree(seeds: std::ops::Range<u64>, row_counts: &[usize]) -> usize {
+    let mut decimal_kernels = 0;
+    for seed in seeds {
         let mut rng = Rng::new(seed);
         let depth = 1 + rng.below(4);
         let kernel = random_kernel(&mut rng, depth);
         kernel.validate().expect("generator builds valid kernels");
-        let rows = rng.pick(&[0, 1, 3, 63, 64, 65, 130, 200]);
+        let rows = rng.pick(row_counts);
         let columns = columns_for(&kernel, &mut rng, rows);
+        let computes_decimals = kernel
+            .nodes
+            .iter()
+            .any(|n| matches!(n.ty, ScalarType::Decimal128 { .. }) && !matches!(n.op, Op::Load(_)));
+        decimal_kernels += computes_decimals as usize;
         let (jit, reference) = (
             jit_run(&kernel, &columns, rows),
             interp_run(&kernel, &columns, rows),
@@ -105,6 +128,7 @@ fn random_kernels_agree_with_the_interpreter() {
             reproducer(&kernel, &columns, rows)
         );
     }
+    decimal_kernels
 }
 
 fn f64_column(values: &[Option<f64>]) -> Column {

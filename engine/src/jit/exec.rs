@@ -276,8 +276,11 @@ impl ExecutionPlan for JitExec {
             }
         }
         let stage = self.clone();
-        // Like DataFusion's filter, no empty batch goes downstream: operators above may
-        // evaluate constant expressions per batch, which must not happen on no rows.
+        // As DataFusion's operators do: a filtering stage sends no empty batch downstream
+        // (as FilterExec), a projecting one maps every batch, empty ones too (as
+        // ProjectionExec) — operators above evaluate constants per batch, and DataFusion
+        // raises a constant's error on an empty batch but not on none.
+        let filters = self.predicate.is_some();
         let stream = input.filter_map(move |batch| {
             let result = batch.and_then(|batch| {
                 let _compute = metrics.baseline.elapsed_compute().timer();
@@ -286,7 +289,7 @@ impl ExecutionPlan for JitExec {
                 metrics.baseline.record_output(out.num_rows());
                 Ok(out)
             });
-            let keep = !matches!(&result, Ok(b) if b.num_rows() == 0);
+            let keep = !filters || !matches!(&result, Ok(b) if b.num_rows() == 0);
             futures::future::ready(keep.then_some(result))
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(

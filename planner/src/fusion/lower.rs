@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use corepy_codegen::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
+use corepy_codegen::semantics::{decimal_parts, is_castable};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{expr::ScalarFunction, Expr, ExprSchemable, Operator};
@@ -129,6 +130,10 @@ pub fn scalar_type(dt: &DataType) -> Option<ScalarType> {
         DataType::Date32 => ScalarType::Date32,
         DataType::Timestamp(_, _) => ScalarType::Timestamp,
         DataType::Duration(_) => ScalarType::Duration,
+        DataType::Decimal128(precision, scale) => ScalarType::Decimal128 {
+            precision: *precision,
+            scale: *scale,
+        },
         _ => return None,
     })
 }
@@ -190,6 +195,12 @@ impl Lowerer<'_> {
             // scalar operation), which a kernel over the rows would not.
             return Err(format!("`{expr}` fails on constants"));
         }
+        if let Op::Binary(BinaryOp::Div | BinaryOp::Rem, _, divisor) = self.kernel.node(id).op {
+            if self.kernel.node(divisor).op == Op::Const(Literal::Int(0)) {
+                // Arrow refuses a zero scalar divisor up front, even for no rows.
+                return Err(format!("`{expr}` divides by a constant zero"));
+            }
+        }
         if ctx.unguarded_failures_refused {
             return Err(format!(
                 "`{expr}` can fail inside AND/OR, where DataFusion may skip rows"
@@ -246,7 +257,7 @@ impl Lowerer<'_> {
                 if from == to {
                     return Ok(a);
                 }
-                if !(from.is_numeric() && to.is_numeric()) {
+                if !is_castable(from, to) {
                     return Err(format!("cast from {from} to {to} is not fused"));
                 }
                 self.push_failing(Op::Cast(a), to, ctx, expr)
@@ -289,6 +300,7 @@ impl Lowerer<'_> {
                 | ScalarValue::DurationMillisecond(Some(v))
                 | ScalarValue::DurationMicrosecond(Some(v))
                 | ScalarValue::DurationNanosecond(Some(v)) => Literal::Int(*v as i128),
+                ScalarValue::Decimal128(Some(v), _, _) => Literal::Int(*v),
                 other => return Err(format!("literal {other} is not fused")),
             }
         };
@@ -332,10 +344,15 @@ impl Lowerer<'_> {
             other => return Err(format!("operator {other} is not fused")),
         };
         let (lt, rt) = (self.type_of(left)?, self.type_of(right)?);
-        if lt != rt {
+        // Decimal arithmetic mixes precisions and scales; its result type is DataFusion's
+        // (validation checks that it is the one Arrow's kernel computes).
+        let decimal = decimal_parts(lt).is_some() && decimal_parts(rt).is_some();
+        if lt != rt && !(decimal && op.is_arithmetic()) {
             return Err(format!("`{whole}` mixes {lt} and {rt}"));
         }
-        let ty = if op.is_arithmetic() {
+        let ty = if op.is_arithmetic() && decimal {
+            self.type_of(whole)?
+        } else if op.is_arithmetic() {
             if !lt.is_numeric() {
                 return Err(format!("arithmetic on {lt} is not fused"));
             }

@@ -2,6 +2,7 @@
 //! `FusedStage` node that replaces them, and the lowering of their expressions to kernels.
 
 mod lower;
+mod partial;
 mod rule;
 mod stage;
 

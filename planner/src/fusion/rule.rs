@@ -5,8 +5,8 @@
 //! A Projection over a Filter becomes one stage (the filter's selection compacts the
 //! projected columns in the same pass); a Projection or a Filter alone becomes a stage of
 //! its own. A region with an expression the IR cannot compute exactly as DataFusion does
-//! stays with DataFusion: when only the projection fails to lower, the filter below it is
-//! still fused on its own.
+//! stays with DataFusion, but its supported parts are still fused (see [`super::partial`]);
+//! when nothing of the projection is worth fusing, the filter below it is fused on its own.
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use datafusion::logical_expr::{col, Expr, Extension, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
+use super::partial::fuse_partially;
 use super::stage::FusedStage;
 
 #[derive(Debug, Default)]
@@ -41,15 +42,19 @@ impl OptimizerRule for FuseRowWise {
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
         Ok(match fuse(&plan) {
-            Some(stage) => Transformed::yes(LogicalPlan::Extension(Extension {
-                node: Arc::new(stage),
-            })),
+            Some(fused) => Transformed::yes(fused),
             None => Transformed::no(plan),
         })
     }
 }
 
-fn fuse(plan: &LogicalPlan) -> Option<FusedStage> {
+fn stage(stage: FusedStage) -> LogicalPlan {
+    LogicalPlan::Extension(Extension {
+        node: Arc::new(stage),
+    })
+}
+
+fn fuse(plan: &LogicalPlan) -> Option<LogicalPlan> {
     match plan {
         LogicalPlan::Projection(p) => {
             let schema = Arc::clone(&p.schema);
@@ -60,11 +65,18 @@ fn fuse(plan: &LogicalPlan) -> Option<FusedStage> {
                     p.expr.clone(),
                     Arc::clone(&schema),
                 );
-                if let Ok(stage) = both {
-                    return Some(stage);
+                if let Ok(fused) = both {
+                    return Some(stage(fused));
+                }
+                if let Some(partly) = fuse_partially(&f.input, Some(&f.predicate), &p.expr, &schema)
+                {
+                    return Some(partly);
                 }
             }
-            FusedStage::try_new(p.input.as_ref().clone(), None, p.expr.clone(), schema).ok()
+            FusedStage::try_new(p.input.as_ref().clone(), None, p.expr.clone(), schema)
+                .ok()
+                .map(stage)
+                .or_else(|| fuse_partially(&p.input, None, &p.expr, &p.schema))
         }
         LogicalPlan::Filter(f) => {
             let columns: Vec<Expr> = f.input.schema().columns().into_iter().map(col).collect();
@@ -75,6 +87,7 @@ fn fuse(plan: &LogicalPlan) -> Option<FusedStage> {
                 Arc::clone(f.input.schema()),
             )
             .ok()
+            .map(stage)
         }
         _ => None,
     }

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::logical_expr::{col, lit, table_scan, LogicalPlan};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{col, lit, table_scan, when, LogicalPlan};
 use datafusion::optimizer::{Optimizer, OptimizerContext};
-use datafusion::prelude::{sqrt, upper};
+use datafusion::prelude::{power, sqrt, upper};
 
 use super::FuseRowWise;
 
@@ -62,7 +63,7 @@ fn an_unsupported_projection_leaves_the_filter_fused_alone() {
 }
 
 #[test]
-fn plain_column_projections_and_decimals_stay_with_datafusion() {
+fn plain_column_projections_and_decimal_division_stay_with_datafusion() {
     let plan = scan()
         .project(vec![col("a"), col("s")])
         .unwrap()
@@ -70,9 +71,84 @@ fn plain_column_projections_and_decimals_stay_with_datafusion() {
         .unwrap();
     assert_eq!(fused(plan), "Projection: t.a, t.s\n  TableScan: t");
     let plan = scan()
-        .project(vec![(col("d") + col("d")).alias("dd")])
+        .project(vec![(col("d") / col("d")).alias("q")])
         .unwrap()
         .build()
         .unwrap();
-    assert_eq!(fused(plan), "Projection: t.d + t.d AS dd\n  TableScan: t");
+    assert_eq!(fused(plan), "Projection: t.d / t.d AS q\n  TableScan: t");
+}
+
+#[test]
+fn decimal_arithmetic_and_comparisons_are_fused() {
+    let plan = scan()
+        .filter(col("d").gt(lit(ScalarValue::Decimal128(Some(150), 15, 2))))
+        .unwrap()
+        .project(vec![(col("d") * col("d") + col("d")).alias("dd")])
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "FusedStage: filter=t.d > Decimal128(1.50,15,2), exprs=[t.d * t.d + t.d AS dd]\n  TableScan: t"
+    );
+}
+
+#[test]
+fn supported_expressions_beside_an_unsupported_one_are_fused_below_it() {
+    let plan = scan()
+        .filter(col("a").gt(lit(1.0)))
+        .unwrap()
+        .project(vec![
+            upper(col("s")).alias("u"),
+            (col("a") * col("b") + lit(1.0)).alias("x"),
+        ])
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "Projection: upper(t.s) AS u, __corepy_fused_0 AS x\
+         \n  FusedStage: filter=t.a > Float64(1), exprs=[t.a * t.b + Float64(1) AS __corepy_fused_0, t.s]\
+         \n    TableScan: t"
+    );
+}
+
+#[test]
+fn supported_sub_expressions_of_an_unsupported_one_are_fused() {
+    let plan = scan()
+        .project(vec![power(
+            col("a") * col("b") + lit(1.0),
+            col("a") - lit(2.0),
+        )
+        .alias("p")])
+        .unwrap()
+        .build()
+        .unwrap();
+    // `a * b + 1` pays (two operations); `a - 2` alone does not.
+    assert_eq!(
+        fused(plan),
+        "Projection: power(__corepy_fused_0, t.a - Float64(2)) AS p\
+         \n  FusedStage: exprs=[t.a * t.b + Float64(1) AS __corepy_fused_0, t.a]\
+         \n    TableScan: t"
+    );
+}
+
+#[test]
+fn sub_expressions_datafusion_evaluates_lazily_are_not_fused() {
+    let plan = scan()
+        .project(vec![when(
+            col("s").eq(lit("x")),
+            col("a") * col("b") + lit(1.0),
+        )
+        .otherwise(lit(0.0))
+        .unwrap()
+        .alias("c")])
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "Projection: CASE WHEN t.s = Utf8(\"x\") THEN t.a * t.b + Float64(1) ELSE Float64(0) END AS c\
+         \n  TableScan: t"
+    );
 }
