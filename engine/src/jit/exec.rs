@@ -13,19 +13,23 @@ use datafusion::arrow::buffer::{BooleanBuffer, MutableBuffer};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::Statistics;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::projection::ProjectionMapping;
+use datafusion::physical_expr::projection::{ProjectionExpr, ProjectionMapping};
 use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
 };
 use datafusion::physical_plan::metrics::{
     BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
 };
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
@@ -187,6 +191,33 @@ struct PartitionMetrics {
 impl ExecutionPlan for JitExec {
     fn name(&self) -> &'static str {
         "JitExec"
+    }
+
+    /// What DataFusion's Filter and Projection would estimate for the same stage: join
+    /// selection and other statistics-driven choices see a fused stage as they would see the
+    /// operators it replaces (a selective filter makes a small build side).
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        vec![ChildStats::At(partition)]
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        let mut plan = Arc::clone(&self.input);
+        let mut stats = Arc::clone(&input_stats[0]);
+        if let Some(predicate) = &self.predicate {
+            let filter = FilterExec::try_new(Arc::clone(predicate), plan)?;
+            stats = filter.statistics_from_inputs(&[stats], args)?;
+            plan = Arc::new(filter);
+        }
+        let exprs = self
+            .outputs
+            .iter()
+            .map(|(e, name)| ProjectionExpr::new(Arc::clone(e), name.clone()))
+            .collect::<Vec<_>>();
+        ProjectionExec::try_new(exprs, plan)?.statistics_from_inputs(&[stats], args)
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -384,5 +415,57 @@ impl JitExec {
             }
             RunError::BadBuffers(m) => DataFusionError::Internal(format!("fused kernel: {m}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::common::stats::Precision;
+    use datafusion::datasource::MemTable;
+    use datafusion::physical_plan::statistics::StatisticsContext;
+
+    use super::*;
+    use crate::{Session, SessionOptions};
+
+    /// The rows a plan's root is estimated to produce, with the JIT on or off.
+    fn estimated_rows(jit: bool, sql: &str) -> (Precision<usize>, String) {
+        let session = Session::new(SessionOptions {
+            target_partitions: Some(1),
+            jit: Some(jit),
+            ..Default::default()
+        })
+        .expect("session");
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+        let values = Int64Array::from_iter_values(0..1000);
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(values)]).unwrap();
+        let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
+        session.register_table("t", Arc::new(table)).unwrap();
+        let context = session.context().clone();
+        let sql = sql.to_string();
+        let plan = crate::runtime::block_on(async move {
+            let df = context.sql(&sql).await?;
+            Ok(df.create_physical_plan().await?)
+        })
+        .unwrap();
+        let stats = StatisticsContext::new()
+            .compute(plan.as_ref(), &StatisticsArgs::new())
+            .unwrap();
+        (stats.num_rows, plan.name().to_string())
+    }
+
+    #[test]
+    fn a_fused_filter_is_estimated_as_datafusion_estimates_its_filter() {
+        let sql = "SELECT a * 2 AS b FROM t WHERE a > 900";
+        let (fused, root) = estimated_rows(true, sql);
+        assert_eq!(root, "JitExec");
+        let (plain, _) = estimated_rows(false, sql);
+        assert_eq!(fused, plain);
+        assert_ne!(
+            fused,
+            Precision::Absent,
+            "the input's statistics reach the stage"
+        );
     }
 }
