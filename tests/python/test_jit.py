@@ -45,6 +45,19 @@ def _rows(df: cp.DataFrame) -> dict[str, list[object]]:
     return {k: [norm(v) for v in vs] for k, vs in df.to_pydict().items()}
 
 
+def _run(table: pa.Table, sql: str, *, jit: bool) -> cp.DataFrame:
+    """`sql` over `table` as "t", with fusion on or off (and fused only when on)."""
+    session = cp.Session(config=cp.Config(jit=jit))
+    session.register("t", table)
+    assert ("JitExec" in session.sql(sql).explain()) == jit
+    return session.sql(sql).compute()
+
+
+def _both_ways(table: pa.Table, sql: str) -> tuple[cp.DataFrame, cp.DataFrame]:
+    """The result with fusion on, then off."""
+    return _run(table, sql, jit=True), _run(table, sql, jit=False)
+
+
 def test_config_turns_fusion_off_per_session() -> None:
     fused = cp.Session(config=cp.Config(jit=True))
     plain = cp.Session(config=cp.Config(jit=False))
@@ -149,14 +162,9 @@ def test_sliced_arrow_input_matches_datafusion(offset: int) -> None:
         "SELECT f * g + 1.0 AS x, CASE WHEN flag THEN i * 2 ELSE i - 1 END AS y, "
         "flag AND f > 0 AS z, greatest(f, g) AS m FROM t WHERE i > -100 OR flag"
     )
-    results = []
-    for jit in (True, False):
-        session = cp.Session(config=cp.Config(jit=jit))
-        session.register("t", table)
-        assert ("JitExec" in session.sql(sql).explain()) == jit
-        results.append(_rows(session.sql(sql).compute()))
-    assert results[0] == results[1]
-    assert len(results[0]["x"]) > 100
+    fused, plain = _both_ways(table, sql)
+    assert _rows(fused) == _rows(plain)
+    assert len(_rows(fused)["x"]) > 100
 
 
 def test_decimal_arithmetic_is_fused_and_matches_datafusion() -> None:
@@ -175,27 +183,19 @@ def test_decimal_arithmetic_is_fused_and_matches_datafusion() -> None:
         "SELECT price * (1 - discount) AS net, price + qty AS plus, -price AS neg, "
         "CAST(price AS DOUBLE) AS f FROM t WHERE discount < CAST(0.08 AS DECIMAL(15, 2))"
     )
-    results = []
-    for jit in (True, False):
-        session = cp.Session(config=cp.Config(jit=jit))
-        session.register("t", table)
-        assert ("JitExec" in session.sql(sql).explain()) == jit
-        df = session.sql(sql).compute()
-        results.append((df.schema, df.to_pydict()))
-    assert results[0] == results[1]
+    fused, plain = _both_ways(table, sql)
+    assert fused.schema == plain.schema
+    assert fused.to_pydict() == plain.to_pydict()
     expected = [Decimal("9.7375"), Decimal("99999.9900"), Decimal("0.0093")]
-    assert results[0][1]["net"] == expected
+    assert fused.to_pydict()["net"] == expected
 
 
 def test_decimal_overflow_raises_like_datafusion() -> None:
     table = pa.table({"d": pa.array([10**37, 1], pa.decimal128(38, 0))})
-    sql = "SELECT d * d AS sq FROM t"
-    for jit in (True, False):
-        session = cp.Session(config=cp.Config(jit=jit))
-        session.register("t", table)
-        assert ("JitExec" in session.sql(sql).explain()) == jit
-        with pytest.raises(cp.ComputeError, match=r"(?i)overflow"):
-            session.sql(sql).compute()
+    with pytest.raises(cp.ComputeError, match=r"(?i)overflow"):
+        _run(table, "SELECT d * d AS sq FROM t", jit=True)
+    with pytest.raises(cp.ComputeError, match=r"(?i)overflow"):
+        _run(table, "SELECT d * d AS sq FROM t", jit=False)
 
 
 def test_supported_parts_of_a_partly_unsupported_projection_are_fused() -> None:
