@@ -4,7 +4,7 @@
 //! Projection above it computes the rest from the stage's columns.
 //!
 //! A sub-expression is taken only where DataFusion evaluates it on every row the projection
-//! sees — not under CASE, AND/OR or a short-circuiting function, where DataFusion skips
+//! sees — not under CASE, AND/OR, IN or a short-circuiting function, where DataFusion skips
 //! rows (and so skips their errors) — and only where it pays: two operations or more, since
 //! DataFusion runs a single operation as one vectorized kernel already.
 
@@ -28,7 +28,16 @@ pub fn fuse_partially(
     exprs: &[Expr],
     schema: &DFSchemaRef,
 ) -> Option<LogicalPlan> {
-    let mut parts = Parts::default();
+    let mut parts = Parts {
+        fused: Vec::new(),
+        names: Vec::new(),
+        taken: input
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+    };
     let mut outer = Vec::with_capacity(exprs.len());
     for (i, expr) in exprs.iter().enumerate() {
         let (qualifier, field) = schema.qualified_field(i);
@@ -52,9 +61,9 @@ pub fn fuse_partially(
     let mut stage_exprs = parts.fused;
     for expr in &outer {
         for c in expr.column_refs() {
-            if !c.name.starts_with(FUSED_PREFIX) && !stage_exprs.contains(&Expr::Column(c.clone()))
-            {
-                stage_exprs.push(Expr::Column(c.clone()));
+            let column = Expr::Column(c.clone());
+            if !parts.names.contains(&c.name) && !stage_exprs.contains(&column) {
+                stage_exprs.push(column);
             }
         }
     }
@@ -106,9 +115,13 @@ fn stage_over(
 }
 
 /// The expressions the stage computes, each under its own column name.
-#[derive(Default)]
 struct Parts {
     fused: Vec<Expr>,
+    /// The names of `fused`, in order.
+    names: Vec<String>,
+    /// Names in use: the input's columns (which may hold an earlier stage's fused columns)
+    /// and `names`.
+    taken: std::collections::HashSet<String>,
 }
 
 impl Parts {
@@ -118,12 +131,17 @@ impl Parts {
         let index = match self.fused.iter().position(|f| f.clone().unalias() == expr) {
             Some(same) => same,
             None => {
-                let name = format!("{FUSED_PREFIX}{}", self.fused.len());
-                self.fused.push(expr.alias(name));
+                let name = (0..)
+                    .map(|n| format!("{FUSED_PREFIX}{n}"))
+                    .find(|name| !self.taken.contains(name))
+                    .expect("a free name");
+                self.taken.insert(name.clone());
+                self.fused.push(expr.alias(name.as_str()));
+                self.names.push(name);
                 self.fused.len() - 1
             }
         };
-        col(Column::from_name(format!("{FUSED_PREFIX}{index}")))
+        col(Column::from_name(self.names[index].clone()))
     }
 
     /// `expr` with its largest fusable sub-expressions in eager positions moved to the stage.
@@ -147,7 +165,8 @@ impl Parts {
 /// Whether DataFusion may evaluate the operands of `expr` on some rows only.
 fn is_lazy(expr: &Expr) -> bool {
     match expr {
-        Expr::Case(_) => true,
+        // IN skips the values after the first once a batch is all matched.
+        Expr::Case(_) | Expr::InList(_) => true,
         Expr::BinaryExpr(b) => matches!(b.op, Operator::And | Operator::Or),
         Expr::ScalarFunction(f) => f.func.short_circuits(),
         _ => false,

@@ -60,3 +60,23 @@ fn common_subexpressions_are_computed_once() {
         .count();
     assert_eq!(adds, 1);
 }
+
+#[test]
+fn case_on_a_base_is_left_to_datafusion() {
+    let expr = datafusion::logical_expr::case(col("a"))
+        .when(lit(1i64), col("b"))
+        .otherwise(lit(0i64))
+        .unwrap();
+    let reason = lower_stage(&schema(), None, &[expr]).unwrap_err();
+    assert!(reason.contains("base"), "{reason}");
+}
+
+#[test]
+fn in_lists_are_equalities_in_three_valued_logic() {
+    let expr = col("a").in_list(vec![lit(1i64), lit(5i64), col("b")], true);
+    let lowered = lower_stage(&schema(), Some(&expr), &[col("a")]).expect("lowers");
+    let text = pretty(&lowered.kernel, &lowered.input_names);
+    assert_eq!(text.matches("= eq").count(), 3, "{text}");
+    assert_eq!(text.matches("= or").count(), 2, "{text}");
+    assert!(text.contains("= not"), "{text}");
+}
