@@ -22,13 +22,21 @@ impl Chunk<'_, '_, '_> {
         self.b.ins().icmp_imm_s(IntCC::SignedLessThan, hi, 0)
     }
 
-    /// Whether an i128 lies outside `-bound ..= bound` (an i8 flag).
-    fn outside(&mut self, v: Value, bound: i128) -> Value {
-        let lo = self.const128(-bound);
-        let hi = self.const128(bound);
+    /// Whether an i128 lies outside `lo ..= hi` (an i8 flag).
+    fn outside(&mut self, v: Value, lo: i128, hi: i128) -> Value {
+        let lo = self.const128(lo);
+        let hi = self.const128(hi);
         let below = self.b.ins().icmp(IntCC::SignedLessThan, v, lo);
         let above = self.b.ins().icmp(IntCC::SignedGreaterThan, v, hi);
         self.b.ins().bor(below, above)
+    }
+
+    /// Whether an i128 is negative, and its magnitude (|MIN| wraps to MIN, whose unsigned
+    /// reading is the right 2^127).
+    fn magnitude(&mut self, v: Value) -> (Value, Value) {
+        let negative = self.negative(v);
+        let negated = self.b.ins().ineg(v);
+        (negative, self.b.ins().select(negative, negated, v))
     }
 
     /// Decimal + − ×: operands rescaled to the result's scale, then the operation; fails
@@ -84,24 +92,16 @@ impl Chunk<'_, '_, '_> {
         let m = pow10(k as u32);
         let factor = self.const128(m);
         let product = self.b.ins().imul(x, factor);
-        let lo = self.const128(i128::MIN / m);
-        let hi = self.const128(i128::MAX / m);
-        let below = self.b.ins().icmp(IntCC::SignedLessThan, x, lo);
-        let above = self.b.ins().icmp(IntCC::SignedGreaterThan, x, hi);
-        (product, Some(self.b.ins().bor(below, above)))
+        let overflows = self.outside(x, i128::MIN / m, i128::MAX / m);
+        (product, Some(overflows))
     }
 
     /// Whether the i128 product `x * y` overflows, from the 64-bit halves of the operands'
     /// magnitudes: |x| * |y| must stay below 2^127 (or equal it for a negative product).
     fn mul_overflows(&mut self, x: Value, y: Value) -> Value {
-        let x_neg = self.negative(x);
-        let y_neg = self.negative(y);
+        let (x_neg, ux) = self.magnitude(x);
+        let (y_neg, uy) = self.magnitude(y);
         let negative = self.b.ins().bxor(x_neg, y_neg);
-        let nx = self.b.ins().ineg(x);
-        let ny = self.b.ins().ineg(y);
-        // |MIN| wraps to MIN, whose unsigned reading is the right 2^127.
-        let ux = self.b.ins().select(x_neg, nx, x);
-        let uy = self.b.ins().select(y_neg, ny, y);
         let (xl, xh) = self.b.ins().isplit(ux);
         let (yl, yh) = self.b.ins().isplit(uy);
         // Both high halves set: the product is at least 2^128.
@@ -153,7 +153,7 @@ impl Chunk<'_, '_, '_> {
         let (product, _) = self.times_pow10(wide, k);
         if cast_can_fail(from, to) {
             let bound = upscale_bound(from, to).expect("a decimal target");
-            let bad = self.outside(wide, bound);
+            let bad = self.outside(wide, -bound, bound);
             self.check(it, index, bad, KIND_OVERFLOW);
         }
         product
@@ -180,9 +180,7 @@ impl Chunk<'_, '_, '_> {
         let lo_sign = self.b.ins().sshr_imm_s(lo, 63);
         let fits = self.b.ins().icmp(IntCC::Equal, hi, lo_sign);
         let small = self.b.ins().fcvt_from_sint(types::F64, lo);
-        let negative = self.negative(x);
-        let nx = self.b.ins().ineg(x);
-        let ux = self.b.ins().select(negative, nx, x);
+        let (negative, ux) = self.magnitude(x);
         let zeros = self.b.ins().clz(ux);
         let zeros = self.b.ins().ireduce(types::I64, zeros);
         // k = bits - 63 = 65 - zeros, at least 1 (a value that fits is converted above).
