@@ -26,17 +26,16 @@ use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
 };
 use datafusion::physical_plan::metrics::{
-    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
+    BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
 };
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
 };
-use futures::StreamExt;
 
 use super::arrays::{InputBuffers, OutputBuffers};
+use super::stream::{JitStream, PartitionMetrics};
 
 /// How the stage's kernel is evaluated.
 #[derive(Clone)]
@@ -181,13 +180,6 @@ fn project_properties(
     }
 }
 
-/// Counters of one partition's run.
-struct PartitionMetrics {
-    baseline: BaselineMetrics,
-    input_rows: Count,
-    kernel_time: Time,
-}
-
 impl ExecutionPlan for JitExec {
     fn name(&self) -> &'static str {
         "JitExec"
@@ -287,6 +279,7 @@ impl ExecutionPlan for JitExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
+        let batch_size = context.session_config().batch_size();
         let input = self.input.execute(partition, context)?;
         let metrics = PartitionMetrics {
             baseline: BaselineMetrics::new(&self.metrics, partition),
@@ -306,27 +299,8 @@ impl ExecutionPlan for JitExec {
                 compile.add_duration(*t);
             }
         }
-        let stage = self.clone();
-        // As DataFusion's operators do: a filtering stage sends no empty batch downstream
-        // (as FilterExec), a projecting one maps every batch, empty ones too (as
-        // ProjectionExec) — operators above evaluate constants per batch, and DataFusion
-        // raises a constant's error on an empty batch but not on none.
-        let filters = self.predicate.is_some();
-        let stream = input.filter_map(move |batch| {
-            let result = batch.and_then(|batch| {
-                let _compute = metrics.baseline.elapsed_compute().timer();
-                metrics.input_rows.add(batch.num_rows());
-                let out = stage.process(&batch, &metrics.kernel_time)?;
-                metrics.baseline.record_output(out.num_rows());
-                Ok(out)
-            });
-            let keep = !filters || !matches!(&result, Ok(b) if b.num_rows() == 0);
-            futures::future::ready(keep.then_some(result))
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            stream,
-        )))
+        let stage = Arc::new(self.clone());
+        Ok(Box::pin(JitStream::new(stage, input, metrics, batch_size)))
     }
 
     fn metrics(&self) -> Option<MetricsSet> {
@@ -335,8 +309,17 @@ impl ExecutionPlan for JitExec {
 }
 
 impl JitExec {
+    /// Whether the stage filters rows (and so gathers its output into full batches).
+    pub(super) fn filters(&self) -> bool {
+        self.predicate.is_some()
+    }
+
+    pub(super) fn schema_ref(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
     /// Runs the kernel on one batch and assembles the output batch.
-    fn process(&self, batch: &RecordBatch, kernel_time: &Time) -> Result<RecordBatch> {
+    pub(super) fn process(&self, batch: &RecordBatch, kernel_time: &Time) -> Result<RecordBatch> {
         let kernel = &self.lowered.kernel;
         let rows = batch.num_rows();
         let inputs: Vec<InputBuffers> = self

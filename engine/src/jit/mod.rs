@@ -4,6 +4,7 @@ pub mod arrays;
 pub mod cache;
 pub mod exec;
 pub mod planner;
+pub mod stream;
 
 pub use cache::kernel_cache;
 pub use exec::JitExec;
