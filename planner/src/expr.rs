@@ -5,9 +5,12 @@ use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::DFSchema;
+use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn;
 use datafusion::logical_expr::utils::find_aggregate_exprs;
-use datafusion::logical_expr::{binary_expr, cast, Expr, ExprSchemable, Operator};
+use datafusion::logical_expr::{
+    binary_expr, cast, lit, Expr, ExprFunctionExt, ExprSchemable, Operator,
+};
 use datafusion::sql::unparser::Unparser;
 
 use crate::error::{CorepyError, Result};
@@ -37,21 +40,53 @@ pub fn binary(left: Expr, operator: &str, right: Expr) -> Result<Expr> {
     Ok(binary_expr(left, operator, right))
 }
 
-/// The aggregations of `group_by().agg()`, by name.
-pub fn aggregate(function: &str, input: Expr) -> Result<Expr> {
+/// The aggregations of `group_by().agg()` and of aggregating selects, by Polars' names,
+/// over the rows `filter` keeps (every row when `None`), as `agg(x) FILTER (WHERE filter)`.
+///
+/// Where Polars and SQL differ, Polars is followed: the sum of no values (or only NULLs) is
+/// 0, not NULL; `n_unique` counts NULL as a value, `any`
+/// and `all` skip NULLs and answer `false` / `true` for a group of NULLs only, `len` counts
+/// rows, NULLs included.
+pub fn aggregate(function: &str, input: Expr, filter: Option<Expr>) -> Result<Expr> {
+    let filtered = |aggregate: Expr| -> Result<Expr> {
+        Ok(match &filter {
+            None => aggregate,
+            Some(predicate) => aggregate.filter(predicate.clone()).build()?,
+        })
+    };
     Ok(match function {
-        "sum" => expr_fn::sum(input),
-        "mean" | "avg" => expr_fn::avg(input),
-        "min" => expr_fn::min(input),
-        "max" => expr_fn::max(input),
-        "count" => expr_fn::count(input),
+        "sum" => coalesce(vec![filtered(expr_fn::sum(input))?, lit(0)]),
+        "mean" | "avg" => filtered(expr_fn::avg(input))?,
+        "min" => filtered(expr_fn::min(input))?,
+        "max" => filtered(expr_fn::max(input))?,
+        "count" => filtered(expr_fn::count(input))?,
+        "len" => filtered(expr_fn::count(lit(1)))?,
+        "median" => filtered(expr_fn::median(input))?,
+        "std" => filtered(expr_fn::stddev(input))?,
+        "std_pop" => filtered(expr_fn::stddev_pop(input))?,
+        "var" => filtered(expr_fn::var_sample(input))?,
+        "var_pop" => filtered(expr_fn::var_pop(input))?,
+        "n_unique" => {
+            let has_null = filtered(expr_fn::bool_or(input.clone().is_null()))?;
+            let null_counts = cast(coalesce(vec![has_null, lit(false)]), DataType::Int64);
+            filtered(expr_fn::count_distinct(input))? + null_counts
+        }
+        "any" => coalesce(vec![filtered(expr_fn::bool_or(input))?, lit(false)]),
+        "all" => coalesce(vec![filtered(expr_fn::bool_and(input))?, lit(true)]),
         other => {
             return Err(CorepyError::invalid_argument(format!(
-                "unknown aggregation '{other}'; use sum, mean, min, max or count"
+                "unknown aggregation '{other}'; use one of {}",
+                AGGREGATIONS.join(", ")
             )))
         }
     })
 }
+
+/// The names [`aggregate`] accepts.
+pub const AGGREGATIONS: [&str; 14] = [
+    "sum", "mean", "min", "max", "count", "len", "median", "std", "std_pop", "var", "var_pop",
+    "n_unique", "any", "all",
+];
 
 /// `CAST(input AS data_type)`.
 pub fn cast_to(input: Expr, data_type: DataType) -> Expr {
@@ -184,9 +219,18 @@ mod tests {
     #[test]
     fn aggregates_are_recognised() {
         assert!(is_aggregate(
-            &(aggregate("sum", col("a")).unwrap() / lit(2))
+            &(aggregate("sum", col("a"), None).unwrap() / lit(2))
         ));
         assert!(!is_aggregate(&col("a")));
-        assert!(aggregate("median2", col("a")).is_err());
+        for name in AGGREGATIONS {
+            let filtered = aggregate(name, col("a"), Some(col("a").gt(lit(1)))).unwrap();
+            assert!(is_aggregate(&filtered), "{name}");
+            assert!(
+                filtered.to_string().contains("FILTER"),
+                "{name}: {filtered}"
+            );
+        }
+        let error = aggregate("median2", col("a"), None).unwrap_err();
+        assert!(error.to_string().contains("n_unique"), "{error}");
     }
 }

@@ -30,7 +30,7 @@ from corepy.exceptions import (
     SchemaError,
     SQLError,
 )
-from corepy.expr import DType, Expr, col, len, lit
+from corepy.expr import DType, Expr, Then, When, coalesce, col, len, lit, when
 from corepy.frame import GroupBy, LazyFrame
 from corepy.session import Config, Session, default_session
 
@@ -55,7 +55,10 @@ __all__ = [
     "SQLError",
     "SchemaError",
     "Session",
+    "Then",
+    "When",
     "__version__",
+    "coalesce",
     "col",
     "default_session",
     "from_arrow",
@@ -71,6 +74,7 @@ __all__ = [
     "scan_ipc",
     "scan_parquet",
     "sql",
+    "when",
 ]
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import decimal
-from typing import Any, TypeAlias, Union
+from collections.abc import Iterable
+from typing import Any, Literal, TypeAlias, Union
 
 from corepy import _core
 
-__all__ = ["DType", "Expr", "IntoExpr", "col", "len", "lit"]
+__all__ = ["DType", "Expr", "IntoExpr", "Then", "When", "coalesce", "col", "len", "lit", "when"]
 
 #: A data type: a name such as ``"int64"``, ``"float64"``, ``"utf8"``, ``"date"``,
 #: ``"timestamp[ms]"``, ``"decimal(15,2)"``, or any object with ``__arrow_c_schema__``
@@ -153,6 +154,54 @@ class Expr:
         """Names the result column."""
         return Expr(self._expr.alias(name))
 
+    def is_in(self, values: Expr | Iterable[Expr | Scalar]) -> Expr:
+        """True where the value equals one of ``values`` (SQL ``IN``: null where the value
+        is null, or where it matches nothing and ``values`` holds a null).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2, None]})
+        >>> lf.select(cp.col("a").is_in([2, 3])).compute().to_pydict()
+        {'a': [False, True, None]}
+        """
+        items = [values] if isinstance(values, Expr) else list(values)
+        return Expr(self._expr.is_in([_to_expr(v)._expr for v in items], False))
+
+    def is_between(
+        self,
+        lower_bound: Expr | Scalar,
+        upper_bound: Expr | Scalar,
+        closed: Literal["both", "left", "right", "none"] = "both",
+    ) -> Expr:
+        """True where the value lies between the bounds; ``closed`` says which bounds are
+        included (Polars' default: both).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2, 3]})
+        >>> lf.select(cp.col("a").is_between(1, 3, closed="left")).compute().to_pydict()
+        {'a': [True, True, False]}
+        """
+        if closed not in ("both", "left", "right", "none"):
+            raise ValueError(
+                f"is_between() closed={closed!r}; use 'both', 'left', 'right' or 'none'"
+            )
+        low = self >= lower_bound if closed in ("both", "left") else self > lower_bound
+        high = self <= upper_bound if closed in ("both", "right") else self < upper_bound
+        return low & high
+
+    def filter(self, predicate: Expr) -> Expr:
+        """Keeps, for the aggregation that must follow, only the rows where ``predicate``
+        is true (SQL's ``agg(x) FILTER (WHERE predicate)``).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"g": [1, 1, 2], "x": [5, 7, 9]})
+        >>> big = cp.col("x").filter(cp.col("x") > 6).sum().alias("big")
+        >>> lf.group_by("g").agg(big).sort("g").compute().to_pydict()
+        {'g': [1, 2], 'big': [7, 9]}
+        """
+        if not isinstance(predicate, Expr):
+            raise TypeError(f"filter() takes an expression, got {type(predicate).__name__}")
+        return Expr(self._expr.filter(predicate._expr))
+
     @property
     def output_name(self) -> str:
         """The column name this expression produces: its alias, else its left-most column.
@@ -181,11 +230,139 @@ class Expr:
         return Expr(self._expr.aggregate("max"))
 
     def count(self) -> Expr:
-        """The number of non-null values (see :func:`len` for the number of rows)."""
+        """The number of non-null values (see :meth:`len` for the number of rows)."""
         return Expr(self._expr.aggregate("count"))
+
+    def len(self) -> Expr:
+        """The number of values, nulls included."""
+        return Expr(self._expr.aggregate("len"))
+
+    def n_unique(self) -> Expr:
+        """The number of distinct values; null counts as one value, as in Polars.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 1, None]}).select(cp.col("a").n_unique()).compute().to_pydict()
+        {'a': [2]}
+        """
+        return Expr(self._expr.aggregate("n_unique"))
+
+    def median(self) -> Expr:
+        """The median of the non-null values (the mean of the two middle ones for an even
+        count)."""
+        return Expr(self._expr.aggregate("median"))
+
+    def std(self, ddof: int = 1) -> Expr:
+        """The standard deviation of the non-null values: ``ddof=1`` (the default) the
+        sample's, ``ddof=0`` the population's. Other ``ddof`` values are not supported."""
+        return Expr(self._expr.aggregate(_with_ddof("std", ddof)))
+
+    def var(self, ddof: int = 1) -> Expr:
+        """The variance of the non-null values: ``ddof=1`` (the default) the sample's,
+        ``ddof=0`` the population's. Other ``ddof`` values are not supported."""
+        return Expr(self._expr.aggregate(_with_ddof("var", ddof)))
+
+    def any(self) -> Expr:
+        """True if any non-null value is true; false for no values or only nulls.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"b": [None, False]})
+        >>> b = cp.col("b")
+        >>> lf.select(b.any().alias("any"), b.all().alias("all")).compute().to_pydict()
+        {'any': [False], 'all': [False]}
+        """
+        return Expr(self._expr.aggregate("any"))
+
+    def all(self) -> Expr:
+        """True if every non-null value is true (also for no values or only nulls)."""
+        return Expr(self._expr.aggregate("all"))
 
     def __repr__(self) -> str:
         return self._expr.__repr__()
+
+
+def _with_ddof(function: str, ddof: int) -> str:
+    if ddof == 1:
+        return function
+    if ddof == 0:
+        return f"{function}_pop"
+    raise ValueError(f"{function}() supports ddof=0 (population) or ddof=1 (sample), got {ddof}")
+
+
+class When:
+    """A condition waiting for its value: ``cp.when(cond).then(value)``."""
+
+    __slots__ = ("_conditions", "_values")
+
+    def __init__(self, conditions: list[_core.Expr], values: list[_core.Expr]) -> None:
+        self._conditions = conditions
+        self._values = values
+
+    def then(self, value: IntoExpr | Scalar) -> Then:
+        """The value where the last condition holds (a string is a column name)."""
+        return Then(self._conditions, [*self._values, _value(value)._expr])
+
+
+class Then(Expr):
+    """A conditional expression: chain more ``.when(…).then(…)``, end with
+    ``.otherwise(…)``; used as is, rows matching no condition are null."""
+
+    __slots__ = ("_conditions", "_values")
+
+    def __init__(self, conditions: list[_core.Expr], values: list[_core.Expr]) -> None:
+        super().__init__(_core.case_when(conditions, values))
+        self._conditions = conditions
+        self._values = values
+
+    def when(self, condition: Expr) -> When:
+        """Another condition, tried when the earlier ones do not hold."""
+        return When([*self._conditions, _condition(condition)], self._values)
+
+    def otherwise(self, value: IntoExpr | Scalar) -> Expr:
+        """The value where no condition holds."""
+        return Expr(_core.case_when(self._conditions, self._values, _value(value)._expr))
+
+
+def when(condition: Expr) -> When:
+    """Starts a conditional expression, as Polars' ``pl.when``: the first condition that
+    holds picks the value; null conditions count as false.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [1, 5, None]})
+    >>> size = cp.when(cp.col("a") > 3).then(cp.lit("big")).otherwise(cp.lit("small"))
+    >>> lf.select(size.alias("size")).compute().to_pydict()
+    {'size': ['small', 'big', 'small']}
+    """
+    return When([_condition(condition)], [])
+
+
+def coalesce(*exprs: IntoExpr | Scalar | Iterable[IntoExpr | Scalar]) -> Expr:
+    """The first non-null value among ``exprs``, row by row (strings are column names).
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [None, 2], "b": [1, None]})
+    >>> lf.select(cp.coalesce("a", "b", 0).alias("c")).compute().to_pydict()
+    {'c': [1, 2]}
+    """
+    flat: list[IntoExpr | Scalar] = []
+    for e in exprs:
+        if isinstance(e, (Expr, str, bytes)) or not isinstance(e, Iterable):
+            flat.append(e)
+        else:
+            flat.extend(e)
+    if not flat:
+        raise ValueError("coalesce() needs at least one expression")
+    return Expr(_core.coalesce([_value(e)._expr for e in flat]))
+
+
+def _condition(condition: Expr) -> _core.Expr:
+    if not isinstance(condition, Expr):
+        raise TypeError(f"when() takes an expression, got {type(condition).__name__}")
+    return condition._expr
+
+
+def _value(value: IntoExpr | Scalar) -> Expr:
+    """A then/otherwise/coalesce argument: a string names a column, as in Polars."""
+    return col(value) if isinstance(value, str) else _to_expr(value)
 
 
 def col(name: str) -> Expr:

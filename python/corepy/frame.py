@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
 from corepy.expr import Expr, IntoExpr, into_expr
@@ -32,6 +32,16 @@ def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]
         else:
             flat.extend(into_expr(i)._expr for i in item)
     return flat
+
+
+def _keys(keys: IntoExpr | Sequence[IntoExpr]) -> list[_core.Expr]:
+    if isinstance(keys, (str, Expr)):
+        return [into_expr(keys)._expr]
+    return [into_expr(k)._expr for k in keys]
+
+
+#: The kinds of :meth:`LazyFrame.join`.
+JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "cross"]
 
 
 class LazyFrame:
@@ -118,6 +128,51 @@ class LazyFrame:
         {'k': ['x', 'y'], 'v': [2.5, 2.0], 'len': [2, 1]}
         """
         return GroupBy(self, _exprs(keys))
+
+    def join(
+        self,
+        other: LazyFrame,
+        on: IntoExpr | Sequence[IntoExpr] | None = None,
+        how: JoinHow = "inner",
+        *,
+        left_on: IntoExpr | Sequence[IntoExpr] | None = None,
+        right_on: IntoExpr | Sequence[IntoExpr] | None = None,
+        suffix: str = "_right",
+        coalesce: bool | None = None,
+        nulls_equal: bool = False,
+    ) -> LazyFrame:
+        """Joins with ``other`` on equal keys, as Polars does.
+
+        ``how`` is ``"inner"``, ``"left"``, ``"right"``, ``"full"``, ``"semi"`` (left rows
+        with a match), ``"anti"`` (left rows without one) or ``"cross"`` (every pair, no
+        keys). Keys are ``on`` (same names on both sides) or ``left_on`` / ``right_on``;
+        null keys match nothing unless ``nulls_equal=True``.
+
+        Output columns: the left frame's, then the right frame's; a right-side name already
+        taken gets ``suffix``. Inner, left and right joins *coalesce* the keys into one
+        column (for a right join, the right key's); a full join keeps both unless
+        ``coalesce=True``. Row order is not defined; sort the result if it matters.
+
+        >>> import corepy as cp
+        >>> orders = cp.from_dict({"id": [1, 2, 3], "cust": [10, 20, 10]})
+        >>> names = cp.from_dict({"cust": [10, 20], "name": ["Ada", "Bo"]})
+        >>> orders.join(names, on="cust").sort("id").compute().to_pydict()
+        {'id': [1, 2, 3], 'cust': [10, 20, 10], 'name': ['Ada', 'Bo', 'Ada']}
+        """
+        if not isinstance(other, LazyFrame):
+            raise TypeError(f"join() takes a LazyFrame, got {type(other).__name__}")
+        if on is not None and (left_on is not None or right_on is not None):
+            raise ValueError("join() takes either on= or left_on= and right_on=, not both")
+        if on is not None:
+            left_keys = right_keys = _keys(on)
+        elif (left_on is None) != (right_on is None):
+            raise ValueError("join() needs both left_on= and right_on=")
+        else:
+            left_keys = _keys(left_on) if left_on is not None else []
+            right_keys = _keys(right_on) if right_on is not None else []
+        return LazyFrame(
+            self._lf.join(other._lf, how, left_keys, right_keys, suffix, coalesce, nulls_equal)
+        )
 
     def compute(self) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and

@@ -3,9 +3,10 @@
 use corepy_planner::dtype::parse_dtype;
 use corepy_planner::expr::{aggregate, binary, cast_to, describe};
 use corepy_planner::naming::output_name;
+use corepy_planner::CorepyError;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::count::count_all;
-use datafusion::logical_expr::{lit, Expr};
+use datafusion::logical_expr::{in_list, lit, Case, Expr};
 use datafusion::prelude::ident;
 use datafusion::scalar::ScalarValue;
 use pyo3::prelude::*;
@@ -18,54 +19,91 @@ use crate::errors::OrRaise;
 #[derive(Clone)]
 pub struct PyExpr {
     pub expr: Expr,
+    /// The rows an aggregation of this expression keeps: `col("a").filter(p).sum()`.
+    /// Only an aggregation may follow such a filter.
+    pub filter: Option<Expr>,
 }
 
 impl From<Expr> for PyExpr {
     fn from(expr: Expr) -> Self {
-        Self { expr }
+        Self { expr, filter: None }
     }
 }
 
-/// Turns a list of `PyExpr` into DataFusion expressions.
-pub fn unwrap_all(exprs: Vec<PyExpr>) -> Vec<Expr> {
-    exprs.into_iter().map(|e| e.expr).collect()
+impl PyExpr {
+    /// The expression, for anything but an aggregation: a pending row filter is an error.
+    pub fn plain(&self) -> PyResult<Expr> {
+        match &self.filter {
+            None => Ok(self.expr.clone()),
+            Some(filter) => Err(CorepyError::invalid_argument(format!(
+                "`{}` was filtered by `{}`, which must be followed by an aggregation \
+                 (e.g. .sum()); to filter rows, use LazyFrame.filter()",
+                describe(&self.expr),
+                describe(filter)
+            )))
+            .or_raise(),
+        }
+    }
+}
+
+/// The expressions of a list, none with a pending row filter.
+pub fn plain_all(exprs: &[PyExpr]) -> PyResult<Vec<Expr>> {
+    exprs.iter().map(PyExpr::plain).collect()
 }
 
 #[pymethods]
 impl PyExpr {
     fn binary(&self, operator: &str, other: &PyExpr) -> PyResult<PyExpr> {
-        binary(self.expr.clone(), operator, other.expr.clone())
+        binary(self.plain()?, operator, other.plain()?)
             .map(PyExpr::from)
             .or_raise()
     }
 
-    fn not_(&self) -> PyExpr {
-        (!self.expr.clone()).into()
+    fn not_(&self) -> PyResult<PyExpr> {
+        Ok((!self.plain()?).into())
     }
 
-    fn neg(&self) -> PyExpr {
-        (-self.expr.clone()).into()
+    fn neg(&self) -> PyResult<PyExpr> {
+        Ok((-self.plain()?).into())
     }
 
-    fn is_null(&self) -> PyExpr {
-        self.expr.clone().is_null().into()
+    fn is_null(&self) -> PyResult<PyExpr> {
+        Ok(self.plain()?.is_null().into())
     }
 
-    fn is_not_null(&self) -> PyExpr {
-        self.expr.clone().is_not_null().into()
+    fn is_not_null(&self) -> PyResult<PyExpr> {
+        Ok(self.plain()?.is_not_null().into())
     }
 
     fn cast(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
-        Ok(cast_to(self.expr.clone(), data_type(dtype)?).into())
+        Ok(cast_to(self.plain()?, data_type(dtype)?).into())
     }
 
-    fn alias(&self, name: &str) -> PyExpr {
+    fn alias(&self, name: &str) -> PyResult<PyExpr> {
         // A new name replaces the old one instead of stacking on it.
-        self.expr.clone().unalias_nested().data.alias(name).into()
+        Ok(self.plain()?.unalias_nested().data.alias(name).into())
+    }
+
+    /// `self IN (values)`, or `NOT IN` when `negated`.
+    fn is_in(&self, values: Vec<PyExpr>, negated: bool) -> PyResult<PyExpr> {
+        Ok(in_list(self.plain()?, plain_all(&values)?, negated).into())
+    }
+
+    /// Keeps, for the aggregation that follows, the rows where `predicate` is true.
+    fn filter(&self, predicate: &PyExpr) -> PyResult<PyExpr> {
+        let predicate = predicate.plain()?;
+        let filter = match &self.filter {
+            None => predicate,
+            Some(earlier) => earlier.clone().and(predicate),
+        };
+        Ok(PyExpr {
+            expr: self.expr.clone(),
+            filter: Some(filter),
+        })
     }
 
     fn aggregate(&self, function: &str) -> PyResult<PyExpr> {
-        aggregate(function, self.expr.clone())
+        aggregate(function, self.expr.clone(), self.filter.clone())
             .map(PyExpr::from)
             .or_raise()
     }
@@ -76,7 +114,14 @@ impl PyExpr {
     }
 
     fn __repr__(&self) -> String {
-        describe(&self.expr)
+        match &self.filter {
+            None => describe(&self.expr),
+            Some(filter) => format!(
+                "{} FILTER (WHERE {})",
+                describe(&self.expr),
+                describe(filter)
+            ),
+        }
     }
 }
 
@@ -162,7 +207,32 @@ fn lit_decimal(unscaled: i128, precision: u8, scale: i8) -> PyResult<PyExpr> {
     Ok(lit(value).into())
 }
 
+/// `CASE WHEN c1 THEN v1 … ELSE otherwise END`; no `otherwise` gives NULL.
+#[pyfunction]
+#[pyo3(signature = (conditions, values, otherwise=None))]
+fn case_when(
+    conditions: Vec<PyExpr>,
+    values: Vec<PyExpr>,
+    otherwise: Option<PyExpr>,
+) -> PyResult<PyExpr> {
+    let branches = plain_all(&conditions)?
+        .into_iter()
+        .zip(plain_all(&values)?)
+        .map(|(c, v)| (Box::new(c), Box::new(v)))
+        .collect();
+    let otherwise = otherwise.map(|o| o.plain()).transpose()?.map(Box::new);
+    Ok(Expr::Case(Case::new(None, branches, otherwise)).into())
+}
+
+/// The first non-null value of `exprs`, row by row.
+#[pyfunction]
+fn coalesce(exprs: Vec<PyExpr>) -> PyResult<PyExpr> {
+    Ok(datafusion::functions::expr_fn::coalesce(plain_all(&exprs)?).into())
+}
+
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(case_when, module)?)?;
+    module.add_function(wrap_pyfunction!(coalesce, module)?)?;
     module.add_function(wrap_pyfunction!(col, module)?)?;
     module.add_function(wrap_pyfunction!(count_rows, module)?)?;
     module.add_function(wrap_pyfunction!(lit_null, module)?)?;

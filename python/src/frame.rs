@@ -1,7 +1,7 @@
 //! `PyLazyFrame`: a logical plan and the session that will run it.
 
 use corepy_engine::{ExplainOptions, Session};
-use corepy_planner::frame::{self, SortKey};
+use corepy_planner::frame::{self, How, JoinSpec, SortKey};
 use corepy_planner::{CorepyError, Result};
 use datafusion::logical_expr::LogicalPlan;
 use pyo3::prelude::*;
@@ -9,7 +9,7 @@ use pyo3_arrow::PySchema;
 
 use crate::dataframe::PyDataFrame;
 use crate::errors::{guarded, OrRaise};
-use crate::expr::{unwrap_all, PyExpr};
+use crate::expr::{plain_all, PyExpr};
 use crate::run::run_query;
 
 #[pyclass(frozen, from_py_object, name = "LazyFrame", module = "corepy._core")]
@@ -47,15 +47,18 @@ fn per_key(flags: Vec<bool>, keys: usize, what: &str) -> Result<Vec<bool>> {
 #[pymethods]
 impl PyLazyFrame {
     fn select(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
-        self.derive(|plan| frame::select(plan, unwrap_all(exprs)))
+        let exprs = plain_all(&exprs)?;
+        self.derive(|plan| frame::select(plan, exprs))
     }
 
     fn with_columns(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
-        self.derive(|plan| frame::with_columns(plan, unwrap_all(exprs)))
+        let exprs = plain_all(&exprs)?;
+        self.derive(|plan| frame::with_columns(plan, exprs))
     }
 
     fn filter(&self, predicate: PyExpr) -> PyResult<Self> {
-        self.derive(|plan| frame::filter(plan, predicate.expr))
+        let predicate = predicate.plain()?;
+        self.derive(|plan| frame::filter(plan, predicate))
     }
 
     fn sort(
@@ -64,6 +67,7 @@ impl PyLazyFrame {
         descending: Vec<bool>,
         nulls_last: Vec<bool>,
     ) -> PyResult<Self> {
+        let keys = plain_all(&keys)?;
         self.derive(|plan| {
             let descending = per_key(descending, keys.len(), "descending")?;
             let nulls_last = per_key(nulls_last, keys.len(), "nulls_last")?;
@@ -71,7 +75,7 @@ impl PyLazyFrame {
                 .into_iter()
                 .zip(descending.into_iter().zip(nulls_last))
                 .map(|(key, (descending, nulls_last))| SortKey {
-                    expr: key.expr,
+                    expr: key,
                     descending,
                     nulls_last,
                 })
@@ -86,7 +90,36 @@ impl PyLazyFrame {
     }
 
     fn group_by_agg(&self, keys: Vec<PyExpr>, aggregations: Vec<PyExpr>) -> PyResult<Self> {
-        self.derive(|plan| frame::group_by(plan, unwrap_all(keys), unwrap_all(aggregations)))
+        let (keys, aggregations) = (plain_all(&keys)?, plain_all(&aggregations)?);
+        self.derive(|plan| frame::group_by(plan, keys, aggregations))
+    }
+
+    /// Joins with `other` (see `corepy_planner::frame::join` for the output columns).
+    #[pyo3(signature = (other, how, left_on, right_on, suffix, coalesce=None, nulls_equal=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn join(
+        &self,
+        other: &PyLazyFrame,
+        how: &str,
+        left_on: Vec<PyExpr>,
+        right_on: Vec<PyExpr>,
+        suffix: String,
+        coalesce: Option<bool>,
+        nulls_equal: bool,
+    ) -> PyResult<Self> {
+        let (left_on, right_on) = (plain_all(&left_on)?, plain_all(&right_on)?);
+        let right = other.plan.clone();
+        self.derive(|plan| {
+            let spec = JoinSpec {
+                how: How::parse(how)?,
+                left_on,
+                right_on,
+                suffix,
+                coalesce,
+                nulls_equal,
+            };
+            frame::join(plan, right, spec)
+        })
     }
 
     fn compute(&self, py: Python<'_>) -> PyResult<PyDataFrame> {

@@ -94,7 +94,7 @@ def test_expression_over_aggregates(frame: cp.LazyFrame) -> None:
 
 
 def test_renamed_aggregations_are_computed_directly(frame: cp.LazyFrame) -> None:
-    plan = frame.group_by("k").agg(cp.len().alias("n"), cp.col("x").sum().alias("s")).explain()
+    plan = frame.group_by("k").agg(cp.len().alias("n"), cp.col("x").max().alias("s")).explain()
     assert "__corepy_agg" not in plan, plan
     assert "count(Int64(1)) AS n" in plan and "AS len" not in plan
 

@@ -4,6 +4,7 @@
 //! wrong column or type is reported where the user wrote it, not when the query runs.
 
 mod aggregate;
+mod join;
 
 use std::collections::HashSet;
 
@@ -15,6 +16,7 @@ use crate::expr::{check_type, describe, is_aggregate};
 use crate::naming::{named, output_name};
 
 pub use aggregate::group_by;
+pub use join::{join, How, JoinSpec};
 
 /// One key of [`sort`].
 #[derive(Debug, Clone)]

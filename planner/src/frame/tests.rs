@@ -85,8 +85,8 @@ fn group_by_outputs_keys_then_aggregations() {
         scan(),
         vec![col("s")],
         vec![
-            aggregate("sum", col("a")).unwrap(),
-            aggregate("mean", col("b")).unwrap().alias("avg_b"),
+            aggregate("sum", col("a"), None).unwrap(),
+            aggregate("mean", col("b"), None).unwrap().alias("avg_b"),
         ],
     )
     .unwrap();
@@ -100,9 +100,9 @@ fn group_by_outputs_keys_then_aggregations() {
 #[test]
 fn expressions_over_aggregates_compute_each_aggregate_once() {
     let mean = binary(
-        aggregate("sum", col("a")).unwrap(),
+        aggregate("sum", col("a"), None).unwrap(),
         "/",
-        aggregate("count", col("a")).unwrap(),
+        aggregate("count", col("a"), None).unwrap(),
     )
     .unwrap();
     let plan = group_by(
@@ -110,7 +110,7 @@ fn expressions_over_aggregates_compute_each_aggregate_once() {
         vec![col("s")],
         vec![
             mean.alias("m"),
-            aggregate("sum", col("a")).unwrap().alias("total"),
+            aggregate("sum", col("a"), None).unwrap().alias("total"),
         ],
     )
     .unwrap();
@@ -127,9 +127,13 @@ fn row_wise_expression_in_agg_is_rejected() {
 
 #[test]
 fn select_of_only_aggregations_reduces_to_one_row() {
-    let plan = select(scan(), vec![aggregate("max", col("b")).unwrap()]).unwrap();
+    let plan = select(scan(), vec![aggregate("max", col("b"), None).unwrap()]).unwrap();
     assert!(matches!(plan, LogicalPlan::Aggregate(_)));
-    let error = select(scan(), vec![aggregate("max", col("b")).unwrap(), col("a")]).unwrap_err();
+    let error = select(
+        scan(),
+        vec![aggregate("max", col("b"), None).unwrap(), col("a")],
+    )
+    .unwrap_err();
     assert!(matches!(error, CorepyError::InvalidArgument { .. }));
 }
 
@@ -154,4 +158,114 @@ fn sort_direction_and_null_placement_are_kept() {
 fn limit_with_offset() {
     let plan = limit(scan(), 5, Some(10)).unwrap();
     assert_eq!(plan_text(&plan), "Limit: skip=5, fetch=10\n  TableScan: t");
+}
+
+fn other() -> LogicalPlan {
+    let schema = Schema::new(vec![
+        Field::new("b", DataType::Int32, true),
+        Field::new("a", DataType::Int64, true),
+        Field::new("y", DataType::Boolean, true),
+    ]);
+    table_scan(Some("u"), &schema, None)
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+fn join_on(
+    how: &str,
+    left_on: &str,
+    right_on: &str,
+    coalesce: Option<bool>,
+) -> Result<LogicalPlan> {
+    join(
+        scan(),
+        other(),
+        JoinSpec {
+            how: How::parse(how)?,
+            left_on: vec![col(left_on)],
+            right_on: vec![col(right_on)],
+            suffix: "_right".into(),
+            coalesce,
+            nulls_equal: false,
+        },
+    )
+}
+
+#[test]
+fn join_outputs_follow_polars_names_and_key_coalescing() {
+    let names_of = |how, coalesce| names(&join_on(how, "a", "a", coalesce).unwrap());
+    assert_eq!(names_of("inner", None), ["a", "b", "s", "b_right", "y"]);
+    assert_eq!(names_of("left", None), ["a", "b", "s", "b_right", "y"]);
+    assert_eq!(names_of("right", None), ["b", "s", "b_right", "a", "y"]);
+    assert_eq!(
+        names_of("full", None),
+        ["a", "b", "s", "b_right", "a_right", "y"]
+    );
+    assert_eq!(
+        names_of("full", Some(true)),
+        ["a", "b", "s", "b_right", "y"]
+    );
+    assert_eq!(
+        names_of("inner", Some(false)),
+        ["a", "b", "s", "b_right", "a_right", "y"]
+    );
+    assert_eq!(names_of("semi", None), ["a", "b", "s"]);
+    assert_eq!(names_of("anti", None), ["a", "b", "s"]);
+    // A right join on differently named keys drops the left key, so `b` is free again.
+    let right = join_on("right", "b", "a", None).unwrap();
+    assert_eq!(names(&right), ["a", "s", "b", "a_right", "y"]);
+}
+
+#[test]
+fn a_full_join_asked_to_coalesce_takes_either_key() {
+    let plan = join_on("full", "a", "a", Some(true)).unwrap();
+    let text = plan_text(&plan);
+    assert!(
+        text.starts_with("Projection: coalesce(__corepy_left.a, __corepy_right.a) AS a,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Full Join:  Filter")
+            || text.contains("Full Join: __corepy_left.a = __corepy_right.a"),
+        "{text}"
+    );
+}
+
+#[test]
+fn join_keys_are_checked_on_their_own_side() {
+    let error = join_on("inner", "a", "aa", None).unwrap_err();
+    assert!(
+        matches!(&error, CorepyError::ColumnNotFound { column, .. } if column == "aa"),
+        "{error:?}"
+    );
+    let error = join_on("inner", "s", "a", None).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "join keys cannot be compared: `s` (Utf8) on the left with `a` (Int64) on the right; \
+         cast one of them"
+    );
+    let error = join_on("sideways", "a", "a", None).unwrap_err();
+    assert!(error.to_string().contains("semi, anti, cross"), "{error}");
+}
+
+#[test]
+fn a_cross_join_takes_no_keys() {
+    let cross = |left_on: Vec<Expr>| {
+        join(
+            scan(),
+            other(),
+            JoinSpec {
+                how: How::Cross,
+                right_on: left_on.clone(),
+                left_on,
+                suffix: "_r".into(),
+                coalesce: None,
+                nulls_equal: false,
+            },
+        )
+    };
+    let plan = cross(vec![]).unwrap();
+    assert_eq!(names(&plan), ["a", "b", "s", "b_r", "a_r", "y"]);
+    assert!(cross(vec![col("a")]).is_err());
 }
