@@ -74,6 +74,8 @@ class Expr:
         return self._rbinary("*", other)
 
     def __truediv__(self, other: Expr | Scalar) -> Expr:
+        """True division, as in Polars: two integers divide to a float (``7 / 2`` is
+        3.5; SQL text keeps SQL's integer division)."""
         return self._binary("/", other)
 
     def __rtruediv__(self, other: Expr | Scalar) -> Expr:

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
-from corepy.expr import Expr, IntoExpr, into_expr
+from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -32,6 +34,41 @@ def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]
         else:
             flat.extend(into_expr(i)._expr for i in item)
     return flat
+
+
+def _names(items: tuple[str | Iterable[str], ...]) -> list[str]:
+    """Flattens ``f("a", "b")`` and ``f(["a", "b"])`` alike."""
+    flat: list[str] = []
+    for item in items:
+        flat.extend([item] if isinstance(item, str) else item)
+    return flat
+
+
+def _fills(value: Scalar | Expr, dtype: pa.DataType) -> bool:
+    """Whether ``fill_null(value)`` fills a column of ``dtype`` (Polars' rule of kinds)."""
+    import pyarrow as pa
+
+    if isinstance(value, Expr) or value is None:
+        return True
+    if isinstance(value, bool):
+        return bool(pa.types.is_boolean(dtype))
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return bool(
+            pa.types.is_integer(dtype) or pa.types.is_floating(dtype) or pa.types.is_decimal(dtype)
+        )
+    if isinstance(value, str):
+        return bool(
+            pa.types.is_string(dtype)
+            or pa.types.is_large_string(dtype)
+            or pa.types.is_string_view(dtype)
+        )
+    if isinstance(value, dt.datetime):
+        return bool(pa.types.is_timestamp(dtype))
+    if isinstance(value, dt.date):
+        return bool(pa.types.is_date(dtype))
+    if isinstance(value, dt.timedelta):
+        return bool(pa.types.is_duration(dtype))
+    return False
 
 
 def _keys(keys: IntoExpr | Sequence[IntoExpr]) -> list[_core.Expr]:
@@ -118,6 +155,118 @@ class LazyFrame:
     def head(self, n: int = 5) -> LazyFrame:
         """The first ``n`` rows (same as :meth:`limit`)."""
         return self.limit(n)
+
+    def slice(self, offset: int, length: int | None = None) -> LazyFrame:
+        """``length`` rows (all the rest when None) starting at row ``offset``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, 3, 4]}).slice(1, 2).compute().to_pydict()
+        {'a': [2, 3]}
+        """
+        if offset < 0:
+            raise ValueError(
+                "slice() takes a non-negative offset (a negative one counts from the end, "
+                "which needs the row count: compute first, or sort descending and use head())"
+            )
+        if length is not None and length < 0:
+            raise ValueError("slice() takes a non-negative length")
+        return LazyFrame(self._lf.limit(length, offset))
+
+    def drop(self, *columns: str | Iterable[str], strict: bool = True) -> LazyFrame:
+        """Removes columns. An unknown name is an error, unless ``strict=False``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": [2], "c": [3]}).drop("a", "c").columns
+        ['b']
+        """
+        names = _names(columns)
+        if strict:
+            self._check_columns(names)
+        kept = [c for c in self.columns if c not in set(names)]
+        if not kept:
+            raise ValueError("drop() would remove every column")
+        return self.select(kept)
+
+    def rename(self, mapping: Mapping[str, str], *, strict: bool = True) -> LazyFrame:
+        """Renames columns, ``{old: new}``; the order of columns is kept. An unknown old
+        name is an error, unless ``strict=False``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": [2]}).rename({"a": "x"}).columns
+        ['x', 'b']
+        """
+        if strict:
+            self._check_columns(list(mapping))
+        return self.select([col(c).alias(mapping.get(c, c)) for c in self.columns])
+
+    def drop_nulls(self, subset: str | Iterable[str] | None = None) -> LazyFrame:
+        """Removes the rows with a null in any of ``subset`` (every column by default).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, None, 3], "b": ["x", "y", None]})
+        >>> lf.drop_nulls("a").compute().to_pydict()
+        {'a': [1, 3], 'b': ['x', None]}
+        """
+        names = self.columns if subset is None else _names((subset,))
+        self._check_columns(names)
+        if not names:
+            return self
+        keep = col(names[0]).is_not_null()
+        for name in names[1:]:
+            keep = keep & col(name).is_not_null()
+        return self.filter(keep)
+
+    def fill_null(self, value: Scalar | Expr) -> LazyFrame:
+        """Replaces nulls with ``value`` in the columns of its kind: a number fills numeric
+        columns, a string string columns, a bool boolean columns, a date or datetime the
+        temporal ones, as Polars does; an expression fills every column.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, None], "s": [None, "x"]})
+        >>> lf.fill_null(0).compute().to_pydict()
+        {'a': [1, 0], 's': [None, 'x']}
+        """
+        filled = [
+            coalesce(col(f.name), value if isinstance(value, Expr) else lit(value)).alias(f.name)
+            for f in self.schema
+            if _fills(value, f.type)
+        ]
+        return self.with_columns(filled) if filled else self
+
+    def unique(
+        self,
+        subset: str | Iterable[str] | None = None,
+        *,
+        keep: Literal["any"] = "any",
+    ) -> LazyFrame:
+        """Removes duplicate rows; with ``subset``, keeps one row for each distinct value of
+        those columns. ``keep="any"`` (the only choice for now) keeps any one of them:
+        corepy frames do not keep a row order, which Polars' ``"first"`` and ``"last"``
+        need. Row order is not defined.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 1, 2], "b": ["x", "x", "y"]})
+        >>> lf.unique().sort("a").compute().to_pydict()
+        {'a': [1, 2], 'b': ['x', 'y']}
+        """
+        if keep != "any":
+            raise ValueError(
+                f"unique(keep={keep!r}) needs a row order, which corepy frames do not keep "
+                "yet; use keep='any', or group_by(subset).agg(...) to choose the row"
+            )
+        names = [] if subset is None else _names((subset,))
+        self._check_columns(names)
+        return LazyFrame(self._lf.unique([col(n)._expr for n in names]))
+
+    def collect_schema(self) -> pa.Schema:
+        """The output schema, without running the query (same as :attr:`schema`)."""
+        return self.schema
+
+    def _check_columns(self, names: list[str]) -> None:
+        """Raises ColumnNotFoundError, with suggestions, for a name the frame lacks."""
+        for name in names:
+            if name not in self.columns:
+                self._lf.select([col(name)._expr])
 
     def group_by(self, *keys: IntoExpr | Iterable[IntoExpr]) -> GroupBy:
         """Groups rows by the keys; follow with :meth:`GroupBy.agg`.

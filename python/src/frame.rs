@@ -89,6 +89,11 @@ impl PyLazyFrame {
         self.derive(|plan| frame::limit(plan, offset, n))
     }
 
+    fn unique(&self, subset: Vec<PyExpr>) -> PyResult<Self> {
+        let subset = plain_all(&subset)?;
+        self.derive(|plan| frame::unique(plan, subset))
+    }
+
     fn group_by_agg(&self, keys: Vec<PyExpr>, aggregations: Vec<PyExpr>) -> PyResult<Self> {
         let (keys, aggregations) = (plain_all(&keys)?, plain_all(&aggregations)?);
         self.derive(|plan| frame::group_by(plan, keys, aggregations))

@@ -10,7 +10,7 @@ use crate::error::{CorepyError, Result};
 use crate::expr::{describe, is_aggregate};
 use crate::naming::{named, output_name};
 
-use super::{check_all, unique_names};
+use super::{checked, unique_names};
 
 /// Groups by `keys` and computes `aggregations` per group; the output holds the keys, then
 /// the aggregations, in the order given. An aggregation may be an expression over several
@@ -20,8 +20,8 @@ pub fn group_by(
     keys: Vec<Expr>,
     aggregations: Vec<Expr>,
 ) -> Result<LogicalPlan> {
-    check_all(&keys, &input)?;
-    check_all(&aggregations, &input)?;
+    let keys = checked(keys, &input)?;
+    let aggregations = checked(aggregations, &input)?;
     if let Some(key) = keys.iter().find(|k| is_aggregate(k)) {
         return Err(CorepyError::invalid_argument(format!(
             "group_by() key `{}` is an aggregation",

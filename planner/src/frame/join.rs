@@ -26,6 +26,8 @@ use datafusion::logical_expr::{
 use crate::error::{CorepyError, Result};
 use crate::expr::{check_type, describe, is_aggregate};
 
+use super::true_division;
+
 const LEFT: &str = "__corepy_left";
 const RIGHT: &str = "__corepy_right";
 
@@ -92,6 +94,11 @@ pub struct JoinSpec {
 
 pub fn join(left: LogicalPlan, right: LogicalPlan, spec: JoinSpec) -> Result<LogicalPlan> {
     check_keys(&left, &right, &spec)?;
+    let spec = JoinSpec {
+        left_on: divided(spec.left_on, &left)?,
+        right_on: divided(spec.right_on, &right)?,
+        ..spec
+    };
     let left = LogicalPlanBuilder::from(left).alias(LEFT)?.build()?;
     let right = LogicalPlanBuilder::from(right).alias(RIGHT)?.build()?;
     let left_keys = qualify(&spec.left_on, LEFT)?;
@@ -116,6 +123,12 @@ pub fn join(left: LogicalPlan, right: LogicalPlan, spec: JoinSpec) -> Result<Log
     Ok(LogicalPlanBuilder::from(LogicalPlan::Join(joined))
         .project(outputs)?
         .build()?)
+}
+
+fn divided(keys: Vec<Expr>, side: &LogicalPlan) -> Result<Vec<Expr>> {
+    keys.into_iter()
+        .map(|k| true_division(k, side.schema()))
+        .collect()
 }
 
 /// Keys exist on their side, are row-wise, pair up, and can be compared.

@@ -4,6 +4,7 @@
 //! wrong column or type is reported where the user wrote it, not when the query runs.
 
 mod aggregate;
+mod division;
 mod join;
 
 use std::collections::HashSet;
@@ -16,6 +17,7 @@ use crate::expr::{check_type, describe, is_aggregate};
 use crate::naming::{named, output_name};
 
 pub use aggregate::group_by;
+use division::true_division;
 pub use join::{join, How, JoinSpec};
 
 /// One key of [`sort`].
@@ -34,7 +36,7 @@ pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
             "select() needs at least one expression",
         ));
     }
-    check_all(&exprs, &input)?;
+    let exprs = checked(exprs, &input)?;
     let aggregates = exprs.iter().filter(|e| is_aggregate(e)).count();
     if aggregates == exprs.len() {
         return group_by(input, Vec::new(), exprs);
@@ -51,7 +53,7 @@ pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
 
 /// Adds columns, or replaces those with the same name in place.
 pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
-    check_all(&exprs, &input)?;
+    let exprs = checked(exprs, &input)?;
     if let Some(e) = exprs.iter().find(|e| is_aggregate(e)) {
         return Err(CorepyError::invalid_argument(format!(
             "with_columns() takes row-wise expressions, but `{}` is an aggregation",
@@ -78,6 +80,7 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
 /// Keeps the rows for which `predicate` is true.
 pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     let data_type = check_type(&predicate, input.schema())?;
+    let predicate = true_division(predicate, input.schema())?;
     if !matches!(data_type, DataType::Boolean | DataType::Null) {
         return Err(CorepyError::schema(format!(
             "filter predicate `{}` has type {data_type}, expected Boolean",
@@ -100,13 +103,30 @@ pub fn sort(input: LogicalPlan, keys: Vec<SortKey>) -> Result<LogicalPlan> {
             "sort() needs at least one key",
         ));
     }
-    let exprs: Vec<Expr> = keys.iter().map(|k| k.expr.clone()).collect();
-    check_all(&exprs, &input)?;
+    let exprs = checked(keys.iter().map(|k| k.expr.clone()).collect(), &input)?;
     let sort_exprs = keys
         .into_iter()
-        .map(|k| SortExpr::new(k.expr, !k.descending, !k.nulls_last))
+        .zip(exprs)
+        .map(|(k, expr)| SortExpr::new(expr, !k.descending, !k.nulls_last))
         .collect::<Vec<_>>();
     Ok(LogicalPlanBuilder::from(input).sort(sort_exprs)?.build()?)
+}
+
+/// Distinct rows; with `subset`, one row (any) per distinct value of those columns.
+pub fn unique(input: LogicalPlan, subset: Vec<Expr>) -> Result<LogicalPlan> {
+    let subset = checked(subset, &input)?;
+    if subset.is_empty() {
+        return Ok(LogicalPlanBuilder::from(input).distinct()?.build()?);
+    }
+    let columns: Vec<Expr> = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    Ok(LogicalPlanBuilder::from(input)
+        .distinct_on(subset, columns, None)?
+        .build()?)
 }
 
 /// Skips `offset` rows, then keeps at most `n`.
@@ -114,11 +134,15 @@ pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<Logi
     Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
 }
 
-fn check_all(exprs: &[Expr], input: &LogicalPlan) -> Result<()> {
-    for expr in exprs {
-        check_type(expr, input.schema())?;
-    }
-    Ok(())
+/// The expressions, checked against the input's schema, with Polars' division.
+fn checked(exprs: Vec<Expr>, input: &LogicalPlan) -> Result<Vec<Expr>> {
+    exprs
+        .into_iter()
+        .map(|expr| {
+            check_type(&expr, input.schema())?;
+            true_division(expr, input.schema())
+        })
+        .collect()
 }
 
 /// Rejects two outputs with the same name, pointing at `.alias()`.

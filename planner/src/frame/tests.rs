@@ -269,3 +269,28 @@ fn a_cross_join_takes_no_keys() {
     assert_eq!(names(&plan), ["a", "b", "s", "b_r", "a_r", "y"]);
     assert!(cross(vec![col("a")]).is_err());
 }
+
+#[test]
+fn unique_plans_distinct_rows_or_one_row_per_subset() {
+    let all = unique(scan(), vec![]).unwrap();
+    assert_eq!(plan_text(&all), "Distinct:\n  TableScan: t");
+    let some = unique(scan(), vec![col("s")]).unwrap();
+    assert_eq!(names(&some), ["a", "b", "s"]);
+    assert!(
+        plan_text(&some).starts_with("DistinctOn: on_expr=[[t.s]]"),
+        "{}",
+        plan_text(&some)
+    );
+    assert!(matches!(
+        unique(scan(), vec![col("nope")]),
+        Err(CorepyError::ColumnNotFound { .. })
+    ));
+}
+
+#[test]
+fn the_lazy_api_divides_integers_as_polars_does() {
+    let plan = select(scan(), vec![col("a") / lit(2)]).unwrap();
+    assert_eq!(plan.schema().field(0).data_type(), &DataType::Float64);
+    let filtered = filter(scan(), (col("a") / lit(2)).gt(lit(1))).unwrap();
+    assert!(plan_text(&filtered).contains("CAST(t.a AS Float64) / CAST(Int32(2) AS Float64)"));
+}
