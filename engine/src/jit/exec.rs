@@ -17,6 +17,7 @@ use datafusion::common::Statistics;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::config::ConfigOptions;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::projection::{ProjectionExpr, ProjectionMapping};
 use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
@@ -227,8 +228,19 @@ impl ExecutionPlan for JitExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
+    /// True only for a stage whose outputs are its input's columns in place (a pure
+    /// filter). DataFusion pushes a sort requirement through an order-maintaining operator
+    /// it does not know *unchanged*, column indices and all; through a stage that computes
+    /// or reorders columns that would sort by the wrong column. The stage's output
+    /// orderings are still reported (`project_properties`), so no sort is added needlessly.
     fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
+        let input_width = self.input.schema().fields().len();
+        let in_place = self.outputs.len() == input_width
+            && self.outputs.iter().enumerate().all(|(i, (expr, _))| {
+                expr.downcast_ref::<Column>()
+                    .is_some_and(|c| c.index() == i)
+            });
+        vec![in_place]
     }
 
     fn replace_children(
