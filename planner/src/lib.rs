@@ -8,6 +8,7 @@
 //! * [`expr`] — expression construction with eager type checks;
 //! * [`naming`] — the output name of an expression (Polars' rule: the left-most column);
 //! * [`frame`] — frame operations (`select`, `filter`, `group_by`, …) as plan builders;
+//! * [`window`] — `over()` and the order-dependent functions as window functions;
 //! * [`fusion`] — the fusion rule, its `FusedStage` node and the lowering to kernel IR;
 //! * [`rules`] — corepy's optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
@@ -20,5 +21,6 @@ pub mod fusion;
 pub mod naming;
 pub mod rules;
 pub mod suggest;
+pub mod window;
 
 pub use error::{CorepyError, Result};

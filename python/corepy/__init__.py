@@ -30,7 +30,7 @@ from corepy.exceptions import (
     SchemaError,
     SQLError,
 )
-from corepy.expr import DType, Expr, Then, When, coalesce, col, len, lit, when
+from corepy.expr import DType, Expr, Then, When, coalesce, col, len, lit, row_number, when
 from corepy.frame import GroupBy, LazyFrame
 from corepy.session import Config, Session, default_session
 
@@ -70,6 +70,7 @@ __all__ = [
     "register_csv",
     "register_ipc",
     "register_parquet",
+    "row_number",
     "scan_csv",
     "scan_ipc",
     "scan_parquet",

@@ -15,12 +15,24 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, TypeAlias, Union
 
 from corepy import _core
 
-__all__ = ["DType", "Expr", "IntoExpr", "Then", "When", "coalesce", "col", "len", "lit", "when"]
+__all__ = [
+    "DType",
+    "Expr",
+    "IntoExpr",
+    "Then",
+    "When",
+    "coalesce",
+    "col",
+    "len",
+    "lit",
+    "row_number",
+    "when",
+]
 
 #: A data type: a name such as ``"int64"``, ``"float64"``, ``"utf8"``, ``"date"``,
 #: ``"timestamp[ms]"``, ``"decimal(15,2)"``, or any object with ``__arrow_c_schema__``
@@ -278,6 +290,137 @@ class Expr:
         """True if every non-null value is true (also for no values or only nulls)."""
         return Expr(self._expr.aggregate("all"))
 
+    # -- windows -------------------------------------------------------------------------
+    def over(
+        self,
+        partition_by: IntoExpr | Iterable[IntoExpr] | None = None,
+        *more_partition_by: IntoExpr,
+        order_by: IntoExpr | Iterable[IntoExpr] | None = None,
+        descending: bool | Sequence[bool] = False,
+        nulls_last: bool | Sequence[bool] = False,
+    ) -> Expr:
+        """Computes this expression's aggregations and window functions per group of
+        ``partition_by``, keeping one result per row, as Polars' ``over``. ``order_by``
+        gives the row order that ``cum_sum``, ``shift``, ``rolling_*`` and
+        :func:`row_number` follow (corepy frames keep no order of their own, so those
+        functions need one).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"g": ["a", "a", "b"], "t": [2, 1, 1], "x": [10, 20, 5]})
+        >>> out = lf.select(
+        ...     "t",
+        ...     cp.col("x").sum().over("g").alias("total"),
+        ...     cp.col("x").cum_sum().over("g", order_by="t").alias("running"),
+        ... )
+        >>> out.sort("total", "t").compute().to_pydict()
+        {'t': [1, 1, 2], 'total': [5, 30, 30], 'running': [5, 20, 30]}
+        """
+        keys: list[IntoExpr] = []
+        if partition_by is not None:
+            keys.extend(_flatten(partition_by))
+        keys.extend(more_partition_by)
+        order = [] if order_by is None else _flatten(order_by)
+        desc = _per_key(descending, builtins.len(order), "descending")
+        nulls = _per_key(nulls_last, builtins.len(order), "nulls_last")
+        return Expr(
+            self._expr.over(
+                [into_expr(k)._expr for k in keys],
+                [into_expr(k)._expr for k in order],
+                desc,
+                nulls,
+            )
+        )
+
+    def cum_sum(self, *, reverse: bool = False) -> Expr:
+        """The running sum, in the order given by ``over(order_by=…)``; null rows stay null."""
+        return Expr(self._expr.cumulative("cum_sum", reverse))
+
+    def cum_min(self, *, reverse: bool = False) -> Expr:
+        """The running minimum (see :meth:`cum_sum`)."""
+        return Expr(self._expr.cumulative("cum_min", reverse))
+
+    def cum_max(self, *, reverse: bool = False) -> Expr:
+        """The running maximum (see :meth:`cum_sum`)."""
+        return Expr(self._expr.cumulative("cum_max", reverse))
+
+    def cum_count(self, *, reverse: bool = False) -> Expr:
+        """The running count of non-null values (see :meth:`cum_sum`)."""
+        return Expr(self._expr.cumulative("cum_count", reverse))
+
+    def shift(self, n: int = 1, *, fill_value: Scalar = None) -> Expr:
+        """The value ``n`` rows earlier (later, for a negative ``n``) in the order given by
+        ``over(order_by=…)``; ``fill_value`` (default null) where there is none.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [10, 20, 40]})
+        >>> prev = cp.col("x").shift().over(order_by="t").alias("prev")
+        >>> lf.select("t", prev).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'prev': [None, 10, 20]}
+        """
+        fill = None if fill_value is None else lit(fill_value)._expr
+        return Expr(self._expr.shift(n, fill))
+
+    def lag(self, n: int = 1) -> Expr:
+        """SQL's ``lag``: the same as :meth:`shift` with ``n``."""
+        return self.shift(n)
+
+    def lead(self, n: int = 1) -> Expr:
+        """SQL's ``lead``: the same as :meth:`shift` with ``-n``."""
+        return self.shift(-n)
+
+    def diff(self, n: int = 1) -> Expr:
+        """The difference with the value ``n`` rows earlier (see :meth:`shift`)."""
+        return self - self.shift(n)
+
+    def pct_change(self, n: int = 1) -> Expr:
+        """The change, as a fraction, from the value ``n`` rows earlier (see :meth:`shift`).
+        Differs from Polars where that earlier value is null: the result is null here,
+        while Polars looks further back for a non-null value."""
+        return self / self.shift(n) - 1
+
+    def rank(
+        self,
+        method: Literal["average", "min", "max", "dense", "ordinal"] = "average",
+        *,
+        descending: bool = False,
+    ) -> Expr:
+        """The rank of each value, 1 for the smallest (largest with ``descending``); ties
+        get the ``method``'s rank (Polars' default ``"average"``: the mean of their ranks).
+        Nulls get a null rank. Per group with ``.over(…)``; ``"ordinal"`` breaks ties in no
+        defined order.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"id": [1, 2, 3, 4], "x": [30, 10, 30, None]})
+        >>> lf.select("id", cp.col("x").rank().alias("r")).sort("id").compute().to_pydict()
+        {'id': [1, 2, 3, 4], 'r': [2.5, 1.0, 2.5, None]}
+        """
+        return Expr(self._expr.rank(method, descending))
+
+    def rolling_mean(self, window_size: int, min_samples: int | None = None) -> Expr:
+        """The mean over the current row and the ``window_size - 1`` rows before it, in the
+        order given by ``over(order_by=…)``; null where the window holds fewer than
+        ``min_samples`` (default ``window_size``) non-null values.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [1.0, 2.0, 6.0]})
+        >>> avg = cp.col("x").rolling_mean(2).over(order_by="t").alias("avg")
+        >>> lf.select("t", avg).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'avg': [None, 1.5, 4.0]}
+        """
+        return Expr(self._expr.rolling("rolling_mean", window_size, min_samples))
+
+    def rolling_sum(self, window_size: int, min_samples: int | None = None) -> Expr:
+        """The sum over a window of rows (see :meth:`rolling_mean`)."""
+        return Expr(self._expr.rolling("rolling_sum", window_size, min_samples))
+
+    def rolling_min(self, window_size: int, min_samples: int | None = None) -> Expr:
+        """The minimum over a window of rows (see :meth:`rolling_mean`)."""
+        return Expr(self._expr.rolling("rolling_min", window_size, min_samples))
+
+    def rolling_max(self, window_size: int, min_samples: int | None = None) -> Expr:
+        """The maximum over a window of rows (see :meth:`rolling_mean`)."""
+        return Expr(self._expr.rolling("rolling_max", window_size, min_samples))
+
     def __repr__(self) -> str:
         return self._expr.__repr__()
 
@@ -354,6 +497,34 @@ def coalesce(*exprs: IntoExpr | Scalar | Iterable[IntoExpr | Scalar]) -> Expr:
     if not flat:
         raise ValueError("coalesce() needs at least one expression")
     return Expr(_core.coalesce([_value(e)._expr for e in flat]))
+
+
+def row_number() -> Expr:
+    """SQL's ``row_number()``: 1, 2, 3, … in the order given by ``.over(…, order_by=…)``
+    (per partition). Polars has no such function; its idiom is ``int_range(len())``.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"x": [30, 10, 20]})
+    >>> n = cp.row_number().over(order_by="x").alias("n")
+    >>> lf.select("x", n).sort("x").compute().to_pydict()
+    {'x': [10, 20, 30], 'n': [1, 2, 3]}
+    """
+    return Expr(_core.row_number())
+
+
+def _flatten(items: IntoExpr | Iterable[IntoExpr]) -> list[IntoExpr]:
+    if isinstance(items, (str, Expr)):
+        return [items]
+    return list(items)
+
+
+def _per_key(flags: bool | Sequence[bool], keys: int, what: str) -> list[bool]:
+    values = [flags] if isinstance(flags, bool) else list(flags)
+    if builtins.len(values) == 1:
+        return values * keys
+    if builtins.len(values) != keys:
+        raise ValueError(f"over() got {builtins.len(values)} {what} flags for {keys} order keys")
+    return values
 
 
 def _condition(condition: Expr) -> _core.Expr:

@@ -3,6 +3,7 @@
 use corepy_planner::dtype::parse_dtype;
 use corepy_planner::expr::{aggregate, binary, cast_to, describe};
 use corepy_planner::naming::output_name;
+use corepy_planner::window;
 use corepy_planner::CorepyError;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::functions_aggregate::count::count_all;
@@ -104,6 +105,68 @@ impl PyExpr {
 
     fn aggregate(&self, function: &str) -> PyResult<PyExpr> {
         aggregate(function, self.expr.clone(), self.filter.clone())
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    /// `self.over(partition_by, order_by)`; `descending` and `nulls_last` per order key.
+    fn over(
+        &self,
+        partition_by: Vec<PyExpr>,
+        order_by: Vec<PyExpr>,
+        descending: Vec<bool>,
+        nulls_last: Vec<bool>,
+    ) -> PyResult<PyExpr> {
+        let order_by = plain_all(&order_by)?
+            .into_iter()
+            .zip(descending.into_iter().zip(nulls_last))
+            .map(|(key, (descending, nulls_last))| key.sort(!descending, !nulls_last))
+            .collect();
+        let spec = window::Over {
+            partition_by: plain_all(&partition_by)?,
+            order_by,
+        };
+        window::over(self.plain()?, &spec)
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    fn cumulative(&self, function: &str, reverse: bool) -> PyResult<PyExpr> {
+        window::cumulative(function, self.plain()?, reverse)
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    #[pyo3(signature = (function, window_size, min_samples=None))]
+    fn rolling(
+        &self,
+        function: &str,
+        window_size: u64,
+        min_samples: Option<u64>,
+    ) -> PyResult<PyExpr> {
+        window::rolling(function, self.plain()?, window_size, min_samples)
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
+    #[pyo3(signature = (n, fill=None))]
+    fn shift(&self, n: i64, fill: Option<PyExpr>) -> PyResult<PyExpr> {
+        let fill = match fill.map(|f| f.plain()).transpose()? {
+            None => None,
+            Some(Expr::Literal(value, _)) => Some(value),
+            Some(other) => {
+                return Err(CorepyError::invalid_argument(format!(
+                    "shift() fill_value must be a constant, got `{}`",
+                    describe(&other)
+                )))
+                .or_raise()
+            }
+        };
+        Ok(window::shift(self.plain()?, n, fill).into())
+    }
+
+    fn rank(&self, method: &str, descending: bool) -> PyResult<PyExpr> {
+        window::rank(self.plain()?, method, descending)
             .map(PyExpr::from)
             .or_raise()
     }
@@ -224,6 +287,12 @@ fn case_when(
     Ok(Expr::Case(Case::new(None, branches, otherwise)).into())
 }
 
+/// SQL's `row_number()`: give it an order with `over`.
+#[pyfunction]
+fn row_number() -> PyExpr {
+    window::row_number().into()
+}
+
 /// The first non-null value of `exprs`, row by row.
 #[pyfunction]
 fn coalesce(exprs: Vec<PyExpr>) -> PyResult<PyExpr> {
@@ -233,6 +302,7 @@ fn coalesce(exprs: Vec<PyExpr>) -> PyResult<PyExpr> {
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(case_when, module)?)?;
     module.add_function(wrap_pyfunction!(coalesce, module)?)?;
+    module.add_function(wrap_pyfunction!(row_number, module)?)?;
     module.add_function(wrap_pyfunction!(col, module)?)?;
     module.add_function(wrap_pyfunction!(count_rows, module)?)?;
     module.add_function(wrap_pyfunction!(lit_null, module)?)?;

@@ -8,6 +8,7 @@ mod division;
 mod join;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
@@ -15,6 +16,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 use crate::error::{CorepyError, Result};
 use crate::expr::{check_type, describe, is_aggregate};
 use crate::naming::{named, output_name};
+use crate::window::plan_windows;
 
 pub use aggregate::group_by;
 use division::true_division;
@@ -48,6 +50,7 @@ pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
         ));
     }
     let exprs = unique_names(exprs.into_iter().map(named).collect())?;
+    let (input, exprs) = plan_windows(input, exprs)?;
     Ok(LogicalPlanBuilder::from(input).project(exprs)?.build()?)
 }
 
@@ -60,9 +63,11 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
             describe(e)
         )));
     }
-    let mut new_columns = unique_names(exprs.into_iter().map(named).collect())?;
-    let mut projection = Vec::with_capacity(input.schema().fields().len() + new_columns.len());
-    for (qualifier, field) in input.schema().iter() {
+    let new_columns = unique_names(exprs.into_iter().map(named).collect())?;
+    let schema = Arc::clone(input.schema());
+    let (input, mut new_columns) = plan_windows(input, new_columns)?;
+    let mut projection = Vec::with_capacity(schema.fields().len() + new_columns.len());
+    for (qualifier, field) in schema.iter() {
         match new_columns
             .iter()
             .position(|e| output_name(e) == *field.name())
@@ -93,7 +98,23 @@ pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
             describe(&predicate)
         )));
     }
-    Ok(LogicalPlanBuilder::from(input).filter(predicate)?.build()?)
+    // A predicate over window functions (`x > x.mean().over("g")`) filters the Window
+    // node's output, then drops the window columns again.
+    let columns: Vec<Expr> = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
+    let width = columns.len();
+    let (input, mut predicates) = plan_windows(input, vec![predicate])?;
+    let windowed = input.schema().fields().len() > width;
+    let filtered = LogicalPlanBuilder::from(input).filter(predicates.remove(0))?;
+    Ok(if windowed {
+        filtered.project(columns)?.build()?
+    } else {
+        filtered.build()?
+    })
 }
 
 /// Sorts by the keys, the first key most significant.
