@@ -1,6 +1,9 @@
 //! Expression construction for the lazy API, and the checks that turn DataFusion's late,
 //! generic failures into early errors that name the expression.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
 use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
@@ -9,7 +12,7 @@ use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn;
 use datafusion::logical_expr::utils::find_aggregate_exprs;
 use datafusion::logical_expr::{
-    binary_expr, cast, lit, Expr, ExprFunctionExt, ExprSchemable, Operator,
+    binary_expr, cast, lit, Expr, ExprFunctionExt, ExprSchemable, Operator, ScalarUDF,
 };
 use datafusion::sql::unparser::Unparser;
 
@@ -87,6 +90,28 @@ pub const AGGREGATIONS: [&str; 14] = [
     "sum", "mean", "min", "max", "count", "len", "median", "std", "std_pop", "var", "var_pop",
     "n_unique", "any", "all",
 ];
+
+/// A call of DataFusion's scalar function `name` (`lower`, `regexp_replace`, `date_part`,
+/// …): the building block of the `.str` and `.dt` namespaces.
+pub fn call(name: &str, args: Vec<Expr>) -> Result<Expr> {
+    static FUNCTIONS: OnceLock<HashMap<String, Arc<ScalarUDF>>> = OnceLock::new();
+    let functions = FUNCTIONS.get_or_init(|| {
+        let mut all = datafusion::functions::all_default_functions();
+        all.extend(datafusion::functions_nested::all_default_nested_functions());
+        all.into_iter()
+            .flat_map(|f| {
+                let names: Vec<String> = std::iter::once(f.name().to_string())
+                    .chain(f.aliases().iter().cloned())
+                    .collect();
+                names.into_iter().map(move |n| (n, Arc::clone(&f)))
+            })
+            .collect()
+    });
+    match functions.get(name) {
+        Some(function) => Ok(function.call(args)),
+        None => Err(CorepyError::plan(format!("unknown function '{name}'"))),
+    }
+}
 
 /// `CAST(input AS data_type)`.
 pub fn cast_to(input: Expr, data_type: DataType) -> Expr {

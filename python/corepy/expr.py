@@ -16,9 +16,12 @@ import builtins
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 from corepy import _core
+
+if TYPE_CHECKING:
+    from corepy.namespaces import DateTimeNamespace, StringNamespace
 
 __all__ = [
     "DType",
@@ -423,6 +426,21 @@ class Expr:
 
     def __repr__(self) -> str:
         return self._expr.__repr__()
+
+    # -- namespaces (last in the class: `str` would shadow the builtin above) -------------
+    @property
+    def dt(self) -> DateTimeNamespace:
+        """Date and time functions (``.dt.year()``, ``.dt.offset_by("1d")``, …)."""
+        from corepy.namespaces import DateTimeNamespace
+
+        return DateTimeNamespace(self)
+
+    @property
+    def str(self) -> StringNamespace:
+        """String functions (``.str.contains()``, ``.str.to_lowercase()``, …)."""
+        from corepy.namespaces import StringNamespace
+
+        return StringNamespace(self)
 
 
 def _with_ddof(function: str, ddof: int) -> str:

@@ -5,7 +5,7 @@ use corepy_planner::expr::{aggregate, binary, cast_to, describe};
 use corepy_planner::naming::output_name;
 use corepy_planner::window;
 use corepy_planner::CorepyError;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::logical_expr::{in_list, lit, Case, Expr};
 use datafusion::prelude::ident;
@@ -287,6 +287,21 @@ fn case_when(
     Ok(Expr::Case(Case::new(None, branches, otherwise)).into())
 }
 
+/// DataFusion's scalar function `name` over `args`.
+#[pyfunction]
+fn call(name: &str, args: Vec<PyExpr>) -> PyResult<PyExpr> {
+    corepy_planner::expr::call(name, plain_all(&args)?)
+        .map(PyExpr::from)
+        .or_raise()
+}
+
+/// An interval of calendar months, days and nanoseconds (Polars' durations such as "1mo2d").
+#[pyfunction]
+fn lit_interval(months: i32, days: i32, nanoseconds: i64) -> PyExpr {
+    let value = IntervalMonthDayNano::new(months, days, nanoseconds);
+    lit(ScalarValue::IntervalMonthDayNano(Some(value))).into()
+}
+
 /// SQL's `row_number()`: give it an order with `over`.
 #[pyfunction]
 fn row_number() -> PyExpr {
@@ -303,6 +318,8 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(case_when, module)?)?;
     module.add_function(wrap_pyfunction!(coalesce, module)?)?;
     module.add_function(wrap_pyfunction!(row_number, module)?)?;
+    module.add_function(wrap_pyfunction!(call, module)?)?;
+    module.add_function(wrap_pyfunction!(lit_interval, module)?)?;
     module.add_function(wrap_pyfunction!(col, module)?)?;
     module.add_function(wrap_pyfunction!(count_rows, module)?)?;
     module.add_function(wrap_pyfunction!(lit_null, module)?)?;

@@ -14,6 +14,7 @@ MODULES = [
     "corepy.dataframe",
     "corepy.session",
     "corepy.exceptions",
+    "corepy.namespaces",
 ]
 
 
