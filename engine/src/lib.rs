@@ -6,7 +6,8 @@
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
-//! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls.
+//! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
+//! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
 pub mod execute;
 pub mod files;
@@ -14,7 +15,9 @@ pub mod jit;
 pub mod query_planner;
 pub mod runtime;
 pub mod session;
+pub mod write;
 
 pub use execute::{ExplainOptions, QueryResult};
 pub use files::{CsvOptions, FileKind};
 pub use session::{Session, SessionOptions};
+pub use write::{ParquetCompression, WriteFormat};

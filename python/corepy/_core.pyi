@@ -1,4 +1,5 @@
 # Type stubs of the extension module built from python/src (Rust).
+import os
 from typing import Any
 
 import pyarrow as pa
@@ -70,6 +71,14 @@ class LazyFrame:
         coalesce: bool | None = None,
         nulls_equal: bool = False,
     ) -> LazyFrame: ...
+    def write(
+        self,
+        path: str | os.PathLike[str],
+        format: str,
+        compression: str = "zstd",
+        header: bool = True,
+        delimiter: str = ",",
+    ) -> int: ...
     def compute(self) -> DataFrame: ...
     def explain(
         self, optimized: bool = True, analyze: bool = False, kernels: bool = False

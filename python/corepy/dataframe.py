@@ -12,7 +12,8 @@ Arrow-aware library can read it without a copy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, Literal
 
 from corepy import _core
 
@@ -75,6 +76,30 @@ class DataFrame:
         from corepy.frame import LazyFrame
 
         return LazyFrame(self._df.lazy())
+
+    def write_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: Literal["zstd", "snappy", "uncompressed"] = "zstd",
+    ) -> None:
+        """Writes this result to a Parquet file, atomically (see
+        :meth:`LazyFrame.sink_parquet`)."""
+        self.lazy().sink_parquet(path, compression=compression)
+
+    def write_ipc(self, path: str | os.PathLike[str]) -> None:
+        """Writes this result to an Arrow IPC file, atomically."""
+        self.lazy().sink_ipc(path)
+
+    def write_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        include_header: bool = True,
+        separator: str = ",",
+    ) -> None:
+        """Writes this result to a CSV file, atomically."""
+        self.lazy().sink_csv(path, include_header=include_header, separator=separator)
 
     @property
     def shape(self) -> tuple[int, int]:

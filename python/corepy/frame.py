@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -322,6 +323,45 @@ class LazyFrame:
         return LazyFrame(
             self._lf.join(other._lf, how, left_keys, right_keys, suffix, coalesce, nulls_equal)
         )
+
+    def sink_parquet(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: Literal["zstd", "snappy", "uncompressed"] = "zstd",
+    ) -> None:
+        """Runs the query and streams its result into a Parquet file (zstd-compressed by
+        default, as Polars). The file appears only once complete: it is written beside
+        ``path`` under a temporary name and renamed, so an error leaves no partial file
+        (and an existing file untouched).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.parquet")
+        >>> cp.from_dict({"a": [1, 2]}).filter(cp.col("a") > 1).sink_parquet(path)
+        >>> cp.scan_parquet(path).compute().to_pydict()
+        {'a': [2]}
+        """
+        self._lf.write(path, "parquet", compression)
+
+    def sink_ipc(self, path: str | os.PathLike[str]) -> None:
+        """Runs the query and streams its result into an Arrow IPC file (see
+        :meth:`sink_parquet` for how the file is written)."""
+        self._lf.write(path, "ipc")
+
+    def sink_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        include_header: bool = True,
+        separator: str = ",",
+    ) -> None:
+        """Runs the query and streams its result into a CSV file (see :meth:`sink_parquet`
+        for how the file is written)."""
+        self._lf.write(path, "csv", header=include_header, delimiter=separator)
+
+    write_parquet = sink_parquet
+    write_ipc = sink_ipc
+    write_csv = sink_csv
 
     def compute(self) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and

@@ -1,6 +1,8 @@
 //! `PyLazyFrame`: a logical plan and the session that will run it.
 
-use corepy_engine::{ExplainOptions, Session};
+use std::path::PathBuf;
+
+use corepy_engine::{ExplainOptions, ParquetCompression, Session, WriteFormat};
 use corepy_planner::frame::{self, How, JoinSpec, SortKey};
 use corepy_planner::{CorepyError, Result};
 use datafusion::logical_expr::LogicalPlan;
@@ -31,6 +33,37 @@ impl PyLazyFrame {
             Ok(Self::new(self.session.clone(), plan))
         })
     }
+}
+
+/// The format of `LazyFrame.write`, from the names the Python methods pass.
+fn write_format(
+    format: &str,
+    compression: &str,
+    header: bool,
+    delimiter: &str,
+) -> Result<WriteFormat> {
+    Ok(match format {
+        "parquet" => WriteFormat::Parquet {
+            compression: ParquetCompression::parse(compression)?,
+        },
+        "ipc" => WriteFormat::Ipc,
+        "csv" => match delimiter.as_bytes() {
+            [byte] => WriteFormat::Csv {
+                header,
+                delimiter: *byte,
+            },
+            _ => {
+                return Err(CorepyError::invalid_argument(format!(
+                    "the CSV separator must be one ASCII character, got {delimiter:?}"
+                )))
+            }
+        },
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown file format '{other}'; use parquet, ipc or csv"
+            )))
+        }
+    })
 }
 
 /// Repeats a single flag for every key, or checks there is one flag per key.
@@ -125,6 +158,26 @@ impl PyLazyFrame {
             };
             frame::join(plan, right, spec)
         })
+    }
+
+    /// Runs the query and writes its result to `path` (atomically); returns the rows written.
+    #[pyo3(signature = (path, format, compression="zstd", header=true, delimiter=","))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        format: &str,
+        compression: &str,
+        header: bool,
+        delimiter: &str,
+    ) -> PyResult<u64> {
+        let format = write_format(format, compression, header, delimiter).or_raise()?;
+        let session = self.session.clone();
+        let plan = self.plan.clone();
+        run_query(
+            py,
+            async move { session.write(&plan, &path, &format).await },
+        )
     }
 
     fn compute(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
