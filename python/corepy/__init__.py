@@ -11,9 +11,10 @@ Rust core on DataFusion, with every plan on show.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corepy import _core
 from corepy.dataframe import DataFrame
@@ -33,6 +34,12 @@ from corepy.exceptions import (
 from corepy.expr import DType, Expr, Then, When, coalesce, col, len, lit, row_number, when
 from corepy.frame import GroupBy, LazyFrame
 from corepy.session import Config, Session, default_session
+from corepy.sql_context import SQLContext
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import polars as pl
 
 __version__: str = _core.__version__
 
@@ -52,6 +59,7 @@ __all__ = [
     "LazyFrame",
     "PathNotFoundError",
     "PlanError",
+    "SQLContext",
     "SQLError",
     "SchemaError",
     "Session",
@@ -63,6 +71,9 @@ __all__ = [
     "default_session",
     "from_arrow",
     "from_dict",
+    "from_numpy",
+    "from_pandas",
+    "from_polars",
     "gen_tpch",
     "len",
     "lit",
@@ -109,6 +120,61 @@ def scan_csv(
 def from_arrow(data: Any) -> LazyFrame:
     """A lazy frame over Arrow data (pyarrow, Polars, … anything with the PyCapsule interface)."""
     return default_session().from_arrow(data)
+
+
+def from_pandas(data: pd.DataFrame) -> LazyFrame:
+    """A lazy frame over a pandas DataFrame (converted to Arrow; the index is dropped).
+
+    >>> import corepy as cp, pandas as pd
+    >>> cp.from_pandas(pd.DataFrame({"a": [1, 2]})).compute().to_pydict()
+    {'a': [1, 2]}
+    """
+    import pyarrow as pa
+
+    return from_arrow(pa.Table.from_pandas(data, preserve_index=False))
+
+
+def from_polars(data: pl.DataFrame | pl.LazyFrame) -> LazyFrame:
+    """A lazy frame over a Polars DataFrame (through the Arrow PyCapsule interface, no copy
+    of numeric columns); a Polars LazyFrame is collected first.
+
+    >>> import corepy as cp, polars as pl
+    >>> cp.from_polars(pl.DataFrame({"a": [1, 2]})).compute().to_pydict()
+    {'a': [1, 2]}
+    """
+    if hasattr(data, "collect"):
+        data = data.collect()
+    return from_arrow(data)
+
+
+def from_numpy(
+    data: np.ndarray[Any, Any] | Mapping[str, np.ndarray[Any, Any]],
+    schema: Sequence[str] | None = None,
+) -> LazyFrame:
+    """A lazy frame over NumPy data: ``{name: 1-D array}``, or a 2-D array whose columns are
+    named by ``schema`` (default ``column_0``, ``column_1``, … as Polars). 1-D numeric
+    arrays are not copied.
+
+    >>> import corepy as cp, numpy as np
+    >>> cp.from_numpy(np.array([[1, 2], [3, 4]]), schema=["a", "b"]).compute().to_pydict()
+    {'a': [1, 3], 'b': [2, 4]}
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(data, Mapping):
+        return from_arrow(pa.table({name: pa.array(values) for name, values in data.items()}))
+    array = np.asarray(data)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise ValueError(f"from_numpy() takes a 1-D or 2-D array, got {array.ndim} dimensions")
+    names = list(schema) if schema is not None else [f"column_{i}" for i in range(array.shape[1])]
+    if builtins.len(names) != array.shape[1]:
+        raise ValueError(
+            f"from_numpy() got {builtins.len(names)} names for {array.shape[1]} columns"
+        )
+    return from_arrow(pa.table({n: array[:, i] for i, n in enumerate(names)}))
 
 
 def from_dict(data: Mapping[str, Sequence[Any]]) -> LazyFrame:

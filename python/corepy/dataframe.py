@@ -12,12 +12,15 @@ Arrow-aware library can read it without a copy.
 
 from __future__ import annotations
 
+import difflib
 import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from corepy import _core
+from corepy.exceptions import ColumnNotFoundError
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
     import polars as pl
     import pyarrow as pa
@@ -27,6 +30,13 @@ if TYPE_CHECKING:
 __all__ = ["DataFrame"]
 
 _REPR_ROWS = 20
+
+
+def _row_index(index: int, height: int) -> int:
+    position = index + height if index < 0 else index
+    if not 0 <= position < height:
+        raise IndexError(f"row {index} is out of range for a frame of {height} rows")
+    return position
 
 
 class DataFrame:
@@ -70,6 +80,80 @@ class DataFrame:
         """The data as a list of ``{column: value}`` rows."""
         rows: list[dict[str, Any]] = self.to_arrow().to_pylist()
         return rows
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """The rows as ``{column: value}`` dicts (same as :meth:`to_pylist`), as Polars."""
+        return self.to_pylist()
+
+    def to_numpy(self) -> np.ndarray[Any, Any]:
+        """The data as a 2-D NumPy array (rows by columns), as Polars. One numeric column
+        without nulls, in one chunk, is not copied.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2], "b": [3, 4]}).compute().to_numpy().tolist()
+        [[1, 3], [2, 4]]
+        """
+        import numpy as np
+
+        table = self.to_arrow()
+        columns = [c.to_numpy() for c in table.columns]
+        if not columns:
+            return np.empty((table.num_rows, 0))
+        if len(columns) == 1:
+            single: np.ndarray[Any, Any] = columns[0].reshape(-1, 1)
+            return single
+        return np.column_stack(columns)
+
+    def item(self, row: int | None = None, column: int | str | None = None) -> Any:
+        """One value: the only one of a 1-by-1 frame, or the one at ``row`` and ``column``.
+
+        >>> import corepy as cp
+        >>> cp.sql("SELECT 42 AS answer").compute().item()
+        42
+        """
+        if row is None and column is None:
+            if self.shape != (1, 1):
+                raise ValueError(
+                    f"item() without row and column needs a 1×1 frame, this one is "
+                    f"{self.shape[0]}×{self.shape[1]}; give row= and column="
+                )
+            row, column = 0, 0
+        if row is None or column is None:
+            raise ValueError("item() takes both row= and column=, or neither")
+        return self.get_column(column)[_row_index(row, self.height)].as_py()
+
+    def row(self, index: int, *, named: bool = False) -> tuple[Any, ...] | dict[str, Any]:
+        """Row ``index`` (negative counts from the end) as a tuple, or a dict when ``named``.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).compute()
+        >>> df.row(-1), df.row(0, named=True)
+        ((2, 'y'), {'a': 1, 'b': 'x'})
+        """
+        table = self.to_arrow().slice(_row_index(index, self.height), 1)
+        values = {
+            name: column[0].as_py()
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+        return values if named else tuple(values.values())
+
+    def get_column(self, name: int | str) -> pa.ChunkedArray:
+        """One column, by name or position, as a pyarrow ChunkedArray (not copied)."""
+        table = self.to_arrow()
+        if isinstance(name, int):
+            return table.column(name)
+        if name not in table.column_names:
+            suggestion = difflib.get_close_matches(name, table.column_names, n=3)
+            hint = f"; did you mean {', '.join(map(repr, suggestion))}?" if suggestion else ""
+            error = ColumnNotFoundError(f"column {name!r} not found{hint}")
+            error.column, error.candidates = name, suggestion
+            error.available = list(table.column_names)
+            raise error
+        return table.column(name)
+
+    def __getitem__(self, name: str) -> pa.ChunkedArray:
+        """``df["a"]``: the column ``a`` (see :meth:`get_column`)."""
+        return self.get_column(name)
 
     def lazy(self) -> LazyFrame:
         """A lazy frame over this result, for further queries (no copy)."""

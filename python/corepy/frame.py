@@ -363,6 +363,19 @@ class LazyFrame:
     write_ipc = sink_ipc
     write_csv = sink_csv
 
+    def sql(self, query: str, *, table_name: str = "self") -> LazyFrame:
+        """Runs SQL over this frame, named ``table_name`` (``self`` by default), as Polars'
+        ``LazyFrame.sql``; the result is a lazy frame.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2, 3]})
+        >>> lf.sql("SELECT sum(a) AS total FROM self WHERE a > 1").compute().to_pydict()
+        {'total': [5]}
+        """
+        from corepy.sql_context import SQLContext
+
+        return SQLContext(frames={table_name: self}).execute(query)
+
     def compute(self) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and
         Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable."""

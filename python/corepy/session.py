@@ -122,8 +122,9 @@ class Session:
         self._session.register_file(name, _path(path), "csv", has_header, separator)
 
     def register(self, name: str, data: Any) -> None:
-        """Makes a lazy frame (as a view) or Arrow data (anything with
-        ``__arrow_c_stream__`` / ``__arrow_c_array__``) the table ``name`` for SQL."""
+        """Makes a lazy frame (as a view), a computed DataFrame, a pandas or Polars DataFrame,
+        or Arrow data (anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``) the
+        table ``name`` for SQL."""
         if isinstance(data, LazyFrame):
             self._session.register_frame(name, data._lf)
         else:
@@ -153,6 +154,10 @@ class Session:
 
 
 def _arrow_input(data: Any) -> Any:
+    if type(data).__module__.startswith("pandas") and type(data).__name__ == "DataFrame":
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(data, preserve_index=False)
     if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
         return data
     raise TypeError(

@@ -15,6 +15,7 @@ MODULES = [
     "corepy.session",
     "corepy.exceptions",
     "corepy.namespaces",
+    "corepy.sql_context",
 ]
 
 
