@@ -31,8 +31,23 @@ from corepy.exceptions import (
     SchemaError,
     SQLError,
 )
-from corepy.expr import DType, Expr, Then, When, coalesce, col, len, lit, row_number, when
-from corepy.frame import GroupBy, LazyFrame
+from corepy.expr import (
+    DType,
+    Expr,
+    Then,
+    When,
+    coalesce,
+    col,
+    concat_str,
+    len,
+    lit,
+    max_horizontal,
+    min_horizontal,
+    row_number,
+    sum_horizontal,
+    when,
+)
+from corepy.frame import GroupBy, LazyFrame, concat
 from corepy.session import Config, Session, default_session
 from corepy.sql_context import SQLContext
 
@@ -68,6 +83,8 @@ __all__ = [
     "__version__",
     "coalesce",
     "col",
+    "concat",
+    "concat_str",
     "default_session",
     "from_arrow",
     "from_dict",
@@ -77,6 +94,8 @@ __all__ = [
     "gen_tpch",
     "len",
     "lit",
+    "max_horizontal",
+    "min_horizontal",
     "register",
     "register_csv",
     "register_ipc",
@@ -86,6 +105,7 @@ __all__ = [
     "scan_ipc",
     "scan_parquet",
     "sql",
+    "sum_horizontal",
     "when",
 ]
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 from corepy import _core
 
 if TYPE_CHECKING:
-    from corepy.namespaces import DateTimeNamespace, StringNamespace
+    from corepy.namespaces import DateTimeNamespace, ListNamespace, StringNamespace
 
 __all__ = [
     "DType",
@@ -31,9 +31,13 @@ __all__ = [
     "When",
     "coalesce",
     "col",
+    "concat_str",
     "len",
     "lit",
+    "max_horizontal",
+    "min_horizontal",
     "row_number",
+    "sum_horizontal",
     "when",
 ]
 
@@ -436,6 +440,13 @@ class Expr:
         return DateTimeNamespace(self)
 
     @property
+    def list(self) -> ListNamespace:
+        """List functions (``.list.len()``, ``.list.get(0)``, ``.list.contains(x)``)."""
+        from corepy.namespaces import ListNamespace
+
+        return ListNamespace(self)
+
+    @property
     def str(self) -> StringNamespace:
         """String functions (``.str.contains()``, ``.str.to_lowercase()``, …)."""
         from corepy.namespaces import StringNamespace
@@ -543,6 +554,68 @@ def _per_key(flags: bool | Sequence[bool], keys: int, what: str) -> list[bool]:
     if builtins.len(values) != keys:
         raise ValueError(f"over() got {builtins.len(values)} {what} flags for {keys} order keys")
     return values
+
+
+def _flat_values(exprs: tuple[Any, ...]) -> list[Expr]:
+    flat: list[Any] = []
+    for e in exprs:
+        if isinstance(e, (Expr, builtins.str, bytes)) or not isinstance(e, Iterable):
+            flat.append(e)
+        else:
+            flat.extend(e)
+    if not flat:
+        raise ValueError("needs at least one expression")
+    return [_value(e) for e in flat]
+
+
+def sum_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
+    """The row-wise sum of ``exprs`` (strings are column names); nulls count as 0, as in
+    Polars.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [1, None], "b": [2, 3]})
+    >>> lf.select(cp.sum_horizontal("a", "b").alias("s")).compute().to_pydict()
+    {'s': [3, 3]}
+    """
+    values = [coalesce(e, 0) for e in _flat_values(exprs)]
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    return total
+
+
+def max_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
+    """The row-wise largest of ``exprs``, ignoring nulls (null if all are null)."""
+    return Expr(_core.call("greatest", [e._expr for e in _flat_values(exprs)]))
+
+
+def min_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
+    """The row-wise smallest of ``exprs``, ignoring nulls (null if all are null)."""
+    return Expr(_core.call("least", [e._expr for e in _flat_values(exprs)]))
+
+
+def concat_str(
+    exprs: IntoExpr | Iterable[IntoExpr],
+    *more_exprs: IntoExpr,
+    separator: builtins.str = "",
+    ignore_nulls: bool = False,
+) -> Expr:
+    """The row-wise concatenation of ``exprs`` as strings, joined by ``separator``; null
+    if any is null, unless ``ignore_nulls`` (then nulls are skipped), as in Polars.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"city": ["Oslo", None], "n": [1, 2]})
+    >>> lf.select(cp.concat_str("city", "n", separator="-").alias("k")).compute().to_pydict()
+    {'k': ['Oslo-1', None]}
+    """
+    parts = [e.cast("utf8") for e in _flat_values((exprs, *more_exprs))]
+    joined = Expr(_core.call("concat_ws", [lit(separator)._expr] + [p._expr for p in parts]))
+    if ignore_nulls:
+        return joined
+    any_null = parts[0].is_null()
+    for part in parts[1:]:
+        any_null = any_null | part.is_null()
+    return when(any_null).then(lit(None)).otherwise(joined)
 
 
 def _condition(condition: Expr) -> _core.Expr:

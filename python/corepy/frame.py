@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from corepy.dataframe import DataFrame
 
-__all__ = ["GroupBy", "LazyFrame"]
+__all__ = ["GroupBy", "LazyFrame", "concat"]
 
 
 def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]:
@@ -35,6 +35,28 @@ def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]
         else:
             flat.extend(into_expr(i)._expr for i in item)
     return flat
+
+
+def concat(
+    items: Iterable[LazyFrame], *, how: Literal["vertical", "diagonal"] = "vertical"
+) -> LazyFrame:
+    """The rows of every frame, stacked: ``"vertical"`` needs the same column names in the
+    same order (types are unified, as SQL's ``UNION ALL``); ``"diagonal"`` matches columns by
+    name and fills a frame's missing columns with nulls. Row order is not kept.
+    (``"horizontal"`` pairs rows by position, which needs a row order corepy frames do not
+    keep: join on a key instead.)
+
+    >>> import corepy as cp
+    >>> a = cp.from_dict({"x": [1], "y": ["p"]})
+    >>> b = cp.from_dict({"x": [2]})
+    >>> cp.concat([a, b], how="diagonal").sort("x").compute().to_pydict()
+    {'x': [1, 2], 'y': ['p', None]}
+    """
+    frames = list(items)
+    for frame in frames:
+        if not isinstance(frame, LazyFrame):
+            raise TypeError(f"concat() takes lazy frames, got {type(frame).__name__}")
+    return LazyFrame(_core.concat([f._lf for f in frames], how))
 
 
 def _names(items: tuple[str | Iterable[str], ...]) -> list[str]:
@@ -258,6 +280,30 @@ class LazyFrame:
         names = [] if subset is None else _names((subset,))
         self._check_columns(names)
         return LazyFrame(self._lf.unique([col(n)._expr for n in names]))
+
+    def top_k(
+        self, k: int, *, by: IntoExpr | Sequence[IntoExpr], reverse: bool = False
+    ) -> LazyFrame:
+        """The ``k`` rows with the largest values of ``by`` (the smallest with
+        ``reverse``), largest first; nulls count as smallest, as in Polars.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [3, None, 7, 1]})
+        >>> lf.top_k(2, by="a").compute().to_pydict()
+        {'a': [7, 3]}
+        """
+        if k < 0:
+            raise ValueError("top_k() takes a non-negative k")
+        return self.sort(by, descending=not reverse, nulls_last=True).limit(k)
+
+    def bottom_k(
+        self, k: int, *, by: IntoExpr | Sequence[IntoExpr], reverse: bool = False
+    ) -> LazyFrame:
+        """The ``k`` rows with the smallest values of ``by`` (the largest with ``reverse``),
+        smallest first; nulls count as largest, as in Polars."""
+        if k < 0:
+            raise ValueError("bottom_k() takes a non-negative k")
+        return self.sort(by, descending=reverse, nulls_last=True).limit(k)
 
     def collect_schema(self) -> pa.Schema:
         """The output schema, without running the query (same as :attr:`schema`)."""

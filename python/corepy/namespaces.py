@@ -18,7 +18,7 @@ from corepy import _core
 if TYPE_CHECKING:
     from corepy.expr import Expr
 
-__all__ = ["DateTimeNamespace", "StringNamespace", "parse_duration"]
+__all__ = ["DateTimeNamespace", "ListNamespace", "StringNamespace", "parse_duration"]
 
 _UNITS_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _UNITS_DAYS = {"d": 1, "w": 7}
@@ -276,6 +276,37 @@ class DateTimeNamespace:
             raise ValueError(f"epoch() time_unit={time_unit!r}; use 's', 'ms', 'us', 'ns' or 'd'")
         return self._expr.cast(f"timestamp[{time_unit}]").cast("int64")
 
+    def truncate(self, every: str) -> Expr:
+        """The start of the ``every``-long window holding each value: ``"1d"``, ``"1w"``
+        (weeks start on Monday), ``"1mo"``, ``"1q"``, ``"1y"``, or any fixed duration such as
+        ``"15m"`` or ``"6h"`` (windows counted from 1970-01-01). A date stays a date.
+
+        >>> import corepy as cp, datetime as dt
+        >>> lf = cp.from_dict({"t": [dt.datetime(2024, 5, 17, 13, 47)]})
+        >>> lf.select(cp.col("t").dt.truncate("15m")).compute().to_pydict()
+        {'t': [datetime.datetime(2024, 5, 17, 13, 45)]}
+        """
+        from corepy.expr import Expr
+
+        months, days, nanoseconds = parse_duration(every)
+        if min(months, days, nanoseconds) < 0 or not (months or days or nanoseconds):
+            raise ValueError(f"truncate() takes a positive duration, got {every!r}")
+        if months:
+            unit = {1: "month", 3: "quarter", 12: "year"}.get(months)
+            if unit is None or days or nanoseconds:
+                raise ValueError(
+                    f"truncate({every!r}): calendar windows are 1mo, 1q or 1y; other month "
+                    "counts, or months mixed with days or time, are not supported"
+                )
+            return _call("date_trunc", _lit(unit), self._expr)
+        if nanoseconds == 0 and days in (1, 7):
+            return _call("date_trunc", _lit("day" if days == 1 else "week"), self._expr)
+        stride = Expr(_core.lit_interval(0, days, nanoseconds))
+        # Weeks start on Monday (1970-01-05); other windows count from the epoch.
+        monday = nanoseconds == 0 and days % 7 == 0
+        origin = Expr(_core.lit_timestamp(4 * 86_400_000_000 if monday else 0))
+        return _call("date_bin", stride, self._expr, origin)
+
     def offset_by(self, by: str) -> Expr:
         """Shifts by a Polars duration such as ``"1d"``, ``"-2mo"`` or ``"1y3h"`` (months and
         days are calendar units: ``"1mo"`` from January 31 is the end of February).
@@ -289,3 +320,39 @@ class DateTimeNamespace:
 
         months, days, nanoseconds = parse_duration(by)
         return self._expr + Expr(_core.lit_interval(months, days, nanoseconds))
+
+
+class ListNamespace:
+    """List functions: ``cp.col("tags").list.len()``."""
+
+    __slots__ = ("_expr",)
+
+    def __init__(self, expr: Expr) -> None:
+        self._expr = expr
+
+    def len(self) -> Expr:
+        """The number of elements (0 for an empty list, null for a null list).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"l": [[1, 2], [], None]})
+        >>> lf.select(cp.col("l").list.len()).compute().to_pydict()
+        {'l': [2, 0, None]}
+        """
+        return _call("cardinality", self._expr)
+
+    def get(self, index: int) -> Expr:
+        """The element at ``index`` (0-based; negative counts from the end). Differs from
+        Polars, which raises by default: an index out of bounds gives null here (Polars'
+        ``null_on_oob=True``).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"l": [[1, 2], [3]]})
+        >>> lf.select(cp.col("l").list.get(-1)).compute().to_pydict()
+        {'l': [2, 3]}
+        """
+        position = index + 1 if index >= 0 else index
+        return _call("array_element", self._expr, _lit(position))
+
+    def contains(self, item: object) -> Expr:
+        """True where the list holds ``item``."""
+        return _call("array_has", self._expr, _lit(item))

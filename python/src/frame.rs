@@ -35,6 +35,32 @@ impl PyLazyFrame {
     }
 }
 
+/// `cp.concat(frames, how)`: the frames' plans stacked, in the first frame's session.
+#[pyfunction]
+pub fn concat(frames: Vec<PyLazyFrame>, how: &str) -> PyResult<PyLazyFrame> {
+    guarded(|| {
+        let how = match how {
+            "vertical" => frame::Concat::Vertical,
+            "diagonal" => frame::Concat::Diagonal,
+            other => {
+                return Err(CorepyError::invalid_argument(format!(
+                    "unknown concat how='{other}'; use vertical or diagonal (horizontal needs \
+                     a row order, which corepy frames do not keep)"
+                )))
+                .or_raise()
+            }
+        };
+        let session = frames
+            .first()
+            .map(|f| f.session.clone())
+            .ok_or_else(|| CorepyError::invalid_argument("concat() needs at least one frame"))
+            .or_raise()?;
+        let plans = frames.into_iter().map(|f| f.plan).collect();
+        let plan = frame::concat(plans, how).or_raise()?;
+        Ok(PyLazyFrame::new(session, plan))
+    })
+}
+
 /// The format of `LazyFrame.write`, from the names the Python methods pass.
 fn write_format(
     format: &str,

@@ -21,6 +21,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<frame::PyLazyFrame>()?;
     module.add_class::<dataframe::PyDataFrame>()?;
     module.add_class::<expr::PyExpr>()?;
+    module.add_function(wrap_pyfunction!(frame::concat, module)?)?;
     expr::register(module)?;
     tools::register(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

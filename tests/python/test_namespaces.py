@@ -134,3 +134,20 @@ def test_bad_durations_and_arguments_list_what_is_accepted() -> None:
         cp.col("d").dt.epoch("h")  # type: ignore[arg-type]
     with pytest.raises(cp.SchemaError):
         cp.from_dict({"x": [1]}).select(cp.col("x").str.to_uppercase())
+
+
+@pytest.mark.parametrize("every", ["1d", "1w", "1mo", "1q", "1y", "15m", "6h", "2d", "2w", "1s"])
+def test_truncate_matches_polars(every: str) -> None:
+    for column in ["ts", "d"]:
+        if column == "d" and every in ("15m", "6h", "1s"):
+            continue
+        got = cp.from_dict(TIMES).select(cp.col(column).dt.truncate(every)).compute()
+        expected = pl.DataFrame(TIMES).select(pl.col(column).dt.truncate(every))
+        assert got.to_pydict() == expected.to_dict(as_series=False), (every, column)
+        assert str(got.schema.field(column).type) == str(expected.to_arrow().schema[0].type)
+
+
+def test_bad_truncations_say_what_works() -> None:
+    for every in ["2mo", "1mo1d", "-1d", "0d"]:
+        with pytest.raises(ValueError, match="truncate"):
+            cp.col("d").dt.truncate(every)

@@ -4,6 +4,7 @@
 //! wrong column or type is reported where the user wrote it, not when the query runs.
 
 mod aggregate;
+mod dates;
 mod division;
 mod join;
 
@@ -19,6 +20,7 @@ use crate::naming::{named, output_name};
 use crate::window::plan_windows;
 
 pub use aggregate::group_by;
+use dates::truncation_keeps_type;
 use division::true_division;
 pub use join::{join, How, JoinSpec};
 
@@ -85,7 +87,8 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
 /// Keeps the rows for which `predicate` is true.
 pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     let data_type = check_type(&predicate, input.schema())?;
-    let predicate = true_division(predicate, input.schema())?;
+    let predicate =
+        truncation_keeps_type(true_division(predicate, input.schema())?, input.schema())?;
     if !matches!(data_type, DataType::Boolean | DataType::Null) {
         return Err(CorepyError::schema(format!(
             "filter predicate `{}` has type {data_type}, expected Boolean",
@@ -150,18 +153,63 @@ pub fn unique(input: LogicalPlan, subset: Vec<Expr>) -> Result<LogicalPlan> {
         .build()?)
 }
 
+/// How [`concat`] stacks frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concat {
+    /// The same column names in the same order; types unified as SQL's UNION ALL does.
+    Vertical,
+    /// Columns matched by name; a frame without a column gives nulls there.
+    Diagonal,
+}
+
+/// The rows of every frame, one frame after the other (row order is not kept).
+pub fn concat(frames: Vec<LogicalPlan>, how: Concat) -> Result<LogicalPlan> {
+    let mut frames = frames.into_iter();
+    let first = frames
+        .next()
+        .ok_or_else(|| CorepyError::invalid_argument("concat() needs at least one frame"))?;
+    let names = |plan: &LogicalPlan| -> Vec<String> {
+        plan.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    };
+    let expected = names(&first);
+    let mut builder = LogicalPlanBuilder::from(first);
+    for (position, frame) in frames.enumerate() {
+        builder = match how {
+            Concat::Vertical => {
+                let got = names(&frame);
+                if got != expected {
+                    return Err(CorepyError::schema(format!(
+                        "concat(how=\"vertical\") needs the same columns in the same order, \
+                         but frame {} has {got:?} where the first has {expected:?}; use \
+                         how=\"diagonal\" to match columns by name",
+                        position + 1
+                    )));
+                }
+                builder.union(frame)?
+            }
+            Concat::Diagonal => builder.union_by_name(frame)?,
+        };
+    }
+    Ok(builder.build()?)
+}
+
 /// Skips `offset` rows, then keeps at most `n`.
 pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<LogicalPlan> {
     Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
 }
 
-/// The expressions, checked against the input's schema, with Polars' division.
+/// The expressions, checked against the input's schema, with Polars' meanings where they
+/// depend on types: true division, truncation keeping the type.
 fn checked(exprs: Vec<Expr>, input: &LogicalPlan) -> Result<Vec<Expr>> {
     exprs
         .into_iter()
         .map(|expr| {
             check_type(&expr, input.schema())?;
-            true_division(expr, input.schema())
+            truncation_keeps_type(true_division(expr, input.schema())?, input.schema())
         })
         .collect()
 }
