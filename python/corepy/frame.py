@@ -305,6 +305,41 @@ class LazyFrame:
             raise ValueError("bottom_k() takes a non-negative k")
         return self.sort(by, descending=reverse, nulls_last=True).limit(k)
 
+    def unpivot(
+        self,
+        on: str | Sequence[str] | None = None,
+        *,
+        index: str | Sequence[str] | None = None,
+        variable_name: str = "variable",
+        value_name: str = "value",
+    ) -> LazyFrame:
+        """From wide to long, as Polars: one row per (row, ``on`` column), holding the
+        ``index`` columns, the column's name in ``variable_name`` and its value in
+        ``value_name``. ``on`` defaults to every column not in ``index``; the values take
+        the columns' common type. Row order is not defined.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"id": [1, 2], "q1": [10, 20], "q2": [11, 21]})
+        >>> long = lf.unpivot(["q1", "q2"], index="id", variable_name="quarter")
+        >>> long.sort("id", "quarter").compute().to_pydict()
+        {'id': [1, 1, 2, 2], 'quarter': ['q1', 'q2', 'q1', 'q2'], 'value': [10, 11, 20, 21]}
+        """
+        keys = [] if index is None else _names((index,))
+        columns = [c for c in self.columns if c not in keys] if on is None else _names((on,))
+        self._check_columns(keys + columns)
+        if not columns:
+            raise ValueError("unpivot() has no columns to unpivot")
+        if variable_name == value_name or {variable_name, value_name} & set(keys):
+            raise ValueError(
+                f"unpivot() names {variable_name!r} and {value_name!r} must differ from each "
+                "other and from the index columns"
+            )
+        parts = [
+            self.select(*keys, lit(name).alias(variable_name), col(name).alias(value_name))
+            for name in columns
+        ]
+        return concat(parts)
+
     def collect_schema(self) -> pa.Schema:
         """The output schema, without running the query (same as :attr:`schema`)."""
         return self.schema

@@ -89,3 +89,19 @@ def test_list_namespace_matches_polars() -> None:
     for ours, theirs in cases:
         got = lf.select(ours).compute().to_pydict()
         assert got == df.select(theirs).to_dict(as_series=False), theirs
+
+
+def test_unpivot_matches_polars() -> None:
+    data = {"id": [1, 2, None], "k": ["a", "b", "c"], "q1": [10, None, 30], "q2": [1.5, 2.5, None]}
+    lf, df = cp.from_dict(data), pl.DataFrame(data)
+    got = lf.unpivot(["q1", "q2"], index=["id", "k"]).compute()
+    expected = df.unpivot(["q1", "q2"], index=["id", "k"])
+    assert got.columns == expected.columns
+    assert _rows(got.to_pydict()) == _rows(expected.to_dict(as_series=False))
+    got = lf.select("id", "q1").unpivot(index="id", value_name="v").compute()
+    expected = df.select("id", "q1").unpivot(index="id", value_name="v")
+    assert _rows(got.to_pydict()) == _rows(expected.to_dict(as_series=False))
+    with pytest.raises(cp.ColumnNotFoundError, match="'q3'"):
+        lf.unpivot(["q3"], index="id")
+    with pytest.raises(ValueError, match="must differ"):
+        lf.unpivot(["q1"], index="id", value_name="id")
