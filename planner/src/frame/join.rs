@@ -26,7 +26,7 @@ use datafusion::logical_expr::{
 use crate::error::{CorepyError, Result};
 use crate::expr::{check_type, describe, is_aggregate};
 
-use super::true_division;
+use super::{column_names, true_division};
 
 const LEFT: &str = "__corepy_left";
 const RIGHT: &str = "__corepy_right";
@@ -225,14 +225,7 @@ fn output_columns(left: &LogicalPlan, right: &LogicalPlan, spec: &JoinSpec) -> V
     let column = |alias: &str, name: &str| {
         Expr::Column(Column::new(Some(TableReference::bare(alias)), name))
     };
-    let names = |plan: &LogicalPlan| -> Vec<String> {
-        plan.schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
-    };
-    let (left_names, right_names) = (names(left), names(right));
+    let (left_names, right_names) = (column_names(left), column_names(right));
     if matches!(spec.how, How::Semi | How::Anti) {
         return left_names.iter().map(|n| column(LEFT, n)).collect();
     }

@@ -103,12 +103,7 @@ pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     }
     // A predicate over window functions (`x > x.mean().over("g")`) filters the Window
     // node's output, then drops the window columns again.
-    let columns: Vec<Expr> = input
-        .schema()
-        .columns()
-        .into_iter()
-        .map(Expr::Column)
-        .collect();
+    let columns = column_exprs(&input);
     let width = columns.len();
     let (input, mut predicates) = plan_windows(input, vec![predicate])?;
     let windowed = input.schema().fields().len() > width;
@@ -142,12 +137,7 @@ pub fn unique(input: LogicalPlan, subset: Vec<Expr>) -> Result<LogicalPlan> {
     if subset.is_empty() {
         return Ok(LogicalPlanBuilder::from(input).distinct()?.build()?);
     }
-    let columns: Vec<Expr> = input
-        .schema()
-        .columns()
-        .into_iter()
-        .map(Expr::Column)
-        .collect();
+    let columns = column_exprs(&input);
     Ok(LogicalPlanBuilder::from(input)
         .distinct_on(subset, columns, None)?
         .build()?)
@@ -168,19 +158,12 @@ pub fn concat(frames: Vec<LogicalPlan>, how: Concat) -> Result<LogicalPlan> {
     let first = frames
         .next()
         .ok_or_else(|| CorepyError::invalid_argument("concat() needs at least one frame"))?;
-    let names = |plan: &LogicalPlan| -> Vec<String> {
-        plan.schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
-    };
-    let expected = names(&first);
+    let expected = column_names(&first);
     let mut builder = LogicalPlanBuilder::from(first);
     for (position, frame) in frames.enumerate() {
         builder = match how {
             Concat::Vertical => {
-                let got = names(&frame);
+                let got = column_names(&frame);
                 if got != expected {
                     return Err(CorepyError::schema(format!(
                         "concat(how=\"vertical\") needs the same columns in the same order, \
@@ -200,6 +183,24 @@ pub fn concat(frames: Vec<LogicalPlan>, how: Concat) -> Result<LogicalPlan> {
 /// Skips `offset` rows, then keeps at most `n`.
 pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<LogicalPlan> {
     Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
+}
+
+/// The names of a plan's output columns, in order.
+fn column_names(plan: &LogicalPlan) -> Vec<String> {
+    plan.schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+/// A plan's output columns, as (qualified) column expressions.
+fn column_exprs(plan: &LogicalPlan) -> Vec<Expr> {
+    plan.schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect()
 }
 
 /// The expressions, checked against the input's schema, with Polars' meanings where they
