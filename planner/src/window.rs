@@ -10,6 +10,7 @@
 //! order for granted; corepy frames keep none, so an order-dependent function without an
 //! order is an error that says to add `order_by`.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::functions_aggregate::expr_fn as aggregates;
@@ -219,10 +220,10 @@ pub fn rank(input: Expr, method: &str, descending: bool) -> Result<Expr> {
         "min" => min(),
         "dense" => ordered(windows::dense_rank()),
         "ordinal" => ordered(windows::row_number()),
-        "max" => cast(min(), arrow_u64()) + cast(ties()?, arrow_u64()) - lit(1u64),
+        "max" => cast(min(), DataType::UInt64) + cast(ties()?, DataType::UInt64) - lit(1u64),
         "average" => {
-            let low = cast(min(), arrow_f64());
-            let high = low.clone() + cast(ties()?, arrow_f64()) - lit(1.0);
+            let low = cast(min(), DataType::Float64);
+            let high = low.clone() + cast(ties()?, DataType::Float64) - lit(1.0);
             (low + high) / lit(2.0)
         }
         other => {
@@ -232,14 +233,6 @@ pub fn rank(input: Expr, method: &str, descending: bool) -> Result<Expr> {
         }
     };
     Ok(when(input.is_null(), lit(ScalarValue::Null)).otherwise(ranked)?)
-}
-
-fn arrow_u64() -> datafusion::arrow::datatypes::DataType {
-    datafusion::arrow::datatypes::DataType::UInt64
-}
-
-fn arrow_f64() -> datafusion::arrow::datatypes::DataType {
-    datafusion::arrow::datatypes::DataType::Float64
 }
 
 /// SQL's `row_number()`, 1 for the first row of each partition in the window's order.

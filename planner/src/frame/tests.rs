@@ -22,11 +22,7 @@ fn plan_text(plan: &LogicalPlan) -> String {
 }
 
 fn names(plan: &LogicalPlan) -> Vec<String> {
-    plan.schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect()
+    column_names(plan)
 }
 
 #[test]
