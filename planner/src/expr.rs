@@ -26,6 +26,8 @@ pub fn binary(left: Expr, operator: &str, right: Expr) -> Result<Expr> {
         "*" => Operator::Multiply,
         "/" => Operator::Divide,
         "%" => Operator::Modulo,
+        // Spelled out once the operand types are known (`frame/division.rs`).
+        "//" => Operator::IntegerDivide,
         "==" => Operator::Eq,
         "!=" => Operator::NotEq,
         "<" => Operator::Lt,
@@ -80,6 +82,58 @@ pub fn aggregate(function: &str, input: Expr, filter: Option<Expr>) -> Result<Ex
             return Err(CorepyError::invalid_argument(format!(
                 "unknown aggregation '{other}'; use one of {}",
                 AGGREGATIONS.join(", ")
+            )))
+        }
+    })
+}
+
+/// Polars' `quantile(q, interpolation)` of the non-null values (among the rows `filter`
+/// keeps): the values sorted, then the one at position `q·(n − 1)` rounded half away from
+/// zero (`nearest`, Polars' default), rounded down (`lower`) or up (`higher`), or the two
+/// values around it averaged (`midpoint`) or interpolated (`linear`). Float64; NULL when
+/// there are no values.
+pub fn quantile(input: Expr, q: f64, interpolation: &str, filter: Option<Expr>) -> Result<Expr> {
+    if !(0.0..=1.0).contains(&q) {
+        return Err(CorepyError::invalid_argument(format!(
+            "quantile() takes q between 0 and 1, got {q}"
+        )));
+    }
+    let rows = |aggregate: Expr, extra: Option<Expr>| -> Result<Expr> {
+        let predicate = match (&filter, extra) {
+            (None, None) => return Ok(aggregate),
+            (Some(p), None) => p.clone(),
+            (None, Some(e)) => e,
+            (Some(p), Some(e)) => p.clone().and(e),
+        };
+        Ok(aggregate.filter(predicate).build()?)
+    };
+    let values = rows(
+        expr_fn::array_agg(input.clone()),
+        Some(input.clone().is_not_null()),
+    )?;
+    let sorted = call("array_sort", vec![values])?;
+    let count = rows(expr_fn::count(input), None)?;
+    let position = lit(q) * cast(count - lit(1i64), DataType::Float64);
+    let at = |rounding: &str| -> Result<Expr> {
+        let index = cast(call(rounding, vec![position.clone()])?, DataType::Int64) + lit(1i64);
+        Ok(cast(
+            call("array_element", vec![sorted.clone(), index])?,
+            DataType::Float64,
+        ))
+    };
+    Ok(match interpolation {
+        "nearest" => at("round")?,
+        "lower" => at("floor")?,
+        "higher" => at("ceil")?,
+        "midpoint" => (at("floor")? + at("ceil")?) / lit(2.0),
+        "linear" => {
+            let low = at("floor")?;
+            let fraction = position.clone() - call("floor", vec![position.clone()])?;
+            low.clone() + fraction * (at("ceil")? - low)
+        }
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown interpolation '{other}'; use nearest, lower, higher, midpoint or linear"
             )))
         }
     })

@@ -91,6 +91,28 @@ fn aggregate_over_partition(aggregate: AggregateFunction, partition_by: Vec<Expr
     }))
 }
 
+/// Every aggregate function in `expr` as a window function over `frame` of each row's
+/// partition (time windows: `rolling`, and a group's earliest time in `group_by_dynamic`).
+pub fn aggregates_over(
+    expr: Expr,
+    partition_by: &[Expr],
+    order_by: &[SortExpr],
+    frame: &WindowFrame,
+) -> Result<Expr> {
+    let rewritten = expr.transform_down(|node| match node {
+        Expr::AggregateFunction(aggregate) => {
+            let mut window = aggregate_over_partition(aggregate, partition_by.to_vec());
+            if let Expr::WindowFunction(w) = &mut window {
+                w.params.order_by = order_by.to_vec();
+                w.params.window_frame = frame.clone();
+            }
+            Ok(Transformed::new(window, true, TreeNodeRecursion::Jump))
+        }
+        other => Ok(Transformed::no(other)),
+    })?;
+    Ok(rewritten.data)
+}
+
 /// An aggregate as a window function over `frame`, with an empty `OVER` for now.
 fn aggregate_over_frame(aggregate: Expr, frame: WindowFrame) -> Result<Expr> {
     match aggregate {

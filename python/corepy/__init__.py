@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from corepy import _core
+from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
 from corepy.dataframe import DataFrame
 from corepy.exceptions import (
     CancelledError,
@@ -50,6 +51,7 @@ from corepy.expr import (
 from corepy.frame import GroupBy, LazyFrame, concat
 from corepy.session import Config, Session, default_session
 from corepy.sql_context import SQLContext
+from corepy.time_windows import DynamicGroupBy, RollingGroupBy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,6 +68,7 @@ __all__ = [
     "CorepyError",
     "DType",
     "DataFrame",
+    "DynamicGroupBy",
     "Expr",
     "FileFormatError",
     "GroupBy",
@@ -74,6 +77,7 @@ __all__ = [
     "LazyFrame",
     "PathNotFoundError",
     "PlanError",
+    "RollingGroupBy",
     "SQLContext",
     "SQLError",
     "SchemaError",
@@ -85,6 +89,7 @@ __all__ = [
     "col",
     "concat",
     "concat_str",
+    "count",
     "default_session",
     "from_arrow",
     "from_dict",
@@ -94,8 +99,17 @@ __all__ = [
     "gen_tpch",
     "len",
     "lit",
+    "max",
     "max_horizontal",
+    "mean",
+    "median",
+    "min",
     "min_horizontal",
+    "n_unique",
+    "quantile",
+    "read_csv",
+    "read_ipc",
+    "read_parquet",
     "register",
     "register_csv",
     "register_ipc",
@@ -105,7 +119,10 @@ __all__ = [
     "scan_ipc",
     "scan_parquet",
     "sql",
+    "std",
+    "sum",
     "sum_horizontal",
+    "var",
     "when",
 ]
 
@@ -135,6 +152,30 @@ def scan_csv(
 ) -> LazyFrame:
     """A lazy frame over a CSV file or glob."""
     return default_session().scan_csv(path, has_header=has_header, separator=separator)
+
+
+def read_parquet(path: str | os.PathLike[str]) -> DataFrame:
+    """Reads a Parquet file or glob now: ``scan_parquet(path).compute()``.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    >>> cp.from_dict({"a": [1, 2]}).write_parquet(path)
+    >>> cp.read_parquet(path).to_pydict()
+    {'a': [1, 2]}
+    """
+    return scan_parquet(path).compute()
+
+
+def read_ipc(path: str | os.PathLike[str]) -> DataFrame:
+    """Reads an Arrow IPC file or glob now: ``scan_ipc(path).compute()``."""
+    return scan_ipc(path).compute()
+
+
+def read_csv(
+    path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
+) -> DataFrame:
+    """Reads a CSV file or glob now: ``scan_csv(path, ...).compute()``."""
+    return scan_csv(path, has_header=has_header, separator=separator).compute()
 
 
 def from_arrow(data: Any) -> LazyFrame:

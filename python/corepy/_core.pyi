@@ -6,6 +6,9 @@ import pyarrow as pa
 
 __version__: str
 
+#: A window span: (months, days, nanoseconds, index units or None).
+Span = tuple[int, int, int, int | None]
+
 class Expr:
     def binary(self, operator: str, other: Expr) -> Expr: ...
     def not_(self) -> Expr: ...
@@ -15,6 +18,7 @@ class Expr:
     def cast(self, dtype: Any) -> Expr: ...
     def alias(self, name: str) -> Expr: ...
     def aggregate(self, function: str) -> Expr: ...
+    def quantile(self, q: float, interpolation: str) -> Expr: ...
     def is_in(self, values: list[Expr], negated: bool) -> Expr: ...
     def filter(self, predicate: Expr) -> Expr: ...
     def over(
@@ -62,6 +66,41 @@ class LazyFrame:
     def limit(self, n: int | None, offset: int = 0) -> LazyFrame: ...
     def unique(self, subset: list[Expr]) -> LazyFrame: ...
     def group_by_agg(self, keys: list[Expr], aggregations: list[Expr]) -> LazyFrame: ...
+    def rolling_agg(
+        self,
+        index_column: str | None,
+        period: Span,
+        offset: Span | None,
+        closed: str,
+        group_by: list[Expr],
+        aggregations: list[Expr],
+    ) -> LazyFrame: ...
+    def group_by_dynamic_agg(
+        self,
+        index_column: str | None,
+        every: Span,
+        period: Span | None,
+        offset: Span | None,
+        closed: str,
+        label: str,
+        include_boundaries: bool,
+        group_by: list[Expr],
+        aggregations: list[Expr],
+    ) -> LazyFrame: ...
+    def join_asof(
+        self,
+        other: LazyFrame,
+        left_on: str,
+        right_on: str,
+        by_left: list[str],
+        by_right: list[str],
+        strategy: str,
+        tolerance: float | Span | None,
+        allow_exact_matches: bool,
+        suffix: str,
+        coalesce: bool,
+    ) -> LazyFrame: ...
+    def explode(self, columns: list[str], empty_as_null: bool, keep_nulls: bool) -> LazyFrame: ...
     def join(
         self,
         other: LazyFrame,

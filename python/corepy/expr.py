@@ -106,6 +106,21 @@ class Expr:
     def __rmod__(self, other: Expr | Scalar) -> Expr:
         return self._rbinary("%", other)
 
+    def __floordiv__(self, other: Expr | Scalar) -> Expr:
+        """Floor division, rounding toward -inf as Python and Polars do: ``-7 // 2`` is
+        ``-4``; integers stay integers, floats give ``floor(a / b)``. An integer division
+        by zero is a :class:`~corepy.ComputeError` (Polars: null).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [7, -7], "f": [7.5, -7.5]})
+        >>> lf.select(cp.col("a") // 2, cp.col("f") // 2).compute().to_pydict()
+        {'a': [3, -4], 'f': [3.0, -4.0]}
+        """
+        return self._binary("//", other)
+
+    def __rfloordiv__(self, other: Expr | Scalar) -> Expr:
+        return self._rbinary("//", other)
+
     def __neg__(self) -> Expr:
         return Expr(self._expr.neg())
 
@@ -156,6 +171,31 @@ class Expr:
     def is_null(self) -> Expr:
         """True where the value is null."""
         return Expr(self._expr.is_null())
+
+    def is_nan(self) -> Expr:
+        """True where a float value is NaN (null stays null).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [1.0, float("nan"), None]})
+        >>> lf.select(cp.col("x").is_nan()).compute().to_pydict()
+        {'x': [False, True, None]}
+        """
+        return Expr(_core.call("isnan", [self._expr]))
+
+    def is_not_nan(self) -> Expr:
+        """True where a float value is not NaN (null stays null)."""
+        return ~self.is_nan()
+
+    def fill_nan(self, value: IntoExpr | Scalar) -> Expr:
+        """Replaces NaN with ``value`` (a string is a column name); nulls stay null, as
+        in Polars.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [1.0, float("nan"), None]})
+        >>> lf.select(cp.col("x").fill_nan(0.0)).compute().to_pydict()
+        {'x': [1.0, 0.0, None]}
+        """
+        return when(self.is_nan()).then(value).otherwise(self).alias(self.output_name)
 
     def is_not_null(self) -> Expr:
         """True where the value is not null."""
@@ -266,6 +306,25 @@ class Expr:
         {'a': [2]}
         """
         return Expr(self._expr.aggregate("n_unique"))
+
+    def quantile(
+        self,
+        quantile: float,
+        interpolation: Literal["nearest", "lower", "higher", "midpoint", "linear"] = "nearest",
+    ) -> Expr:
+        """The ``quantile`` (0 to 1) of the non-null values, as Polars: the value at
+        position ``quantile * (n - 1)`` of the sorted values, rounded half away from zero
+        (``"nearest"``, the default), down (``"lower"``) or up (``"higher"``), or the two
+        values around it averaged (``"midpoint"``) or interpolated (``"linear"``).
+        Float64; null for no values.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [1, 2, 3, 4]})
+        >>> x = cp.col("x")
+        >>> lf.select(x.quantile(0.5), x.quantile(0.5, "linear").alias("l")).compute().to_pydict()
+        {'x': [3.0], 'l': [2.5]}
+        """
+        return Expr(self._expr.quantile(float(quantile), interpolation))
 
     def median(self) -> Expr:
         """The median of the non-null values (the mean of the two middle ones for an even

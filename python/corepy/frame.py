@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
 from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit
+from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span, keys
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -99,6 +100,9 @@ def _keys(keys: IntoExpr | Sequence[IntoExpr]) -> list[_core.Expr]:
         return [into_expr(keys)._expr]
     return [into_expr(k)._expr for k in keys]
 
+
+#: The aggregations :meth:`LazyFrame.pivot` applies to each cell.
+PivotAgg = Literal["sum", "mean", "min", "max", "count", "len", "median", "n_unique"]
 
 #: The kinds of :meth:`LazyFrame.join`.
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "cross"]
@@ -340,6 +344,109 @@ class LazyFrame:
         ]
         return concat(parts)
 
+    def explode(
+        self,
+        columns: str | Iterable[str],
+        *more_columns: str,
+        empty_as_null: bool = False,
+        keep_nulls: bool = True,
+    ) -> LazyFrame:
+        """One row per element of the list column(s), the other columns repeated, as
+        Polars: a null list gives one null row (unless ``keep_nulls=False``), an empty list
+        none (one null row with ``empty_as_null=True``). Several columns are unnested side
+        by side (a shorter list is padded with nulls; Polars raises on unequal lengths).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"k": [1, 2, 3], "v": [[1, 2], [], None]})
+        >>> lf.explode("v").sort("k", "v").compute().to_pydict()
+        {'k': [1, 1, 3], 'v': [1, 2, None]}
+        """
+        names = _names((columns, *more_columns))
+        return LazyFrame(self._lf.explode(names, empty_as_null, keep_nulls))
+
+    def pivot(
+        self,
+        on: str,
+        on_columns: Sequence[Scalar],
+        *,
+        index: str | Sequence[str] | None = None,
+        values: str | Sequence[str] | None = None,
+        aggregate_function: PivotAgg | None = None,
+        separator: str = "_",
+    ) -> LazyFrame:
+        """From long to wide: one row per distinct ``index``, one column per value of
+        ``on`` listed in ``on_columns`` (declared up front, so that the lazy schema is
+        known), holding ``aggregate_function`` of ``values`` over the rows with that value
+        (as for an empty group: a sum or a count of no rows is 0, a mean null, as Polars).
+        Columns are named after the ``on`` value, or
+        ``{values}{separator}{on value}`` for several ``values``. ``index`` defaults to
+        the columns that are neither ``on`` nor ``values``; ``values`` to those that are
+        neither ``on`` nor ``index``.
+
+        ``aggregate_function`` is required: Polars' default checks that each cell has one
+        value, which a lazy plan cannot know in advance, and ``"first"`` / ``"last"``
+        need a row order corepy frames do not keep.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"id": [1, 1, 2], "q": ["a", "b", "a"], "v": [10, 20, 30]})
+        >>> wide = lf.pivot("q", ["a", "b"], index="id", values="v", aggregate_function="sum")
+        >>> wide.sort("id").compute().to_pydict()
+        {'id': [1, 2], 'a': [10, 30], 'b': [20, 0]}
+        """
+        self._check_columns([on])
+        if not on_columns:
+            raise ValueError(
+                "pivot() needs on_columns=, the values of the `on` column that become "
+                "columns (the lazy schema must be known before the query runs)"
+            )
+        if aggregate_function is None:
+            raise ValueError(
+                "pivot() needs aggregate_function= (sum, mean, min, max, count, len, "
+                "median or n_unique): corepy cannot check lazily that each cell holds one "
+                "value, and 'first'/'last' need a row order"
+            )
+        if index is None and values is None:
+            raise ValueError("pivot() needs index= or values=")
+        if index is None:
+            value_names = _names((values,))  # type: ignore[arg-type]
+            index_names = [c for c in self.columns if c != on and c not in value_names]
+        else:
+            index_names = _names((index,))
+            value_names = (
+                _names((values,))
+                if values is not None
+                else [c for c in self.columns if c != on and c not in index_names]
+            )
+        self._check_columns(index_names + value_names)
+        if not index_names or not value_names:
+            raise ValueError("pivot() needs at least one index column and one values column")
+        cells = []
+        for name in value_names:
+            for value in on_columns:
+                label = value if isinstance(value, str) else str(value)
+                if len(value_names) > 1:
+                    label = f"{name}{separator}{label}"
+                kept = col(name).filter(col(on) == lit(value))
+                cells.append(getattr(kept, aggregate_function)().alias(label))
+        return self.group_by(index_names).agg(cells)
+
+    def fill_nan(self, value: Scalar | Expr) -> LazyFrame:
+        """Replaces NaN with ``value`` in every float column (nulls stay null).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [1.0, float("nan")], "n": [1, 2]})
+        >>> lf.fill_nan(0.0).compute().to_pydict()
+        {'x': [1.0, 0.0], 'n': [1, 2]}
+        """
+        import pyarrow as pa
+
+        filled = [
+            col(f.name).fill_nan(value if isinstance(value, Expr) else lit(value))
+            for f in self.schema
+            if pa.types.is_floating(f.type)
+        ]
+        return self.with_columns(filled) if filled else self
+
     def collect_schema(self) -> pa.Schema:
         """The output schema, without running the query (same as :attr:`schema`)."""
         return self.schema
@@ -403,6 +510,151 @@ class LazyFrame:
             right_keys = _keys(right_on) if right_on is not None else []
         return LazyFrame(
             self._lf.join(other._lf, how, left_keys, right_keys, suffix, coalesce, nulls_equal)
+        )
+
+    def join_asof(
+        self,
+        other: LazyFrame,
+        *,
+        left_on: str | None = None,
+        right_on: str | None = None,
+        on: str | None = None,
+        by_left: str | Sequence[str] | None = None,
+        by_right: str | Sequence[str] | None = None,
+        by: str | Sequence[str] | None = None,
+        strategy: Literal["backward", "forward", "nearest"] = "backward",
+        suffix: str = "_right",
+        tolerance: str | int | float | dt.timedelta | None = None,
+        allow_exact_matches: bool = True,
+        coalesce: bool = True,
+    ) -> LazyFrame:
+        """Joins each row with the row of ``other`` whose key is nearest before it
+        (``"backward"``: the last key ≤ this one), after it (``"forward"``: the first key ≥)
+        or either (``"nearest"``; on a tie the later one, as Polars), among the rows with
+        equal ``by`` values, and at most ``tolerance`` away (a number for numeric keys, a
+        duration such as ``"2s"`` for temporal ones). ``allow_exact_matches=False`` skips
+        equal keys. Rows without a match get nulls.
+
+        Output columns are Polars': the left ones, then the right ones except the key and
+        ``by`` columns named as on the left (``coalesce=False`` keeps the key); clashing
+        names get ``suffix``. The inputs need not be sorted; right rows with equal keys are
+        matched in no defined order; the result's row order is not defined.
+
+        >>> import corepy as cp
+        >>> trades = cp.from_dict({"t": [1, 5, 10], "qty": [100, 200, 300]})
+        >>> quotes = cp.from_dict({"t": [0, 4, 9], "bid": [9.5, 9.8, 10.1]})
+        >>> trades.join_asof(quotes, on="t").sort("t").compute().to_pydict()
+        {'t': [1, 5, 10], 'qty': [100, 200, 300], 'bid': [9.5, 9.8, 10.1]}
+        """
+        if not isinstance(other, LazyFrame):
+            raise TypeError(f"join_asof() takes a LazyFrame, got {type(other).__name__}")
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("join_asof() takes either on= or left_on= and right_on=")
+            left_on = right_on = on
+        if left_on is None or right_on is None:
+            raise ValueError("join_asof() needs on= or both left_on= and right_on=")
+        if by is not None:
+            if by_left is not None or by_right is not None:
+                raise ValueError("join_asof() takes either by= or by_left= and by_right=")
+            by_left = by_right = by
+        if (by_left is None) != (by_right is None):
+            raise ValueError("join_asof() needs both by_left= and by_right=")
+        left_by = [] if by_left is None else _names((by_left,))
+        right_by = [] if by_right is None else _names((by_right,))
+        span: float | tuple[int, int, int, int | None] | None
+        if tolerance is None:
+            span = None
+        elif isinstance(tolerance, (str, dt.timedelta)):
+            from corepy.time_windows import to_span
+
+            span = to_span(tolerance, "tolerance")
+        elif isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool):
+            span = float(tolerance)
+        else:
+            raise TypeError(
+                f"join_asof() tolerance must be a number or a duration, got {tolerance!r}"
+            )
+        return LazyFrame(
+            self._lf.join_asof(
+                other._lf,
+                left_on,
+                right_on,
+                left_by,
+                right_by,
+                strategy,
+                span,
+                allow_exact_matches,
+                suffix,
+                coalesce,
+            )
+        )
+
+    def rolling(
+        self,
+        index_column: str,
+        *,
+        period: Span,
+        offset: Span | None = None,
+        closed: Closed = "right",
+        group_by: IntoExpr | Iterable[IntoExpr] | None = None,
+    ) -> RollingGroupBy:
+        """Rolling windows over ``index_column`` (a date, datetime or integer column): for
+        each row at time ``t``, the rows of its group with index in
+        ``(t + offset, t + offset + period]``, by default ``(t - period, t]``
+        (``closed`` says which ends belong). Follow with ``.agg(...)``; see
+        :mod:`corepy.time_windows`.
+
+        >>> import corepy as cp, datetime as dt
+        >>> t = [dt.date(2024, 1, d) for d in (1, 2, 9)]
+        >>> lf = cp.from_dict({"d": t, "x": [1, 2, 3]})
+        >>> lf.rolling("d", period="7d").agg(cp.sum("x")).compute().to_pydict()["x"]
+        [1, 3, 3]
+        """
+        return RollingGroupBy(self, index_column, period, offset, closed, keys(group_by))
+
+    def group_by_dynamic(
+        self,
+        index_column: str,
+        *,
+        every: Span,
+        period: Span | None = None,
+        offset: Span | None = None,
+        include_boundaries: bool = False,
+        closed: Closed = "left",
+        label: Literal["left", "right", "datapoint"] = "left",
+        group_by: IntoExpr | Iterable[IntoExpr] | None = None,
+        start_by: Literal["window"] = "window",
+    ) -> DynamicGroupBy:
+        """Windows on a grid over ``index_column``: window ``k`` starts at
+        ``offset + k * every`` (weeks on Mondays; ``"1mo"``, ``"1q"``, ``"1y"`` are
+        calendar windows) and lasts ``period`` (default ``every``); ``[start, end)`` by
+        default (``closed``). A group's first window is the one holding its earliest
+        index (Polars' ``start_by="window"``); windows without rows are left out. The
+        index column of the result is each window's ``label``: its start, its end, or
+        its earliest index (``"datapoint"``). Follow with ``.agg(...)``.
+
+        >>> import corepy as cp, datetime as dt
+        >>> t = [dt.datetime(2024, 1, 1, 9, m) for m in (0, 7, 16)]
+        >>> lf = cp.from_dict({"t": t, "x": [1, 2, 3]})
+        >>> out = lf.group_by_dynamic("t", every="15m").agg(cp.sum("x")).compute()
+        >>> [(r["t"].strftime("%H:%M"), r["x"]) for r in out.to_dicts()]
+        [('09:00', 3), ('09:15', 3)]
+        """
+        if start_by != "window":
+            raise ValueError(
+                f"group_by_dynamic(start_by={start_by!r}) is not supported yet; use 'window'"
+            )
+        return DynamicGroupBy(
+            self,
+            index_column,
+            every,
+            period,
+            offset,
+            closed,
+            label,
+            include_boundaries,
+            keys(group_by),
         )
 
     def sink_parquet(
@@ -515,3 +767,60 @@ class GroupBy:
         if not aggs:
             raise ValueError("agg() needs at least one aggregation")
         return LazyFrame(self._frame._lf.group_by_agg(self._keys, aggs))
+
+    def rolling(
+        self,
+        index_column: str | Span | None = None,
+        *,
+        period: Span | None = None,
+        offset: Span | None = None,
+        closed: Closed = "right",
+    ) -> RollingGroupBy:
+        """Rolling windows within each group: :meth:`LazyFrame.rolling` with these keys.
+        Either ``rolling("t", period="1s")``, or ``rolling("1s")`` with the period alone,
+        the index being the frame's one date or datetime column.
+
+        >>> import corepy as cp, datetime as dt
+        >>> t = [dt.datetime(2024, 1, 1, 9, 0, s) for s in (0, 1, 1, 3)]
+        >>> lf = cp.from_dict({"sym": ["A", "A", "B", "A"], "t": t, "p": [1.0, 3.0, 5.0, 7.0]})
+        >>> out = lf.group_by("sym").rolling("2s").agg(cp.mean("p")).compute()
+        >>> out.to_pydict()["p"]
+        [1.0, 2.0, 7.0, 5.0]
+        """
+        if period is None:
+            if index_column is None:
+                raise ValueError("rolling() needs a period, e.g. rolling('1s')")
+            if isinstance(index_column, str) and index_column in self._frame.columns:
+                raise ValueError(
+                    f"rolling({index_column!r}) names a column: give the window length "
+                    "too, e.g. rolling('t', period='1s')"
+                )
+            period, index_column = index_column, None
+        if index_column is not None and not isinstance(index_column, str):
+            raise TypeError("rolling() index_column must be a column name")
+        return RollingGroupBy(self._frame, index_column, period, offset, closed, self._keys)
+
+    def group_by_dynamic(
+        self,
+        index_column: str,
+        *,
+        every: Span,
+        period: Span | None = None,
+        offset: Span | None = None,
+        include_boundaries: bool = False,
+        closed: Closed = "left",
+        label: Literal["left", "right", "datapoint"] = "left",
+    ) -> DynamicGroupBy:
+        """Windows on a grid within each group: :meth:`LazyFrame.group_by_dynamic` with
+        these keys as ``group_by``."""
+        return DynamicGroupBy(
+            self._frame,
+            index_column,
+            every,
+            period,
+            offset,
+            closed,
+            label,
+            include_boundaries,
+            self._keys,
+        )

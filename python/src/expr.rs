@@ -109,6 +109,12 @@ impl PyExpr {
             .or_raise()
     }
 
+    fn quantile(&self, q: f64, interpolation: &str) -> PyResult<PyExpr> {
+        corepy_planner::expr::quantile(self.expr.clone(), q, interpolation, self.filter.clone())
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
     /// `self.over(partition_by, order_by)`; `descending` and `nulls_last` per order key.
     fn over(
         &self,

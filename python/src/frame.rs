@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use corepy_engine::{ExplainOptions, ParquetCompression, Session, WriteFormat};
-use corepy_planner::frame::{self, How, JoinSpec, SortKey};
+use corepy_planner::frame::{
+    self, AsofSpec, Closed, DynamicSpec, How, JoinSpec, Label, RollingSpec, SortKey, Span,
+    Strategy, Tolerance,
+};
 use corepy_planner::{CorepyError, Result};
 use datafusion::logical_expr::LogicalPlan;
 use pyo3::prelude::*;
@@ -90,6 +93,28 @@ fn write_format(
             )))
         }
     })
+}
+
+/// A window span as the Python package passes it: (months, days, nanoseconds, index
+/// units), the last set only for `"3i"`-style spans of an integer index.
+type PySpan = (i32, i32, i64, Option<i64>);
+
+fn span((months, days, nanoseconds, index): PySpan) -> Span {
+    match index {
+        Some(n) => Span::Index(n),
+        None => Span::Calendar {
+            months,
+            days,
+            nanoseconds,
+        },
+    }
+}
+
+/// An as-of tolerance: a number, or a span.
+#[derive(FromPyObject)]
+enum PyTolerance {
+    Number(f64),
+    Span(PySpan),
 }
 
 /// Repeats a single flag for every key, or checks there is one flag per key.
@@ -184,6 +209,106 @@ impl PyLazyFrame {
             };
             frame::join(plan, right, spec)
         })
+    }
+
+    /// `rolling(…).agg(…)`: see `corepy_planner::frame::rolling`.
+    #[pyo3(signature = (index_column, period, offset, closed, group_by, aggregations))]
+    fn rolling_agg(
+        &self,
+        index_column: Option<String>,
+        period: PySpan,
+        offset: Option<PySpan>,
+        closed: &str,
+        group_by: Vec<PyExpr>,
+        aggregations: Vec<PyExpr>,
+    ) -> PyResult<Self> {
+        let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
+        self.derive(|plan| {
+            let spec = RollingSpec {
+                index_column,
+                period: span(period),
+                offset: offset.map(span),
+                closed: Closed::parse(closed)?,
+                group_by,
+            };
+            frame::rolling(plan, spec, aggregations)
+        })
+    }
+
+    /// `group_by_dynamic(…).agg(…)`: see `corepy_planner::frame::group_by_dynamic`.
+    #[pyo3(signature = (index_column, every, period, offset, closed, label, include_boundaries, group_by, aggregations))]
+    #[allow(clippy::too_many_arguments)]
+    fn group_by_dynamic_agg(
+        &self,
+        index_column: Option<String>,
+        every: PySpan,
+        period: Option<PySpan>,
+        offset: Option<PySpan>,
+        closed: &str,
+        label: &str,
+        include_boundaries: bool,
+        group_by: Vec<PyExpr>,
+        aggregations: Vec<PyExpr>,
+    ) -> PyResult<Self> {
+        let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
+        self.derive(|plan| {
+            let spec = DynamicSpec {
+                index_column,
+                every: span(every),
+                period: period.map(span),
+                offset: offset.map(span),
+                closed: Closed::parse(closed)?,
+                label: Label::parse(label)?,
+                include_boundaries,
+                group_by,
+            };
+            frame::group_by_dynamic(plan, spec, aggregations)
+        })
+    }
+
+    /// As-of join with `other`: see `corepy_planner::frame::join_asof`.
+    #[pyo3(signature = (other, left_on, right_on, by_left, by_right, strategy, tolerance, allow_exact_matches, suffix, coalesce))]
+    #[allow(clippy::too_many_arguments)]
+    fn join_asof(
+        &self,
+        other: &PyLazyFrame,
+        left_on: String,
+        right_on: String,
+        by_left: Vec<String>,
+        by_right: Vec<String>,
+        strategy: &str,
+        tolerance: Option<PyTolerance>,
+        allow_exact_matches: bool,
+        suffix: String,
+        coalesce: bool,
+    ) -> PyResult<Self> {
+        let right = other.plan.clone();
+        self.derive(|plan| {
+            let spec = AsofSpec {
+                left_on,
+                right_on,
+                by_left,
+                by_right,
+                strategy: Strategy::parse(strategy)?,
+                tolerance: tolerance.map(|t| match t {
+                    PyTolerance::Number(n) => Tolerance::Number(n),
+                    PyTolerance::Span(s) => Tolerance::Span(span(s)),
+                }),
+                allow_exact_matches,
+                suffix,
+                coalesce,
+            };
+            frame::join_asof(plan, right, spec)
+        })
+    }
+
+    fn explode(
+        &self,
+        columns: Vec<String>,
+        empty_as_null: bool,
+        keep_nulls: bool,
+    ) -> PyResult<Self> {
+        self.derive(|plan| frame::explode(plan, columns, empty_as_null, keep_nulls))
     }
 
     /// Runs the query and writes its result to `path` (atomically); returns the rows written.

@@ -50,7 +50,26 @@ AGGREGATIONS: dict[str, tuple[cp.Expr, pl.Expr]] = {
         pl.col("x").filter(pl.col("f") < 4).n_unique(),
     ),
     "ratio": (cp.col("f").sum() / cp.col("f").count(), pl.col("f").sum() / pl.col("f").count()),
+    "shorthand mean": (cp.mean("f"), pl.mean("f")),
+    "shorthand std": (cp.std("f"), pl.std("f")),
+    "shorthand max": (cp.max("x"), pl.max("x")),
+    "filtered quantile": (
+        cp.col("f").filter(cp.col("x") > 1).quantile(0.5),
+        pl.col("f").filter(pl.col("x") > 1).quantile(0.5),
+    ),
 }
+
+# Every interpolation at quantiles that fall on values, between them and at half-way points.
+for _q in [0.0, 0.1, 0.25, 0.5, 1 / 6, 0.75, 0.9, 1.0]:
+    for _method in ["nearest", "lower", "higher", "midpoint", "linear"]:
+        AGGREGATIONS[f"quantile {_q:.3f} {_method}"] = (
+            cp.col("f").quantile(_q, _method),  # type: ignore[arg-type]
+            pl.col("f").quantile(_q, _method),  # type: ignore[arg-type]
+        )
+        AGGREGATIONS[f"quantile int {_q:.3f} {_method}"] = (
+            cp.col("x").quantile(_q, _method),  # type: ignore[arg-type]
+            pl.col("x").quantile(_q, _method),  # type: ignore[arg-type]
+        )
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -175,3 +194,15 @@ def test_coalesce_matches_polars() -> None:
         cp.coalesce()
     with pytest.raises(TypeError, match="when\\(\\) takes an expression"):
         cp.when(True)
+
+
+def test_quantile_bad_input_and_empty_groups() -> None:
+    lf = cp.from_dict({"g": ["a", "b"], "x": [1.0, None]})
+    with pytest.raises(cp.InvalidArgumentError, match="between 0 and 1"):
+        lf.select(cp.col("x").quantile(1.5))
+    with pytest.raises(cp.InvalidArgumentError, match="interpolation"):
+        lf.select(cp.col("x").quantile(0.5, "cubic"))  # type: ignore[arg-type]
+    out = lf.group_by("g").agg(cp.quantile("x", 0.5)).sort("g").compute().to_pydict()
+    assert out == {"g": ["a", "b"], "x": [1.0, None]}
+    with pytest.raises(TypeError, match="column name"):
+        cp.mean(cp.col("x"))  # type: ignore[arg-type]

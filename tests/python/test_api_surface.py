@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import corepy as cp
 from corepy import _core
@@ -49,3 +52,35 @@ def test_public_api_is_documented_and_typed() -> None:
         if inspect.isfunction(obj):
             hints = inspect.signature(obj)
             assert hints.return_annotation is not inspect.Signature.empty, name
+
+
+def _api_docs() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "api_docs.py"
+    if not path.exists():
+        pytest.skip("scripts/api_docs.py is not in this checkout")
+    spec = importlib.util.spec_from_file_location("api_docs", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_public_method_and_property_has_a_docstring() -> None:
+    api = _api_docs()
+    missing = []
+    for name, obj in api.public_names():
+        if inspect.isclass(obj):
+            for member, value in api.members(obj):
+                target = value.fget if isinstance(value, property) else value
+                if not inspect.getdoc(target) and not member.startswith("__"):
+                    missing.append(f"{name}.{member}")
+    assert not missing, f"no docstring: {missing}"
+
+
+def test_the_api_reference_page_is_up_to_date() -> None:
+    api = _api_docs()
+    assert api.PAGE.read_text() == api.render(), "run python scripts/api_docs.py"
+    for name in cp.__all__:
+        assert f"cp.{name}" in api.PAGE.read_text(), name

@@ -128,10 +128,15 @@ def test_glob_over_files_with_different_column_types(tmp_path: Path) -> None:
         cp.scan_parquet(tmp_path / "*.parquet")
 
 
-def test_directory_instead_of_a_file(tmp_path: Path, table: pa.Table) -> None:
+def test_a_directory_is_read_as_one_table(tmp_path: Path, table: pa.Table) -> None:
     pq.write_table(table, tmp_path / "part.parquet")
     for read in both_ways(tmp_path, cp.scan_parquet):
-        with pytest.raises(cp.FileFormatError, match="is a directory") as info:
+        assert read().shape[0] == table.num_rows
+
+
+def test_an_empty_directory_names_itself(tmp_path: Path) -> None:
+    for read in both_ways(tmp_path, cp.scan_parquet):
+        with pytest.raises(cp.FileFormatError, match="no data files") as info:
             read()
         assert str(tmp_path) in str(info.value)
 

@@ -16,6 +16,8 @@ MODULES = [
     "corepy.exceptions",
     "corepy.namespaces",
     "corepy.sql_context",
+    "corepy.aggregations",
+    "corepy.time_windows",
 ]
 
 

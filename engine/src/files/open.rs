@@ -15,9 +15,11 @@ use datafusion::object_store::path::Path as StorePath;
 use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::format::{csv_options_for, CsvOptions, FileKind};
+use super::hive::partitioned_files;
 use super::resolve::resolve_files;
 
-/// Opens `path` (a file or a glob) as a table. `kind` forces a format; without it the
+/// Opens `path` (a file, a glob, or a directory: every file under it, with Hive partition
+/// columns from `key=value` directories) as a table. `kind` forces a format; without it the
 /// extension decides. Every file is checked before any query runs: it must be non-empty,
 /// readable as its format, and of the same schema as the other files of the glob.
 pub async fn open_table(
@@ -26,7 +28,18 @@ pub async fn open_table(
     kind: Option<FileKind>,
     csv: &CsvOptions,
 ) -> Result<Arc<dyn TableProvider>> {
-    let files = resolve_files(path)?;
+    let directory = Path::new(path).is_dir();
+    let (files, partitions) = if directory {
+        let found = partitioned_files(Path::new(path))?;
+        let files = found
+            .files
+            .iter()
+            .map(|f| std::path::absolute(f).map_err(|e| with_io_path(f, e)))
+            .collect::<Result<Vec<_>>>()?;
+        (files, found.columns)
+    } else {
+        (resolve_files(path)?, Vec::new())
+    };
     let kind = match kind {
         Some(kind) => kind,
         None => common_kind(path, &files)?,
@@ -60,15 +73,52 @@ pub async fn open_table(
         merged(&schemas)?
     };
 
-    let urls = files
-        .iter()
-        .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
-        .collect::<datafusion::common::Result<Vec<_>>>()?;
-    let options = ListingOptions::new(format).with_file_extension("");
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(options)
-        .with_schema(schema);
-    Ok(Arc::new(ListingTable::try_new(config)?))
+    let config = if directory {
+        directory_config(path, &files, format, partitions)?
+    } else {
+        let urls = files
+            .iter()
+            .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
+            .collect::<datafusion::common::Result<Vec<_>>>()?;
+        let options = ListingOptions::new(format).with_file_extension("");
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
+    };
+    Ok(Arc::new(ListingTable::try_new(config.with_schema(schema))?))
+}
+
+/// A directory's table: its files (of one extension) and its partition columns.
+fn directory_config(
+    path: &str,
+    files: &[PathBuf],
+    format: Arc<dyn datafusion::datasource::file_format::FileFormat>,
+    partitions: Vec<(String, datafusion::arrow::datatypes::DataType)>,
+) -> Result<ListingTableConfig> {
+    let extension = |f: &PathBuf| {
+        f.extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default()
+    };
+    let first = extension(&files[0]);
+    if let Some(other) = files.iter().find(|f| extension(f) != first) {
+        return Err(CorepyError::file_format(
+            path,
+            format!(
+                "its files have different extensions: '{}' and '{}'",
+                files[0].display(),
+                other.display()
+            ),
+        ));
+    }
+    let root = std::path::absolute(path).map_err(|e| with_io_path(Path::new(path), e))?;
+    let url = ListingTableUrl::parse(format!("{}/", root.to_string_lossy().trim_end_matches('/')))?;
+    let options = ListingOptions::new(format)
+        .with_file_extension(first)
+        .with_table_partition_cols(partitions);
+    Ok(ListingTableConfig::new(url).with_listing_options(options))
+}
+
+fn with_io_path(path: &Path, error: std::io::Error) -> CorepyError {
+    CorepyError::file_format(path.display().to_string(), error.to_string())
 }
 
 /// The one format all matched files share.

@@ -26,7 +26,7 @@ use datafusion::logical_expr::{
 use crate::error::{CorepyError, Result};
 use crate::expr::{check_type, describe, is_aggregate};
 
-use super::{column_names, true_division};
+use super::{column_names, polars_meaning};
 
 const LEFT: &str = "__corepy_left";
 const RIGHT: &str = "__corepy_right";
@@ -93,12 +93,12 @@ pub struct JoinSpec {
 }
 
 pub fn join(left: LogicalPlan, right: LogicalPlan, spec: JoinSpec) -> Result<LogicalPlan> {
-    check_keys(&left, &right, &spec)?;
     let spec = JoinSpec {
         left_on: divided(spec.left_on, &left)?,
         right_on: divided(spec.right_on, &right)?,
         ..spec
     };
+    check_keys(&left, &right, &spec)?;
     let left = LogicalPlanBuilder::from(left).alias(LEFT)?.build()?;
     let right = LogicalPlanBuilder::from(right).alias(RIGHT)?.build()?;
     let left_keys = qualify(&spec.left_on, LEFT)?;
@@ -127,7 +127,7 @@ pub fn join(left: LogicalPlan, right: LogicalPlan, spec: JoinSpec) -> Result<Log
 
 fn divided(keys: Vec<Expr>, side: &LogicalPlan) -> Result<Vec<Expr>> {
     keys.into_iter()
-        .map(|k| true_division(k, side.schema()))
+        .map(|k| polars_meaning(k, side.schema()))
         .collect()
 }
 
@@ -175,7 +175,7 @@ fn check_keys(left: &LogicalPlan, right: &LogicalPlan, spec: &JoinSpec) -> Resul
 /// Whether keys of these types can be joined: types of one kind (numbers, strings, binary,
 /// booleans, dates and times) that DataFusion can compare. Unlike a SQL comparison, a
 /// string never matches a number (DataFusion would cast one to the other; Polars refuses).
-fn comparable(left: &DataType, right: &DataType) -> bool {
+pub(super) fn comparable(left: &DataType, right: &DataType) -> bool {
     fn kind(t: &DataType) -> u8 {
         match t {
             DataType::Dictionary(_, value) => kind(value),

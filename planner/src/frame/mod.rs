@@ -4,25 +4,30 @@
 //! wrong column or type is reported where the user wrote it, not when the query runs.
 
 mod aggregate;
+mod asof;
 mod dates;
 mod division;
 mod join;
+mod temporal;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
+use datafusion::common::{Column, ScalarValue, UnnestOptions};
+use datafusion::logical_expr::{ident, lit, when, Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 
 use crate::error::{CorepyError, Result};
-use crate::expr::{check_type, describe, is_aggregate};
+use crate::expr::{call, check_type, describe, is_aggregate};
 use crate::naming::{named, output_name};
 use crate::window::plan_windows;
 
 pub use aggregate::group_by;
+pub use asof::{join_asof, AsofSpec, Strategy, Tolerance};
 use dates::truncation_keeps_type;
 use division::true_division;
 pub use join::{join, How, JoinSpec};
+pub use temporal::{group_by_dynamic, rolling, Closed, DynamicSpec, Label, RollingSpec, Span};
 
 /// One key of [`sort`].
 #[derive(Debug, Clone)]
@@ -86,9 +91,8 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
 
 /// Keeps the rows for which `predicate` is true.
 pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    let predicate = polars_meaning(predicate, input.schema())?;
     let data_type = check_type(&predicate, input.schema())?;
-    let predicate =
-        truncation_keeps_type(true_division(predicate, input.schema())?, input.schema())?;
     if !matches!(data_type, DataType::Boolean | DataType::Null) {
         return Err(CorepyError::schema(format!(
             "filter predicate `{}` has type {data_type}, expected Boolean",
@@ -180,6 +184,84 @@ pub fn concat(frames: Vec<LogicalPlan>, how: Concat) -> Result<LogicalPlan> {
     Ok(builder.build()?)
 }
 
+/// Polars' `explode`: one row per element of the list columns `columns` (several columns
+/// are unnested side by side). A null list gives one row with a null when `keep_nulls`, an
+/// empty list one when `empty_as_null` (whatever `keep_nulls`); otherwise no row.
+pub fn explode(
+    input: LogicalPlan,
+    columns: Vec<String>,
+    empty_as_null: bool,
+    keep_nulls: bool,
+) -> Result<LogicalPlan> {
+    if columns.is_empty() {
+        return Err(CorepyError::invalid_argument(
+            "explode() needs at least one column",
+        ));
+    }
+    for name in &columns {
+        let data_type = check_type(&ident(name.as_str()), input.schema())?;
+        if !matches!(
+            data_type,
+            DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+        ) {
+            return Err(CorepyError::schema(format!(
+                "explode() needs list columns, but '{name}' is {data_type}"
+            )));
+        }
+    }
+    let projection = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(|column| {
+            if !(empty_as_null && columns.contains(&column.name)) {
+                return Ok(Expr::Column(column));
+            }
+            let data_type = input
+                .schema()
+                .qualified_field_from_column(&column)?
+                .1
+                .data_type();
+            match list_of_one_null(data_type)? {
+                // An empty list becomes `[null]`, which unnests to one null row.
+                Some(one_null) => {
+                    let list = Expr::Column(column.clone());
+                    let empty = call("cardinality", vec![list.clone()])?.eq(lit(0u64));
+                    Ok(when(empty, lit(one_null))
+                        .otherwise(list)?
+                        .alias(column.name))
+                }
+                None => Ok(Expr::Column(column)),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = UnnestOptions::new().with_preserve_nulls(keep_nulls);
+    let columns = columns
+        .iter()
+        .map(|c| Column::from_name(c.as_str()))
+        .collect();
+    Ok(LogicalPlanBuilder::from(input)
+        .project(projection)?
+        .unnest_columns_with_options(columns, options)?
+        .build()?)
+}
+
+/// `[null]` as a list of `data_type`; `None` for lists that cannot be empty (fixed size).
+fn list_of_one_null(data_type: &DataType) -> Result<Option<ScalarValue>> {
+    Ok(match data_type {
+        DataType::List(item) => Some(ScalarValue::List(ScalarValue::new_list(
+            &[ScalarValue::try_from(item.data_type())?],
+            item.data_type(),
+            true,
+        ))),
+        DataType::LargeList(item) => Some(ScalarValue::LargeList(ScalarValue::new_large_list(
+            &[ScalarValue::try_from(item.data_type())?],
+            item.data_type(),
+        ))),
+        _ => None,
+    })
+}
+
 /// Skips `offset` rows, then keeps at most `n`.
 pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<LogicalPlan> {
     Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
@@ -203,16 +285,23 @@ fn column_exprs(plan: &LogicalPlan) -> Vec<Expr> {
         .collect()
 }
 
-/// The expressions, checked against the input's schema, with Polars' meanings where they
-/// depend on types: true division, truncation keeping the type.
+/// The expressions, with Polars' meanings where they depend on types, checked against the
+/// input's schema.
 fn checked(exprs: Vec<Expr>, input: &LogicalPlan) -> Result<Vec<Expr>> {
     exprs
         .into_iter()
         .map(|expr| {
+            let expr = polars_meaning(expr, input.schema())?;
             check_type(&expr, input.schema())?;
-            truncation_keeps_type(true_division(expr, input.schema())?, input.schema())
+            Ok(expr)
         })
         .collect()
+}
+
+/// Polars' meanings of what depends on operand types: true division and floor division,
+/// truncation keeping the type.
+fn polars_meaning(expr: Expr, schema: &datafusion::common::DFSchema) -> Result<Expr> {
+    truncation_keeps_type(true_division(expr, schema)?, schema)
 }
 
 /// Rejects two outputs with the same name, pointing at `.alias()`.
