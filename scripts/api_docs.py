@@ -55,20 +55,25 @@ def public_names() -> list[tuple[str, Any]]:
     return [(name, getattr(cp, name)) for name in sorted(cp.__all__)]
 
 
+def is_own(obj: Any) -> bool:
+    """A function or class defined by corepy (not a type alias such as ``DType = Any``)."""
+    own = getattr(obj, "__module__", "").startswith("corepy")
+    return own and (inspect.isfunction(obj) or inspect.isclass(obj))
+
+
 def render() -> str:
     lines = [HEADER]
-    functions = [(n, o) for n, o in public_names() if inspect.isfunction(o)]
-    classes = [(n, o) for n, o in public_names() if inspect.isclass(o)]
+    functions = [(n, o) for n, o in public_names() if is_own(o) and inspect.isfunction(o)]
+    classes = [(n, o) for n, o in public_names() if is_own(o) and inspect.isclass(o)]
     lines.append("## Functions\n")
     for name, obj in functions:
         lines.append(f"- `cp.{name}{signature(obj)}` — {summary(obj)}")
-    others = [
-        (n, o) for n, o in public_names() if not inspect.isfunction(o) and not inspect.isclass(o)
-    ]
+    others = [(n, o) for n, o in public_names() if not is_own(o)]
     if others:
-        lines.append("\n## Values\n")
+        lines.append("\n## Types and values\n")
         for name, obj in others:
-            lines.append(f"- `cp.{name}` — a `{type(obj).__name__}`")
+            shown = "the version, a str" if name == "__version__" else f"`{obj!r}`"
+            lines.append(f"- `cp.{name}` — {shown}")
     lines.append("\n## Classes\n")
     for name, cls in classes:
         lines.append(f"### `cp.{name}`\n")

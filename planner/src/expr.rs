@@ -65,7 +65,9 @@ pub fn aggregate(function: &str, input: Expr, filter: Option<Expr>) -> Result<Ex
         "min" => filtered(expr_fn::min(input))?,
         "max" => filtered(expr_fn::max(input))?,
         "count" => filtered(expr_fn::count(input))?,
-        "len" => filtered(expr_fn::count(lit(1)))?,
+        // `x IS NULL` is never null, so this counts every row; naming the column keeps
+        // the result named after it (`col("a").len()` is `a`, as in Polars).
+        "len" => filtered(expr_fn::count(input.is_null()))?,
         "median" => filtered(expr_fn::median(input))?,
         "std" => filtered(expr_fn::stddev(input))?,
         "std_pop" => filtered(expr_fn::stddev_pop(input))?,

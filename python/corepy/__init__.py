@@ -138,19 +138,41 @@ def sql(query: str) -> LazyFrame:
 
 
 def scan_parquet(path: str | os.PathLike[str]) -> LazyFrame:
-    """A lazy frame over a Parquet file or glob."""
+    """A lazy frame over a Parquet file or glob.
+
+    >>> import corepy as cp, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in (1, 2):
+    ...     cp.from_dict({"a": [i]}).sink_parquet(os.path.join(folder, f"part{i}.parquet"))
+    >>> cp.scan_parquet(os.path.join(folder, "*.parquet")).sort("a").compute().to_pydict()
+    {'a': [1, 2]}
+    """
     return default_session().scan_parquet(path)
 
 
 def scan_ipc(path: str | os.PathLike[str]) -> LazyFrame:
-    """A lazy frame over an Arrow IPC (Feather v2) file or glob."""
+    """A lazy frame over an Arrow IPC (Feather v2) file or glob.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+    >>> cp.from_dict({"a": [1, 2]}).sink_ipc(path)
+    >>> cp.scan_ipc(path).filter(cp.col("a") > 1).compute().to_pydict()
+    {'a': [2]}
+    """
     return default_session().scan_ipc(path)
 
 
 def scan_csv(
     path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
 ) -> LazyFrame:
-    """A lazy frame over a CSV file or glob."""
+    """A lazy frame over a CSV file or glob.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("a,b\\n1,x\\n2,y\\n")
+    >>> cp.scan_csv(path).sort("a").compute().to_pydict()
+    {'a': [1, 2], 'b': ['x', 'y']}
+    """
     return default_session().scan_csv(path, has_header=has_header, separator=separator)
 
 
@@ -167,19 +189,38 @@ def read_parquet(path: str | os.PathLike[str]) -> DataFrame:
 
 
 def read_ipc(path: str | os.PathLike[str]) -> DataFrame:
-    """Reads an Arrow IPC file or glob now: ``scan_ipc(path).compute()``."""
+    """Reads an Arrow IPC file or glob now: ``scan_ipc(path).compute()``.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+    >>> cp.from_dict({"a": [1, 2]}).write_ipc(path)
+    >>> cp.read_ipc(path).shape
+    (2, 1)
+    """
     return scan_ipc(path).compute()
 
 
 def read_csv(
     path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
 ) -> DataFrame:
-    """Reads a CSV file or glob now: ``scan_csv(path, ...).compute()``."""
+    """Reads a CSV file or glob now: ``scan_csv(path, ...).compute()``.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.tsv")
+    >>> _ = open(path, "w").write("1\\tx\\n")
+    >>> cp.read_csv(path, has_header=False, separator="\\t").to_pylist()
+    [{'column_1': 1, 'column_2': 'x'}]
+    """
     return scan_csv(path, has_header=has_header, separator=separator).compute()
 
 
 def from_arrow(data: Any) -> LazyFrame:
-    """A lazy frame over Arrow data (pyarrow, Polars, … anything with the PyCapsule interface)."""
+    """A lazy frame over Arrow data (pyarrow, Polars, … anything with the PyCapsule interface).
+
+    >>> import corepy as cp, pyarrow as pa
+    >>> cp.from_arrow(pa.table({"a": [1, 2]})).select(cp.sum("a")).compute().to_pydict()
+    {'a': [3]}
+    """
     return default_session().from_arrow(data)
 
 
@@ -249,29 +290,66 @@ def from_dict(data: Mapping[str, Sequence[Any]]) -> LazyFrame:
 
 
 def register_parquet(name: str, path: str | os.PathLike[str]) -> None:
-    """Registers a Parquet file or glob as the table ``name`` of the default session."""
+    """Registers a Parquet file or glob as the table ``name`` of the default session.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+    >>> cp.from_dict({"a": [1, 2]}).sink_parquet(path)
+    >>> cp.register_parquet("demo_parquet", path)
+    >>> cp.sql("SELECT sum(a) AS total FROM demo_parquet").compute().to_pydict()
+    {'total': [3]}
+    """
     default_session().register_parquet(name, path)
 
 
 def register_ipc(name: str, path: str | os.PathLike[str]) -> None:
-    """Registers an Arrow IPC file or glob as the table ``name`` of the default session."""
+    """Registers an Arrow IPC file or glob as the table ``name`` of the default session.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+    >>> cp.from_dict({"a": [1, 2]}).sink_ipc(path)
+    >>> cp.register_ipc("demo_ipc", path)
+    >>> cp.sql("SELECT sum(a) AS total FROM demo_ipc").compute().to_pydict()
+    {'total': [3]}
+    """
     default_session().register_ipc(name, path)
 
 
 def register_csv(
     name: str, path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
 ) -> None:
-    """Registers a CSV file or glob as the table ``name`` of the default session."""
+    """Registers a CSV file or glob as the table ``name`` of the default session.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("a|b\\n1|x\\n2|y\\n")
+    >>> cp.register_csv("demo_csv", path, separator="|")
+    >>> cp.sql("SELECT b FROM demo_csv WHERE a = 2").compute().to_pydict()
+    {'b': ['y']}
+    """
     default_session().register_csv(name, path, has_header=has_header, separator=separator)
 
 
 def register(name: str, data: Any) -> None:
-    """Registers a lazy frame or Arrow data as the table ``name`` of the default session."""
+    """Registers a lazy frame or Arrow data as the table ``name`` of the default session.
+
+    >>> import corepy as cp
+    >>> cp.register("demo_frame", cp.from_dict({"a": [1, 2, 3]}))
+    >>> cp.sql("SELECT count(*) AS n FROM demo_frame WHERE a > 1").compute().to_pydict()
+    {'n': [2]}
+    """
     default_session().register(name, data)
 
 
 def gen_tpch(scale: float, output: str | os.PathLike[str]) -> dict[str, int]:
     """Writes the eight TPC-H tables at ``scale`` as ``<output>/<table>.parquet`` and
-    returns the row count of each table. Runs in-process; needs no network."""
+    returns the row count of each table. Runs in-process; needs no network.
+
+    >>> import corepy as cp, tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> rows = cp.gen_tpch(0.001, folder)
+    >>> rows["nation"], cp.read_parquet(os.path.join(folder, "nation.parquet")).height
+    (25, 25)
+    """
     written = _core.gen_tpch(float(scale), os.fspath(output))
     return {table: rows for table, rows, _path in written}

@@ -26,27 +26,52 @@ def _column(name: str, function: str) -> Expr:
 
 
 def sum(column: str) -> Expr:
-    """``cp.col(column).sum()``."""
+    """``cp.col(column).sum()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [1, 2, None]}).select(cp.sum("x")).compute().to_pydict()
+    {'x': [3]}
+    """
     return _column(column, "sum").sum()
 
 
 def mean(column: str) -> Expr:
-    """``cp.col(column).mean()``."""
+    """``cp.col(column).mean()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [1, 2, None]}).select(cp.mean("x")).compute().to_pydict()
+    {'x': [1.5]}
+    """
     return _column(column, "mean").mean()
 
 
 def min(column: str) -> Expr:
-    """``cp.col(column).min()``."""
+    """``cp.col(column).min()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [3, 1, None]}).select(cp.min("x")).compute().to_pydict()
+    {'x': [1]}
+    """
     return _column(column, "min").min()
 
 
 def max(column: str) -> Expr:
-    """``cp.col(column).max()``."""
+    """``cp.col(column).max()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [3, 1, None]}).select(cp.max("x")).compute().to_pydict()
+    {'x': [3]}
+    """
     return _column(column, "max").max()
 
 
 def median(column: str) -> Expr:
-    """``cp.col(column).median()``."""
+    """``cp.col(column).median()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [1.0, 2.0, 4.0, 10.0]}).select(cp.median("x")).compute().to_pydict()
+    {'x': [3.0]}
+    """
     return _column(column, "median").median()
 
 
@@ -61,17 +86,33 @@ def std(column: str, ddof: int = 1) -> Expr:
 
 
 def var(column: str, ddof: int = 1) -> Expr:
-    """``cp.col(column).var(ddof)``: the sample variance by default."""
+    """``cp.col(column).var(ddof)``: the sample variance by default.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"x": [1.0, 3.0]})
+    >>> lf.select(cp.var("x"), cp.var("x", ddof=0).alias("pop")).compute().to_pydict()
+    {'x': [2.0], 'pop': [1.0]}
+    """
     return _column(column, "var").var(ddof)
 
 
 def count(column: str) -> Expr:
-    """``cp.col(column).count()``: the non-null values (``cp.len()`` counts rows)."""
+    """``cp.col(column).count()``: the non-null values (``cp.len()`` counts rows).
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": [1, None, 3]}).select(cp.count("x"), cp.len()).compute().to_pydict()
+    {'x': [2], 'len': [3]}
+    """
     return _column(column, "count").count()
 
 
 def n_unique(column: str) -> Expr:
-    """``cp.col(column).n_unique()``."""
+    """``cp.col(column).n_unique()``.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"x": ["a", "b", "a"]}).select(cp.n_unique("x")).compute().to_pydict()
+    {'x': [2]}
+    """
     return _column(column, "n_unique").n_unique()
 
 
@@ -80,5 +121,11 @@ def quantile(
     quantile: float,
     interpolation: Literal["nearest", "lower", "higher", "midpoint", "linear"] = "nearest",
 ) -> Expr:
-    """``cp.col(column).quantile(quantile, interpolation)``."""
+    """``cp.col(column).quantile(quantile, interpolation)``.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"x": [1, 2, 3, 4]})
+    >>> lf.select(cp.quantile("x", 0.25, "linear")).compute().to_pydict()
+    {'x': [1.75]}
+    """
     return _column(column, "quantile").quantile(quantile, interpolation)

@@ -40,7 +40,13 @@ def _row_index(index: int, height: int) -> int:
 
 
 class DataFrame:
-    """The result of :meth:`LazyFrame.compute`."""
+    """The result of :meth:`LazyFrame.compute`.
+
+    >>> import corepy as cp
+    >>> df = cp.from_dict({"a": [2, 1], "b": ["y", "x"]}).sort("a").compute()
+    >>> len(df), df.to_pydict()
+    (2, {'a': [1, 2], 'b': ['x', 'y']})
+    """
 
     __slots__ = ("_df",)
 
@@ -48,23 +54,45 @@ class DataFrame:
         self._df = inner
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """Exports the data as an Arrow C stream (zero-copy), for pyarrow, Polars, DuckDB…"""
+        """Exports the data as an Arrow C stream (zero-copy), for pyarrow, Polars, DuckDB…
+
+        >>> import corepy as cp, pyarrow as pa
+        >>> df = cp.from_dict({"a": [1, 2]}).compute()
+        >>> pa.RecordBatchReader.from_stream(df).read_all().to_pydict()
+        {'a': [1, 2]}
+        """
         return self._df.__arrow_c_stream__(requested_schema)
 
     def to_arrow(self) -> pa.Table:
-        """The data as a ``pyarrow.Table`` (zero-copy)."""
+        """The data as a ``pyarrow.Table`` (zero-copy).
+
+        >>> import corepy as cp
+        >>> table = cp.from_dict({"a": [1, 2]}).compute().to_arrow()
+        >>> table.num_rows, table.schema.field("a").type
+        (2, DataType(int64))
+        """
         import pyarrow as pa
 
         table: pa.Table = pa.table(self)
         return table
 
     def to_pandas(self, **kwargs: Any) -> pd.DataFrame:
-        """The data as a ``pandas.DataFrame``; ``kwargs`` go to ``pyarrow.Table.to_pandas``."""
+        """The data as a ``pandas.DataFrame``; ``kwargs`` go to ``pyarrow.Table.to_pandas``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2]}).compute().to_pandas().to_dict("list")
+        {'a': [1, 2]}
+        """
         frame: pd.DataFrame = self.to_arrow().to_pandas(**kwargs)
         return frame
 
     def to_polars(self) -> pl.DataFrame:
-        """The data as a ``polars.DataFrame`` (zero-copy where Polars allows)."""
+        """The data as a ``polars.DataFrame`` (zero-copy where Polars allows).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2]}).compute().to_polars().to_dict(as_series=False)
+        {'a': [1, 2]}
+        """
         import polars as pl
 
         frame = pl.from_arrow(self.to_arrow())
@@ -72,17 +100,32 @@ class DataFrame:
         return frame
 
     def to_pydict(self) -> dict[str, list[Any]]:
-        """The data as ``{column: [values]}``."""
+        """The data as ``{column: [values]}``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).sort("a").compute().to_pydict()
+        {'a': [1, 2], 'b': ['x', 'y']}
+        """
         columns: dict[str, list[Any]] = self.to_arrow().to_pydict()
         return columns
 
     def to_pylist(self) -> list[dict[str, Any]]:
-        """The data as a list of ``{column: value}`` rows."""
+        """The data as a list of ``{column: value}`` rows.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).sort("a").compute().to_pylist()
+        [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+        """
         rows: list[dict[str, Any]] = self.to_arrow().to_pylist()
         return rows
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """The rows as ``{column: value}`` dicts (same as :meth:`to_pylist`), as Polars."""
+        """The rows as ``{column: value}`` dicts (same as :meth:`to_pylist`), as Polars.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).sort("a").compute().to_dicts()
+        [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+        """
         return self.to_pylist()
 
     def to_numpy(self) -> np.ndarray[Any, Any]:
@@ -138,7 +181,13 @@ class DataFrame:
         return values if named else tuple(values.values())
 
     def get_column(self, name: int | str) -> pa.ChunkedArray:
-        """One column, by name or position, as a pyarrow ChunkedArray (not copied)."""
+        """One column, by name or position, as a pyarrow ChunkedArray (not copied).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).sort("a").compute()
+        >>> df.get_column("b").to_pylist(), df.get_column(0).to_pylist()
+        (['x', 'y'], [1, 2])
+        """
         table = self.to_arrow()
         if isinstance(name, int):
             return table.column(name)
@@ -152,11 +201,22 @@ class DataFrame:
         return table.column(name)
 
     def __getitem__(self, name: str) -> pa.ChunkedArray:
-        """``df["a"]``: the column ``a`` (see :meth:`get_column`)."""
+        """``df["a"]``: the column ``a`` (see :meth:`get_column`).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2]}).sort("a").compute()["a"].to_pylist()
+        [1, 2]
+        """
         return self.get_column(name)
 
     def lazy(self) -> LazyFrame:
-        """A lazy frame over this result, for further queries (no copy)."""
+        """A lazy frame over this result, for further queries (no copy).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2, 3]}).compute()
+        >>> df.lazy().filter(cp.col("a") > 1).sort("a").compute().to_pydict()
+        {'a': [2, 3]}
+        """
         from corepy.frame import LazyFrame
 
         return LazyFrame(self._df.lazy())
@@ -168,11 +228,25 @@ class DataFrame:
         compression: Literal["zstd", "snappy", "uncompressed"] = "zstd",
     ) -> None:
         """Writes this result to a Parquet file, atomically (see
-        :meth:`LazyFrame.sink_parquet`)."""
+        :meth:`LazyFrame.sink_parquet`).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.parquet")
+        >>> cp.from_dict({"a": [1, 2]}).compute().write_parquet(path, compression="snappy")
+        >>> cp.scan_parquet(path).sort("a").compute().to_pydict()
+        {'a': [1, 2]}
+        """
         self.lazy().sink_parquet(path, compression=compression)
 
     def write_ipc(self, path: str | os.PathLike[str]) -> None:
-        """Writes this result to an Arrow IPC file, atomically."""
+        """Writes this result to an Arrow IPC file, atomically.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.arrow")
+        >>> cp.from_dict({"a": [1, 2]}).compute().write_ipc(path)
+        >>> cp.scan_ipc(path).sort("a").compute().to_pydict()
+        {'a': [1, 2]}
+        """
         self.lazy().sink_ipc(path)
 
     def write_csv(
@@ -182,22 +256,46 @@ class DataFrame:
         include_header: bool = True,
         separator: str = ",",
     ) -> None:
-        """Writes this result to a CSV file, atomically."""
+        """Writes this result to a CSV file, atomically.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+        >>> cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).sort("a").compute().write_csv(path)
+        >>> print(open(path).read(), end="")
+        a,b
+        1,x
+        2,y
+        """
         self.lazy().sink_csv(path, include_header=include_header, separator=separator)
 
     @property
     def shape(self) -> tuple[int, int]:
-        """``(rows, columns)``."""
+        """``(rows, columns)``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, 3], "b": ["x", "y", "z"]}).compute().shape
+        (3, 2)
+        """
         return (self._df.num_rows, self._df.num_columns)
 
     @property
     def height(self) -> int:
-        """The number of rows."""
+        """The number of rows.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, 3]}).compute().height
+        3
+        """
         return int(self._df.num_rows)
 
     @property
     def width(self) -> int:
-        """The number of columns."""
+        """The number of columns.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": [2]}).compute().width
+        2
+        """
         return int(self._df.num_columns)
 
     def __len__(self) -> int:
@@ -205,12 +303,23 @@ class DataFrame:
 
     @property
     def columns(self) -> list[str]:
-        """The column names."""
+        """The column names.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": [2]}).compute().columns
+        ['a', 'b']
+        """
         return self._df.columns()
 
     @property
     def schema(self) -> pa.Schema:
-        """The schema, as a ``pyarrow.Schema``."""
+        """The schema, as a ``pyarrow.Schema``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": ["x"]}).compute().schema
+        a: int64
+        b: string
+        """
         return self._df.schema()
 
     def __repr__(self) -> str:

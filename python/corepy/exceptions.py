@@ -29,11 +29,26 @@ __all__ = [
 
 
 class CorepyError(Exception):
-    """Base class of every error corepy raises."""
+    """Base class of every error corepy raises.
+
+    >>> import corepy as cp
+    >>> try:
+    ...     cp.sql("SELECT * FROM no_such_table")
+    ... except cp.CorepyError as error:
+    ...     print(type(error).__name__)
+    PlanError
+    """
 
 
 class SchemaError(CorepyError):
-    """A type mismatch or invalid schema; the message names the expression."""
+    """A type mismatch or invalid schema; the message names the expression.
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"a": ["x"]}).select(cp.col("a") + 1)
+    Traceback (most recent call last):
+    ...
+    corepy.exceptions.SchemaError: type mismatch in expression `a + 1`: ...
+    """
 
 
 class ColumnNotFoundError(SchemaError):
@@ -41,6 +56,12 @@ class ColumnNotFoundError(SchemaError):
 
     Attributes: ``column`` (the name asked for), ``candidates`` (the closest existing
     names, best first) and ``available`` (all names).
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"price": [1.0], "qty": [2]}).select(cp.col("prise"))
+    Traceback (most recent call last):
+    ...
+    corepy.exceptions.ColumnNotFoundError: column 'prise' not found; did you mean 'price'?
     """
 
     column: str = ""
@@ -54,40 +75,115 @@ class ColumnNotFoundError(SchemaError):
 
 
 class SQLError(CorepyError):
-    """SQL text that does not parse. ``line`` and ``column`` locate the problem (1-based)."""
+    """SQL text that does not parse. ``line`` and ``column`` locate the problem (1-based).
+
+    >>> import corepy as cp
+    >>> try:
+    ...     cp.sql("SELECT *\\nFROM t WHERE a = = 1")
+    ... except cp.SQLError as error:
+    ...     print(error.line, error.column)
+    2 18
+    """
 
     line: int | None = None
     column: int | None = None
 
 
 class PlanError(CorepyError):
-    """A query that cannot be planned: unknown table or function, unsupported operation."""
+    """A query that cannot be planned: unknown table or function, unsupported operation.
+
+    >>> import corepy as cp
+    >>> cp.sql("SELECT * FROM no_such_table")
+    Traceback (most recent call last):
+    ...
+    corepy.exceptions.PlanError: table '...no_such_table' not found
+    """
 
 
 class PathNotFoundError(CorepyError, FileNotFoundError):
-    """A path or glob that names no file. ``path`` is the path as given."""
+    """A path or glob that names no file. ``path`` is the path as given.
+
+    >>> import corepy as cp
+    >>> try:
+    ...     cp.scan_parquet("/no/such/file.parquet")
+    ... except FileNotFoundError as error:
+    ...     print(type(error).__name__, error.path)
+    PathNotFoundError /no/such/file.parquet
+    """
 
     path: str = ""
 
+    def __str__(self) -> str:
+        # OSError would format its errno and filename instead of corepy's message.
+        return str(self.args[0]) if self.args else ""
+
 
 class FileFormatError(CorepyError):
-    """A file that cannot be read: empty, truncated, corrupt, a directory, or of another
-    schema than its siblings. ``path`` names the file (or glob)."""
+    """A file that cannot be read: empty, truncated, corrupt, or of another schema than its
+    siblings (also a directory whose files differ). ``path`` names the file (or glob).
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "bad.parquet")
+    >>> _ = open(path, "w").write("not parquet")
+    >>> try:
+    ...     cp.scan_parquet(path)
+    ... except cp.FileFormatError as error:
+    ...     print(error.path == path, "PAR1" in str(error))
+    True True
+    """
 
     path: str = ""
 
 
 class InvalidArgumentError(CorepyError, ValueError):
-    """An invalid argument to a corepy function."""
+    """An invalid argument to a corepy function.
+
+    >>> import corepy as cp
+    >>> try:
+    ...     cp.Session(target_partitions=0)
+    ... except ValueError as error:
+    ...     print(type(error).__name__, error)
+    InvalidArgumentError target_partitions must be at least 1
+    """
 
 
 class ComputeError(CorepyError):
-    """An error while computing: overflow, division by zero, a failed cast, …"""
+    """An error while computing: division by zero, a failed cast, decimal overflow, …
+    (integer ``+ - *`` wrap around on overflow, as in DataFusion and Polars).
+
+    >>> import corepy as cp
+    >>> cp.from_dict({"a": [1]}).select(cp.col("a") // 0).compute()
+    Traceback (most recent call last):
+    ...
+    corepy.exceptions.ComputeError: division by zero
+    """
 
 
 class CancelledError(CorepyError):
-    """The query was cancelled before it finished."""
+    """The query was cancelled before it finished.
+
+    It is a :class:`CorepyError` like the others (Ctrl-C during :meth:`LazyFrame.compute`
+    raises ``KeyboardInterrupt`` instead):
+
+    >>> import corepy as cp
+    >>> try:
+    ...     raise cp.CancelledError("query cancelled")
+    ... except cp.CorepyError as error:
+    ...     print(type(error).__name__, error)
+    CancelledError query cancelled
+    """
 
 
 class InternalError(CorepyError):
-    """A bug in corepy (a Rust panic or broken invariant). Please report it."""
+    """A bug in corepy (a Rust panic or broken invariant). Please report it.
+
+    A panic in the Rust core arrives as this error (not as pyo3's ``PanicException``), so
+    ``except cp.CorepyError`` catches it:
+
+    >>> import corepy as cp
+    >>> try:
+    ...     raise cp.InternalError("panic: index out of bounds")
+    ... except cp.CorepyError as error:
+    ...     print(type(error).__name__, error)
+    InternalError panic: index out of bounds
+    """

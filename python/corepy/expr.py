@@ -60,7 +60,14 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class Expr:
-    """A column expression. Build them with :func:`col` and :func:`lit` and Python operators."""
+    """A column expression. Build them with :func:`col` and :func:`lit` and Python operators.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"price": [10.0, 20.0], "qty": [3, 1]})
+    >>> total = (cp.col("price") * cp.col("qty")).alias("total")
+    >>> lf.select(total).sort("total").compute().to_pydict()
+    {'total': [20.0, 30.0]}
+    """
 
     __slots__ = ("_expr",)
 
@@ -169,7 +176,12 @@ class Expr:
 
     # -- null handling, types, names ---------------------------------------------------
     def is_null(self) -> Expr:
-        """True where the value is null."""
+        """True where the value is null.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, None]}).select(cp.col("a").is_null()).compute().to_pydict()
+        {'a': [False, True]}
+        """
         return Expr(self._expr.is_null())
 
     def is_nan(self) -> Expr:
@@ -183,7 +195,13 @@ class Expr:
         return Expr(_core.call("isnan", [self._expr]))
 
     def is_not_nan(self) -> Expr:
-        """True where a float value is not NaN (null stays null)."""
+        """True where a float value is not NaN (null stays null).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [1.0, float("nan"), None]})
+        >>> lf.select(cp.col("x").is_not_nan()).compute().to_pydict()
+        {'x': [True, False, None]}
+        """
         return ~self.is_nan()
 
     def fill_nan(self, value: IntoExpr | Scalar) -> Expr:
@@ -198,7 +216,12 @@ class Expr:
         return when(self.is_nan()).then(value).otherwise(self).alias(self.output_name)
 
     def is_not_null(self) -> Expr:
-        """True where the value is not null."""
+        """True where the value is not null.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, None]}).select(cp.col("a").is_not_null()).compute().to_pydict()
+        {'a': [True, False]}
+        """
         return Expr(self._expr.is_not_null())
 
     def cast(self, dtype: DType) -> Expr:
@@ -212,7 +235,13 @@ class Expr:
         return Expr(self._expr.cast(dtype))
 
     def alias(self, name: str) -> Expr:
-        """Names the result column."""
+        """Names the result column.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2]})
+        >>> lf.select((cp.col("a") * 10).alias("a10")).compute().to_pydict()
+        {'a10': [10, 20]}
+        """
         return Expr(self._expr.alias(name))
 
     def is_in(self, values: Expr | Iterable[Expr | Scalar]) -> Expr:
@@ -275,27 +304,59 @@ class Expr:
 
     # -- aggregations --------------------------------------------------------------------
     def sum(self) -> Expr:
-        """The sum of the non-null values."""
+        """The sum of the non-null values.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, None]}).select(cp.col("a").sum()).compute().to_pydict()
+        {'a': [3]}
+        """
         return Expr(self._expr.aggregate("sum"))
 
     def mean(self) -> Expr:
-        """The mean of the non-null values."""
+        """The mean of the non-null values.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2, None]}).select(cp.col("a").mean()).compute().to_pydict()
+        {'a': [1.5]}
+        """
         return Expr(self._expr.aggregate("mean"))
 
     def min(self) -> Expr:
-        """The smallest non-null value."""
+        """The smallest non-null value.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [3, None, 1]}).select(cp.col("a").min()).compute().to_pydict()
+        {'a': [1]}
+        """
         return Expr(self._expr.aggregate("min"))
 
     def max(self) -> Expr:
-        """The largest non-null value."""
+        """The largest non-null value.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [3, None, 1]}).select(cp.col("a").max()).compute().to_pydict()
+        {'a': [3]}
+        """
         return Expr(self._expr.aggregate("max"))
 
     def count(self) -> Expr:
-        """The number of non-null values (see :meth:`len` for the number of rows)."""
+        """The number of non-null values (see :meth:`len` for the number of rows).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, None, 3]}).select(cp.col("a").count()).compute().to_pydict()
+        {'a': [2]}
+        """
         return Expr(self._expr.aggregate("count"))
 
     def len(self) -> Expr:
-        """The number of values, nulls included."""
+        """The number of values, nulls included.
+
+        >>> import corepy as cp
+        >>> a = cp.col("a")
+        >>> lf = cp.from_dict({"a": [1, None, 3]})
+        >>> lf.select(a.len().alias("len"), a.count().alias("count")).compute().to_pydict()
+        {'len': [3], 'count': [2]}
+        """
         return Expr(self._expr.aggregate("len"))
 
     def n_unique(self) -> Expr:
@@ -328,17 +389,37 @@ class Expr:
 
     def median(self) -> Expr:
         """The median of the non-null values (the mean of the two middle ones for an even
-        count)."""
+        count).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1.0, 2.0, 4.0, 10.0, None]})
+        >>> lf.select(cp.col("a").median()).compute().to_pydict()
+        {'a': [3.0]}
+        """
         return Expr(self._expr.aggregate("median"))
 
     def std(self, ddof: int = 1) -> Expr:
         """The standard deviation of the non-null values: ``ddof=1`` (the default) the
-        sample's, ``ddof=0`` the population's. Other ``ddof`` values are not supported."""
+        sample's, ``ddof=0`` the population's. Other ``ddof`` values are not supported.
+
+        >>> import corepy as cp
+        >>> x = cp.col("x")
+        >>> lf = cp.from_dict({"x": [1.0, 3.0, 5.0]})
+        >>> lf.select(x.std(), x.std(ddof=0).alias("pop")).compute().to_pydict()
+        {'x': [2.0], 'pop': [1.632993161855452]}
+        """
         return Expr(self._expr.aggregate(_with_ddof("std", ddof)))
 
     def var(self, ddof: int = 1) -> Expr:
         """The variance of the non-null values: ``ddof=1`` (the default) the sample's,
-        ``ddof=0`` the population's. Other ``ddof`` values are not supported."""
+        ``ddof=0`` the population's. Other ``ddof`` values are not supported.
+
+        >>> import corepy as cp
+        >>> x = cp.col("x")
+        >>> lf = cp.from_dict({"x": [1.0, 3.0, 5.0]})
+        >>> lf.select(x.var(), x.var(ddof=0).alias("pop")).compute().to_pydict()
+        {'x': [4.0], 'pop': [2.6666666666666665]}
+        """
         return Expr(self._expr.aggregate(_with_ddof("var", ddof)))
 
     def any(self) -> Expr:
@@ -353,7 +434,13 @@ class Expr:
         return Expr(self._expr.aggregate("any"))
 
     def all(self) -> Expr:
-        """True if every non-null value is true (also for no values or only nulls)."""
+        """True if every non-null value is true (also for no values or only nulls).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"b": [True, None, True]})
+        >>> lf.select(cp.col("b").all()).compute().to_pydict()
+        {'b': [True]}
+        """
         return Expr(self._expr.aggregate("all"))
 
     # -- windows -------------------------------------------------------------------------
@@ -398,19 +485,47 @@ class Expr:
         )
 
     def cum_sum(self, *, reverse: bool = False) -> Expr:
-        """The running sum, in the order given by ``over(order_by=…)``; null rows stay null."""
+        """The running sum, in the order given by ``over(order_by=…)``; null rows stay null.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3, 4], "x": [3, None, 1, 5]})
+        >>> run = cp.col("x").cum_sum().over(order_by="t").alias("run")
+        >>> lf.select("t", run).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3, 4], 'run': [3, None, 4, 9]}
+        """
         return Expr(self._expr.cumulative("cum_sum", reverse))
 
     def cum_min(self, *, reverse: bool = False) -> Expr:
-        """The running minimum (see :meth:`cum_sum`)."""
+        """The running minimum (see :meth:`cum_sum`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [3, 1, 2]})
+        >>> low = cp.col("x").cum_min().over(order_by="t").alias("low")
+        >>> lf.select("t", low).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'low': [3, 1, 1]}
+        """
         return Expr(self._expr.cumulative("cum_min", reverse))
 
     def cum_max(self, *, reverse: bool = False) -> Expr:
-        """The running maximum (see :meth:`cum_sum`)."""
+        """The running maximum (see :meth:`cum_sum`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [1, 3, 2]})
+        >>> high = cp.col("x").cum_max(reverse=True).over(order_by="t").alias("high")
+        >>> lf.select("t", high).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'high': [3, 3, 2]}
+        """
         return Expr(self._expr.cumulative("cum_max", reverse))
 
     def cum_count(self, *, reverse: bool = False) -> Expr:
-        """The running count of non-null values (see :meth:`cum_sum`)."""
+        """The running count of non-null values (see :meth:`cum_sum`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [5, None, 7]})
+        >>> n = cp.col("x").cum_count().over(order_by="t").alias("n")
+        >>> lf.select("t", n).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'n': [1, 1, 2]}
+        """
         return Expr(self._expr.cumulative("cum_count", reverse))
 
     def shift(self, n: int = 1, *, fill_value: Scalar = None) -> Expr:
@@ -427,21 +542,49 @@ class Expr:
         return Expr(self._expr.shift(n, fill))
 
     def lag(self, n: int = 1) -> Expr:
-        """SQL's ``lag``: the same as :meth:`shift` with ``n``."""
+        """SQL's ``lag``: the same as :meth:`shift` with ``n``.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [10, 20, 40]})
+        >>> prev = cp.col("x").lag(2).over(order_by="t").alias("prev")
+        >>> lf.select("t", prev).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'prev': [None, None, 10]}
+        """
         return self.shift(n)
 
     def lead(self, n: int = 1) -> Expr:
-        """SQL's ``lead``: the same as :meth:`shift` with ``-n``."""
+        """SQL's ``lead``: the same as :meth:`shift` with ``-n``.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [10, 20, 40]})
+        >>> following = cp.col("x").lead().over(order_by="t").alias("next")
+        >>> lf.select("t", following).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'next': [20, 40, None]}
+        """
         return self.shift(-n)
 
     def diff(self, n: int = 1) -> Expr:
-        """The difference with the value ``n`` rows earlier (see :meth:`shift`)."""
+        """The difference with the value ``n`` rows earlier (see :meth:`shift`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [10, 20, 40]})
+        >>> change = cp.col("x").diff().over(order_by="t").alias("change")
+        >>> lf.select("t", change).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'change': [None, 10, 20]}
+        """
         return self - self.shift(n)
 
     def pct_change(self, n: int = 1) -> Expr:
         """The change, as a fraction, from the value ``n`` rows earlier (see :meth:`shift`).
         Differs from Polars where that earlier value is null: the result is null here,
-        while Polars looks further back for a non-null value."""
+        while Polars looks further back for a non-null value.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [8.0, 10.0, 15.0]})
+        >>> pct = cp.col("x").pct_change().over(order_by="t").alias("pct")
+        >>> lf.select("t", pct).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'pct': [None, 0.25, 0.5]}
+        """
         return self / self.shift(n) - 1
 
     def rank(
@@ -476,15 +619,36 @@ class Expr:
         return Expr(self._expr.rolling("rolling_mean", window_size, min_samples))
 
     def rolling_sum(self, window_size: int, min_samples: int | None = None) -> Expr:
-        """The sum over a window of rows (see :meth:`rolling_mean`)."""
+        """The sum over a window of rows (see :meth:`rolling_mean`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [1, 2, 6]})
+        >>> total = cp.col("x").rolling_sum(2).over(order_by="t").alias("total")
+        >>> lf.select("t", total).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'total': [None, 3, 8]}
+        """
         return Expr(self._expr.rolling("rolling_sum", window_size, min_samples))
 
     def rolling_min(self, window_size: int, min_samples: int | None = None) -> Expr:
-        """The minimum over a window of rows (see :meth:`rolling_mean`)."""
+        """The minimum over a window of rows (see :meth:`rolling_mean`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [4, 2, 6]})
+        >>> low = cp.col("x").rolling_min(2, min_samples=1).over(order_by="t").alias("low")
+        >>> lf.select("t", low).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'low': [4, 2, 2]}
+        """
         return Expr(self._expr.rolling("rolling_min", window_size, min_samples))
 
     def rolling_max(self, window_size: int, min_samples: int | None = None) -> Expr:
-        """The maximum over a window of rows (see :meth:`rolling_mean`)."""
+        """The maximum over a window of rows (see :meth:`rolling_mean`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"t": [1, 2, 3], "x": [4, 2, 6]})
+        >>> high = cp.col("x").rolling_max(2).over(order_by="t").alias("high")
+        >>> lf.select("t", high).sort("t").compute().to_pydict()
+        {'t': [1, 2, 3], 'high': [None, 4, 6]}
+        """
         return Expr(self._expr.rolling("rolling_max", window_size, min_samples))
 
     def __repr__(self) -> str:
@@ -493,21 +657,40 @@ class Expr:
     # -- namespaces (last in the class: `str` would shadow the builtin above) -------------
     @property
     def dt(self) -> DateTimeNamespace:
-        """Date and time functions (``.dt.year()``, ``.dt.offset_by("1d")``, …)."""
+        """Date and time functions (``.dt.year()``, ``.dt.offset_by("1d")``, …).
+
+        >>> import corepy as cp, datetime as dt
+        >>> lf = cp.from_dict({"d": [dt.date(2024, 3, 1)]})
+        >>> d = cp.col("d")
+        >>> lf.select(d.dt.year(), d.dt.month().alias("m")).compute().to_pydict()
+        {'d': [2024], 'm': [3]}
+        """
         from corepy.namespaces import DateTimeNamespace
 
         return DateTimeNamespace(self)
 
     @property
     def list(self) -> ListNamespace:
-        """List functions (``.list.len()``, ``.list.get(0)``, ``.list.contains(x)``)."""
+        """List functions (``.list.len()``, ``.list.get(0)``, ``.list.contains(x)``).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"l": [[1, 2], [3]]})
+        >>> lf.select(cp.col("l").list.len()).sort("l").compute().to_pydict()
+        {'l': [1, 2]}
+        """
         from corepy.namespaces import ListNamespace
 
         return ListNamespace(self)
 
     @property
     def str(self) -> StringNamespace:
-        """String functions (``.str.contains()``, ``.str.to_lowercase()``, …)."""
+        """String functions (``.str.contains()``, ``.str.to_lowercase()``, …).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"s": ["Oslo", "Lima"]})
+        >>> lf.select(cp.col("s").str.to_uppercase()).sort("s").compute().to_pydict()
+        {'s': ['LIMA', 'OSLO']}
+        """
         from corepy.namespaces import StringNamespace
 
         return StringNamespace(self)
@@ -522,7 +705,13 @@ def _with_ddof(function: str, ddof: int) -> str:
 
 
 class When:
-    """A condition waiting for its value: ``cp.when(cond).then(value)``."""
+    """A condition waiting for its value: ``cp.when(cond).then(value)``.
+
+    >>> import corepy as cp
+    >>> pending = cp.when(cp.col("a") > 1)
+    >>> type(pending).__name__, pending.then(cp.lit("big"))
+    ('When', CASE WHEN (a > 1) THEN 'big' END)
+    """
 
     __slots__ = ("_conditions", "_values")
 
@@ -531,13 +720,24 @@ class When:
         self._values = values
 
     def then(self, value: IntoExpr | Scalar) -> Then:
-        """The value where the last condition holds (a string is a column name)."""
+        """The value where the last condition holds (a string is a column name).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 5]})
+        >>> lf.select(cp.when(cp.col("a") > 3).then("a").alias("big")).compute().to_pydict()
+        {'big': [None, 5]}
+        """
         return Then(self._conditions, [*self._values, _value(value)._expr])
 
 
 class Then(Expr):
     """A conditional expression: chain more ``.when(…).then(…)``, end with
-    ``.otherwise(…)``; used as is, rows matching no condition are null."""
+    ``.otherwise(…)``; used as is, rows matching no condition are null.
+
+    >>> import corepy as cp
+    >>> cp.when(cp.col("a") > 1).then(1).when(cp.col("a") > 0).then(2)
+    CASE WHEN (a > 1) THEN 1 WHEN (a > 0) THEN 2 END
+    """
 
     __slots__ = ("_conditions", "_values")
 
@@ -547,11 +747,26 @@ class Then(Expr):
         self._values = values
 
     def when(self, condition: Expr) -> When:
-        """Another condition, tried when the earlier ones do not hold."""
+        """Another condition, tried when the earlier ones do not hold.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 5, 9]})
+        >>> a = cp.col("a")
+        >>> size = cp.when(a > 6).then(cp.lit("high")).when(a > 3).then(cp.lit("mid"))
+        >>> lf.select(size.alias("size")).compute().to_pydict()
+        {'size': [None, 'mid', 'high']}
+        """
         return When([*self._conditions, _condition(condition)], self._values)
 
     def otherwise(self, value: IntoExpr | Scalar) -> Expr:
-        """The value where no condition holds."""
+        """The value where no condition holds.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 5]})
+        >>> b = cp.when(cp.col("a") > 3).then("a").otherwise(0).alias("b")
+        >>> lf.select(b).compute().to_pydict()
+        {'b': [0, 5]}
+        """
         return Expr(_core.case_when(self._conditions, self._values, _value(value)._expr))
 
 
@@ -644,12 +859,24 @@ def sum_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
 
 
 def max_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
-    """The row-wise largest of ``exprs``, ignoring nulls (null if all are null)."""
+    """The row-wise largest of ``exprs``, ignoring nulls (null if all are null).
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [1, None, None], "b": [2, 5, None]})
+    >>> lf.select(cp.max_horizontal("a", "b").alias("m")).compute().to_pydict()
+    {'m': [2, 5, None]}
+    """
     return Expr(_core.call("greatest", [e._expr for e in _flat_values(exprs)]))
 
 
 def min_horizontal(*exprs: IntoExpr | Iterable[IntoExpr]) -> Expr:
-    """The row-wise smallest of ``exprs``, ignoring nulls (null if all are null)."""
+    """The row-wise smallest of ``exprs``, ignoring nulls (null if all are null).
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [1, None, None], "b": [2, 5, None]})
+    >>> lf.select(cp.min_horizontal(["a", "b"]).alias("m")).compute().to_pydict()
+    {'m': [1, 5, None]}
+    """
     return Expr(_core.call("least", [e._expr for e in _flat_values(exprs)]))
 
 

@@ -113,6 +113,11 @@ class LazyFrame:
 
     Methods check column names and types as they are called, so a mistake is reported
     at the line that makes it.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"a": [3, 1, 2]}).filter(cp.col("a") > 1).sort("a")
+    >>> lf.compute().to_pydict()
+    {'a': [2, 3]}
     """
 
     __slots__ = ("_lf",)
@@ -174,13 +179,24 @@ class LazyFrame:
         return LazyFrame(self._lf.sort(keys, flags_desc, flags_nulls))
 
     def limit(self, n: int, offset: int = 0) -> LazyFrame:
-        """Keeps at most ``n`` rows, after skipping ``offset`` rows."""
+        """Keeps at most ``n`` rows, after skipping ``offset`` rows.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [4, 1, 3, 2]})
+        >>> lf.sort("a").limit(2, offset=1).compute().to_pydict()
+        {'a': [2, 3]}
+        """
         if n < 0 or offset < 0:
             raise ValueError("limit() takes non-negative n and offset")
         return LazyFrame(self._lf.limit(n, offset))
 
     def head(self, n: int = 5) -> LazyFrame:
-        """The first ``n`` rows (same as :meth:`limit`)."""
+        """The first ``n`` rows (same as :meth:`limit`).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [4, 1, 3, 2]}).sort("a").head(3).compute().to_pydict()
+        {'a': [1, 2, 3]}
+        """
         return self.limit(n)
 
     def slice(self, offset: int, length: int | None = None) -> LazyFrame:
@@ -304,7 +320,13 @@ class LazyFrame:
         self, k: int, *, by: IntoExpr | Sequence[IntoExpr], reverse: bool = False
     ) -> LazyFrame:
         """The ``k`` rows with the smallest values of ``by`` (the largest with ``reverse``),
-        smallest first; nulls count as largest, as in Polars."""
+        smallest first; nulls count as largest, as in Polars.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [3, None, 7, 1]})
+        >>> lf.bottom_k(2, by="a").compute().to_pydict()
+        {'a': [1, 3]}
+        """
         if k < 0:
             raise ValueError("bottom_k() takes a non-negative k")
         return self.sort(by, descending=reverse, nulls_last=True).limit(k)
@@ -448,7 +470,14 @@ class LazyFrame:
         return self.with_columns(filled) if filled else self
 
     def collect_schema(self) -> pa.Schema:
-        """The output schema, without running the query (same as :attr:`schema`)."""
+        """The output schema, without running the query (same as :attr:`schema`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1], "b": ["x"]}).with_columns(cp.col("a").cast("float64"))
+        >>> lf.collect_schema()
+        a: double
+        b: string
+        """
         return self.schema
 
     def _check_columns(self, names: list[str]) -> None:
@@ -678,7 +707,14 @@ class LazyFrame:
 
     def sink_ipc(self, path: str | os.PathLike[str]) -> None:
         """Runs the query and streams its result into an Arrow IPC file (see
-        :meth:`sink_parquet` for how the file is written)."""
+        :meth:`sink_parquet` for how the file is written).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.arrow")
+        >>> cp.from_dict({"a": [1, 2, 3]}).filter(cp.col("a") > 1).sink_ipc(path)
+        >>> cp.scan_ipc(path).sort("a").compute().to_pydict()
+        {'a': [2, 3]}
+        """
         self._lf.write(path, "ipc")
 
     def sink_csv(
@@ -689,7 +725,16 @@ class LazyFrame:
         separator: str = ",",
     ) -> None:
         """Runs the query and streams its result into a CSV file (see :meth:`sink_parquet`
-        for how the file is written)."""
+        for how the file is written).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+        >>> cp.from_dict({"a": [2, 1], "b": ["y", "x"]}).sort("a").sink_csv(path, separator=";")
+        >>> print(open(path).read(), end="")
+        a;b
+        1;x
+        2;y
+        """
         self._lf.write(path, "csv", header=include_header, delimiter=separator)
 
     write_parquet = sink_parquet
@@ -711,7 +756,15 @@ class LazyFrame:
 
     def compute(self) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and
-        Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable."""
+        Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable.
+
+        ``collect()`` is the same method, under Polars' name.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2]}).select(cp.col("a").sum()).compute()
+        >>> type(df).__name__, df.to_pydict()
+        ('DataFrame', {'a': [3]})
+        """
         from corepy.dataframe import DataFrame
 
         return DataFrame(self._lf.compute())
@@ -737,12 +790,25 @@ class LazyFrame:
 
     @property
     def schema(self) -> pa.Schema:
-        """The output schema (without running the query)."""
+        """The output schema (without running the query).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1], "b": ["x"]})
+        >>> lf.with_columns((cp.col("a") / 2).alias("half")).schema
+        a: int64
+        b: string
+        half: double
+        """
         return self._lf.schema()
 
     @property
     def columns(self) -> list[str]:
-        """The output column names."""
+        """The output column names.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": [2]}).with_columns((cp.col("a") + 1).alias("c")).columns
+        ['a', 'b', 'c']
+        """
         return self._lf.columns()
 
     def __repr__(self) -> str:
@@ -750,7 +816,15 @@ class LazyFrame:
 
 
 class GroupBy:
-    """Groups of a :class:`LazyFrame`, waiting for :meth:`agg`."""
+    """Groups of a :class:`LazyFrame`, waiting for :meth:`agg`.
+
+    >>> import corepy as cp
+    >>> grouped = cp.from_dict({"k": ["x", "y", "x"], "v": [1, 2, 3]}).group_by("k")
+    >>> type(grouped).__name__
+    'GroupBy'
+    >>> grouped.agg(cp.col("v").sum()).sort("k").compute().to_pydict()
+    {'k': ['x', 'y'], 'v': [4, 2]}
+    """
 
     __slots__ = ("_frame", "_keys")
 
@@ -762,7 +836,14 @@ class GroupBy:
 
     def agg(self, *aggregations: Expr | Iterable[Expr]) -> LazyFrame:
         """One row per group: the keys, then each aggregation, in the order given.
-        Group order is not defined; sort the result if it matters."""
+        Group order is not defined; sort the result if it matters.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"k": ["x", "y", "x"], "v": [1, 2, 3]})
+        >>> out = lf.group_by("k").agg(cp.col("v").max().alias("top"), cp.len())
+        >>> out.sort("k").compute().to_pydict()
+        {'k': ['x', 'y'], 'top': [3, 2], 'len': [2, 1]}
+        """
         aggs = _exprs(aggregations)
         if not aggs:
             raise ValueError("agg() needs at least one aggregation")
@@ -812,7 +893,14 @@ class GroupBy:
         label: Literal["left", "right", "datapoint"] = "left",
     ) -> DynamicGroupBy:
         """Windows on a grid within each group: :meth:`LazyFrame.group_by_dynamic` with
-        these keys as ``group_by``."""
+        these keys as ``group_by``.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"g": ["a", "a", "b", "a"], "i": [1, 2, 5, 6], "x": [1, 2, 3, 4]})
+        >>> windows = lf.group_by("g").group_by_dynamic("i", every="4i")
+        >>> windows.agg(cp.sum("x")).compute().to_pydict()
+        {'g': ['a', 'a', 'b'], 'i': [0, 4, 4], 'x': [3, 4, 3]}
+        """
         return DynamicGroupBy(
             self._frame,
             index_column,

@@ -55,6 +55,11 @@ class Session:
         memory_limit: bytes operators may hold before they spill or fail (default: none).
         spill_dir: where spill files go (default: the system temporary directory).
         config: compiler settings (:class:`Config`), e.g. ``Config(jit=False)``.
+
+    >>> import corepy as cp
+    >>> s = cp.Session(target_partitions=4, batch_size=1024)
+    >>> s.sql("SELECT 1 AS one").compute().to_pydict()
+    {'one': [1]}
     """
 
     __slots__ = ("_session",)
@@ -78,73 +83,171 @@ class Session:
 
     @property
     def jit(self) -> bool:
-        """Whether this session compiles fused kernels (see :class:`Config`)."""
+        """Whether this session compiles fused kernels (see :class:`Config`).
+
+        >>> import corepy as cp
+        >>> cp.Session(config=cp.Config(jit=True)).jit
+        True
+        """
         return bool(self._session.jit)
 
     @property
     def target_partitions(self) -> int:
-        """The number of partitions queries are split into."""
+        """The number of partitions queries are split into.
+
+        >>> import corepy as cp
+        >>> cp.Session(target_partitions=3).target_partitions
+        3
+        """
         return int(self._session.target_partitions)
 
     def sql(self, query: str) -> LazyFrame:
         """A lazy frame for one SQL statement. Quoted file paths and globs are tables:
         ``SELECT * FROM 'data/*.parquet'``. ``CREATE``/``DROP``/``SET`` run at once.
         ``EXPLAIN [VERBOSE|ANALYZE] …`` computes to the plans; print the result to read them.
+
+        >>> import corepy as cp
+        >>> s = cp.Session()
+        >>> s.sql("CREATE TABLE t AS VALUES (1), (2)").compute().height
+        0
+        >>> s.sql("SELECT sum(column1) AS total FROM t").compute().to_pydict()
+        {'total': [3]}
         """
         return LazyFrame(self._session.sql(query))
 
     def scan_parquet(self, path: PathLike) -> LazyFrame:
-        """A lazy frame over a Parquet file or glob (checked now, read when computed)."""
+        """A lazy frame over a Parquet file or glob (checked now, read when computed).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+        >>> cp.from_dict({"a": [1, 2]}).sink_parquet(path)
+        >>> cp.Session().scan_parquet(path).select(cp.sum("a")).compute().to_pydict()
+        {'a': [3]}
+        """
         return LazyFrame(self._session.scan(_path(path), "parquet"))
 
     def scan_ipc(self, path: PathLike) -> LazyFrame:
-        """A lazy frame over an Arrow IPC (Feather v2) file or glob."""
+        """A lazy frame over an Arrow IPC (Feather v2) file or glob.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+        >>> cp.from_dict({"a": [1, 2]}).sink_ipc(path)
+        >>> cp.Session().scan_ipc(path).select(cp.sum("a")).compute().to_pydict()
+        {'a': [3]}
+        """
         return LazyFrame(self._session.scan(_path(path), "ipc"))
 
     def scan_csv(
         self, path: PathLike, *, has_header: bool = True, separator: str = ","
     ) -> LazyFrame:
-        """A lazy frame over a CSV file or glob; column types are inferred."""
+        """A lazy frame over a CSV file or glob; column types are inferred.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+        >>> _ = open(path, "w").write("a;b\\n1;x\\n2;y\\n")
+        >>> cp.Session().scan_csv(path, separator=";").sort("a").compute().to_pydict()
+        {'a': [1, 2], 'b': ['x', 'y']}
+        """
         return LazyFrame(self._session.scan(_path(path), "csv", has_header, separator))
 
     def register_parquet(self, name: str, path: PathLike) -> None:
-        """Makes a Parquet file or glob the table ``name`` for SQL."""
+        """Makes a Parquet file or glob the table ``name`` for SQL.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+        >>> cp.from_dict({"a": [1, 2]}).sink_parquet(path)
+        >>> s = cp.Session()
+        >>> s.register_parquet("t", path)
+        >>> s.sql("SELECT max(a) AS top FROM t").compute().to_pydict()
+        {'top': [2]}
+        """
         self._session.register_file(name, _path(path), "parquet")
 
     def register_ipc(self, name: str, path: PathLike) -> None:
-        """Makes an Arrow IPC file or glob the table ``name`` for SQL."""
+        """Makes an Arrow IPC file or glob the table ``name`` for SQL.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+        >>> cp.from_dict({"a": [1, 2]}).sink_ipc(path)
+        >>> s = cp.Session()
+        >>> s.register_ipc("t", path)
+        >>> s.sql("SELECT max(a) AS top FROM t").compute().to_pydict()
+        {'top': [2]}
+        """
         self._session.register_file(name, _path(path), "ipc")
 
     def register_csv(
         self, name: str, path: PathLike, *, has_header: bool = True, separator: str = ","
     ) -> None:
-        """Makes a CSV file or glob the table ``name`` for SQL."""
+        """Makes a CSV file or glob the table ``name`` for SQL.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+        >>> _ = open(path, "w").write("1,x\\n2,y\\n")
+        >>> s = cp.Session()
+        >>> s.register_csv("t", path, has_header=False)
+        >>> s.sql("SELECT count(*) AS n FROM t").compute().to_pydict()
+        {'n': [2]}
+        """
         self._session.register_file(name, _path(path), "csv", has_header, separator)
 
     def register(self, name: str, data: Any) -> None:
         """Makes a lazy frame (as a view), a computed DataFrame, a pandas or Polars DataFrame,
         or Arrow data (anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``) the
-        table ``name`` for SQL."""
+        table ``name`` for SQL.
+
+        >>> import corepy as cp, pyarrow as pa
+        >>> s = cp.Session()
+        >>> s.register("t", pa.table({"a": [1, 2]}))
+        >>> s.sql("SELECT sum(a) AS total FROM t").compute().to_pydict()
+        {'total': [3]}
+        """
         if isinstance(data, LazyFrame):
             self._session.register_frame(name, data._lf)
         else:
             self._session.register_arrow(name, _arrow_input(data))
 
     def deregister(self, name: str) -> None:
-        """Removes the table ``name`` (no error if there is none)."""
+        """Removes the table ``name`` (no error if there is none).
+
+        >>> import corepy as cp
+        >>> s = cp.Session()
+        >>> s.register("t", cp.from_dict({"a": [1]}))
+        >>> s.deregister("t"), s.deregister("missing"), s.tables()
+        (None, None, [])
+        """
         self._session.deregister(name)
 
     def tables(self) -> list[str]:
-        """The names of the registered tables."""
+        """The names of the registered tables.
+
+        >>> import corepy as cp
+        >>> s = cp.Session()
+        >>> s.register("t", cp.from_dict({"a": [1]}))
+        >>> s.tables()
+        ['t']
+        """
         return self._session.tables()
 
     def from_arrow(self, data: Any) -> LazyFrame:
         """A lazy frame over Arrow data: a pyarrow Table or RecordBatch, a Polars DataFrame,
-        or anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``. Not copied."""
+        or anything with ``__arrow_c_stream__`` / ``__arrow_c_array__``. Not copied.
+
+        >>> import corepy as cp, pyarrow as pa
+        >>> lf = cp.Session().from_arrow(pa.table({"a": [1, 2]}))
+        >>> lf.select(cp.sum("a")).compute().to_pydict()
+        {'a': [3]}
+        """
         return LazyFrame(self._session.scan_arrow(_arrow_input(data)))
 
     def from_dict(self, data: Mapping[str, Sequence[Any]]) -> LazyFrame:
-        """A lazy frame from ``{column: values}``; types are inferred by pyarrow."""
+        """A lazy frame from ``{column: values}``; types are inferred by pyarrow.
+
+        >>> import corepy as cp
+        >>> cp.Session().from_dict({"a": [1, 2], "b": ["x", None]}).schema
+        a: int64
+        b: string
+        """
         import pyarrow as pa
 
         return self.from_arrow(pa.table(dict(data)))
@@ -170,7 +273,15 @@ _default: Session | None = None
 
 
 def default_session() -> Session:
-    """The session behind the module-level functions, created on first use."""
+    """The session behind the module-level functions, created on first use.
+
+    >>> import corepy as cp
+    >>> cp.default_session() is cp.default_session()
+    True
+    >>> cp.register("default_session_demo", cp.from_dict({"a": [1]}))
+    >>> "default_session_demo" in cp.default_session().tables()
+    True
+    """
     global _default
     if _default is None:
         _default = Session()

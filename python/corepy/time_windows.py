@@ -87,7 +87,14 @@ def _keys(group_by: IntoExpr | Iterable[IntoExpr] | None) -> list[_core.Expr]:
 
 
 class RollingGroupBy:
-    """Rolling windows waiting for :meth:`agg`: see :meth:`LazyFrame.rolling`."""
+    """Rolling windows waiting for :meth:`agg`: see :meth:`LazyFrame.rolling`.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"g": ["a", "a", "b"], "i": [1, 2, 2], "x": [1, 2, 3]})
+    >>> windows = lf.rolling("i", period="2i", group_by="g")
+    >>> windows.agg(cp.max("x").alias("top")).compute().to_pydict()
+    {'g': ['a', 'a', 'b'], 'i': [1, 2, 2], 'top': [1, 2, 3]}
+    """
 
     __slots__ = ("_closed", "_frame", "_group_by", "_index", "_offset", "_period")
 
@@ -131,7 +138,14 @@ class RollingGroupBy:
 
 
 class DynamicGroupBy:
-    """Windows on a grid waiting for :meth:`agg`: see :meth:`LazyFrame.group_by_dynamic`."""
+    """Windows on a grid waiting for :meth:`agg`: see :meth:`LazyFrame.group_by_dynamic`.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"i": [0, 3, 4, 7], "x": [1, 2, 3, 4]})
+    >>> windows = lf.group_by_dynamic("i", every="4i", include_boundaries=True)
+    >>> windows.agg(cp.len()).compute().to_pydict()
+    {'_lower_boundary': [0, 4], '_upper_boundary': [4, 8], 'i': [0, 4], 'len': [2, 2]}
+    """
 
     __slots__ = ("_frame", "_options")
 

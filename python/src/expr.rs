@@ -183,13 +183,13 @@ impl PyExpr {
     }
 
     fn __repr__(&self) -> String {
+        let shown = match &self.expr {
+            Expr::Alias(alias) => format!("{} AS {}", describe(&alias.expr), alias.name),
+            other => describe(other),
+        };
         match &self.filter {
-            None => describe(&self.expr),
-            Some(filter) => format!(
-                "{} FILTER (WHERE {})",
-                describe(&self.expr),
-                describe(filter)
-            ),
+            None => shown,
+            Some(filter) => format!("{shown} FILTER (WHERE {})", describe(filter)),
         }
     }
 }

@@ -71,7 +71,7 @@ def test_every_public_method_and_property_has_a_docstring() -> None:
     api = _api_docs()
     missing = []
     for name, obj in api.public_names():
-        if inspect.isclass(obj):
+        if api.is_own(obj) and inspect.isclass(obj):
             for member, value in api.members(obj):
                 target = value.fget if isinstance(value, property) else value
                 if not inspect.getdoc(target) and not member.startswith("__"):
@@ -84,3 +84,19 @@ def test_the_api_reference_page_is_up_to_date() -> None:
     assert api.PAGE.read_text() == api.render(), "run python scripts/api_docs.py"
     for name in cp.__all__:
         assert f"cp.{name}" in api.PAGE.read_text(), name
+
+
+def test_every_public_function_and_method_has_an_example() -> None:
+    api = _api_docs()
+    missing = []
+    for name, obj in api.public_names():
+        items = []
+        if api.is_own(obj):
+            items.append((f"cp.{name}", obj))
+        if api.is_own(obj) and inspect.isclass(obj):
+            for member, value in api.members(obj):
+                items.append(
+                    (f"{name}.{member}", value.fget if isinstance(value, property) else value)
+                )
+        missing += [label for label, item in items if ">>>" not in (inspect.getdoc(item) or "")]
+    assert not missing, f"no example in the docstring: {missing}"

@@ -144,3 +144,15 @@ def test_bad_session_settings() -> None:
 def test_from_arrow_rejects_non_arrow_objects() -> None:
     with pytest.raises(TypeError, match="Arrow data"):
         cp.from_arrow([1, 2, 3])
+
+
+def test_path_not_found_reads_as_corepy_message() -> None:
+    with pytest.raises(cp.PathNotFoundError) as info:
+        cp.scan_parquet("/no/such/file.parquet")
+    assert str(info.value) == "no such file or directory: '/no/such/file.parquet'"
+
+
+def test_len_of_a_column_is_named_after_it() -> None:
+    lf = cp.from_dict({"g": [1, 1, 2], "a": [None, 2, 3]})
+    assert lf.group_by("g").agg(cp.col("a").len()).columns == ["g", "a"]
+    assert repr((cp.col("a") + 1).alias("b")) == "a + 1 AS b"

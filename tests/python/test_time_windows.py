@@ -116,6 +116,15 @@ def test_rolling_over_dates_and_integers() -> None:
     assert out == {"i": [1, 2, 5, 9], "x": [1, 3, 3, 4]}
 
 
+def test_rows_without_an_index_value_have_no_window() -> None:
+    t = [dt.datetime(2024, 1, 1, 9, 0, 0), None, dt.datetime(2024, 1, 1, 9, 0, 1), None]
+    lf = cp.from_dict({"t": t, "x": [1, 2, 3, 4]})
+    out = lf.rolling("t", period="2s").agg(cp.sum("x"), cp.len()).compute().to_pydict()
+    assert out["x"] == [None, None, 1, 4] and out["len"] == [None, None, 1, 2]
+    windows = lf.group_by_dynamic("t", every="1m").agg(cp.sum("x")).compute().to_pydict()
+    assert windows["x"] == [4]
+
+
 def test_group_by_then_rolling_takes_the_period_alone() -> None:
     table = _data(60)
     lf = cp.from_arrow(table)

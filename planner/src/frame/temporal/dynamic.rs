@@ -126,8 +126,8 @@ pub fn group_by_dynamic(
     };
     let bounds = spec.include_boundaries.then(|| {
         [
-            boundary(index.from_ticks(lower), &index).alias(LOWER),
-            boundary(index.from_ticks(upper), &index).alias(UPPER),
+            boundary(index.ticks_to_index(lower), &index).alias(LOWER),
+            boundary(index.ticks_to_index(upper), &index).alias(UPPER),
         ]
     });
     project_output(grouped, &keys, &index, label, bounds, &aggregations)
@@ -345,7 +345,7 @@ fn project_output(
         grouped,
         keys,
         index,
-        index.from_ticks(label),
+        index.ticks_to_index(label),
         bounds,
         aggregations,
     )

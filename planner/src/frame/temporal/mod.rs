@@ -139,7 +139,7 @@ impl Index {
     }
 
     /// Int64 ticks back to the index's type.
-    fn from_ticks(&self, ticks: Expr) -> Expr {
+    fn ticks_to_index(&self, ticks: Expr) -> Expr {
         match self.data_type {
             DataType::Date32 => cast(cast(ticks, DataType::Int32), DataType::Date32),
             _ => cast(ticks, self.data_type.clone()),

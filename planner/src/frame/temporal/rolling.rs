@@ -4,7 +4,7 @@
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{
-    col, ident, Expr, LogicalPlan, LogicalPlanBuilder, WindowFrame, WindowFrameBound,
+    col, ident, lit, when, Expr, LogicalPlan, LogicalPlanBuilder, WindowFrame, WindowFrameBound,
     WindowFrameUnits,
 };
 
@@ -29,7 +29,7 @@ pub struct RollingSpec {
 }
 
 /// One row per input row: the group keys, the index, then each aggregation over the row's
-/// window. Rows are sorted by the keys, then the index.
+/// window (null for a row whose index is null). Rows are sorted by the keys, then the index.
 pub fn rolling(
     input: LogicalPlan,
     spec: RollingSpec,
@@ -60,6 +60,16 @@ pub fn rolling(
         .map(|a| aggregates_over(a, &partition_by, &order_by, &frame))
         .collect::<Result<Vec<_>>>()?;
     let (plan, windowed) = plan_windows(input, windowed)?;
+    // A row without an index value has no window: its aggregations are null.
+    let windowed = windowed
+        .into_iter()
+        .map(|w| {
+            let name = output_name(&w);
+            let value =
+                when(col(TICKS).is_null(), lit(ScalarValue::Null)).otherwise(w.unalias())?;
+            Ok(value.alias(name))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let projection = keys
         .iter()
         .cloned()
