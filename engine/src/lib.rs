@@ -13,6 +13,7 @@ pub mod execute;
 pub mod files;
 pub mod jit;
 pub mod query_planner;
+pub mod row_index;
 pub mod runtime;
 pub mod session;
 pub mod write;

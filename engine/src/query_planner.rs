@@ -19,7 +19,10 @@ impl CorepyQueryPlanner {
     /// The planners of corepy's extension nodes; a new extension node registers its
     /// planner here.
     fn extension_planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
-        vec![Arc::new(crate::jit::FusedStagePlanner)]
+        vec![
+            Arc::new(crate::jit::FusedStagePlanner),
+            Arc::new(crate::row_index::RowIndexPlanner),
+        ]
     }
 }
 

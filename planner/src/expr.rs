@@ -78,6 +78,9 @@ pub fn aggregate(function: &str, input: Expr, filter: Option<Expr>) -> Result<Ex
             let null_counts = cast(coalesce(vec![has_null, lit(false)]), DataType::Int64);
             filtered(expr_fn::count_distinct(input))? + null_counts
         }
+        // The frame's row order: the planner adds the row index they sort by.
+        "first" => filtered(expr_fn::first_value(input, vec![in_row_order()]))?,
+        "last" => filtered(expr_fn::last_value(input, vec![in_row_order()]))?,
         "any" => coalesce(vec![filtered(expr_fn::bool_or(input))?, lit(false)]),
         "all" => coalesce(vec![filtered(expr_fn::bool_and(input))?, lit(true)]),
         other => {
@@ -142,10 +145,15 @@ pub fn quantile(input: Expr, q: f64, interpolation: &str, filter: Option<Expr>) 
 }
 
 /// The names [`aggregate`] accepts.
-pub const AGGREGATIONS: [&str; 14] = [
+pub const AGGREGATIONS: [&str; 16] = [
     "sum", "mean", "min", "max", "count", "len", "median", "std", "std_pop", "var", "var_pop",
-    "n_unique", "any", "all",
+    "n_unique", "first", "last", "any", "all",
 ];
+
+/// Ascending row order, by the frame's row index.
+pub fn in_row_order() -> datafusion::logical_expr::SortExpr {
+    datafusion::logical_expr::ident(crate::frame::ROW).sort(true, true)
+}
 
 /// A call of DataFusion's scalar function `name` (`lower`, `regexp_replace`, `date_part`,
 /// …): the building block of the `.str` and `.dt` namespaces.

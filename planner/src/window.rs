@@ -15,7 +15,9 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
 use datafusion::functions_aggregate::expr_fn as aggregates;
 use datafusion::functions_window::expr_fn as windows;
-use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction, WindowFunctionParams};
+use datafusion::logical_expr::expr::{
+    AggregateFunction, NullTreatment, WindowFunction, WindowFunctionParams,
+};
 use datafusion::logical_expr::expr_rewriter::normalize_col;
 use datafusion::logical_expr::utils::find_window_exprs;
 use datafusion::logical_expr::{
@@ -203,6 +205,40 @@ pub fn rolling(
     let samples = aggregate_over_frame(aggregates::count(input), frame())?;
     let enough = samples.gt_eq(lit(min_samples as i64));
     Ok(when(enough, value).otherwise(lit(ScalarValue::Null))?)
+}
+
+/// Polars' `fill_null(strategy="forward" | "backward")`: each null replaced by the last
+/// non-null value before it (after it, for `backward`) in the frame's row order, or within
+/// a partition with `.over(…)`.
+pub fn fill_null_strategy(input: Expr, strategy: &str) -> Result<Expr> {
+    // Both look the same way, in ascending row order, so that DataFusion never reverses
+    // one window to share the other's sort; the window function `first_value` takes a
+    // frame that ends at the partition's end, which the aggregate cannot.
+    let (mut nearest, frame) = match strategy {
+        "forward" => (
+            windows::last_value(input.clone()),
+            rows(unbounded_preceding(), WindowFrameBound::CurrentRow),
+        ),
+        "backward" => (
+            windows::first_value(input.clone()),
+            rows(WindowFrameBound::CurrentRow, unbounded_following()),
+        ),
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown fill_null strategy '{other}' for an order-dependent fill; use \
+                 forward or backward"
+            )))
+        }
+    };
+    if let Expr::WindowFunction(w) = &mut nearest {
+        w.params.null_treatment = Some(NullTreatment::IgnoreNulls);
+        w.params.order_by =
+            vec![datafusion::logical_expr::ident(crate::frame::ROW).sort(true, true)];
+        w.params.window_frame = frame;
+    }
+    Ok(datafusion::functions::expr_fn::coalesce(vec![
+        input, nearest,
+    ]))
 }
 
 /// Polars' `shift(n)`: the value `n` rows before (after, for a negative `n`), or `fill`.

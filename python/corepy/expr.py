@@ -387,6 +387,69 @@ class Expr:
         """
         return Expr(self._expr.quantile(float(quantile), interpolation))
 
+    def first(self) -> Expr:
+        """The first value (null included) in the frame's row order (see
+        :meth:`LazyFrame.with_row_index`).
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"g": ["a", "b", "a"], "x": [3, 1, 2]})
+        >>> lf.group_by("g").agg(cp.col("x").first()).sort("g").compute().to_pydict()
+        {'g': ['a', 'b'], 'x': [3, 1]}
+        """
+        return Expr(self._expr.aggregate("first"))
+
+    def last(self) -> Expr:
+        """The last value (null included) in the frame's row order.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"g": ["a", "b", "a"], "x": [3, 1, 2]})
+        >>> lf.group_by("g").agg(cp.col("x").last()).sort("g").compute().to_pydict()
+        {'g': ['a', 'b'], 'x': [2, 1]}
+        """
+        return Expr(self._expr.aggregate("last"))
+
+    def fill_null(
+        self,
+        value: IntoExpr | Scalar = None,
+        *,
+        strategy: Literal["forward", "backward", "min", "max", "mean", "zero", "one"] | None = None,
+    ) -> Expr:
+        """Replaces nulls with ``value`` (a string is a column name), or by ``strategy``:
+        ``"forward"`` / ``"backward"`` the previous / next non-null value in the frame's row
+        order (within each partition with ``.over(...)``), ``"min"``, ``"max"``, ``"mean"``
+        of the column, ``"zero"``, ``"one"``.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"x": [None, 1, None, 3]})
+        >>> lf.select(cp.col("x").fill_null(strategy="forward")).compute().to_pydict()
+        {'x': [None, 1, 1, 3]}
+        >>> lf.select(cp.col("x").fill_null(0)).compute().to_pydict()
+        {'x': [0, 1, 0, 3]}
+        """
+        name = self.output_name
+        if strategy is None:
+            if value is None:
+                raise ValueError("fill_null() needs a value or a strategy")
+            return coalesce(self, value).alias(name)
+        if value is not None:
+            raise ValueError("fill_null() takes a value or a strategy, not both")
+        if strategy in ("forward", "backward"):
+            return Expr(self._expr.fill_null_strategy(strategy)).alias(name)
+        whole = lit(True)
+        fills: dict[builtins.str, Expr] = {
+            "zero": lit(0),
+            "one": lit(1),
+            "min": self.min().over(whole),
+            "max": self.max().over(whole),
+            "mean": self.mean().over(whole),
+        }
+        if strategy not in fills:
+            raise ValueError(
+                f"unknown fill_null strategy {strategy!r}; use forward, backward, min, max, "
+                "mean, zero or one"
+            )
+        return coalesce(self, fills[strategy]).alias(name)
+
     def median(self) -> Expr:
         """The median of the non-null values (the mean of the two middle ones for an even
         count).

@@ -16,7 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
-from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit
+from corepy.exceptions import InvalidArgumentError
+from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit, row_number
+from corepy.expr import len as len_
 from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span, keys
 
 if TYPE_CHECKING:
@@ -39,25 +41,54 @@ def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]
 
 
 def concat(
-    items: Iterable[LazyFrame], *, how: Literal["vertical", "diagonal"] = "vertical"
+    items: Iterable[LazyFrame],
+    *,
+    how: Literal["vertical", "diagonal", "horizontal"] = "vertical",
 ) -> LazyFrame:
-    """The rows of every frame, stacked: ``"vertical"`` needs the same column names in the
-    same order (types are unified, as SQL's ``UNION ALL``); ``"diagonal"`` matches columns by
-    name and fills a frame's missing columns with nulls. Row order is not kept.
-    (``"horizontal"`` pairs rows by position, which needs a row order corepy frames do not
-    keep: join on a key instead.)
+    """The frames combined: ``"vertical"`` stacks their rows, and needs the same column
+    names in the same order (types are unified, as SQL's ``UNION ALL``); ``"diagonal"``
+    stacks them matching columns by name and fills a frame's missing columns with nulls;
+    ``"horizontal"`` puts their columns side by side, row *i* with row *i* in each frame's
+    row order (see :meth:`LazyFrame.with_row_index`), a shorter frame padded with nulls;
+    column names must not repeat.
 
     >>> import corepy as cp
     >>> a = cp.from_dict({"x": [1], "y": ["p"]})
     >>> b = cp.from_dict({"x": [2]})
     >>> cp.concat([a, b], how="diagonal").sort("x").compute().to_pydict()
     {'x': [1, 2], 'y': ['p', None]}
+    >>> cp.concat([b, cp.from_dict({"z": [7, 8]})], how="horizontal").compute().to_pydict()
+    {'x': [2, None], 'z': [7, 8]}
     """
     frames = list(items)
     for frame in frames:
         if not isinstance(frame, LazyFrame):
             raise TypeError(f"concat() takes lazy frames, got {type(frame).__name__}")
+    if how == "horizontal":
+        return _concat_horizontal(frames)
     return LazyFrame(_core.concat([f._lf for f in frames], how))
+
+
+#: The hidden column that carries a frame's row order (see ``planner/src/frame/row_index.rs``).
+_ROW = "__corepy_row"
+
+
+def _concat_horizontal(frames: list[LazyFrame]) -> LazyFrame:
+    """Full joins on each frame's row index, in row order."""
+    if not frames:
+        raise InvalidArgumentError("concat() needs at least one frame")
+    seen: set[str] = set()
+    for frame in frames:
+        clash = seen & set(frame.columns)
+        if clash:
+            raise ValueError(
+                f"concat(how='horizontal') got column {sorted(clash)[0]!r} twice; rename one"
+            )
+        seen |= set(frame.columns)
+    joined = frames[0].with_row_index(_ROW)
+    for frame in frames[1:]:
+        joined = joined.join(frame.with_row_index(_ROW), on=_ROW, how="full", coalesce=True)
+    return joined.sort(_ROW).drop(_ROW)
 
 
 def _names(items: tuple[str | Iterable[str], ...]) -> list[str]:
@@ -100,6 +131,9 @@ def _keys(keys: IntoExpr | Sequence[IntoExpr]) -> list[_core.Expr]:
         return [into_expr(keys)._expr]
     return [into_expr(k)._expr for k in keys]
 
+
+#: How :meth:`LazyFrame.fill_null` fills without a value.
+FillNullStrategy = Literal["forward", "backward", "min", "max", "mean", "zero", "one"]
 
 #: The aggregations :meth:`LazyFrame.pivot` applies to each cell.
 PivotAgg = Literal["sum", "mean", "min", "max", "count", "len", "median", "n_unique"]
@@ -199,6 +233,39 @@ class LazyFrame:
         """
         return self.limit(n)
 
+    def with_row_index(self, name: str = "index", offset: int = 0) -> LazyFrame:
+        """Adds a first column ``name`` numbering the rows ``offset``, ``offset + 1``, … in
+        the frame's row order, as Polars (UInt64). The row order of a scan is its files'
+        order (files sorted by name, each file's rows in order), of an in-memory frame its
+        rows' order, of a sorted frame the sort order; after a join or a group-by it is
+        not defined.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": ["x", "y", "z"]})
+        >>> lf.with_row_index().compute().to_pydict()
+        {'index': [0, 1, 2], 'a': ['x', 'y', 'z']}
+        >>> lf.filter(cp.col("a") != "x").with_row_index("n", offset=1).compute().to_pydict()
+        {'n': [1, 2], 'a': ['y', 'z']}
+        """
+        if offset < 0:
+            raise ValueError("with_row_index() takes a non-negative offset")
+        if name in self.columns:
+            raise ValueError(f"with_row_index(): the frame already has a column {name!r}")
+        return LazyFrame(self._lf.with_row_index(name, offset))
+
+    def tail(self, n: int = 5) -> LazyFrame:
+        """The last ``n`` rows in the frame's row order (see :meth:`with_row_index`), in
+        that order.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [5, 6, 7, 8]}).tail(2).compute().to_pydict()
+        {'a': [7, 8]}
+        """
+        if n < 0:
+            raise ValueError("tail() takes a non-negative n")
+        last = self.sort(col(_ROW), descending=True).limit(n)
+        return last.sort(col(_ROW)).drop(_ROW)
+
     def slice(self, offset: int, length: int | None = None) -> LazyFrame:
         """``length`` rows (all the rest when None) starting at row ``offset``.
 
@@ -259,16 +326,37 @@ class LazyFrame:
             keep = keep & col(name).is_not_null()
         return self.filter(keep)
 
-    def fill_null(self, value: Scalar | Expr) -> LazyFrame:
+    def fill_null(
+        self, value: Scalar | Expr = None, *, strategy: FillNullStrategy | None = None
+    ) -> LazyFrame:
         """Replaces nulls with ``value`` in the columns of its kind: a number fills numeric
         columns, a string string columns, a bool boolean columns, a date or datetime the
-        temporal ones, as Polars does; an expression fills every column.
+        temporal ones, as Polars does; an expression fills every column. Or by
+        ``strategy``: ``"forward"`` / ``"backward"`` (the previous / next non-null value
+        in the frame's row order, every column), ``"zero"``, ``"one"``, ``"min"``,
+        ``"max"``, ``"mean"`` (numeric columns).
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"a": [1, None], "s": [None, "x"]})
         >>> lf.fill_null(0).compute().to_pydict()
         {'a': [1, 0], 's': [None, 'x']}
+        >>> lf.fill_null(strategy="backward").compute().to_pydict()
+        {'a': [1, None], 's': ['x', 'x']}
         """
+        import pyarrow as pa
+
+        if strategy is not None:
+            if value is not None:
+                raise ValueError("fill_null() takes a value or a strategy, not both")
+            numeric_only = strategy not in ("forward", "backward")
+            fills = [
+                col(f.name).fill_null(strategy=strategy)
+                for f in self.schema
+                if not numeric_only or pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+            ]
+            return self.with_columns(fills) if fills else self
+        if value is None:
+            raise ValueError("fill_null() needs a value or a strategy")
         filled = [
             coalesce(col(f.name), value if isinstance(value, Expr) else lit(value)).alias(f.name)
             for f in self.schema
@@ -280,26 +368,36 @@ class LazyFrame:
         self,
         subset: str | Iterable[str] | None = None,
         *,
-        keep: Literal["any"] = "any",
+        keep: Literal["any", "first", "last", "none"] = "any",
+        maintain_order: bool = False,
     ) -> LazyFrame:
         """Removes duplicate rows; with ``subset``, keeps one row for each distinct value of
-        those columns. ``keep="any"`` (the only choice for now) keeps any one of them:
-        corepy frames do not keep a row order, which Polars' ``"first"`` and ``"last"``
-        need. Row order is not defined.
+        those columns: ``keep="any"`` any one of them (the fastest), ``"first"`` /
+        ``"last"`` the first / last in the frame's row order (see :meth:`with_row_index`),
+        ``"none"`` only rows that have no duplicate. ``maintain_order=True`` keeps the rows
+        in the frame's order; otherwise row order is not defined.
 
         >>> import corepy as cp
-        >>> lf = cp.from_dict({"a": [1, 1, 2], "b": ["x", "x", "y"]})
-        >>> lf.unique().sort("a").compute().to_pydict()
-        {'a': [1, 2], 'b': ['x', 'y']}
+        >>> lf = cp.from_dict({"a": [1, 1, 2], "b": ["x", "z", "y"]})
+        >>> lf.unique("a", keep="last", maintain_order=True).compute().to_pydict()
+        {'a': [1, 2], 'b': ['z', 'y']}
         """
-        if keep != "any":
-            raise ValueError(
-                f"unique(keep={keep!r}) needs a row order, which corepy frames do not keep "
-                "yet; use keep='any', or group_by(subset).agg(...) to choose the row"
-            )
         names = [] if subset is None else _names((subset,))
         self._check_columns(names)
-        return LazyFrame(self._lf.unique([col(n)._expr for n in names]))
+        if keep == "any" and not maintain_order:
+            return LazyFrame(self._lf.unique([col(n)._expr for n in names]))
+        if keep not in ("any", "first", "last", "none"):
+            raise ValueError(f"unique(keep={keep!r}); use 'any', 'first', 'last' or 'none'")
+        keys = names or self.columns
+        ordered = self.with_columns(col(_ROW))
+        if keep == "none":
+            kept = ordered.filter(len_().over(keys) == 1)
+        else:
+            first = row_number().over(keys, order_by=_ROW, descending=keep == "last")
+            kept = ordered.filter(first == 1)
+        if maintain_order:
+            kept = kept.sort(_ROW)
+        return kept.drop(_ROW)
 
     def top_k(
         self, k: int, *, by: IntoExpr | Sequence[IntoExpr], reverse: bool = False
@@ -486,15 +584,19 @@ class LazyFrame:
             if name not in self.columns:
                 self._lf.select([col(name)._expr])
 
-    def group_by(self, *keys: IntoExpr | Iterable[IntoExpr]) -> GroupBy:
-        """Groups rows by the keys; follow with :meth:`GroupBy.agg`.
+    def group_by(
+        self, *keys: IntoExpr | Iterable[IntoExpr], maintain_order: bool = False
+    ) -> GroupBy:
+        """Groups rows by the keys; follow with :meth:`GroupBy.agg`. Groups come in no
+        defined order, or with ``maintain_order=True`` in the order of each group's first
+        row (see :meth:`with_row_index`), as Polars.
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"k": ["x", "y", "x"], "v": [1.0, 2.0, 4.0]})
         >>> lf.group_by("k").agg(cp.col("v").mean(), cp.len()).sort("k").compute().to_pydict()
         {'k': ['x', 'y'], 'v': [2.5, 2.0], 'len': [2, 1]}
         """
-        return GroupBy(self, _exprs(keys))
+        return GroupBy(self, _exprs(keys), maintain_order)
 
     def join(
         self,
@@ -826,13 +928,16 @@ class GroupBy:
     {'k': ['x', 'y'], 'v': [4, 2]}
     """
 
-    __slots__ = ("_frame", "_keys")
+    __slots__ = ("_frame", "_keys", "_maintain_order")
 
-    def __init__(self, frame: LazyFrame, keys: list[_core.Expr]) -> None:
+    def __init__(
+        self, frame: LazyFrame, keys: list[_core.Expr], maintain_order: bool = False
+    ) -> None:
         if not keys:
             raise ValueError("group_by() needs at least one key")
         self._frame = frame
         self._keys = keys
+        self._maintain_order = maintain_order
 
     def agg(self, *aggregations: Expr | Iterable[Expr]) -> LazyFrame:
         """One row per group: the keys, then each aggregation, in the order given.
@@ -847,7 +952,12 @@ class GroupBy:
         aggs = _exprs(aggregations)
         if not aggs:
             raise ValueError("agg() needs at least one aggregation")
-        return LazyFrame(self._frame._lf.group_by_agg(self._keys, aggs))
+        if not self._maintain_order:
+            return LazyFrame(self._frame._lf.group_by_agg(self._keys, aggs))
+        # Each group's first row, carried as a hidden aggregation to sort by.
+        first_row = col(_ROW).min().alias(_ROW)._expr
+        grouped = LazyFrame(self._frame._lf.group_by_agg(self._keys, [*aggs, first_row]))
+        return grouped.sort(_ROW).drop(_ROW)
 
     def rolling(
         self,

@@ -109,6 +109,12 @@ impl PyExpr {
             .or_raise()
     }
 
+    fn fill_null_strategy(&self, strategy: &str) -> PyResult<PyExpr> {
+        window::fill_null_strategy(self.plain()?, strategy)
+            .map(PyExpr::from)
+            .or_raise()
+    }
+
     fn quantile(&self, q: f64, interpolation: &str) -> PyResult<PyExpr> {
         corepy_planner::expr::quantile(self.expr.clone(), q, interpolation, self.filter.clone())
             .map(PyExpr::from)

@@ -47,8 +47,7 @@ pub fn concat(frames: Vec<PyLazyFrame>, how: &str) -> PyResult<PyLazyFrame> {
             "diagonal" => frame::Concat::Diagonal,
             other => {
                 return Err(CorepyError::invalid_argument(format!(
-                    "unknown concat how='{other}'; use vertical or diagonal (horizontal needs \
-                     a row order, which corepy frames do not keep)"
+                    "unknown concat how='{other}'; use vertical, diagonal or horizontal"
                 )))
                 .or_raise()
             }
@@ -300,6 +299,11 @@ impl PyLazyFrame {
             };
             frame::join_asof(plan, right, spec)
         })
+    }
+
+    /// Polars' `with_row_index`: see `corepy_planner::frame::with_row_index`.
+    fn with_row_index(&self, name: String, offset: u64) -> PyResult<Self> {
+        self.derive(|plan| frame::with_row_index(plan, &name, offset))
     }
 
     fn explode(

@@ -37,8 +37,10 @@ def test_bad_concats_say_why() -> None:
     a, b = cp.from_dict({"x": [1], "y": [2]}), cp.from_dict({"y": [2], "x": [1]})
     with pytest.raises(cp.SchemaError, match=r"same columns in the same order.*diagonal"):
         cp.concat([a, b])
-    with pytest.raises(cp.InvalidArgumentError, match="horizontal needs"):
-        cp.concat([a, b], how="horizontal")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="column 'x' twice"):
+        cp.concat([a, b], how="horizontal")
+    with pytest.raises(cp.InvalidArgumentError, match="unknown concat how='sideways'"):
+        cp.concat([a, b], how="sideways")  # type: ignore[arg-type]
     with pytest.raises(cp.InvalidArgumentError, match="at least one frame"):
         cp.concat([])
     with pytest.raises(TypeError, match="takes lazy frames"):

@@ -85,5 +85,5 @@ def test_bad_frame_method_arguments() -> None:
         lf.drop("a", "s", "f", "b")
     with pytest.raises(ValueError, match="negative offset"):
         lf.slice(-1)
-    with pytest.raises(ValueError, match="needs a row order"):
-        lf.unique(keep="first")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="keep='middle'"):
+        lf.unique(keep="middle")  # type: ignore[arg-type]

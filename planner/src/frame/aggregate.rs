@@ -20,6 +20,7 @@ pub fn group_by(
     keys: Vec<Expr>,
     aggregations: Vec<Expr>,
 ) -> Result<LogicalPlan> {
+    let input = super::ensure_ordinal(input, &aggregations)?;
     let keys = checked(keys, &input)?;
     let aggregations = checked(aggregations, &input)?;
     if let Some(key) = keys.iter().find(|k| is_aggregate(k)) {

@@ -8,6 +8,7 @@ mod asof;
 mod dates;
 mod division;
 mod join;
+mod row_index;
 mod temporal;
 
 use std::collections::HashSet;
@@ -27,6 +28,7 @@ pub use asof::{join_asof, AsofSpec, Strategy, Tolerance};
 use dates::truncation_keeps_type;
 use division::true_division;
 pub use join::{join, How, JoinSpec};
+pub use row_index::{ensure_ordinal, with_ordinal, with_row_index, RowIndex, ROW};
 pub use temporal::{group_by_dynamic, rolling, Closed, DynamicSpec, Label, RollingSpec, Span};
 
 /// One key of [`sort`].
@@ -45,6 +47,7 @@ pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
             "select() needs at least one expression",
         ));
     }
+    let input = ensure_ordinal(input, &exprs)?;
     let exprs = checked(exprs, &input)?;
     let aggregates = exprs.iter().filter(|e| is_aggregate(e)).count();
     if aggregates == exprs.len() {
@@ -63,6 +66,9 @@ pub fn select(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
 
 /// Adds columns, or replaces those with the same name in place.
 pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan> {
+    // The columns passed through are the frame's own, not a row index added for `exprs`.
+    let schema = Arc::clone(input.schema());
+    let input = ensure_ordinal(input, &exprs)?;
     let exprs = checked(exprs, &input)?;
     if let Some(e) = exprs.iter().find(|e| is_aggregate(e)) {
         return Err(CorepyError::invalid_argument(format!(
@@ -71,7 +77,6 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
         )));
     }
     let new_columns = unique_names(exprs.into_iter().map(named).collect())?;
-    let schema = Arc::clone(input.schema());
     let (input, mut new_columns) = plan_windows(input, new_columns)?;
     let mut projection = Vec::with_capacity(schema.fields().len() + new_columns.len());
     for (qualifier, field) in schema.iter() {
@@ -91,6 +96,8 @@ pub fn with_columns(input: LogicalPlan, exprs: Vec<Expr>) -> Result<LogicalPlan>
 
 /// Keeps the rows for which `predicate` is true.
 pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
+    let columns = column_exprs(&input);
+    let input = ensure_ordinal(input, std::slice::from_ref(&predicate))?;
     let predicate = polars_meaning(predicate, input.schema())?;
     let data_type = check_type(&predicate, input.schema())?;
     if !matches!(data_type, DataType::Boolean | DataType::Null) {
@@ -106,8 +113,7 @@ pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
         )));
     }
     // A predicate over window functions (`x > x.mean().over("g")`) filters the Window
-    // node's output, then drops the window columns again.
-    let columns = column_exprs(&input);
+    // node's output, then drops the window columns (and a row index) again.
     let width = columns.len();
     let (input, mut predicates) = plan_windows(input, vec![predicate])?;
     let windowed = input.schema().fields().len() > width;
@@ -126,7 +132,9 @@ pub fn sort(input: LogicalPlan, keys: Vec<SortKey>) -> Result<LogicalPlan> {
             "sort() needs at least one key",
         ));
     }
-    let exprs = checked(keys.iter().map(|k| k.expr.clone()).collect(), &input)?;
+    let exprs: Vec<Expr> = keys.iter().map(|k| k.expr.clone()).collect();
+    let input = ensure_ordinal(input, &exprs)?;
+    let exprs = checked(exprs, &input)?;
     let sort_exprs = keys
         .into_iter()
         .zip(exprs)
