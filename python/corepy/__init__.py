@@ -270,10 +270,12 @@ def from_numpy(
     if array.ndim == 1:
         array = array.reshape(-1, 1)
     if array.ndim != 2:
-        raise ValueError(f"from_numpy() takes a 1-D or 2-D array, got {array.ndim} dimensions")
+        raise InvalidArgumentError(
+            f"from_numpy() takes a 1-D or 2-D array, got {array.ndim} dimensions"
+        )
     names = list(schema) if schema is not None else [f"column_{i}" for i in range(array.shape[1])]
     if builtins.len(names) != array.shape[1]:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"from_numpy() got {builtins.len(names)} names for {array.shape[1]} columns"
         )
     return from_arrow(pa.table({n: array[:, i] for i, n in enumerate(names)}))

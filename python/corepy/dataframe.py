@@ -17,7 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from corepy import _core
-from corepy.exceptions import ColumnNotFoundError
+from corepy.exceptions import ColumnNotFoundError, InvalidArgumentError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -156,13 +156,13 @@ class DataFrame:
         """
         if row is None and column is None:
             if self.shape != (1, 1):
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"item() without row and column needs a 1×1 frame, this one is "
                     f"{self.shape[0]}×{self.shape[1]}; give row= and column="
                 )
             row, column = 0, 0
         if row is None or column is None:
-            raise ValueError("item() takes both row= and column=, or neither")
+            raise InvalidArgumentError("item() takes both row= and column=, or neither")
         return self.get_column(column)[_row_index(row, self.height)].as_py()
 
     def row(self, index: int, *, named: bool = False) -> tuple[Any, ...] | dict[str, Any]:

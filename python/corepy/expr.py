@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 from corepy import _core
+from corepy.exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     from corepy.namespaces import DateTimeNamespace, ListNamespace, StringNamespace
@@ -271,7 +272,7 @@ class Expr:
         {'a': [True, True, False]}
         """
         if closed not in ("both", "left", "right", "none"):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"is_between() closed={closed!r}; use 'both', 'left', 'right' or 'none'"
             )
         low = self >= lower_bound if closed in ("both", "left") else self > lower_bound
@@ -429,10 +430,10 @@ class Expr:
         name = self.output_name
         if strategy is None:
             if value is None:
-                raise ValueError("fill_null() needs a value or a strategy")
+                raise InvalidArgumentError("fill_null() needs a value or a strategy")
             return coalesce(self, value).alias(name)
         if value is not None:
-            raise ValueError("fill_null() takes a value or a strategy, not both")
+            raise InvalidArgumentError("fill_null() takes a value or a strategy, not both")
         if strategy in ("forward", "backward"):
             return Expr(self._expr.fill_null_strategy(strategy)).alias(name)
         whole = lit(True)
@@ -444,7 +445,7 @@ class Expr:
             "mean": self.mean().over(whole),
         }
         if strategy not in fills:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unknown fill_null strategy {strategy!r}; use forward, backward, min, max, "
                 "mean, zero or one"
             )
@@ -764,7 +765,9 @@ def _with_ddof(function: str, ddof: int) -> str:
         return function
     if ddof == 0:
         return f"{function}_pop"
-    raise ValueError(f"{function}() supports ddof=0 (population) or ddof=1 (sample), got {ddof}")
+    raise InvalidArgumentError(
+        f"{function}() supports ddof=0 (population) or ddof=1 (sample), got {ddof}"
+    )
 
 
 class When:
@@ -861,7 +864,7 @@ def coalesce(*exprs: IntoExpr | Scalar | Iterable[IntoExpr | Scalar]) -> Expr:
         else:
             flat.extend(e)
     if not flat:
-        raise ValueError("coalesce() needs at least one expression")
+        raise InvalidArgumentError("coalesce() needs at least one expression")
     return Expr(_core.coalesce([_value(e)._expr for e in flat]))
 
 
@@ -889,7 +892,9 @@ def _per_key(flags: bool | Sequence[bool], keys: int, what: str) -> list[bool]:
     if builtins.len(values) == 1:
         return values * keys
     if builtins.len(values) != keys:
-        raise ValueError(f"over() got {builtins.len(values)} {what} flags for {keys} order keys")
+        raise InvalidArgumentError(
+            f"over() got {builtins.len(values)} {what} flags for {keys} order keys"
+        )
     return values
 
 
@@ -901,7 +906,7 @@ def _flat_values(exprs: tuple[Any, ...]) -> list[Expr]:
         else:
             flat.extend(e)
     if not flat:
-        raise ValueError("needs at least one expression")
+        raise InvalidArgumentError("needs at least one expression")
     return [_value(e) for e in flat]
 
 
@@ -1054,7 +1059,7 @@ def _timestamp_literal(value: dt.datetime) -> _core.Expr:
 def _decimal_literal(value: decimal.Decimal) -> _core.Expr:
     _sign, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):
-        raise ValueError(f"cannot make a literal of non-finite Decimal {value}")
+        raise InvalidArgumentError(f"cannot make a literal of non-finite Decimal {value}")
     scale = max(-exponent, 0)
     unscaled = int(value.scaleb(scale))
     precision = max(builtins.len(digits) + max(exponent, 0), scale, 1)

@@ -81,7 +81,7 @@ def _concat_horizontal(frames: list[LazyFrame]) -> LazyFrame:
     for frame in frames:
         clash = seen & set(frame.columns)
         if clash:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"concat(how='horizontal') got column {sorted(clash)[0]!r} twice; rename one"
             )
         seen |= set(frame.columns)
@@ -213,7 +213,9 @@ class LazyFrame:
         return LazyFrame(self._lf.sort(keys, flags_desc, flags_nulls))
 
     def limit(self, n: int, offset: int = 0) -> LazyFrame:
-        """Keeps at most ``n`` rows, after skipping ``offset`` rows.
+        """Keeps at most ``n`` rows, after skipping ``offset`` rows, in the frame's row order
+        (a sorted frame's order, else the source's: see :meth:`with_row_index`); reading
+        stops once the rows are found.
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"a": [4, 1, 3, 2]})
@@ -221,7 +223,7 @@ class LazyFrame:
         {'a': [2, 3]}
         """
         if n < 0 or offset < 0:
-            raise ValueError("limit() takes non-negative n and offset")
+            raise InvalidArgumentError("limit() takes non-negative n and offset")
         return LazyFrame(self._lf.limit(n, offset))
 
     def head(self, n: int = 5) -> LazyFrame:
@@ -248,9 +250,9 @@ class LazyFrame:
         {'n': [1, 2], 'a': ['y', 'z']}
         """
         if offset < 0:
-            raise ValueError("with_row_index() takes a non-negative offset")
+            raise InvalidArgumentError("with_row_index() takes a non-negative offset")
         if name in self.columns:
-            raise ValueError(f"with_row_index(): the frame already has a column {name!r}")
+            raise InvalidArgumentError(f"with_row_index(): the frame already has a column {name!r}")
         return LazyFrame(self._lf.with_row_index(name, offset))
 
     def tail(self, n: int = 5) -> LazyFrame:
@@ -262,24 +264,25 @@ class LazyFrame:
         {'a': [7, 8]}
         """
         if n < 0:
-            raise ValueError("tail() takes a non-negative n")
+            raise InvalidArgumentError("tail() takes a non-negative n")
         last = self.sort(col(_ROW), descending=True).limit(n)
         return last.sort(col(_ROW)).drop(_ROW)
 
     def slice(self, offset: int, length: int | None = None) -> LazyFrame:
-        """``length`` rows (all the rest when None) starting at row ``offset``.
+        """``length`` rows (all the rest when None) starting at row ``offset``, in the
+        frame's row order.
 
         >>> import corepy as cp
         >>> cp.from_dict({"a": [1, 2, 3, 4]}).slice(1, 2).compute().to_pydict()
         {'a': [2, 3]}
         """
         if offset < 0:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "slice() takes a non-negative offset (a negative one counts from the end, "
                 "which needs the row count: compute first, or sort descending and use head())"
             )
         if length is not None and length < 0:
-            raise ValueError("slice() takes a non-negative length")
+            raise InvalidArgumentError("slice() takes a non-negative length")
         return LazyFrame(self._lf.limit(length, offset))
 
     def drop(self, *columns: str | Iterable[str], strict: bool = True) -> LazyFrame:
@@ -294,7 +297,7 @@ class LazyFrame:
             self._check_columns(names)
         kept = [c for c in self.columns if c not in set(names)]
         if not kept:
-            raise ValueError("drop() would remove every column")
+            raise InvalidArgumentError("drop() would remove every column")
         return self.select(kept)
 
     def rename(self, mapping: Mapping[str, str], *, strict: bool = True) -> LazyFrame:
@@ -347,7 +350,7 @@ class LazyFrame:
 
         if strategy is not None:
             if value is not None:
-                raise ValueError("fill_null() takes a value or a strategy, not both")
+                raise InvalidArgumentError("fill_null() takes a value or a strategy, not both")
             numeric_only = strategy not in ("forward", "backward")
             fills = [
                 col(f.name).fill_null(strategy=strategy)
@@ -356,7 +359,7 @@ class LazyFrame:
             ]
             return self.with_columns(fills) if fills else self
         if value is None:
-            raise ValueError("fill_null() needs a value or a strategy")
+            raise InvalidArgumentError("fill_null() needs a value or a strategy")
         filled = [
             coalesce(col(f.name), value if isinstance(value, Expr) else lit(value)).alias(f.name)
             for f in self.schema
@@ -387,7 +390,9 @@ class LazyFrame:
         if keep == "any" and not maintain_order:
             return LazyFrame(self._lf.unique([col(n)._expr for n in names]))
         if keep not in ("any", "first", "last", "none"):
-            raise ValueError(f"unique(keep={keep!r}); use 'any', 'first', 'last' or 'none'")
+            raise InvalidArgumentError(
+                f"unique(keep={keep!r}); use 'any', 'first', 'last' or 'none'"
+            )
         keys = names or self.columns
         ordered = self.with_columns(col(_ROW))
         if keep == "none":
@@ -398,6 +403,9 @@ class LazyFrame:
         if maintain_order:
             kept = kept.sort(_ROW)
         return kept.drop(_ROW)
+
+    #: The same as :meth:`unique` (SQL's name).
+    distinct = unique
 
     def top_k(
         self, k: int, *, by: IntoExpr | Sequence[IntoExpr], reverse: bool = False
@@ -411,7 +419,7 @@ class LazyFrame:
         {'a': [7, 3]}
         """
         if k < 0:
-            raise ValueError("top_k() takes a non-negative k")
+            raise InvalidArgumentError("top_k() takes a non-negative k")
         return self.sort(by, descending=not reverse, nulls_last=True).limit(k)
 
     def bottom_k(
@@ -426,7 +434,7 @@ class LazyFrame:
         {'a': [1, 3]}
         """
         if k < 0:
-            raise ValueError("bottom_k() takes a non-negative k")
+            raise InvalidArgumentError("bottom_k() takes a non-negative k")
         return self.sort(by, descending=reverse, nulls_last=True).limit(k)
 
     def unpivot(
@@ -452,9 +460,9 @@ class LazyFrame:
         columns = [c for c in self.columns if c not in keys] if on is None else _names((on,))
         self._check_columns(keys + columns)
         if not columns:
-            raise ValueError("unpivot() has no columns to unpivot")
+            raise InvalidArgumentError("unpivot() has no columns to unpivot")
         if variable_name == value_name or {variable_name, value_name} & set(keys):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"unpivot() names {variable_name!r} and {value_name!r} must differ from each "
                 "other and from the index columns"
             )
@@ -515,18 +523,18 @@ class LazyFrame:
         """
         self._check_columns([on])
         if not on_columns:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "pivot() needs on_columns=, the values of the `on` column that become "
                 "columns (the lazy schema must be known before the query runs)"
             )
         if aggregate_function is None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "pivot() needs aggregate_function= (sum, mean, min, max, count, len, "
                 "median or n_unique): corepy cannot check lazily that each cell holds one "
                 "value, and 'first'/'last' need a row order"
             )
         if index is None and values is None:
-            raise ValueError("pivot() needs index= or values=")
+            raise InvalidArgumentError("pivot() needs index= or values=")
         if index is None:
             value_names = _names((values,))  # type: ignore[arg-type]
             index_names = [c for c in self.columns if c != on and c not in value_names]
@@ -539,7 +547,9 @@ class LazyFrame:
             )
         self._check_columns(index_names + value_names)
         if not index_names or not value_names:
-            raise ValueError("pivot() needs at least one index column and one values column")
+            raise InvalidArgumentError(
+                "pivot() needs at least one index column and one values column"
+            )
         cells = []
         for name in value_names:
             for value in on_columns:
@@ -631,11 +641,13 @@ class LazyFrame:
         if not isinstance(other, LazyFrame):
             raise TypeError(f"join() takes a LazyFrame, got {type(other).__name__}")
         if on is not None and (left_on is not None or right_on is not None):
-            raise ValueError("join() takes either on= or left_on= and right_on=, not both")
+            raise InvalidArgumentError(
+                "join() takes either on= or left_on= and right_on=, not both"
+            )
         if on is not None:
             left_keys = right_keys = _keys(on)
         elif (left_on is None) != (right_on is None):
-            raise ValueError("join() needs both left_on= and right_on=")
+            raise InvalidArgumentError("join() needs both left_on= and right_on=")
         else:
             left_keys = _keys(left_on) if left_on is not None else []
             right_keys = _keys(right_on) if right_on is not None else []
@@ -681,16 +693,16 @@ class LazyFrame:
             raise TypeError(f"join_asof() takes a LazyFrame, got {type(other).__name__}")
         if on is not None:
             if left_on is not None or right_on is not None:
-                raise ValueError("join_asof() takes either on= or left_on= and right_on=")
+                raise InvalidArgumentError("join_asof() takes either on= or left_on= and right_on=")
             left_on = right_on = on
         if left_on is None or right_on is None:
-            raise ValueError("join_asof() needs on= or both left_on= and right_on=")
+            raise InvalidArgumentError("join_asof() needs on= or both left_on= and right_on=")
         if by is not None:
             if by_left is not None or by_right is not None:
-                raise ValueError("join_asof() takes either by= or by_left= and by_right=")
+                raise InvalidArgumentError("join_asof() takes either by= or by_left= and by_right=")
             by_left = by_right = by
         if (by_left is None) != (by_right is None):
-            raise ValueError("join_asof() needs both by_left= and by_right=")
+            raise InvalidArgumentError("join_asof() needs both by_left= and by_right=")
         left_by = [] if by_left is None else _names((by_left,))
         right_by = [] if by_right is None else _names((by_right,))
         span: float | tuple[int, int, int, int | None] | None
@@ -773,7 +785,7 @@ class LazyFrame:
         [('09:00', 3), ('09:15', 3)]
         """
         if start_by != "window":
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"group_by_dynamic(start_by={start_by!r}) is not supported yet; use 'window'"
             )
         return DynamicGroupBy(
@@ -934,7 +946,7 @@ class GroupBy:
         self, frame: LazyFrame, keys: list[_core.Expr], maintain_order: bool = False
     ) -> None:
         if not keys:
-            raise ValueError("group_by() needs at least one key")
+            raise InvalidArgumentError("group_by() needs at least one key")
         self._frame = frame
         self._keys = keys
         self._maintain_order = maintain_order
@@ -951,7 +963,7 @@ class GroupBy:
         """
         aggs = _exprs(aggregations)
         if not aggs:
-            raise ValueError("agg() needs at least one aggregation")
+            raise InvalidArgumentError("agg() needs at least one aggregation")
         if not self._maintain_order:
             return LazyFrame(self._frame._lf.group_by_agg(self._keys, aggs))
         # Each group's first row, carried as a hidden aggregation to sort by.
@@ -980,9 +992,9 @@ class GroupBy:
         """
         if period is None:
             if index_column is None:
-                raise ValueError("rolling() needs a period, e.g. rolling('1s')")
+                raise InvalidArgumentError("rolling() needs a period, e.g. rolling('1s')")
             if isinstance(index_column, str) and index_column in self._frame.columns:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"rolling({index_column!r}) names a column: give the window length "
                     "too, e.g. rolling('t', period='1s')"
                 )

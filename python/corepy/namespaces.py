@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
+from corepy.exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
     from corepy.expr import Expr
@@ -37,14 +38,14 @@ def parse_duration(text: str) -> tuple[int, int, int]:
     >>> parse_duration("1x")
     Traceback (most recent call last):
     ...
-    ValueError: invalid duration '1x': use numbers with units ns, us, ms, s, m, h, d, w, ...
+    corepy.exceptions.InvalidArgumentError: invalid duration '1x': use numbers with units ns, ...
     """
     body = text.strip()
     sign = -1 if body.startswith("-") else 1
     body = body.lstrip("-")
     parts = _DURATION.findall(body)
     if not body or "".join(n + u for n, u in parts) != body:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"invalid duration {text!r}: use numbers with units {_ACCEPTED} (e.g. '1d12h', '-15m')"
         )
     months = days = nanoseconds = 0
@@ -144,7 +145,9 @@ class StringNamespace:
         {'s': ['a+b-c']}
         """
         if n != 1:
-            raise ValueError("str.replace() supports n=1; use str.replace_all() for every match")
+            raise InvalidArgumentError(
+                "str.replace() supports n=1; use str.replace_all() for every match"
+            )
         return self._replace(pattern, value, literal, every=False)
 
     def replace_all(self, pattern: str, value: str, *, literal: bool = False) -> Expr:
@@ -183,7 +186,7 @@ class StringNamespace:
         {'s': ['py'], 'm': ['ore']}
         """
         if length is not None and length < 0:
-            raise ValueError("str.slice() takes a non-negative length")
+            raise InvalidArgumentError("str.slice() takes a non-negative length")
         if offset >= 0:
             start = _lit(offset + 1)
         else:
@@ -273,7 +276,9 @@ class DateTimeNamespace:
         if time_unit == "d":
             return self._expr.cast("date32").cast("int32")
         if time_unit not in ("s", "ms", "us", "ns"):
-            raise ValueError(f"epoch() time_unit={time_unit!r}; use 's', 'ms', 'us', 'ns' or 'd'")
+            raise InvalidArgumentError(
+                f"epoch() time_unit={time_unit!r}; use 's', 'ms', 'us', 'ns' or 'd'"
+            )
         return self._expr.cast(f"timestamp[{time_unit}]").cast("int64")
 
     def truncate(self, every: str) -> Expr:
@@ -290,11 +295,11 @@ class DateTimeNamespace:
 
         months, days, nanoseconds = parse_duration(every)
         if min(months, days, nanoseconds) < 0 or not (months or days or nanoseconds):
-            raise ValueError(f"truncate() takes a positive duration, got {every!r}")
+            raise InvalidArgumentError(f"truncate() takes a positive duration, got {every!r}")
         if months:
             unit = {1: "month", 3: "quarter", 12: "year"}.get(months)
             if unit is None or days or nanoseconds:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"truncate({every!r}): calendar windows are 1mo, 1q or 1y; other month "
                     "counts, or months mixed with days or time, are not supported"
                 )

@@ -51,6 +51,13 @@ def test_a_scan_is_numbered_in_file_order(many_files: Path, partitions: int) -> 
     assert odd.column("k").to_pylist() == list(range(odd.num_rows))
     assert odd.column("n").to_pylist() == list(range(1, 2 * odd.num_rows, 2))
     assert lf.tail(3).compute().to_pydict()["n"] == [200_002, 200_003, 200_004]
+    assert lf.head(3).compute().to_pydict()["n"] == [0, 1, 2]
+    assert lf.slice(69_998, 4).compute().to_pydict()["n"] == [69_998, 69_999, 70_000, 70_001]
+    assert lf.filter(cp.col("odd")).head(2).compute().to_pydict()["n"] == [1, 3]
+    # A sorted frame keeps its own order (and DataFusion's top-k).
+    top = lf.sort("n", descending=True).head(2)
+    assert top.compute().to_pydict()["n"] == [200_004, 200_003]
+    assert "RowIndex" not in top.explain()
 
 
 def test_a_directory_is_numbered_in_file_order(many_files: Path) -> None:

@@ -270,9 +270,32 @@ fn list_of_one_null(data_type: &DataType) -> Result<Option<ScalarValue>> {
     })
 }
 
-/// Skips `offset` rows, then keeps at most `n`.
+/// Skips `offset` rows, then keeps at most `n`, in the frame's row order: a sorted frame's
+/// order, else the order at the source (see [`row_index`]). DataFusion stops reading once
+/// it has the rows, since the row index comes out in order.
 pub fn limit(input: LogicalPlan, offset: usize, n: Option<usize>) -> Result<LogicalPlan> {
-    Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?)
+    if is_sorted(&input) {
+        return Ok(LogicalPlanBuilder::from(input).limit(offset, n)?.build()?);
+    }
+    let columns = column_exprs(&input);
+    let indexed = with_ordinal(input, ROW)?;
+    Ok(LogicalPlanBuilder::from(indexed)
+        .sort(vec![ident(ROW).sort(true, true)])?
+        .limit(offset, n)?
+        .project(columns)?
+        .build()?)
+}
+
+/// Whether `plan` ends in a sort, seen through the operators that keep its order.
+fn is_sorted(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Sort(_) => true,
+        LogicalPlan::Projection(p) => is_sorted(&p.input),
+        LogicalPlan::Filter(f) => is_sorted(&f.input),
+        LogicalPlan::Limit(l) => is_sorted(&l.input),
+        LogicalPlan::SubqueryAlias(a) => is_sorted(&a.input),
+        _ => false,
+    }
 }
 
 /// The names of a plan's output columns, in order.
