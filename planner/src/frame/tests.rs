@@ -151,9 +151,26 @@ fn sort_direction_and_null_placement_are_kept() {
 }
 
 #[test]
-fn limit_with_offset() {
+fn limit_takes_rows_in_the_source_order() {
     let plan = limit(scan(), 5, Some(10)).unwrap();
-    assert_eq!(plan_text(&plan), "Limit: skip=5, fetch=10\n  TableScan: t");
+    assert_eq!(
+        plan_text(&plan),
+        "Projection: t.a, t.b, t.s\n  Limit: skip=5, fetch=10\n    Sort: __corepy_row ASC NULLS FIRST\n      RowIndex: __corepy_row from 0\n        TableScan: t"
+    );
+}
+
+#[test]
+fn limit_of_a_sorted_frame_keeps_the_sort() {
+    let key = SortKey {
+        expr: col("a"),
+        descending: false,
+        nulls_last: false,
+    };
+    let plan = limit(sort(scan(), vec![key]).unwrap(), 0, Some(3)).unwrap();
+    assert_eq!(
+        plan_text(&plan),
+        "Limit: skip=0, fetch=3\n  Sort: t.a ASC NULLS FIRST\n    TableScan: t"
+    );
 }
 
 fn other() -> LogicalPlan {
