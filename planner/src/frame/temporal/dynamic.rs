@@ -130,7 +130,8 @@ pub fn group_by_dynamic(
             boundary(index.ticks_to_index(upper), &index).alias(UPPER),
         ]
     });
-    project_output(grouped, &keys, &index, label, bounds, &aggregations)
+    let label = index.ticks_to_index(label);
+    project_windows(grouped, &keys, &index, label, bounds, &aggregations)
 }
 
 /// The grid of fixed windows, in ticks, with `closed` folded in: every window is treated as
@@ -300,7 +301,7 @@ fn calendar(
             boundary(upper.clone(), index).alias(UPPER),
         ]
     });
-    project_calendar(grouped, &keys, index, label, bounds, &aggregations)
+    project_windows(grouped, &keys, index, label, bounds, &aggregations)
 }
 
 /// A window bound as Polars shows it: a datetime (microseconds) for a date index.
@@ -313,7 +314,8 @@ fn boundary(bound: Expr, index: &Index) -> Expr {
     }
 }
 
-fn project_calendar(
+/// Keys, bounds, the label as the index column, aggregations; sorted by keys, then label.
+fn project_windows(
     grouped: LogicalPlan,
     keys: &[Expr],
     index: &Index,
@@ -329,24 +331,4 @@ fn project_calendar(
         .project(projection)?
         .sort(sort_keys(keys, index))?
         .build()?)
-}
-
-/// Keys, bounds, the label as the index column, aggregations; ticks turned back into the
-/// index's type.
-fn project_output(
-    grouped: LogicalPlan,
-    keys: &[Expr],
-    index: &Index,
-    label: Expr,
-    bounds: Option<[Expr; 2]>,
-    aggregations: &[Expr],
-) -> Result<LogicalPlan> {
-    project_calendar(
-        grouped,
-        keys,
-        index,
-        index.ticks_to_index(label),
-        bounds,
-        aggregations,
-    )
 }
