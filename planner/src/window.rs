@@ -117,29 +117,18 @@ pub fn aggregates_over(
 
 /// An aggregate as a window function over `frame`, with an empty `OVER` for now.
 fn aggregate_over_frame(aggregate: Expr, frame: WindowFrame) -> Result<Expr> {
-    match aggregate {
-        Expr::AggregateFunction(aggregate) => {
-            let mut window = aggregate_over_partition(aggregate, Vec::new());
-            if let Expr::WindowFunction(w) = &mut window {
-                w.params.window_frame = frame;
-            }
-            Ok(window)
-        }
-        other => Err(CorepyError::internal(format!(
-            "expected an aggregate, got {other}"
-        ))),
-    }
+    aggregates_over(aggregate, &[], &[], &frame)
 }
 
-fn rows(start: WindowFrameBound, end: WindowFrameBound) -> WindowFrame {
+pub(crate) fn rows(start: WindowFrameBound, end: WindowFrameBound) -> WindowFrame {
     WindowFrame::new_bounds(WindowFrameUnits::Rows, start, end)
 }
 
-fn unbounded_preceding() -> WindowFrameBound {
+pub(crate) fn unbounded_preceding() -> WindowFrameBound {
     WindowFrameBound::Preceding(ScalarValue::UInt64(None))
 }
 
-fn unbounded_following() -> WindowFrameBound {
+pub(crate) fn unbounded_following() -> WindowFrameBound {
     WindowFrameBound::Following(ScalarValue::UInt64(None))
 }
 
@@ -232,8 +221,7 @@ pub fn fill_null_strategy(input: Expr, strategy: &str) -> Result<Expr> {
     };
     if let Expr::WindowFunction(w) = &mut nearest {
         w.params.null_treatment = Some(NullTreatment::IgnoreNulls);
-        w.params.order_by =
-            vec![datafusion::logical_expr::ident(crate::frame::ROW).sort(true, true)];
+        w.params.order_by = vec![crate::expr::in_row_order()];
         w.params.window_frame = frame;
     }
     Ok(datafusion::functions::expr_fn::coalesce(vec![

@@ -19,7 +19,7 @@ from corepy import _core
 from corepy.exceptions import InvalidArgumentError
 from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit, row_number
 from corepy.expr import len as len_
-from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span, keys
+from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -754,7 +754,14 @@ class LazyFrame:
         >>> lf.rolling("d", period="7d").agg(cp.sum("x")).compute().to_pydict()["x"]
         [1, 3, 3]
         """
-        return RollingGroupBy(self, index_column, period, offset, closed, keys(group_by))
+        return RollingGroupBy(
+            self,
+            index_column,
+            period,
+            offset,
+            closed,
+            [] if group_by is None else _exprs((group_by,)),
+        )
 
     def group_by_dynamic(
         self,
@@ -797,7 +804,7 @@ class LazyFrame:
             closed,
             label,
             include_boundaries,
-            keys(group_by),
+            [] if group_by is None else _exprs((group_by,)),
         )
 
     def sink_parquet(

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
-from corepy.expr import Expr, IntoExpr, into_expr
+from corepy.expr import IntoExpr
 from corepy.namespaces import parse_duration
 
 if TYPE_CHECKING:
@@ -68,24 +68,6 @@ def _optional_span(value: Span | None, what: str) -> tuple[int, int, int, int | 
     return None if value is None else to_span(value, what)
 
 
-def _aggregations(items: tuple[Expr | Iterable[Expr], ...]) -> list[_core.Expr]:
-    flat: list[_core.Expr] = []
-    for item in items:
-        if isinstance(item, Expr):
-            flat.append(item._expr)
-        else:
-            flat.extend(into_expr(e)._expr for e in item)
-    return flat
-
-
-def _keys(group_by: IntoExpr | Iterable[IntoExpr] | None) -> list[_core.Expr]:
-    if group_by is None:
-        return []
-    if isinstance(group_by, (str, Expr)):
-        return [into_expr(group_by)._expr]
-    return [into_expr(k)._expr for k in group_by]
-
-
 class RollingGroupBy:
     """Rolling windows waiting for :meth:`agg`: see :meth:`LazyFrame.rolling`.
 
@@ -114,7 +96,7 @@ class RollingGroupBy:
         self._closed = closed
         self._group_by = group_by
 
-    def agg(self, *aggregations: Expr | Iterable[Expr]) -> LazyFrame:
+    def agg(self, *aggregations: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
         """One row per input row: the group keys, the index, then each aggregation over
         the row's window.
 
@@ -123,7 +105,7 @@ class RollingGroupBy:
         >>> lf.rolling("i", period="3i").agg(cp.sum("x")).compute().to_pydict()
         {'i': [1, 2, 5], 'x': [1, 3, 3]}
         """
-        from corepy.frame import LazyFrame
+        from corepy.frame import LazyFrame, _exprs
 
         return LazyFrame(
             self._frame._lf.rolling_agg(
@@ -132,7 +114,7 @@ class RollingGroupBy:
                 self._offset,
                 self._closed,
                 self._group_by,
-                _aggregations(aggregations),
+                _exprs(aggregations),
             )
         )
 
@@ -173,7 +155,7 @@ class DynamicGroupBy:
             group_by,
         )
 
-    def agg(self, *aggregations: Expr | Iterable[Expr]) -> LazyFrame:
+    def agg(self, *aggregations: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
         """One row per (group, window that holds rows): the group keys, the window bounds
         (with ``include_boundaries``), the window's label in the index column, then each
         aggregation.
@@ -183,7 +165,7 @@ class DynamicGroupBy:
         >>> lf.group_by_dynamic("i", every="4i").agg(cp.sum("x")).compute().to_pydict()
         {'i': [0, 4, 8], 'x': [3, 3, 4]}
         """
-        from corepy.frame import LazyFrame
+        from corepy.frame import LazyFrame, _exprs
 
         index, every, period, offset, closed, label, boundaries, keys = self._options
         return LazyFrame(
@@ -196,11 +178,6 @@ class DynamicGroupBy:
                 label,
                 boundaries,
                 keys,
-                _aggregations(aggregations),
+                _exprs(aggregations),
             )
         )
-
-
-def keys(group_by: IntoExpr | Iterable[IntoExpr] | None) -> list[_core.Expr]:
-    """The group keys of a time window, as bindings expressions."""
-    return _keys(group_by)

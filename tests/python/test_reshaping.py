@@ -72,17 +72,16 @@ def test_pivot_matches_polars(function: str) -> None:
     )
     expected = theirs.to_dict(as_series=False)
     assert list(ours) == list(expected)
-    for row in _sorted(ours):
-        assert row in [tuple(r) for r in _sorted(expected)] or any(
-            all(
-                (a is None and b is None)
-                or (a == b)
-                or (isinstance(a, float) and math.isclose(a, b))
-                for a, b in zip(row, r, strict=True)
-            )
-            for r in _sorted(expected)
-        ), (row, expected)
-    assert len(ours["id"]) == len(expected["id"])
+
+    def by_id(columns: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+        rows = zip(*columns.values(), strict=True)
+        return sorted(rows, key=lambda r: (r[0] is None, r[0] or 0))
+
+    got, want = by_id(ours), by_id(expected)
+    assert len(got) == len(want)
+    for row, other in zip(got, want, strict=True):
+        for a, b in zip(row, other, strict=True):
+            assert (a is None and b is None) or a == b or math.isclose(a, b), (row, other)
 
 
 def test_pivot_of_several_value_columns_names_them_after_the_value() -> None:

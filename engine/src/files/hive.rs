@@ -31,12 +31,15 @@ pub fn partitioned_files(root: &Path) -> Result<Partitioned> {
             "the directory holds no data files",
         ));
     };
-    let keys = partition_keys(root, first)?;
-    let mut values: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
-    for file in &files {
-        let pairs = partition_pairs(root, file)?;
-        let these: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-        if these != keys.iter().map(String::as_str).collect::<Vec<_>>() {
+    let mut keys: Vec<String> = Vec::new();
+    let mut values: Vec<Vec<String>> = Vec::new();
+    for (n, file) in files.iter().enumerate() {
+        let (these, file_values): (Vec<String>, Vec<String>) =
+            partition_pairs(root, file)?.into_iter().unzip();
+        if n == 0 {
+            values = vec![Vec::new(); these.len()];
+            keys = these;
+        } else if these != keys {
             return Err(CorepyError::file_format(
                 root.display().to_string(),
                 format!(
@@ -49,7 +52,7 @@ pub fn partitioned_files(root: &Path) -> Result<Partitioned> {
                 ),
             ));
         }
-        for (slot, (_, value)) in values.iter_mut().zip(pairs) {
+        for (slot, value) in values.iter_mut().zip(file_values) {
             slot.push(value);
         }
     }
@@ -115,13 +118,6 @@ fn partition_pairs(root: &Path, file: &Path) -> Result<Vec<(String, String)>> {
             }
         })
         .collect()
-}
-
-fn partition_keys(root: &Path, file: &Path) -> Result<Vec<String>> {
-    Ok(partition_pairs(root, file)?
-        .into_iter()
-        .map(|(key, _)| key)
-        .collect())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use super::format::{csv_options_for, CsvOptions, FileKind};
 use super::hive::partitioned_files;
-use super::resolve::resolve_files;
+use super::resolve::{absolute, resolve_files};
 
 /// Opens `path` (a file, a glob, or a directory: every file under it, with Hive partition
 /// columns from `key=value` directories) as a table. `kind` forces a format; without it the
@@ -34,7 +34,7 @@ pub async fn open_table(
         let files = found
             .files
             .iter()
-            .map(|f| std::path::absolute(f).map_err(|e| with_io_path(f, e)))
+            .map(|f| absolute(f))
             .collect::<Result<Vec<_>>>()?;
         (files, found.columns)
     } else {
@@ -109,16 +109,12 @@ fn directory_config(
             ),
         ));
     }
-    let root = std::path::absolute(path).map_err(|e| with_io_path(Path::new(path), e))?;
+    let root = absolute(Path::new(path))?;
     let url = ListingTableUrl::parse(format!("{}/", root.to_string_lossy().trim_end_matches('/')))?;
     let options = ListingOptions::new(format)
         .with_file_extension(first)
         .with_table_partition_cols(partitions);
     Ok(ListingTableConfig::new(url).with_listing_options(options))
-}
-
-fn with_io_path(path: &Path, error: std::io::Error) -> CorepyError {
-    CorepyError::file_format(path.display().to_string(), error.to_string())
 }
 
 /// The one format all matched files share.

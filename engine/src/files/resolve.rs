@@ -61,7 +61,8 @@ fn resolve_glob(pattern: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn absolute(path: &Path) -> Result<PathBuf> {
+/// `path` made absolute, or an error naming it.
+pub(super) fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path)
         .map_err(|error| CorepyError::file_format(path.display().to_string(), error.to_string()))
 }

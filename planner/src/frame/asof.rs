@@ -14,16 +14,19 @@ use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::expr_fn as aggregates;
 use datafusion::logical_expr::{
     cast, ident, lit, when, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, SortExpr,
-    WindowFrame, WindowFrameBound, WindowFrameUnits,
+    WindowFrameBound,
 };
 
 use crate::error::{CorepyError, Result};
 use crate::expr::check_type;
-use crate::window::{aggregates_over, over, plan_windows, row_number, Over};
+use crate::window::{
+    aggregates_over, over, plan_windows, row_number, rows, unbounded_following,
+    unbounded_preceding, Over,
+};
 
 use super::column_names;
 use super::join::{comparable, join, How, JoinSpec};
-use super::temporal::{Index, Span};
+use super::temporal::{as_ticks, Index, Span};
 
 const KEY: &str = "__corepy_asof_key";
 const SIDE: &str = "__corepy_asof_side";
@@ -181,12 +184,7 @@ fn check_keys(left: &LogicalPlan, right: &LogicalPlan, spec: &AsofSpec) -> Resul
 
 /// A key as a number that orders and subtracts: ticks for dates and datetimes.
 fn key_number(key: &str, key_type: &DataType) -> Expr {
-    let key = cast(ident(key), key_type.clone());
-    match key_type {
-        DataType::Date32 => cast(cast(key, DataType::Int32), DataType::Int64),
-        t if t.is_temporal() => cast(key, DataType::Int64),
-        _ => key,
-    }
+    as_ticks(cast(ident(key), key_type.clone()), key_type)
 }
 
 /// The tolerance in the keys' numbers, as a literal.
@@ -310,14 +308,8 @@ fn find_matches(
     let right_first =
         |wanted: bool| vec![ident(KEY).sort(true, true), ident(SIDE).sort(!wanted, true)];
     let exact = spec.allow_exact_matches;
-    let before = rows(
-        WindowFrameBound::Preceding(ScalarValue::UInt64(None)),
-        WindowFrameBound::CurrentRow,
-    );
-    let after = rows(
-        WindowFrameBound::CurrentRow,
-        WindowFrameBound::Following(ScalarValue::UInt64(None)),
-    );
+    let before = rows(unbounded_preceding(), WindowFrameBound::CurrentRow);
+    let after = rows(WindowFrameBound::CurrentRow, unbounded_following());
     let mut columns: Vec<Expr> = column_names(&stacked).into_iter().map(ident).collect();
     let searches_back = spec.strategy != Strategy::Forward;
     let searches_forward = spec.strategy != Strategy::Backward;
@@ -373,8 +365,4 @@ fn find_matches(
         .filter(ident(SIDE).eq(lit(0i8)))?
         .project(columns)?
         .build()?)
-}
-
-fn rows(start: WindowFrameBound, end: WindowFrameBound) -> WindowFrame {
-    WindowFrame::new_bounds(WindowFrameUnits::Rows, start, end)
 }

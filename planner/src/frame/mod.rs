@@ -116,9 +116,9 @@ pub fn filter(input: LogicalPlan, predicate: Expr) -> Result<LogicalPlan> {
     // node's output, then drops the window columns (and a row index) again.
     let width = columns.len();
     let (input, mut predicates) = plan_windows(input, vec![predicate])?;
-    let windowed = input.schema().fields().len() > width;
+    let widened = input.schema().fields().len() > width;
     let filtered = LogicalPlanBuilder::from(input).filter(predicates.remove(0))?;
-    Ok(if windowed {
+    Ok(if widened {
         filtered.project(columns)?.build()?
     } else {
         filtered.build()?

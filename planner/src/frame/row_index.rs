@@ -99,7 +99,7 @@ impl UserDefinedLogicalNodeCore for RowIndex {
 /// `plan` with a column `name` (UInt64, last) whose values grow with the row order; not
 /// contiguous when filters dropped rows. Order-dependent operations sort by it.
 pub fn with_ordinal(plan: LogicalPlan, name: &str) -> Result<LogicalPlan> {
-    Ok(ordinal_at_source(plan, name, 0)?.0)
+    ordinal_at_source(plan, name, 0)
 }
 
 /// Polars' `with_row_index(name, offset)`: a first column `name` numbering the rows
@@ -112,21 +112,28 @@ pub fn with_row_index(plan: LogicalPlan, name: &str, offset: u64) -> Result<Logi
         .into_iter()
         .map(Expr::Column)
         .collect();
-    let (indexed, dropped_rows) = ordinal_at_source(plan.clone(), name, offset)?;
-    let indexed = if dropped_rows {
-        let (ordered, _) = ordinal_at_source(plan, ROW, 0)?;
-        let sorted = LogicalPlanBuilder::from(ordered)
+    let indexed = if filters_rows(&plan) {
+        let sorted = LogicalPlanBuilder::from(ordinal_at_source(plan, ROW, 0)?)
             .sort(vec![col(ROW).sort(true, true)])?
             .build()?;
         extension(RowIndex::try_new(sorted, name.to_string(), offset)?)
     } else {
-        indexed
+        ordinal_at_source(plan, name, offset)?
     };
     let mut projection = vec![ident(name)];
     projection.extend(columns);
     Ok(LogicalPlanBuilder::from(indexed)
         .project(projection)?
         .build()?)
+}
+
+/// Whether a filter stands between `plan` and the place [`ordinal_at_source`] numbers rows.
+fn filters_rows(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Projection(projection) => filters_rows(&projection.input),
+        LogicalPlan::Filter(_) => true,
+        _ => false,
+    }
 }
 
 fn extension(node: RowIndex) -> LogicalPlan {
@@ -160,30 +167,25 @@ pub fn ensure_ordinal(plan: LogicalPlan, exprs: &[Expr]) -> Result<LogicalPlan> 
 }
 
 /// Puts the index below the filters and projections of `plan`, then carries it up through
-/// them; returns the plan and whether a filter on the way may have dropped rows.
-fn ordinal_at_source(plan: LogicalPlan, name: &str, offset: u64) -> Result<(LogicalPlan, bool)> {
+/// them.
+fn ordinal_at_source(plan: LogicalPlan, name: &str, offset: u64) -> Result<LogicalPlan> {
     match plan {
         LogicalPlan::Projection(projection) => {
-            let input = Arc::unwrap_or_clone(projection.input);
-            let (input, dropped) = ordinal_at_source(input, name, offset)?;
+            let input = ordinal_at_source(Arc::unwrap_or_clone(projection.input), name, offset)?;
             let mut exprs = projection.expr;
             exprs.push(ident(name));
-            Ok((
-                LogicalPlanBuilder::from(input).project(exprs)?.build()?,
-                dropped,
-            ))
+            Ok(LogicalPlanBuilder::from(input).project(exprs)?.build()?)
         }
         LogicalPlan::Filter(filter) => {
-            let input = Arc::unwrap_or_clone(filter.input);
-            let (input, _) = ordinal_at_source(input, name, offset)?;
-            let plan = LogicalPlanBuilder::from(input)
+            let input = ordinal_at_source(Arc::unwrap_or_clone(filter.input), name, offset)?;
+            Ok(LogicalPlanBuilder::from(input)
                 .filter(filter.predicate)?
-                .build()?;
-            Ok((plan, true))
+                .build()?)
         }
-        source => Ok((
-            extension(RowIndex::try_new(source, name.to_string(), offset)?),
-            false,
-        )),
+        source => Ok(extension(RowIndex::try_new(
+            source,
+            name.to_string(),
+            offset,
+        )?)),
     }
 }

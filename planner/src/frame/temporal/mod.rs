@@ -132,9 +132,9 @@ impl Index {
 
     /// The index as Int64 ticks.
     fn ticks(&self) -> Expr {
-        match self.data_type {
-            DataType::Date32 => cast(cast(self.column(), DataType::Int32), DataType::Int64),
-            _ => cast(self.column(), DataType::Int64),
+        match self.tick_nanos {
+            Some(_) => as_ticks(self.column(), &self.data_type),
+            None => cast(self.column(), DataType::Int64),
         }
     }
 
@@ -187,6 +187,16 @@ impl Index {
                 })
             }
         }
+    }
+}
+
+/// `value` (of `data_type`) as an Int64 number of its unit when it is a date or datetime;
+/// numbers stay as they are.
+pub(super) fn as_ticks(value: Expr, data_type: &DataType) -> Expr {
+    match data_type {
+        DataType::Date32 => cast(cast(value, DataType::Int32), DataType::Int64),
+        t if t.is_temporal() => cast(value, DataType::Int64),
+        _ => value,
     }
 }
 
