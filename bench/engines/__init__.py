@@ -1,0 +1,61 @@
+"""The engines the runner compares, by name. ``corepy`` stands for both of corepy's forms
+(``corepy-sql`` and ``corepy-lazy``). Any other engine is named ``module:Class`` (a
+subclass of :class:`bench.engines.base.Engine`), as the tests do with a deliberately wrong
+one. A name may carry settings: ``corepy-sql@datafusion.execution.batch_size=16384``
+(several joined by ``;``), which make it a variant of its own in the results."""
+
+from __future__ import annotations
+
+import importlib
+
+from bench.engines.base import Engine
+
+BUILTIN = {
+    "duckdb": "bench.engines.duckdb_engine:DuckDB",
+    "datafusion": "bench.engines.datafusion_engine:DataFusion",
+    "corepy-sql": "bench.engines.corepy_engine:CorepySql",
+    "corepy-lazy": "bench.engines.corepy_engine:Corepy",
+    "corepy-nojit": "bench.engines.corepy_engine:CorepyNoJit",
+    "polars": "bench.engines.polars_engine:Polars",
+    "pandas": "bench.engines.pandas_engine:Pandas",
+    "numexpr": "bench.engines.numexpr_engine:Numexpr",
+}
+ALIASES = {"corepy": ("corepy-sql", "corepy-lazy")}
+REFERENCE = "duckdb"
+
+
+def expand(names: list[str]) -> list[str]:
+    """The engine list with aliases expanded, duplicates dropped, order kept."""
+    out: list[str] = []
+    for name in names:
+        for each in ALIASES.get(name, (name,)):
+            if each not in out:
+                out.append(each)
+    return out
+
+
+def split(spec: str) -> tuple[str, dict[str, str]]:
+    """``"name@k=v;k2=v2"`` → ``("name", {"k": "v", "k2": "v2"})``."""
+    base, _, rest = spec.partition("@")
+    settings: dict[str, str] = {}
+    for item in filter(None, rest.split(";")):
+        key, equals, value = item.partition("=")
+        if not equals:
+            raise SystemExit(f"engine setting {item!r} in {spec!r} is not key=value")
+        settings[key.strip()] = value.strip()
+    return base, settings
+
+
+def check(spec: str) -> None:
+    base, _ = split(spec)
+    if base not in BUILTIN and ":" not in base:
+        known = ", ".join([*BUILTIN, *ALIASES])
+        raise SystemExit(f"unknown engine {base!r}; the engines are {known} (or module:Class)")
+
+
+def create(spec: str, threads: int) -> Engine:
+    base, settings = split(spec)
+    module_name, _, class_name = BUILTIN.get(base, base).partition(":")
+    engine_class = getattr(importlib.import_module(module_name), class_name)
+    engine: Engine = engine_class(threads, settings)
+    return engine
