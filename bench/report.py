@@ -58,7 +58,8 @@ def markdown(result: dict[str, Any]) -> str:
         values = [_median(result, q, spec) for q in queries]
         complete = all(v is not None for v in values)
         sums.append(f"{sum(v for v in values if v is not None):.2f}" if complete else "—")
-    lines.append("| **sum** | " + " | ".join(sums) + " |")
+    if not result["smoke"]:
+        lines.append("| **sum** | " + " | ".join(sums) + " |")
     if not result["smoke"]:
         lines += ["", _ratio_table(result, queries, specs)]
     lines += ["", _notes(result)]

@@ -5,6 +5,9 @@ source "$(dirname "$0")/setup.sh" test
 
 step() { echo; echo "== $*"; }
 
+step "benchmark peers (bench/requirements.txt)"
+python -m pip install --quiet -r bench/requirements.txt
+
 step "cargo fmt"
 cargo fmt --all -- --check
 step "cargo clippy"
@@ -18,3 +21,5 @@ step "Rust tests (unit tests and tests/sql/*.slt)"
 cargo test --release --workspace
 step "Python tests"
 python -m pytest tests/python -q
+step "Benchmark smoke run (every query of every suite at a tiny scale; answers only)"
+python -m bench run all --smoke --engines corepy,duckdb,polars,datafusion,pandas,numexpr

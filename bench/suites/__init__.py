@@ -78,6 +78,7 @@ SUITES: dict[str, Suite] = {
             "polars": "bench.suites.tpch.polars_lazy",
             "pandas": "bench.suites.tpch.pandas_queries",
         },
+        not_for={"numexpr": "numexpr runs the expression suite only"},
     ),
     "h2o": Suite(
         name="h2o",
@@ -91,7 +92,10 @@ SUITES: dict[str, Suite] = {
             "corepy": "bench.suites.h2o.corepy_lazy",
             "polars": "bench.suites.h2o.polars_lazy",
         },
-        not_for={"pandas": "pandas runs TPC-H only"},
+        not_for={
+            "pandas": "pandas runs TPC-H only",
+            "numexpr": "numexpr runs the expression suite only",
+        },
     ),
     "expr": Suite(
         name="expr",

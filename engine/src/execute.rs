@@ -119,7 +119,9 @@ impl Session {
             section(
                 &mut text,
                 "Physical plan",
-                displayable(physical.as_ref()).indent(true),
+                // Not the verbose form, which lists each fused kernel's code under its operator:
+                // `kernels` prints the code in a section of its own.
+                displayable(physical.as_ref()).indent(false),
             );
             if options.kernels {
                 section(&mut text, "Kernels", crate::jit::kernel_listings(&physical));

@@ -87,9 +87,16 @@ def test_explain_kernels_prints_the_kernel_ir_and_cranelift_ir() -> None:
     assert re.search(r"kernel \[rows\]\(in0: \w+ \"\w\"", text), text
     assert "select %" in text and "out0 = %" in text
     assert "-- Cranelift IR" in text and "function u0:0(i64) -> i64" in text
+    assert text.count("-- Cranelift IR") == 1, "the code is listed once, in its own section"
     assert "(no fused stages)" in cp.Session(config=cp.Config(jit=False)).from_dict(
         {"a": [1]}
     ).select(cp.col("a") + 1).explain(kernels=True)
+
+
+def test_plain_explain_shows_no_kernel_code() -> None:
+    text = _query(cp.Session()).explain()
+    assert "JitExec" in text
+    assert "kernel [rows]" not in text and "Cranelift IR" not in text
 
 
 def test_sql_explain_verbose_shows_the_kernels() -> None:
