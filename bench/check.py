@@ -11,6 +11,7 @@ non-float columns first, so that float noise cannot reorder rows.
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,8 +60,12 @@ def _sorted(table: pa.Table) -> pa.Table:
     others = [n for n in table.column_names if n not in floats]
     if table.num_rows == 0:
         return table
-    keys = [(n, "ascending") for n in others + floats]
-    return table.sort_by(keys)
+    # DuckDB sorts a 1e7-row answer ten times faster than pyarrow's sort_by.
+    con = duckdb.connect(config={"enable_progress_bar": False})
+    con.register("answer", table)
+    order = ", ".join(f'"{n}" ASC NULLS LAST' for n in others + floats)
+    ordered = con.sql(f"SELECT * FROM answer ORDER BY {order}").to_arrow_table()
+    return ordered.cast(table.schema)
 
 
 def _first_difference(got: pa.ChunkedArray, want: pa.ChunkedArray) -> int | None:
@@ -80,8 +85,29 @@ def _first_difference(got: pa.ChunkedArray, want: pa.ChunkedArray) -> int | None
     return int(hits[0]) if len(hits) else None
 
 
-def compare(actual: pa.Table, expected: pa.Table, *, ordered: bool) -> str | None:
-    """None when ``actual`` holds the answer ``expected``; otherwise what differs."""
+class SortedReference:
+    """Sorts the reference once per normalized type list, for comparing many answers with
+    it (sorting a 1e7-row answer is the most expensive part of a check)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[pa.DataType, ...], pa.Table] = {}
+
+    def sorted(self, want: pa.Table) -> pa.Table:
+        key = tuple(want.schema.types)
+        if key not in self.tables:
+            self.tables[key] = _sorted(want)
+        return self.tables[key]
+
+
+def compare(
+    actual: pa.Table,
+    expected: pa.Table,
+    *,
+    ordered: bool,
+    reference: SortedReference | None = None,
+) -> str | None:
+    """None when ``actual`` holds the answer ``expected``; otherwise what differs. Give the
+    same ``reference`` for every comparison with one ``expected`` to sort it only once."""
     if actual.num_columns != expected.num_columns:
         return (
             f"{actual.num_columns} columns {actual.column_names}, "
@@ -97,7 +123,8 @@ def compare(actual: pa.Table, expected: pa.Table, *, ordered: bool) -> str | Non
         if g.type != w.type:
             return f"column {name!r} is {g.type}, expected {w.type}"
     if not ordered:
-        got, want = _sorted(got), _sorted(want)
+        got = _sorted(got)
+        want = (reference or SortedReference()).sorted(want)
     for index, name in enumerate(expected.column_names):
         row = _first_difference(got.column(index), want.column(index))
         if row is not None:

@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bench.engines import label
+
 COREPY_FORMS = ("corepy-sql", "corepy-lazy")
 STATUS_MARK = {"wrong": "wrong", "error": "error", "missing": "missing", "unchecked": "unchecked"}
 
@@ -47,7 +49,7 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"### {title}: median seconds of {result['runs']} runs, {result['threads']} threads",
         "",
-        "| query | " + " | ".join(specs) + " |",
+        "| query | " + " | ".join(map(label, specs)) + " |",
         "|---|" + "---:|" * len(specs),
     ]
     for query in queries:
@@ -77,7 +79,7 @@ def _ratio_table(result: dict[str, Any], queries: list[str], specs: list[str]) -
         pairs.append((mine[1], mine[0]))
     if not pairs:
         return ""
-    header = [f"{m} / {p}" for m, p in pairs]
+    header = [f"{label(m)} / {label(p)}" for m, p in pairs]
     lines = [
         "Ratios: corepy's time / the peer's (below 1: corepy is faster).",
         "",
@@ -147,7 +149,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
             if value is not None:
                 xs.append(i + (k - (len(specs) - 1) / 2) * width)
                 ys.append(value)
-        axes.bar(xs, ys, width=width, label=spec)
+        axes.bar(xs, ys, width=width, label=label(spec))
     axes.set_xticks(range(len(queries)), queries, rotation=45 if len(queries) > 12 else 0)
     axes.set_yscale("log")
     axes.set_ylabel("median seconds (log scale)")

@@ -284,10 +284,14 @@ def _run_query(
                 outcome[spec] = {"status": "unchecked", "detail": f"reference failed: {detail}"}
     else:
         expected = _read_answer(answers[reference_spec])
+        sorted_reference = check.SortedReference()
         for spec in timed:
             if spec == reference_spec or outcome[spec]["status"] != "ok":
                 continue
-            difference = check.compare(_read_answer(answers[spec]), expected, ordered=ordered)
+            actual = _read_answer(answers[spec])
+            difference = check.compare(
+                actual, expected, ordered=ordered, reference=sorted_reference
+            )
             if difference is not None:
                 outcome[spec] = {"status": "wrong", "detail": difference}
     for path in answers.values():

@@ -2,7 +2,8 @@
 (``corepy-sql`` and ``corepy-lazy``). Any other engine is named ``module:Class`` (a
 subclass of :class:`bench.engines.base.Engine`), as the tests do with a deliberately wrong
 one. A name may carry settings: ``corepy-sql@datafusion.execution.batch_size=16384``
-(several joined by ``;``), which make it a variant of its own in the results."""
+(several joined by ``;``), which make it a variant of its own in the results; a label
+before a slash names the variant in the tables: ``join16m/corepy-sql@…``."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ def expand(names: list[str]) -> list[str]:
 
 
 def split(spec: str) -> tuple[str, dict[str, str]]:
-    """``"name@k=v;k2=v2"`` → ``("name", {"k": "v", "k2": "v2"})``."""
+    """``"[label/]name@k=v;k2=v2"`` → ``("name", {"k": "v", "k2": "v2"})``."""
     base, _, rest = spec.partition("@")
+    base = base.rpartition("/")[2]
     settings: dict[str, str] = {}
     for item in filter(None, rest.split(";")):
         key, equals, value = item.partition("=")
@@ -44,6 +46,12 @@ def split(spec: str) -> tuple[str, dict[str, str]]:
             raise SystemExit(f"engine setting {item!r} in {spec!r} is not key=value")
         settings[key.strip()] = value.strip()
     return base, settings
+
+
+def label(spec: str) -> str:
+    """How a variant is named in tables: its label, or the whole spec."""
+    base = spec.partition("@")[0]
+    return base.partition("/")[0] if "/" in base else spec
 
 
 def check(spec: str) -> None:
