@@ -21,7 +21,8 @@ _UNIT = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 def _session(threads: int, settings: Mapping[str, str], jit: bool) -> Any:
     import corepy as cp
 
-    session = cp.Session(target_partitions=threads, config=cp.Config(jit=jit))
+    # corepy's default rule (twice the cores) applied to the thread count.
+    session = cp.Session(target_partitions=2 * threads, config=cp.Config(jit=jit))
     for key, value in settings.items():
         session.sql(f"SET {key} = {value}").compute()
     return session

@@ -245,7 +245,9 @@ def test_sql_ddl_runs_at_once() -> None:
     assert s.sql("SELECT count(*) AS n FROM t").compute().to_pydict() == {"n": [2]}
 
 
-def test_default_target_partitions_is_the_core_count() -> None:
+def test_default_target_partitions_is_twice_the_cores() -> None:
     import os
 
-    assert 1 <= cp.Session().target_partitions <= (os.cpu_count() or 1)
+    # Twice the cores this process may use (affinity and cgroup quotas count).
+    partitions = cp.Session().target_partitions
+    assert partitions % 2 == 0 and 2 <= partitions <= 2 * (os.cpu_count() or 1)
