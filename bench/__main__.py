@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scale", type=float, help="TPC-H scale factor, H2O rows, expr rows")
     run.add_argument("--engines", default=DEFAULT_ENGINES, help="comma-separated")
     run.add_argument("--runs", type=int, default=3, help="timed runs per query after warm-up")
-    run.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    run.add_argument("--threads", type=int, default=len(runner.usable_cores()))
     run.add_argument("--timeout", type=float, default=600, help="seconds per query run")
     run.add_argument("--queries", help="comma-separated subset, e.g. q01,q06")
     run.add_argument("--smoke", action="store_true", help="tiny data, check answers only")

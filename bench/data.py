@@ -29,8 +29,13 @@ TPCH_TABLES = ("region", "nation", "supplier", "customer", "part", "partsupp", "
 
 
 def scale_name(scale: float) -> str:
-    """``1.0`` → ``"1"``, ``0.01`` → ``"0.01"``: the scale as written in paths and results."""
-    return f"{scale:g}"
+    """``1.0`` → ``"1"``, ``0.01`` → ``"0.01"``, ``1e7`` → ``"1e7"``, ``12345678`` →
+    ``"12345678"``: the scale as written in paths and results, exact."""
+    if scale == int(scale):
+        digits = str(int(scale))
+        zeros = len(digits) - len(digits.rstrip("0"))
+        return f"{digits[: len(digits) - zeros]}e{zeros}" if zeros >= 3 else digits
+    return repr(scale)
 
 
 def cached(name: str, write: Callable[[Path], None]) -> Path:
@@ -71,7 +76,7 @@ def h2o_groupby(rows: int, groups: int = 100, seed: int = 1) -> Path:
     def write(directory: Path) -> None:
         write_h2o_groupby(directory / "x.parquet", rows, groups, seed)
 
-    return cached(f"h2o-groupby-{rows:.0e}-{groups}".replace("+", ""), write)
+    return cached(f"h2o-groupby-{scale_name(rows)}-{groups}", write)
 
 
 def write_h2o_groupby(path: Path, rows: int, groups: int, seed: int) -> None:
@@ -125,4 +130,4 @@ def expressions(rows: int, seed: int = 7) -> Path:
         }
         pq.write_table(pa.table(masked), directory / "nulls.parquet", compression="none")
 
-    return cached(f"expr-{rows:.0e}".replace("+", ""), write)
+    return cached(f"expr-{scale_name(rows)}", write)

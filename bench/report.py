@@ -7,10 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from bench.engines import label
-
-COREPY_FORMS = ("corepy-sql", "corepy-lazy")
-STATUS_MARK = {"wrong": "wrong", "error": "error", "missing": "missing", "unchecked": "unchecked"}
+from bench.data import scale_name
+from bench.engines import JIT_ENGINES, label, split
 
 
 def _cell(entry: dict[str, Any] | None) -> str:
@@ -18,7 +16,7 @@ def _cell(entry: dict[str, Any] | None) -> str:
         return "—"
     if entry["status"] == "ok":
         return f"{entry['median']:.3f}" if "median" in entry else "ok"
-    return STATUS_MARK.get(entry["status"], entry["status"])
+    return str(entry["status"])
 
 
 def _median(result: dict[str, Any], query: str, spec: str) -> float | None:
@@ -45,9 +43,11 @@ def ratios(result: dict[str, Any], mine: str, peer: str) -> dict[str, float]:
 def markdown(result: dict[str, Any]) -> str:
     specs: list[str] = result["engines"]
     queries = list(result["queries"])
-    title = f"{result['suite']} scale {result['scale']:g}"
+    title = f"{result['suite']} scale {scale_name(result['scale'])}"
     lines = [
         f"### {title}: median seconds of {result['runs']} runs, {result['threads']} threads",
+        "",
+        _provenance(result),
         "",
         "| query | " + " | ".join(map(label, specs)) + " |",
         "|---|" + "---:|" * len(specs),
@@ -68,10 +68,24 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _provenance(result: dict[str, Any]) -> str:
+    machine = result["machine"]
+    memory = (machine.get("memory_bytes") or 0) / 2**30
+    versions = ", ".join(f"{label(spec)} {v}" for spec, v in result["versions"].items())
+    made = result.get("provenance", {})
+    commit = (made.get("commit") or "?")[:10] + (
+        " (with local changes)" if made.get("dirty") else ""
+    )
+    return (
+        f"{result['date']}, {machine['cpu']}, {machine['cores']} cores, {memory:.0f} GiB; "
+        f"corepy at {commit}; {versions}."
+    )
+
+
 def _ratio_table(result: dict[str, Any], queries: list[str], specs: list[str]) -> str:
-    mine = [s for s in specs if s in COREPY_FORMS]
-    peers = [s for s in specs if not s.startswith("corepy")]
-    others = [s for s in specs if s.startswith("corepy") and s not in mine]
+    mine = [s for s in specs if s in JIT_ENGINES]
+    peers = [s for s in specs if not split(s)[0].startswith("corepy")]
+    others = [s for s in specs if split(s)[0].startswith("corepy") and s not in mine]
     if not mine:
         return ""
     pairs = [(m, p) for m in mine for p in peers + others]
@@ -121,7 +135,10 @@ def _notes(result: dict[str, Any]) -> str:
     )
     out = []
     if compile_times:
-        out.append("JIT compile time (included in the times above): " + "; ".join(compile_times))
+        out.append(
+            "JIT compile time of each query's first run (the timed runs find their kernels in "
+            "the process's cache): " + "; ".join(compile_times)
+        )
     if rss:
         out.append(f"Peak RSS per engine process: {rss}.")
     for spec, why in result.get("not_run", {}).items():
@@ -154,7 +171,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     axes.set_yscale("log")
     axes.set_ylabel("median seconds (log scale)")
     axes.set_title(
-        f"{result['suite']} scale {result['scale']:g}, {result['threads']} threads "
+        f"{result['suite']} scale {scale_name(result['scale'])}, {result['threads']} threads "
         f"({result['date'][:10]})"
     )
     axes.legend(fontsize="small", ncol=min(len(specs), 4))

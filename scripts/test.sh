@@ -22,4 +22,4 @@ cargo test --release --workspace
 step "Python tests"
 python -m pytest tests/python -q
 step "Benchmark smoke run (every query of every suite at a tiny scale; answers only)"
-python -m bench run all --smoke --engines corepy,duckdb,polars,datafusion,pandas,numexpr
+python -m bench run all --smoke --engines corepy,corepy-nojit,duckdb,polars,datafusion,pandas,numexpr

@@ -15,7 +15,7 @@ BUILTIN = {
     "duckdb": "bench.engines.duckdb_engine:DuckDB",
     "datafusion": "bench.engines.datafusion_engine:DataFusion",
     "corepy-sql": "bench.engines.corepy_engine:CorepySql",
-    "corepy-lazy": "bench.engines.corepy_engine:Corepy",
+    "corepy-lazy": "bench.engines.corepy_engine:CorepyLazy",
     "corepy-nojit": "bench.engines.corepy_engine:CorepyNoJit",
     "polars": "bench.engines.polars_engine:Polars",
     "pandas": "bench.engines.pandas_engine:Pandas",
@@ -23,6 +23,8 @@ BUILTIN = {
 }
 ALIASES = {"corepy": ("corepy-sql", "corepy-lazy")}
 REFERENCE = "duckdb"
+#: Engines that compile kernels: their compile time is reported on its own.
+JIT_ENGINES = ("corepy-sql", "corepy-lazy")
 
 
 def expand(names: list[str]) -> list[str]:
@@ -54,16 +56,28 @@ def label(spec: str) -> str:
     return base.partition("/")[0] if "/" in base else spec
 
 
-def check(spec: str) -> None:
-    base, _ = split(spec)
+def validate(spec: str) -> None:
+    """Exits with a message naming the problem when ``spec`` names no engine, or gives
+    settings to an engine that has none."""
+    base, settings = split(spec)
     if base not in BUILTIN and ":" not in base:
         known = ", ".join([*BUILTIN, *ALIASES])
         raise SystemExit(f"unknown engine {base!r}; the engines are {known} (or module:Class)")
+    if settings and not _engine_class(base).takes_settings:
+        raise SystemExit(f"{base} takes no settings (in {spec!r})")
+
+
+def _engine_class(base: str) -> type[Engine]:
+    module_name, _, class_name = BUILTIN.get(base, base).partition(":")
+    engine_class: type[Engine] = getattr(importlib.import_module(module_name), class_name)
+    return engine_class
+
+
+def describe(spec: str, threads: int) -> dict[str, str]:
+    """The settings the engine runs with (thread and partition counts, ``SET`` options)."""
+    return create(spec, threads).describe()
 
 
 def create(spec: str, threads: int) -> Engine:
     base, settings = split(spec)
-    module_name, _, class_name = BUILTIN.get(base, base).partition(":")
-    engine_class = getattr(importlib.import_module(module_name), class_name)
-    engine: Engine = engine_class(threads, settings)
-    return engine
+    return _engine_class(base)(threads, settings)

@@ -23,11 +23,17 @@ class Engine:
 
     #: The name of the engine's library (its version goes into the results).
     library = ""
+    #: Whether the engine takes ``SET key = value`` settings.
+    takes_settings = False
 
     def __init__(self, threads: int, settings: Mapping[str, str]) -> None:
         self.threads = threads
         self.settings = dict(settings)
         self.suite: Suite | None = None
+
+    def describe(self) -> dict[str, str]:
+        """What the engine runs with, for the results: threads, partitions, settings."""
+        return {"threads": str(self.threads), **self.settings}
 
     def version(self) -> str:
         module = __import__(self.library)

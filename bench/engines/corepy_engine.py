@@ -18,23 +18,32 @@ _COMPILE_TIME = re.compile(r"compile_time=([\d.]+)(ns|µs|ms|s)\b")
 _UNIT = {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
+def _partitions(threads: int) -> int:
+    """corepy's default rule (twice the cores) applied to the thread count."""
+    return 2 * threads
+
+
 def _session(threads: int, settings: Mapping[str, str], jit: bool) -> Any:
     import corepy as cp
 
-    # corepy's default rule (twice the cores) applied to the thread count.
-    session = cp.Session(target_partitions=2 * threads, config=cp.Config(jit=jit))
+    session = cp.Session(target_partitions=_partitions(threads), config=cp.Config(jit=jit))
     for key, value in settings.items():
         session.sql(f"SET {key} = {value}").compute()
     return session
 
 
-class Corepy(FrameEngine):
+class CorepyLazy(FrameEngine):
     """The lazy API; ``sql = True`` in the subclasses runs the SQL texts instead."""
 
+    takes_settings = True
     library = "corepy"
     frames = "corepy"
     sql = False
     jit = True
+
+    def describe(self) -> dict[str, str]:
+        extra = {"target_partitions": str(_partitions(self.threads)), "jit": str(self.jit)}
+        return {**extra, **super().describe()}
 
     def load(self, suite: Suite, directory: Path) -> None:
         self.session = _session(self.threads, self.settings, self.jit)
@@ -74,10 +83,10 @@ class Corepy(FrameEngine):
         return sum(times)
 
 
-class CorepySql(Corepy):
+class CorepySql(CorepyLazy):
     sql = True
 
 
-class CorepyNoJit(Corepy):
+class CorepyNoJit(CorepyLazy):
     sql = True
     jit = False

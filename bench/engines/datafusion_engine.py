@@ -13,7 +13,11 @@ from bench.suites import Suite
 
 
 class DataFusion(SqlEngine):
+    takes_settings = True
     library = "datafusion"
+
+    def describe(self) -> dict[str, str]:
+        return {"target_partitions": str(self.threads), **super().describe()}
 
     def load(self, suite: Suite, directory: Path) -> None:
         import datafusion

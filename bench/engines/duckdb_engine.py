@@ -1,4 +1,4 @@
-"""DuckDB: the suite's SQL over views of the Parquet files (or registered Arrow tables)."""
+"""DuckDB: the suite's SQL over views of the Parquet files (or tables in memory)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from bench.engines.base import SqlEngine
 from bench.suites import Suite
 
 
 class DuckDB(SqlEngine):
+    takes_settings = True
     library = "duckdb"
 
     def load(self, suite: Suite, directory: Path) -> None:
@@ -24,7 +24,9 @@ class DuckDB(SqlEngine):
             self.con.execute(f"SET {key} = {value}")
         for table, path in self._paths(suite, directory).items():
             if suite.in_memory:
-                self.con.register(table, pq.read_table(path))
+                # Its own storage, as the other engines hold theirs (a registered Arrow
+                # table would be read back through pyarrow's scanner).
+                self.con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path}')")
             else:
                 self.con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
 

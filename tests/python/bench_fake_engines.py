@@ -3,6 +3,8 @@ workers import them as ``bench_fake_engines:Class``)."""
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 import pyarrow as pa
@@ -33,3 +35,21 @@ class Failing(DuckDB):
 
     def run(self, query: str) -> Any:
         raise RuntimeError(f"this engine always fails ({query})")
+
+
+class Sleeping(DuckDB):
+    """Takes far longer than the runner's timeout on q02 (answers q01 and others)."""
+
+    def run(self, query: str) -> Any:
+        if query == "q02":
+            time.sleep(60)
+        return super().run(query)
+
+
+class Crashing(DuckDB):
+    """Dies on q02, as an engine killed for memory would."""
+
+    def run(self, query: str) -> Any:
+        if query == "q02":
+            os._exit(3)
+        return super().run(query)

@@ -9,7 +9,9 @@ by the frame engines (corepy, Polars, numexpr).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 EXPRESSIONS = {
     "ops2": "a * b + c",
@@ -42,3 +44,23 @@ def _cases() -> dict[str, Case]:
 
 
 CASES = _cases()
+
+
+def frame_queries(col: Callable[[str], Any]) -> dict[str, Callable[[Mapping[str, Any]], Any]]:
+    """The cases as functions of an engine's lazy frames, for an API with Polars' shape
+    (``col``, ``filter``, ``select``, ``alias``): corepy's and Polars'."""
+    columns = {name: col(name) for name in "abcd"}
+
+    def query(case: Case) -> Callable[[Mapping[str, Any]], Any]:
+        expression = eval(case.expression, {}, columns)
+        predicate = None if case.predicate is None else eval(case.predicate, {}, columns)
+
+        def build(t: Mapping[str, Any]) -> Any:
+            frame = t[case.table]
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            return frame.select(expression.alias("x"))
+
+        return build
+
+    return {name: query(case) for name, case in CASES.items()}

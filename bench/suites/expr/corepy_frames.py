@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 import corepy as cp
-from bench.suites.expr import CASES, Case
+from bench.suites.expr import frame_queries
 
-Tables = Mapping[str, cp.LazyFrame]
-
-
-def _query(case: Case) -> Callable[[Tables], cp.LazyFrame]:
-    columns = {name: cp.col(name) for name in "abcd"}
-    expression = eval(case.expression, {}, columns)
-    predicate = None if case.predicate is None else eval(case.predicate, {}, columns)
-
-    def build(t: Tables) -> cp.LazyFrame:
-        frame = t[case.table]
-        if predicate is not None:
-            frame = frame.filter(predicate)
-        return frame.select(expression.alias("x"))
-
-    return build
-
-
-QUERIES = {name: _query(case) for name, case in CASES.items()}
+QUERIES = frame_queries(cp.col)
