@@ -220,7 +220,8 @@ def provenance() -> dict[str, Any]:
 
     import numpy
 
-    status = git("status", "--porcelain", "--untracked-files=no")
+    # Results written or removed under bench/results do not make the measured code dirty.
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
     return {
         "commit": git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,
