@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import corepy as cp
+from bench.suites.numbered import numbered
 
 Tables = Mapping[str, cp.LazyFrame]
 
@@ -81,15 +82,4 @@ def q10(t: Tables) -> cp.LazyFrame:
     )
 
 
-QUERIES: dict[str, Callable[[Tables], cp.LazyFrame]] = {
-    "q01": q01,
-    "q02": q02,
-    "q03": q03,
-    "q04": q04,
-    "q05": q05,
-    "q06": q06,
-    "q07": q07,
-    "q08": q08,
-    "q09": q09,
-    "q10": q10,
-}
+QUERIES = numbered(globals(), 10)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import polars as pl
+
+from bench.suites.numbered import numbered
 
 Tables = Mapping[str, pl.LazyFrame]
 
@@ -65,15 +67,4 @@ def q10(t: Tables) -> pl.LazyFrame:
     )
 
 
-QUERIES: dict[str, Callable[[Tables], pl.LazyFrame]] = {
-    "q01": q01,
-    "q02": q02,
-    "q03": q03,
-    "q04": q04,
-    "q05": q05,
-    "q06": q06,
-    "q07": q07,
-    "q08": q08,
-    "q09": q09,
-    "q10": q10,
-}
+QUERIES = numbered(globals(), 10)

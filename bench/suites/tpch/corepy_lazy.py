@@ -18,10 +18,11 @@ comparisons with decimal columns are exact, as in SQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 
 import corepy as cp
+from bench.suites.numbered import numbered
 
 Tables = Mapping[str, cp.LazyFrame]
 
@@ -669,30 +670,7 @@ def q22(t: Tables) -> cp.LazyFrame:
     )
 
 
-QUERIES: dict[str, Callable[[Tables], cp.LazyFrame]] = {
-    "q01": q01,
-    "q02": q02,
-    "q03": q03,
-    "q04": q04,
-    "q05": q05,
-    "q06": q06,
-    "q07": q07,
-    "q08": q08,
-    "q09": q09,
-    "q10": q10,
-    "q11": q11,
-    "q12": q12,
-    "q13": q13,
-    "q14": q14,
-    "q15": q15,
-    "q16": q16,
-    "q17": q17,
-    "q18": q18,
-    "q19": q19,
-    "q20": q20,
-    "q21": q21,
-    "q22": q22,
-}
-
 #: Queries corepy's lazy API cannot express yet, with the missing feature.
 MISSING: dict[str, str] = {}
+
+QUERIES = numbered(globals(), 22, missing=MISSING)

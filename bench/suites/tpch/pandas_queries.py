@@ -13,12 +13,14 @@ Where the ORDER BY is the grouping keys ascending, ``groupby``'s sorted keys giv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from bench.suites.numbered import numbered
 
 Tables = Mapping[str, pd.DataFrame]
 
@@ -587,27 +589,4 @@ def q22(t: Tables) -> pd.DataFrame:
     )
 
 
-QUERIES: dict[str, Callable[[Mapping[str, pd.DataFrame]], pd.DataFrame]] = {
-    "q01": q01,
-    "q02": q02,
-    "q03": q03,
-    "q04": q04,
-    "q05": q05,
-    "q06": q06,
-    "q07": q07,
-    "q08": q08,
-    "q09": q09,
-    "q10": q10,
-    "q11": q11,
-    "q12": q12,
-    "q13": q13,
-    "q14": q14,
-    "q15": q15,
-    "q16": q16,
-    "q17": q17,
-    "q18": q18,
-    "q19": q19,
-    "q20": q20,
-    "q21": q21,
-    "q22": q22,
-}
+QUERIES = numbered(globals(), 22)

@@ -14,10 +14,12 @@ exact decimals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 
 import polars as pl
+
+from bench.suites.numbered import numbered
 
 Tables = Mapping[str, pl.LazyFrame]
 
@@ -520,27 +522,4 @@ def q22(t: Tables) -> pl.LazyFrame:
     )
 
 
-QUERIES: dict[str, Callable[[Mapping[str, pl.LazyFrame]], pl.LazyFrame]] = {
-    "q01": q01,
-    "q02": q02,
-    "q03": q03,
-    "q04": q04,
-    "q05": q05,
-    "q06": q06,
-    "q07": q07,
-    "q08": q08,
-    "q09": q09,
-    "q10": q10,
-    "q11": q11,
-    "q12": q12,
-    "q13": q13,
-    "q14": q14,
-    "q15": q15,
-    "q16": q16,
-    "q17": q17,
-    "q18": q18,
-    "q19": q19,
-    "q20": q20,
-    "q21": q21,
-    "q22": q22,
-}
+QUERIES = numbered(globals(), 22)
