@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import scale_name
-from bench.engines import JIT_ENGINES, label, split
+from bench.engines import COREPY_FORMS, label, split
 
 
 def _cell(entry: dict[str, Any] | None) -> str:
@@ -83,7 +83,7 @@ def _provenance(result: dict[str, Any]) -> str:
 
 
 def _ratio_table(result: dict[str, Any], queries: list[str], specs: list[str]) -> str:
-    mine = [s for s in specs if s in JIT_ENGINES]
+    mine = [s for s in specs if s in COREPY_FORMS]
     peers = [s for s in specs if not split(s)[0].startswith("corepy")]
     others = [s for s in specs if split(s)[0].startswith("corepy") and s not in mine]
     if not mine:

@@ -329,14 +329,6 @@ def _attempt(worker: Worker, message: dict[str, Any], timeout: float) -> dict[st
         return {"error": str(failure)}
 
 
-def _first_run(spec: str, worker: Worker, query: str, options: Options) -> dict[str, Any]:
-    """The query's first, untimed run: under EXPLAIN ANALYZE for the JIT engines, which
-    reports the compile time of the kernels new to the process."""
-    if engines.split(spec)[0] in engines.JIT_ENGINES:
-        return _attempt(worker, {"op": "compile", "query": query}, options.timeout)
-    return _attempt(worker, {"op": "run", "query": query, "answer": None}, options.timeout)
-
-
 def _run_query(
     query: str,
     workers: dict[str, Worker],
@@ -351,7 +343,8 @@ def _run_query(
     # The reference answers first, then everyone else in a shuffled order.
     order = [reference_spec] + [s for s in _shuffled(timed, query) if s != reference_spec]
     for spec in order:
-        first = _first_run(spec, workers[spec], query, options)
+        message = {"op": "first", "query": query}
+        first = _attempt(workers[spec], message, options.timeout)
         if "missing" in first:
             outcome[spec] = {"status": "missing", "detail": first["missing"]}
             continue
@@ -361,15 +354,13 @@ def _run_query(
         answer = scratch / f"{query}-{len(answers)}.arrow"
         message = {"op": "run", "query": query, "answer": str(answer)}
         reply = _attempt(workers[spec], message, options.timeout)
-        if "missing" in reply:
-            outcome[spec] = {"status": "missing", "detail": reply["missing"]}
-        elif "error" in reply:
+        if "error" in reply:
             outcome[spec] = {"status": "error", "detail": reply["error"]}
         else:
             answers[spec] = answer
             outcome[spec] = {"status": "ok", "rows": reply["rows"], "warmup": reply["seconds"]}
-            if engines.split(spec)[0] in engines.JIT_ENGINES:
-                outcome[spec]["compile_seconds"] = first.get("seconds")
+            if first.get("seconds") is not None:
+                outcome[spec]["compile_seconds"] = first["seconds"]
         print(f" {spec}", end="", flush=True)
     _check_answers(outcome, answers, timed, ordered)
     for path in answers.values():

@@ -8,15 +8,14 @@ prints cannot garble it. Requests:
 * ``{"op": "run", "query": Q, "answer": PATH | null}`` → ``{"seconds", "rows"}`` (the
   answer written as an Arrow IPC file when a path is given), ``{"missing": why}``, or
   ``{"error": text}``
-* ``{"op": "compile", "query": Q}`` → ``{"seconds": JIT compile time | null}``
-* ``{"op": "rss"}`` → ``{"peak_bytes"}``
+* ``{"op": "first", "query": Q}`` → ``{"seconds": JIT compile time | null}`` (the query's
+  first run; see :meth:`bench.engines.base.Engine.first_run`)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import traceback
@@ -50,11 +49,11 @@ def handle(engine: engines.Engine, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("answer"):
             _write_answer(table, request["answer"])
         return {"seconds": seconds, "rows": table.num_rows}
-    if op == "compile":
-        return {"seconds": engine.compile_seconds(request["query"])}
-    if op == "rss":
-        # ru_maxrss is in KiB on Linux.
-        return {"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if op == "first":
+        why = engine.missing(request["query"])
+        if why is not None:
+            return {"missing": why}
+        return {"seconds": engine.first_run(request["query"])}
     raise ValueError(f"unknown request {op!r}")
 
 

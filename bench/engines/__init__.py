@@ -23,8 +23,8 @@ BUILTIN = {
 }
 ALIASES = {"corepy": ("corepy-sql", "corepy-lazy")}
 REFERENCE = "duckdb"
-#: Engines that compile kernels: their compile time is reported on its own.
-JIT_ENGINES = ("corepy-sql", "corepy-lazy")
+#: corepy's two forms, whose ratios to every other engine the reports give.
+COREPY_FORMS = ALIASES["corepy"]
 
 
 def expand(names: list[str]) -> list[str]:

@@ -3,6 +3,7 @@ text, or a function of the suite's ``<engine>_*.py`` module over the engine's ta
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pyarrow as pa
 from bench.suites import Suite
 
 
-class Engine:
+class Engine(ABC):
     """One engine in its worker process.
 
     ``run`` is what is timed: the query from start until its answer is materialized in the
@@ -39,21 +40,26 @@ class Engine:
         module = __import__(self.library)
         return str(getattr(module, "__version__", "?"))
 
+    @abstractmethod
     def load(self, suite: Suite, directory: Path) -> None:
-        raise NotImplementedError
+        """Opens (or reads, for an in-memory suite) the suite's tables in ``directory``."""
 
     def missing(self, query: str) -> str | None:
         """Why this engine cannot run ``query``, or None when it can."""
         return None
 
+    @abstractmethod
     def run(self, query: str) -> Any:
-        raise NotImplementedError
+        """Runs ``query`` to a materialized answer in the engine's own result type."""
 
+    @abstractmethod
     def to_arrow(self, result: Any) -> pa.Table:
-        raise NotImplementedError
+        """``run``'s answer as a pyarrow Table."""
 
-    def compile_seconds(self, query: str) -> float | None:
-        """The JIT compile time of one run of ``query``, for engines that compile."""
+    def first_run(self, query: str) -> float | None:
+        """The query's first, untimed run; engines that compile kernels run it so as to
+        measure that and return their compile time, the others return None."""
+        self.run(query)
         return None
 
     def _paths(self, suite: Suite, directory: Path) -> dict[str, Path]:

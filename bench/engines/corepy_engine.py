@@ -75,9 +75,9 @@ class CorepyLazy(FrameEngine):
     def to_arrow(self, result: Any) -> pa.Table:
         return result.to_arrow()
 
-    def compile_seconds(self, query: str) -> float | None:
+    def first_run(self, query: str) -> float | None:
         if not self.jit:
-            return None
+            return super().first_run(query)
         text = self.frame(query).explain(analyze=True)
         times = [float(v) * _UNIT[unit] for v, unit in _COMPILE_TIME.findall(text)]
         return sum(times)
