@@ -3,12 +3,14 @@
 //!
 //! * [`session`] — `Session`, a DataFusion `SessionContext` set up for corepy;
 //! * [`query_planner`] — the physical planner hook where corepy's operators plug in;
+//! * [`dml`] — `DELETE` and `UPDATE`, planned as written;
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
 //! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
+pub mod dml;
 pub mod execute;
 pub mod files;
 pub mod jit;

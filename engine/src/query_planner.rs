@@ -22,6 +22,7 @@ impl CorepyQueryPlanner {
         vec![
             Arc::new(crate::jit::FusedStagePlanner),
             Arc::new(crate::row_index::RowIndexPlanner),
+            Arc::new(crate::dml::SealedDmlPlanner),
         ]
     }
 }

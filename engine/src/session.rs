@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use corepy_planner::rules::optimizer_rules;
+use corepy_planner::rules::{analyzer_rules, optimizer_rules};
 use corepy_planner::{CorepyError, Result};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -107,6 +107,9 @@ impl Session {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_query_planner(Arc::new(CorepyQueryPlanner));
+        for rule in analyzer_rules() {
+            state = state.with_analyzer_rule(rule);
+        }
         for rule in optimizer_rules(options.jit.unwrap_or_else(jit_default)) {
             state = state.with_optimizer_rule(rule);
         }

@@ -193,10 +193,55 @@ fn classify(error: DataFusionError) -> CorepyError {
             message: format!("resources exhausted: {message}"),
         },
         DataFusionError::External(external) => classify_external(external),
+        // An error several consumers of one stream see (a repartition's, a hash join's).
+        DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+            Ok(inner) => classify(inner),
+            Err(shared) => classify_shared(&shared),
+        },
         DataFusionError::ExecutionJoin(join_error) => {
             CorepyError::internal(format!("a query task failed: {join_error}"))
         }
         other => CorepyError::internal(other.to_string()),
+    }
+}
+
+/// [`classify`] for an error that other consumers still hold: the kinds a query raises
+/// while it runs, read in place.
+fn classify_shared(error: &DataFusionError) -> CorepyError {
+    match error {
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            classify_shared(inner)
+        }
+        DataFusionError::Shared(inner) => classify_shared(inner),
+        DataFusionError::Execution(message) => CorepyError::Compute {
+            message: message.clone(),
+        },
+        DataFusionError::External(external) => match external.downcast_ref::<CorepyError>() {
+            Some(corepy) => corepy.clone(),
+            None => CorepyError::Compute {
+                message: external.to_string(),
+            },
+        },
+        DataFusionError::ArrowError(arrow, _) => match arrow.as_ref() {
+            ArrowError::DivideByZero
+            | ArrowError::ArithmeticOverflow(_)
+            | ArrowError::CastError(_)
+            | ArrowError::ComputeError(_)
+            | ArrowError::InvalidArgumentError(_) => classify_arrow(copy_arrow_error(arrow)),
+            other => CorepyError::internal(other.to_string()),
+        },
+        other => CorepyError::internal(other.to_string()),
+    }
+}
+
+/// A copy of the Arrow errors that carry only text.
+fn copy_arrow_error(error: &ArrowError) -> ArrowError {
+    match error {
+        ArrowError::DivideByZero => ArrowError::DivideByZero,
+        ArrowError::ArithmeticOverflow(m) => ArrowError::ArithmeticOverflow(m.clone()),
+        ArrowError::CastError(m) => ArrowError::CastError(m.clone()),
+        ArrowError::InvalidArgumentError(m) => ArrowError::InvalidArgumentError(m.clone()),
+        other => ArrowError::ComputeError(other.to_string()),
     }
 }
 

@@ -190,6 +190,7 @@ pub fn is_aggregate(expr: &Expr) -> bool {
 /// How an expression is shown to users: as SQL, with only the parentheses it needs
 /// (`price * (1 - discount) > 100`), falling back to DataFusion's own display.
 pub fn describe(expr: &Expr) -> String {
+    let expr = &crate::checked::as_written(expr);
     Unparser::default()
         .with_pretty(true)
         .expr_to_sql(expr)

@@ -10,9 +10,13 @@
 //! * [`frame`] — frame operations (`select`, `filter`, `group_by`, …) as plan builders;
 //! * [`window`] — `over()` and the order-dependent functions as window functions;
 //! * [`fusion`] — the fusion rule, its `FusedStage` node and the lowering to kernel IR;
-//! * [`rules`] — corepy's optimizer rules, run after DataFusion's own;
+//! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
+//! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
+//! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
 
+pub mod checked;
+pub mod dml;
 pub mod dtype;
 pub mod error;
 pub mod expr;

@@ -1,12 +1,21 @@
-//! corepy's logical optimizer rules, appended after DataFusion's own so that they see plans
-//! whose predicates and projections are already pushed down. Each rule lives in a file of
-//! its own.
+//! corepy's logical rules, appended after DataFusion's own: analyzer rules see plans whose
+//! types are coerced, optimizer rules plans whose predicates and projections are already
+//! pushed down. Each rule lives in a file of its own.
 
 use std::sync::Arc;
 
-use datafusion::optimizer::OptimizerRule;
+use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 
+use crate::checked::CheckOverflow;
+use crate::dml::SealDml;
 use crate::fusion::FuseRowWise;
+
+/// The analyzer rules, in the order they run. They hold with the JIT on or off: they
+/// decide what a statement means, not how it runs. Overflow checks come first, so that
+/// sealed statements (`UPDATE … SET x = x + 1`) check too.
+pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
+    vec![Arc::new(CheckOverflow), Arc::new(SealDml)]
+}
 
 /// The rules, in the order they run; `jit: false` leaves plans unfused.
 pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {

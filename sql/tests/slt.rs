@@ -1,7 +1,8 @@
 //! Runs the SQL logic tests in `tests/sql/*.slt` against a corepy session.
 //!
 //! TPC-H at scale 0.01 is generated once into a temporary directory; test files name it as
-//! `${TPCH}` (with `control substitution on`). `cargo test --test slt -- FILTER` runs only
+//! `${TPCH}` (with `control substitution on`); `${SCRATCH}` is an empty directory of each
+//! run's own, for the files a test writes. `cargo test --test slt -- FILTER` runs only
 //! the files whose name contains FILTER; `COREPY_SLT_COMPLETE=1` rewrites their expected
 //! results from what corepy returns (review the diff before committing it).
 //!
@@ -180,6 +181,8 @@ fn run_file(
     });
     runner.add_label(if jit { "jit" } else { "nojit" });
     runner.set_var("TPCH".to_string(), tpch.to_string());
+    let scratch = tempfile::tempdir().map_err(|e| format!("no scratch directory: {e}"))?;
+    runner.set_var("SCRATCH".to_string(), scratch.path().display().to_string());
     if std::env::var_os("COREPY_SLT_COMPLETE").is_some() {
         // Rewrites the expected results from what corepy returns: review the diff!
         return runtime

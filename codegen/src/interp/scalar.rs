@@ -4,7 +4,8 @@
 //! (division by zero, a cast out of range) it also returns the value that renderers
 //! produce on rows where the failure is not raised (unguarded rows), so that every
 //! renderer agrees bit for bit there too: division by a bad divisor divides by 1, a failed
-//! float-to-integer cast gives 0, a failed integer cast keeps the low bits.
+//! float-to-integer cast gives 0, a failed integer cast and an overflowing integer + − ×
+//! or negation keep the low bits.
 
 use std::cmp::Ordering;
 
@@ -60,7 +61,13 @@ pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
             V::I(v.wrapping_neg()),
             (v == i128::MIN).then_some(FailureKind::Overflow),
         ),
-        (UnaryOp::Neg, V::I(v)) => (V::I(wrap(v.wrapping_neg(), ty)), None),
+        // corepy checks integer negation: -MIN fails (`planner/src/checked`).
+        (UnaryOp::Neg, V::I(v)) => {
+            let min = int_range(ty).map_or(0, |(lo, _)| lo);
+            let checked = ty.is_integer() && ty.is_signed_int();
+            let failure = (checked && v == min).then_some(FailureKind::Overflow);
+            (V::I(wrap(v.wrapping_neg(), ty)), failure)
+        }
         (UnaryOp::Abs, V::I(v)) => {
             let min = int_range(ty).map_or(0, |(lo, _)| lo);
             let failure = (ty.is_signed_int() && v == min).then_some(FailureKind::Overflow);
@@ -93,8 +100,9 @@ fn float_unary(op: UnaryOp, x: f64) -> f64 {
     }
 }
 
-/// Arithmetic on operands of types `operands`, giving a `ty`. Integers wrap on + − ×
-/// (DataFusion's default); ÷ and % fail on a zero divisor and on `MIN / -1`, `MIN % -1`.
+/// Arithmetic on operands of types `operands`, giving a `ty`. Integer + − × fail when the
+/// result leaves `ty` (corepy's checked arithmetic; DataFusion's own operators wrap); ÷ and
+/// % fail on a zero divisor and `MIN / -1`.
 /// Decimals: see [`decimal_arith`].
 pub fn arith(
     op: BinaryOp,
@@ -171,9 +179,15 @@ pub fn decimal_arith(
 
 fn int_arith(op: BinaryOp, ty: ScalarType, x: i128, y: i128) -> (i128, Option<FailureKind>) {
     match op {
-        BinaryOp::Add => (x + y, None),
-        BinaryOp::Sub => (x - y, None),
-        BinaryOp::Mul => (x.wrapping_mul(y), None),
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
+            let (result, wrapped) = match op {
+                BinaryOp::Add => x.overflowing_add(y),
+                BinaryOp::Sub => x.overflowing_sub(y),
+                _ => x.overflowing_mul(y),
+            };
+            let fits = !wrapped && crate::semantics::int_fits(result, ty);
+            (result, (!fits).then_some(FailureKind::Overflow))
+        }
         BinaryOp::Div | BinaryOp::Rem => {
             let min = int_range(ty).map_or(0, |(lo, _)| lo);
             let failure = if y == 0 {

@@ -5,10 +5,40 @@ use crate::abi::FailureKind;
 use crate::ir::{BinaryOp, ScalarType, UnaryOp};
 
 #[test]
-fn integers_wrap_on_add_and_fail_on_bad_division() {
+fn integers_fail_on_overflow_and_bad_division() {
     let t = ScalarType::I64;
     let (min, max) = (V::I(i64::MIN as i128), V::I(i64::MAX as i128));
-    assert_eq!(arith(BinaryOp::Add, (t, t), t, max, V::I(1)), (min, None));
+    // Overflow fails; the value where it is not raised is the wrapped one.
+    let overflow = Some(FailureKind::Overflow);
+    assert_eq!(
+        arith(BinaryOp::Add, (t, t), t, max, V::I(1)),
+        (min, overflow)
+    );
+    assert_eq!(
+        arith(BinaryOp::Sub, (t, t), t, min, V::I(1)),
+        (max, overflow)
+    );
+    assert_eq!(arith(BinaryOp::Add, (t, t), t, max, V::I(-1)).1, None);
+    assert_eq!(unary(UnaryOp::Neg, t, min), (min, overflow));
+    assert_eq!(
+        unary(UnaryOp::Neg, t, max),
+        (V::I(-(i64::MAX as i128)), None)
+    );
+    let u = ScalarType::U64;
+    assert_eq!(
+        arith(BinaryOp::Sub, (u, u), u, V::I(1), V::I(2)),
+        (V::I(u64::MAX as i128), overflow)
+    );
+    assert_eq!(
+        arith(
+            BinaryOp::Mul,
+            (u, u),
+            u,
+            V::I(u64::MAX as i128),
+            V::I(u64::MAX as i128)
+        ),
+        (V::I(1), overflow)
+    );
     assert_eq!(
         arith(BinaryOp::Div, (t, t), t, V::I(7), V::I(0)).1,
         Some(FailureKind::DivideByZero)
@@ -28,7 +58,11 @@ fn integers_wrap_on_add_and_fail_on_bad_division() {
     let i8t = ScalarType::I8;
     assert_eq!(
         arith(BinaryOp::Mul, (i8t, i8t), i8t, V::I(100), V::I(3)),
-        (V::I(44), None)
+        (V::I(44), overflow)
+    );
+    assert_eq!(
+        arith(BinaryOp::Mul, (i8t, i8t), i8t, V::I(-16), V::I(8)),
+        (V::I(-128), None)
     );
 }
 

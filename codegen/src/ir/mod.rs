@@ -81,7 +81,8 @@ pub struct Input {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
-    /// Arithmetic negation (integers wrap, as DataFusion's negation does).
+    /// Arithmetic negation; `-MIN` of a signed integer or a decimal fails (corepy checks
+    /// integer overflow: `planner/src/checked`).
     Neg,
     /// Absolute value; `abs(MIN)` of a signed integer fails, as in DataFusion.
     Abs,
@@ -232,13 +233,17 @@ impl Node {
     pub fn can_fail(&self, kernel: &Kernel) -> bool {
         match &self.op {
             Op::Binary(BinaryOp::Div | BinaryOp::Rem, _, _) => !self.ty.is_float(),
-            // Decimal + − × check for i128 overflow, as Arrow does.
+            // Integer + − × fail on overflow (corepy's checked arithmetic); decimal + − ×
+            // check for i128 overflow, as Arrow does.
             Op::Binary(BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul, _, _) => {
-                crate::semantics::decimal_parts(self.ty).is_some()
+                self.ty.is_integer() || crate::semantics::decimal_parts(self.ty).is_some()
             }
             Op::Unary(UnaryOp::Abs, _) => self.ty.is_signed_int(),
-            // Arrow negates decimals with a check: -MIN fails.
-            Op::Unary(UnaryOp::Neg, _) => crate::semantics::decimal_parts(self.ty).is_some(),
+            // Arrow negates decimals with a check, corepy signed integers: -MIN fails.
+            Op::Unary(UnaryOp::Neg, _) => {
+                (self.ty.is_integer() && self.ty.is_signed_int())
+                    || crate::semantics::decimal_parts(self.ty).is_some()
+            }
             Op::Unary(UnaryOp::Sqrt, _) => true,
             Op::Cast(a) => crate::semantics::cast_can_fail(kernel.ty(*a), self.ty),
             _ => false,

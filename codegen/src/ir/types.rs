@@ -75,6 +75,12 @@ impl ScalarType {
         )
     }
 
+    /// The integer types proper (not the integer-backed temporal ones): their + − × and
+    /// negation fail on overflow.
+    pub fn is_integer(self) -> bool {
+        self.is_numeric() && !self.is_float()
+    }
+
     /// Types that arithmetic (+ − × ÷ %) is defined on inside a kernel.
     pub fn is_numeric(self) -> bool {
         self.is_float()

@@ -827,6 +827,12 @@ impl Chunk<'_, '_, '_> {
                 self.check(it, index, is_min, KIND_OVERFLOW);
                 self.b.ins().ineg(x)
             }
+            UnaryOp::Neg if ty.is_integer() && ty.is_signed_int() => {
+                let (min, _) = int_range(ty).expect("integer");
+                let is_min = self.b.ins().icmp_imm_s(IntCC::Equal, x, min as i64);
+                self.check(it, index, is_min, KIND_OVERFLOW);
+                self.b.ins().ineg(x)
+            }
             UnaryOp::Neg => ins.ineg(x),
             UnaryOp::Abs if ty.is_signed_int() => {
                 let (min, _) = int_range(ty).expect("integer");
@@ -912,12 +918,35 @@ impl Chunk<'_, '_, '_> {
             };
         }
         match op {
-            BinaryOp::Add => ins.iadd(x, y),
-            BinaryOp::Sub => ins.isub(x, y),
-            BinaryOp::Mul => ins.imul(x, y),
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => self.checked(it, index, op, ty, x, y),
             BinaryOp::Div | BinaryOp::Rem => self.divide(it, index, op, ty, x, y),
             other => unreachable!("validated: {other:?} is arithmetic"),
         }
+    }
+
+    /// Integer + − × that fail on overflow (corepy's checked arithmetic); the wrapped
+    /// result where the failure is not raised. The hardware's overflow flag, no widening.
+    fn checked(
+        &mut self,
+        it: &Iter,
+        index: usize,
+        op: BinaryOp,
+        ty: ScalarType,
+        x: Value,
+        y: Value,
+    ) -> Value {
+        let ins = self.b.ins();
+        let (result, overflow) = match (op, ty.is_signed_int()) {
+            (BinaryOp::Add, true) => ins.sadd_overflow(x, y),
+            (BinaryOp::Add, false) => ins.uadd_overflow(x, y),
+            (BinaryOp::Sub, true) => ins.ssub_overflow(x, y),
+            (BinaryOp::Sub, false) => ins.usub_overflow(x, y),
+            (BinaryOp::Mul, true) => ins.smul_overflow(x, y),
+            (_, false) => ins.umul_overflow(x, y),
+            (other, _) => unreachable!("not checked: {other:?}"),
+        };
+        self.check(it, index, overflow, KIND_OVERFLOW);
+        result
     }
 
     /// Integer ÷ and %: a zero divisor fails; `MIN / -1` overflows; `MIN % -1` is 0. The

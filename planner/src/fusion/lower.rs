@@ -11,6 +11,8 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{expr::ScalarFunction, Expr, ExprSchemable, Operator};
 
+use crate::checked::CheckedOp;
+
 /// Where an output column of a fused stage comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StageOutput {
@@ -56,6 +58,7 @@ pub fn lower_stage(
         input_names: Vec::new(),
         columns: HashMap::new(),
         memo: HashMap::new(),
+        failing_memo: HashMap::new(),
         labels: Vec::new(),
     };
     let selection = predicate.map(|p| l.lower(p, &Ctx::default())).transpose()?;
@@ -156,6 +159,9 @@ struct Lowerer<'a> {
     columns: HashMap<usize, ValueId>,
     /// Pure nodes computed once (common sub-expressions share a node).
     memo: HashMap<(Op, ScalarType), ValueId>,
+    /// Nodes that can fail, shared only between places with the same guard (they fail on
+    /// the same rows there).
+    failing_memo: HashMap<(Op, ScalarType, Option<ValueId>), ValueId>,
     labels: Vec<(ValueId, String)>,
 }
 
@@ -169,7 +175,8 @@ impl Lowerer<'_> {
         id
     }
 
-    /// Pushes a node that can fail, with its guard and label; never shared.
+    /// Pushes a node that can fail, with its guard and label; shared only under the same
+    /// guard.
     fn push_failing(
         &mut self,
         op: Op,
@@ -184,6 +191,12 @@ impl Lowerer<'_> {
         };
         if !probe.can_fail(&self.kernel) {
             return Ok(self.push(op, ty));
+        }
+        let key = (op.clone(), ty, ctx.guard);
+        if let Some(id) = self.failing_memo.get(&key) {
+            if !ctx.unguarded_failures_refused {
+                return Ok(*id);
+            }
         }
         let id = self.kernel.push(op, ty);
         let operands = self.kernel.node(id).op.operands();
@@ -208,6 +221,7 @@ impl Lowerer<'_> {
         }
         self.kernel.nodes[id.index()].guard = ctx.guard;
         self.labels.push((id, crate::expr::describe(expr)));
+        self.failing_memo.insert(key, id);
         Ok(id)
     }
 
@@ -247,6 +261,10 @@ impl Lowerer<'_> {
             Expr::IsNotNull(e) => self.unary(UnaryOp::IsNotNull, e, ScalarType::Bool, ctx, expr),
             Expr::Negative(e) => {
                 let ty = self.type_of(e)?;
+                if ty.is_integer() {
+                    // DataFusion's negation wraps; corepy's checked_neg stands where it runs.
+                    return Err(format!("`{expr}` wraps on overflow"));
+                }
                 self.unary(UnaryOp::Neg, e, ty, ctx, expr)
             }
             Expr::Cast(c) => {
@@ -348,6 +366,19 @@ impl Lowerer<'_> {
             Operator::Or => BinaryOp::Or,
             other => return Err(format!("operator {other} is not fused")),
         };
+        self.arith_or_compare(whole, left, op, right, ctx, false)
+    }
+
+    /// `left op right`; `checked` when it comes from corepy's checked integer arithmetic.
+    fn arith_or_compare(
+        &mut self,
+        whole: &Expr,
+        left: &Expr,
+        op: BinaryOp,
+        right: &Expr,
+        ctx: &Ctx,
+        checked: bool,
+    ) -> Result<ValueId, String> {
         let (lt, rt) = (self.type_of(left)?, self.type_of(right)?);
         // Decimal arithmetic mixes precisions and scales; its result type is DataFusion's
         // (validation checks that it is the one Arrow's kernel computes).
@@ -360,6 +391,11 @@ impl Lowerer<'_> {
         } else if op.is_arithmetic() {
             if !lt.is_numeric() {
                 return Err(format!("arithmetic on {lt} is not fused"));
+            }
+            let wraps = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul);
+            if wraps && lt.is_integer() && !checked {
+                // DataFusion's integer + − × wrap; corepy's checked_* stand where they run.
+                return Err(format!("`{whole}` wraps on overflow"));
             }
             lt
         } else {
@@ -492,6 +528,21 @@ impl Lowerer<'_> {
         let args = &f.args;
         let same_type = args.iter().all(|a| self.type_of(a).is_ok_and(|t| t == ty));
         let name = f.func.name();
+        if let Some(op) = CheckedOp::from_name(name) {
+            return match (op, args.as_slice()) {
+                (CheckedOp::Neg, [a]) => self.unary(UnaryOp::Neg, a, ty, ctx, whole),
+                (CheckedOp::Add, [a, b]) => {
+                    self.arith_or_compare(whole, a, BinaryOp::Add, b, ctx, true)
+                }
+                (CheckedOp::Sub, [a, b]) => {
+                    self.arith_or_compare(whole, a, BinaryOp::Sub, b, ctx, true)
+                }
+                (CheckedOp::Mul, [a, b]) => {
+                    self.arith_or_compare(whole, a, BinaryOp::Mul, b, ctx, true)
+                }
+                _ => Err(format!("`{whole}` has the wrong number of arguments")),
+            };
+        }
         let unary = |op: UnaryOp| (args.len() == 1 && same_type).then_some(op);
         let op = match name {
             "abs" => unary(UnaryOp::Abs),

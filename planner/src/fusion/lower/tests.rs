@@ -2,10 +2,17 @@
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::DFSchema;
-use datafusion::logical_expr::{col, lit, when};
+use datafusion::logical_expr::{col, lit, when, Expr};
+
+use crate::checked::{CheckedArithmetic, CheckedOp};
 
 use super::lower_stage;
 use corepy_codegen::pretty::pretty;
+
+/// corepy's checked integer `a op b`, as the analyzer writes it.
+fn checked(op: CheckedOp, a: Expr, b: Expr) -> Expr {
+    CheckedArithmetic::call(op, DataType::Int64, "a op b".into(), vec![a, b])
+}
 
 fn schema() -> DFSchema {
     let schema = Schema::new(vec![
@@ -50,7 +57,8 @@ fn a_division_under_or_is_refused() {
 
 #[test]
 fn common_subexpressions_are_computed_once() {
-    let e = (col("a") + col("b")) * (col("a") + col("b"));
+    let sum = || checked(CheckedOp::Add, col("a"), col("b"));
+    let e = checked(CheckedOp::Mul, sum(), sum());
     let lowered = lower_stage(&schema(), None, &[e]).expect("lowers");
     let adds = lowered
         .kernel
@@ -79,4 +87,30 @@ fn in_lists_are_equalities_in_three_valued_logic() {
     assert_eq!(text.matches("= eq").count(), 3, "{text}");
     assert_eq!(text.matches("= or").count(), 2, "{text}");
     assert!(text.contains("= not"), "{text}");
+}
+
+#[test]
+fn wrapping_integer_arithmetic_is_left_to_datafusion() {
+    // DataFusion's own integer `+` wraps; only corepy's checked form is fused.
+    let reason = lower_stage(&schema(), None, &[col("a") + col("b")]).unwrap_err();
+    assert!(reason.contains("wraps on overflow"), "{reason}");
+    let reason = lower_stage(&schema(), None, &[-col("a")]).unwrap_err();
+    assert!(reason.contains("wraps on overflow"), "{reason}");
+}
+
+#[test]
+fn checked_integer_arithmetic_lowers_to_guarded_operations() {
+    let e = checked(CheckedOp::Mul, col("a"), lit(4i64));
+    let lowered = lower_stage(&schema(), Some(&col("b").gt(lit(0i64))), &[e]).expect("lowers");
+    let mul = lowered
+        .kernel
+        .nodes
+        .iter()
+        .find(|n| format!("{:?}", n.op).starts_with("Binary(Mul"))
+        .expect("a multiplication");
+    assert!(mul.can_fail(&lowered.kernel));
+    assert!(
+        mul.guard.is_some(),
+        "fails only on the rows the filter keeps"
+    );
 }
