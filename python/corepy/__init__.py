@@ -19,6 +19,32 @@ from typing import TYPE_CHECKING, Any
 from corepy import _core
 from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
 from corepy.dataframe import DataFrame
+from corepy.datatypes import (
+    Binary,
+    Boolean,
+    DataType,
+    Date,
+    Datetime,
+    Decimal,
+    Duration,
+    Float32,
+    Float64,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    List,
+    Null,
+    Schema,
+    String,
+    Struct,
+    Time,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
+    Utf8,
+)
 from corepy.exceptions import (
     CancelledError,
     ColumnNotFoundError,
@@ -49,7 +75,7 @@ from corepy.expr import (
     when,
 )
 from corepy.frame import GroupBy, LazyFrame, concat
-from corepy.session import Config, Session, default_session
+from corepy.session import Config, SchemaLike, Session, default_session
 from corepy.sql_context import SQLContext
 from corepy.time_windows import DynamicGroupBy, RollingGroupBy
 
@@ -61,6 +87,8 @@ if TYPE_CHECKING:
 __version__: str = _core.__version__
 
 __all__ = [
+    "Binary",
+    "Boolean",
     "CancelledError",
     "ColumnNotFoundError",
     "ComputeError",
@@ -68,21 +96,43 @@ __all__ = [
     "CorepyError",
     "DType",
     "DataFrame",
+    "DataType",
+    "Date",
+    "Datetime",
+    "Decimal",
+    "Duration",
     "DynamicGroupBy",
     "Expr",
     "FileFormatError",
+    "Float32",
+    "Float64",
     "GroupBy",
+    "Int8",
+    "Int16",
+    "Int32",
+    "Int64",
     "InternalError",
     "InvalidArgumentError",
     "LazyFrame",
+    "List",
+    "Null",
     "PathNotFoundError",
     "PlanError",
     "RollingGroupBy",
     "SQLContext",
     "SQLError",
+    "Schema",
     "SchemaError",
     "Session",
+    "String",
+    "Struct",
     "Then",
+    "Time",
+    "UInt8",
+    "UInt16",
+    "UInt32",
+    "UInt64",
+    "Utf8",
     "When",
     "__version__",
     "coalesce",
@@ -281,14 +331,22 @@ def from_numpy(
     return from_arrow(pa.table({n: array[:, i] for i, n in enumerate(names)}))
 
 
-def from_dict(data: Mapping[str, Sequence[Any]]) -> LazyFrame:
-    """A lazy frame from ``{column: values}``.
+def from_dict(
+    data: Mapping[str, Sequence[Any]],
+    schema: SchemaLike | None = None,
+    *,
+    schema_overrides: Mapping[str, DType] | None = None,
+) -> LazyFrame:
+    """A lazy frame from ``{column: values}``; ``schema`` and ``schema_overrides`` give
+    column types, as Polars (see :meth:`Session.from_dict`).
 
     >>> import corepy as cp
     >>> cp.from_dict({"a": [1, 2]}).compute().shape
     (2, 1)
+    >>> cp.from_dict({"a": [1, 2]}, schema_overrides={"a": cp.UInt8}).collect_schema()
+    Schema([('a', UInt8)])
     """
-    return default_session().from_dict(data)
+    return default_session().from_dict(data, schema, schema_overrides=schema_overrides)
 
 
 def register_parquet(name: str, path: str | os.PathLike[str]) -> None:

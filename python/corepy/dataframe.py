@@ -17,6 +17,7 @@ import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from corepy import _core
+from corepy.datatypes import Schema
 from corepy.exceptions import ColumnNotFoundError, InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -220,6 +221,15 @@ class DataFrame:
         from corepy.frame import LazyFrame
 
         return LazyFrame(self._df.lazy())
+
+    def collect_schema(self) -> Schema:
+        """The schema as Polars gives it: a :class:`~corepy.Schema`, ``name -> data type``.
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1], "b": ["x"]}).compute().collect_schema()
+        Schema([('a', Int64), ('b', String)])
+        """
+        return Schema.from_arrow(self.schema)
 
     def write_parquet(
         self,

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 from corepy import _core
+from corepy.datatypes import DataType, Schema, is_dtype, to_arrow_type
 from corepy.exceptions import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "DType",
     "Expr",
     "IntoExpr",
+    "Selector",
     "Then",
     "When",
     "coalesce",
@@ -42,7 +44,8 @@ __all__ = [
     "when",
 ]
 
-#: A data type: a name such as ``"int64"``, ``"float64"``, ``"utf8"``, ``"date"``,
+#: A data type: a corepy type (``cp.Int64``, ``cp.Datetime("ms")``, … as a class or an
+#: instance), a name such as ``"int64"``, ``"float64"``, ``"utf8"``, ``"date"``,
 #: ``"timestamp[ms]"``, ``"decimal(15,2)"``, or any object with ``__arrow_c_schema__``
 #: (a ``pyarrow.DataType``, for instance).
 DType = Any
@@ -230,10 +233,10 @@ class Expr:
         when the query runs.
 
         >>> import corepy as cp
-        >>> cp.col("a").cast("float64")
-        CAST(a AS DOUBLE)
+        >>> cp.col("a").cast("float64"), cp.col("a").cast(cp.Int32)
+        (CAST(a AS DOUBLE), CAST(a AS INTEGER))
         """
-        return Expr(self._expr.cast(dtype))
+        return Expr(self._expr.cast(to_arrow_type(dtype)))
 
     def alias(self, name: str) -> Expr:
         """Names the result column.
@@ -760,6 +763,116 @@ class Expr:
         return StringNamespace(self)
 
 
+class Selector(Expr):
+    """Several columns at once, picked by name (``cp.col("a", "b")``) or by data type
+    (``cp.col(cp.Float64)``, ``cp.col([cp.Int32, cp.Int64])``), as Polars' multi-column
+    ``pl.col``. Operators and ``Expr`` methods apply to each column; a frame method
+    (``select``, ``with_columns``, ``group_by().agg`` …) expands the selector into one
+    expression per column, in the order of the names, or of the frame's columns for types.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"g": ["a", "a"], "x": [1, 2], "y": [3.0, 4.0]})
+    >>> lf.group_by("g").agg(cp.col(cp.Int64, cp.Float64).sum()).compute().to_pydict()
+    {'g': ['a'], 'x': [3], 'y': [7.0]}
+    """
+
+    __slots__ = ("_dtypes", "_names", "_steps")
+
+    def __init__(
+        self,
+        *,
+        names: tuple[builtins.str, ...] = (),
+        dtypes: tuple[Any, ...] = (),
+        steps: tuple[tuple[builtins.str, tuple[Any, ...], dict[builtins.str, Any]], ...] = (),
+    ) -> None:
+        # No super().__init__(): there is no one expression until the columns are known.
+        self._names = names
+        self._dtypes = dtypes
+        #: The Expr methods applied so far, replayed on each column by expand().
+        self._steps = steps
+
+    @property
+    def _expr(self) -> _core.Expr:  # type: ignore[override]
+        raise InvalidArgumentError(
+            f"{self!r} stands for several columns: use it as an argument of a frame method "
+            "(select, with_columns, group_by().agg, sort), not inside another expression"
+        )
+
+    @property
+    def output_name(self) -> builtins.str:
+        """A selector has no one output name: each column it expands to keeps its own.
+
+        >>> import corepy as cp
+        >>> cp.col("a", "b").output_name
+        Traceback (most recent call last):
+        ...
+        corepy.exceptions.InvalidArgumentError: cp.col(['a', 'b']) stands for several columns...
+        """
+        return self._expr.output_name()
+
+    def expand(self, schema: Schema) -> builtins.list[Expr]:
+        """One expression per selected column of ``schema`` (a frame's
+        :meth:`~LazyFrame.collect_schema`), with this selector's methods applied.
+
+        >>> import corepy as cp
+        >>> schema = cp.Schema({"a": cp.Int64, "b": cp.String, "c": cp.Int32})
+        >>> cp.col(cp.Int64, cp.Int32).max().expand(schema)
+        [max(a), max(c)]
+        """
+        if self._names:
+            # An unknown name reaches the planner, which reports it with suggestions.
+            columns = list(self._names)
+        else:
+            columns = [n for n, d in schema.items() if any(d == want for want in self._dtypes)]
+        expanded = []
+        for name in columns:
+            expr = col(name)
+            for method, args, kwargs in self._steps:
+                expr = getattr(expr, method)(*args, **kwargs)
+            expanded.append(expr)
+        return expanded
+
+    def __repr__(self) -> builtins.str:
+        picked = [*self._names] if self._names else [*self._dtypes]
+        shown = f"cp.col({picked!r})"
+        for method, args, kwargs in self._steps:
+            arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+            shown += f".{method}({', '.join(arguments)})"
+        return shown
+
+
+def _recorded(method: builtins.str) -> Any:
+    """A Selector method that records ``method`` and its arguments, for expand()."""
+
+    def record(self: Selector, *args: Any, **kwargs: Any) -> Selector:
+        steps = (*self._steps, (method, args, kwargs))
+        return Selector(names=self._names, dtypes=self._dtypes, steps=steps)
+
+    record.__name__ = method
+    record.__qualname__ = f"Selector.{method}"
+    record.__doc__ = f":meth:`Expr.{method}` of each selected column."
+    return record
+
+
+def _recordable(name: builtins.str, value: Any) -> bool:
+    """The Expr methods a selector can take: the public ones and the operators (not the
+    namespaces ``.str``/``.dt``/``.list``, which take one column)."""
+    if isinstance(value, property) or not callable(value):
+        return False
+    if name.startswith("__") and name.endswith("__"):
+        return name not in {"__init__", "__repr__", "__bool__", "__hash__"}
+    return not name.startswith("_")
+
+
+def _give_selector_the_expr_methods() -> None:
+    for name, value in list(vars(Expr).items()):
+        if _recordable(name, value):
+            setattr(Selector, name, _recorded(name))
+
+
+_give_selector_the_expr_methods()
+
+
 def _with_ddof(function: str, ddof: int) -> str:
     if ddof == 1:
         return function
@@ -983,16 +1096,39 @@ def _value(value: IntoExpr | Scalar) -> Expr:
     return col(value) if isinstance(value, str) else _to_expr(value)
 
 
-def col(name: str) -> Expr:
+def col(name: str | DType | Iterable[str | DType], *more_names: str | DType) -> Expr:
     """The column called ``name`` (taken literally: no case folding, dots are not special).
+    Several names, or data types (``cp.col(cp.Float64)``, ``cp.col([cp.Int32,
+    cp.Int64])``), make a :class:`Selector`: the expression applies to each of those
+    columns, as Polars' ``pl.col``.
 
     >>> import corepy as cp
     >>> cp.col("l_quantity") * 2
     l_quantity * 2
+    >>> lf = cp.from_dict({"a": [1, 2], "b": [0.5, 1.5], "s": ["x", "y"]})
+    >>> lf.select(cp.col(cp.Float64, cp.Int64) * 10).compute().to_pydict()
+    {'a': [10, 20], 'b': [5.0, 15.0]}
     """
-    if not isinstance(name, str):
-        raise TypeError(f"col() takes a column name (str), got {type(name).__name__}")
-    return Expr(_core.col(name))
+    if isinstance(name, str) and not more_names:
+        return Expr(_core.col(name))
+    items: list[Any] = []
+    for item in (name, *more_names):
+        if isinstance(item, str) or is_dtype(item) or not isinstance(item, Iterable):
+            items.append(item)
+        else:
+            items.extend(item)
+    names = [i for i in items if isinstance(i, str)]
+    if names and builtins.len(names) != builtins.len(items):
+        raise TypeError("col() takes column names or data types, not both")
+    if names:
+        return Selector(names=tuple(names))
+    for item in items:
+        if not is_dtype(item) and not hasattr(item, "__arrow_c_schema__"):
+            raise TypeError(
+                f"col() takes a column name (str) or a data type, got {type(item).__name__}"
+            )
+    dtypes = tuple(item if is_dtype(item) else DataType.from_arrow(item) for item in items)
+    return Selector(dtypes=dtypes)
 
 
 def len() -> Expr:

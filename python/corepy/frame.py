@@ -16,8 +16,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from corepy import _core
+from corepy.datatypes import DataType, Schema
 from corepy.exceptions import InvalidArgumentError
-from corepy.expr import Expr, IntoExpr, Scalar, coalesce, col, into_expr, lit, row_number
+from corepy.expr import (
+    DType,
+    Expr,
+    IntoExpr,
+    Scalar,
+    Selector,
+    coalesce,
+    col,
+    into_expr,
+    lit,
+    row_number,
+)
 from corepy.expr import len as len_
 from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
 
@@ -29,15 +41,35 @@ if TYPE_CHECKING:
 __all__ = ["GroupBy", "LazyFrame", "concat"]
 
 
-def _exprs(items: tuple[IntoExpr | Iterable[IntoExpr], ...]) -> list[_core.Expr]:
-    """Flattens ``f("a", cp.col("b"))`` and ``f(["a", "b"])`` alike."""
-    flat: list[_core.Expr] = []
+def _exprs(
+    items: tuple[IntoExpr | Iterable[IntoExpr], ...], frame: LazyFrame | None = None
+) -> list[_core.Expr]:
+    """Flattens ``f("a", cp.col("b"))`` and ``f(["a", "b"])`` alike; a selector
+    (``cp.col(cp.Float64)``) becomes one expression per column of ``frame`` it selects."""
+    flat: list[Expr] = []
     for item in items:
         if isinstance(item, (str, Expr)):
-            flat.append(into_expr(item)._expr)
+            flat.append(into_expr(item))
         else:
-            flat.extend(into_expr(i)._expr for i in item)
-    return flat
+            flat.extend(into_expr(i) for i in item)
+    if any(isinstance(e, Selector) for e in flat):
+        if frame is None:
+            raise InvalidArgumentError("a column selector cannot be used here; name the columns")
+        schema = _typed_columns(frame)
+        flat = [x for e in flat for x in (e.expand(schema) if isinstance(e, Selector) else [e])]
+    return [e._expr for e in flat]
+
+
+def _typed_columns(frame: LazyFrame) -> Schema:
+    """The frame's columns that have a corepy data type (every column but exotic Arrow
+    types such as intervals), for type selectors to pick from."""
+    columns: list[tuple[str, DataType]] = []
+    for field in frame.schema:
+        try:
+            columns.append((field.name, DataType.from_arrow(field.type)))
+        except InvalidArgumentError:
+            continue  # no corepy type: no type selector can pick the column
+    return Schema(columns)
 
 
 def concat(
@@ -168,7 +200,7 @@ class LazyFrame:
         >>> lf.select("a", (cp.col("b") * 10).alias("b10")).compute().to_pydict()
         {'a': [1, 2], 'b10': [30, 40]}
         """
-        return LazyFrame(self._lf.select(_exprs(exprs)))
+        return LazyFrame(self._lf.select(_exprs(exprs, self)))
 
     def with_columns(self, *exprs: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
         """Adds columns; an expression named like an existing column replaces it in place.
@@ -178,7 +210,7 @@ class LazyFrame:
         >>> lf.with_columns(cp.col("a") * 2, (cp.col("a") + 1).alias("c")).compute().to_pydict()
         {'a': [2, 4], 'c': [2, 3]}
         """
-        return LazyFrame(self._lf.with_columns(_exprs(exprs)))
+        return LazyFrame(self._lf.with_columns(_exprs(exprs, self)))
 
     def filter(self, predicate: Expr) -> LazyFrame:
         """Keeps the rows where ``predicate`` is true (null counts as false).
@@ -207,7 +239,7 @@ class LazyFrame:
         >>> lf.sort("a", nulls_last=True).compute().to_pydict()
         {'a': [1, 2, None]}
         """
-        keys = _exprs((by, *more_by))
+        keys = _exprs((by, *more_by), self)
         flags_desc = [descending] if isinstance(descending, bool) else list(descending)
         flags_nulls = [nulls_last] if isinstance(nulls_last, bool) else list(nulls_last)
         return LazyFrame(self._lf.sort(keys, flags_desc, flags_nulls))
@@ -577,16 +609,39 @@ class LazyFrame:
         ]
         return self.with_columns(filled) if filled else self
 
-    def collect_schema(self) -> pa.Schema:
-        """The output schema, without running the query (same as :attr:`schema`).
+    def collect_schema(self) -> Schema:
+        """The output schema, without running the query, as Polars': a :class:`Schema`
+        mapping each column name to its corepy data type (:attr:`schema` is the
+        ``pyarrow.Schema``).
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"a": [1], "b": ["x"]}).with_columns(cp.col("a").cast("float64"))
         >>> lf.collect_schema()
-        a: double
-        b: string
+        Schema([('a', Float64), ('b', String)])
+        >>> lf.collect_schema().names(), lf.collect_schema()["a"] == cp.Float64
+        (['a', 'b'], True)
         """
-        return self.schema
+        return Schema.from_arrow(self.schema)
+
+    def cast(self, dtypes: Mapping[str, DType] | DType, *, strict: bool = True) -> LazyFrame:
+        """Casts columns: ``{name: dtype}``, or one dtype for every column (see
+        :data:`~corepy.expr.DType`: ``cp.Int32``, ``"float64"``, a pyarrow type…). An
+        unknown name is an error, unless ``strict=False``.
+
+        >>> import corepy as cp
+        >>> lf = cp.from_dict({"a": [1, 2], "b": [0.5, 1.5]})
+        >>> lf.cast({"a": cp.Float64, "b": cp.Int64}).compute().to_pydict()
+        {'a': [1.0, 2.0], 'b': [0, 1]}
+        """
+        if isinstance(dtypes, Mapping):
+            if strict:
+                self._check_columns(list(dtypes))
+            wanted = {n: d for n, d in dtypes.items() if n in self.columns}
+        else:
+            wanted = {n: dtypes for n in self.columns}
+        if not wanted:
+            return self
+        return self.with_columns([col(n).cast(d) for n, d in wanted.items()])
 
     def _check_columns(self, names: list[str]) -> None:
         """Raises ColumnNotFoundError, with suggestions, for a name the frame lacks."""
@@ -606,7 +661,7 @@ class LazyFrame:
         >>> lf.group_by("k").agg(cp.col("v").mean(), cp.len()).sort("k").compute().to_pydict()
         {'k': ['x', 'y'], 'v': [2.5, 2.0], 'len': [2, 1]}
         """
-        return GroupBy(self, _exprs(keys), maintain_order)
+        return GroupBy(self, _exprs(keys, self), maintain_order)
 
     def join(
         self,
@@ -760,7 +815,7 @@ class LazyFrame:
             period,
             offset,
             closed,
-            [] if group_by is None else _exprs((group_by,)),
+            [] if group_by is None else _exprs((group_by,), self),
         )
 
     def group_by_dynamic(
@@ -804,7 +859,7 @@ class LazyFrame:
             closed,
             label,
             include_boundaries,
-            [] if group_by is None else _exprs((group_by,)),
+            [] if group_by is None else _exprs((group_by,), self),
         )
 
     def sink_parquet(
@@ -968,7 +1023,7 @@ class GroupBy:
         >>> out.sort("k").compute().to_pydict()
         {'k': ['x', 'y'], 'top': [3, 2], 'len': [2, 1]}
         """
-        aggs = _exprs(aggregations)
+        aggs = _exprs(aggregations, self._frame)
         if not aggs:
             raise InvalidArgumentError("agg() needs at least one aggregation")
         if not self._maintain_order:

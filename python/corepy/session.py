@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from corepy import _core
+from corepy.datatypes import is_dtype, to_dtype
+from corepy.exceptions import InvalidArgumentError
+from corepy.expr import DType
 from corepy.frame import LazyFrame
 
 __all__ = ["Config", "Session", "default_session"]
 
 PathLike = str | os.PathLike[str]
+
+#: A ``schema=`` argument: ``{name: dtype}``, or a sequence of names and
+#: ``(name, dtype)`` pairs, in column order.
+SchemaLike = Mapping[str, DType | None] | Sequence[str | tuple[str, DType | None]]
 
 
 def _path(path: PathLike) -> str:
@@ -241,20 +248,82 @@ class Session:
         """
         return LazyFrame(self._session.scan_arrow(_arrow_input(data)))
 
-    def from_dict(self, data: Mapping[str, Sequence[Any]]) -> LazyFrame:
-        """A lazy frame from ``{column: values}``; types are inferred by pyarrow.
+    def from_dict(
+        self,
+        data: Mapping[str, Sequence[Any]],
+        schema: SchemaLike | None = None,
+        *,
+        schema_overrides: Mapping[str, DType] | None = None,
+    ) -> LazyFrame:
+        """A lazy frame from ``{column: values}``; types are inferred by pyarrow, or given,
+        as Polars: ``schema`` names every column in order (``{name: dtype}``, or a list
+        of names and ``(name, dtype)`` pairs; a name without a type keeps the inferred
+        one, and a new name renames the column), ``schema_overrides`` the types of some
+        columns, by name.
 
         >>> import corepy as cp
         >>> cp.Session().from_dict({"a": [1, 2], "b": ["x", None]}).schema
         a: int64
         b: string
+        >>> cp.Session().from_dict({"a": [1, 2]}, schema={"a": cp.Float32}).collect_schema()
+        Schema([('a', Float32)])
         """
         import pyarrow as pa
 
-        return self.from_arrow(pa.table(dict(data)))
+        columns = dict(data)
+        types: dict[str, DType | None] = {name: None for name in columns}
+        if schema is not None:
+            columns, types = _apply_schema(columns, schema)
+        for name, dtype in (schema_overrides or {}).items():
+            if name not in columns:
+                raise InvalidArgumentError(
+                    f"from_dict() schema_overrides names {name!r}, which is not a column"
+                )
+            types[name] = dtype
+        arrays = {name: _typed(values, types[name]) for name, values in columns.items()}
+        return self.from_arrow(pa.table(arrays))
 
     def __repr__(self) -> str:
         return self._session.__repr__()
+
+
+def _apply_schema(
+    columns: dict[str, Sequence[Any]], schema: SchemaLike
+) -> tuple[dict[str, Sequence[Any]], dict[str, DType | None]]:
+    """The columns renamed in order after ``schema``, and each one's type (None: infer)."""
+    pairs: list[tuple[str, DType | None]] = (
+        list(schema.items())
+        if isinstance(schema, Mapping)
+        else [(item, None) if isinstance(item, str) else (item[0], item[1]) for item in schema]
+    )
+    if len(pairs) != len(columns):
+        raise InvalidArgumentError(
+            f"from_dict() got a schema of {len(pairs)} columns for {len(columns)} columns"
+        )
+    renamed = {name: values for (name, _), values in zip(pairs, columns.values(), strict=True)}
+    return renamed, dict(pairs)
+
+
+def _typed(values: Sequence[Any], dtype: DType | None) -> Any:
+    """A column's values as given (pyarrow infers the type), or as an array of ``dtype``."""
+    import pyarrow as pa
+
+    if dtype is None:
+        return values
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values.cast(_pyarrow_type(dtype))
+    return pa.array(values, type=_pyarrow_type(dtype))
+
+
+def _pyarrow_type(dtype: DType) -> Any:
+    """The pyarrow type of a corepy type, a pyarrow type or a type name."""
+    import pyarrow as pa
+
+    if is_dtype(dtype):
+        return to_dtype(dtype).to_arrow()
+    if isinstance(dtype, str):
+        return pa.type_for_alias(dtype)
+    return dtype
 
 
 def _arrow_input(data: Any) -> Any:

@@ -114,7 +114,7 @@ class RollingGroupBy:
                 self._offset,
                 self._closed,
                 self._group_by,
-                _exprs(aggregations),
+                _exprs(aggregations, self._frame),
             )
         )
 
@@ -178,6 +178,6 @@ class DynamicGroupBy:
                 label,
                 boundaries,
                 keys,
-                _exprs(aggregations),
+                _exprs(aggregations, self._frame),
             )
         )

@@ -18,6 +18,7 @@ MODULES = [
     "corepy.sql_context",
     "corepy.aggregations",
     "corepy.time_windows",
+    "corepy.datatypes",
 ]
 
 

@@ -39,7 +39,8 @@ def test_drop_rename_slice_match_polars() -> None:
     _same(lf.rename({"a": "x", "s": "a"}), df.rename({"a": "x", "s": "a"}))
     _same(lf.slice(1, 3), df.slice(1, 3))
     _same(lf.slice(4), df.slice(4))
-    assert lf.collect_schema() == lf.schema
+    assert lf.collect_schema() == cp.Schema.from_arrow(lf.schema)
+    assert lf.collect_schema().to_arrow() == lf.schema
 
 
 def test_drop_nulls_and_fill_null_match_polars() -> None:
