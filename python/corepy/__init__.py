@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from corepy import _core
 from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
-from corepy.dataframe import DataFrame
+from corepy.dataframe import DataFrame, DataFrameGroupBy, DataFrameWindows
 from corepy.datatypes import (
     Binary,
     Boolean,
@@ -96,6 +96,8 @@ __all__ = [
     "CorepyError",
     "DType",
     "DataFrame",
+    "DataFrameGroupBy",
+    "DataFrameWindows",
     "DataType",
     "Date",
     "Datetime",

@@ -13,12 +13,17 @@ Arrow-aware library can read it without a copy.
 from __future__ import annotations
 
 import difflib
+import inspect
 import os
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, overload
 
 from corepy import _core
 from corepy.datatypes import Schema
 from corepy.exceptions import ColumnNotFoundError, InvalidArgumentError
+from corepy.expr import Expr, IntoExpr
+from corepy.frame import GroupBy, LazyFrame
+from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,9 +31,36 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
-    from corepy.frame import LazyFrame
+__all__ = ["DataFrame", "DataFrameGroupBy", "DataFrameWindows"]
 
-__all__ = ["DataFrame"]
+P = ParamSpec("P")
+
+
+def _computed(
+    method: Callable[Concatenate[LazyFrame, P], LazyFrame], data: str, call: str, result: str
+) -> Callable[Concatenate[DataFrame, P], DataFrame]:
+    """The eager form of a :class:`LazyFrame` method: planned over the frame, computed at
+    once. Its docstring is the lazy method's summary and an example on ``data``."""
+    name = method.__name__
+
+    def run(self: DataFrame, /, *args: P.args, **kwargs: P.kwargs) -> DataFrame:
+        return method(self.lazy(), *args, **kwargs).compute()
+
+    summary = (inspect.getdoc(method) or "").split("\n\n")[0]
+    run.__name__ = name
+    run.__qualname__ = f"DataFrame.{name}"
+    run.__doc__ = (
+        f"{summary}\n\nComputed at once: ``self.lazy().{name}(...).compute()`` (see "
+        f":meth:`LazyFrame.{name}`).\n\n"
+        f">>> import corepy as cp\n"
+        f">>> df = cp.from_dict({data}).compute()\n"
+        f">>> df.{call}.to_pydict()\n"
+        f"{result}\n"
+    )
+    lazy_signature = inspect.signature(method)
+    run.__signature__ = lazy_signature.replace(return_annotation="DataFrame")  # type: ignore[attr-defined]
+    return run
+
 
 _REPR_ROWS = 20
 
@@ -222,6 +254,170 @@ class DataFrame:
 
         return LazyFrame(self._df.lazy())
 
+    # -- the frame API, computed at once: each method plans over self.lazy() -------------
+    select = _computed(
+        LazyFrame.select,
+        '{"a": [1, 2], "b": [3, 4]}',
+        'select("a", (cp.col("b") * 10).alias("b10"))',
+        "{'a': [1, 2], 'b10': [30, 40]}",
+    )
+    with_columns = _computed(
+        LazyFrame.with_columns,
+        '{"a": [1, 2]}',
+        'with_columns(cp.col("a") * 2, (cp.col("a") + 1).alias("c"))',
+        "{'a': [2, 4], 'c': [2, 3]}",
+    )
+    filter = _computed(
+        LazyFrame.filter,
+        '{"a": [1, 2, 3]}',
+        'filter(cp.col("a") >= 2)',
+        "{'a': [2, 3]}",
+    )
+    sort = _computed(
+        LazyFrame.sort,
+        '{"a": [2, None, 1]}',
+        'sort("a", descending=True)',
+        "{'a': [None, 2, 1]}",
+    )
+    limit = _computed(LazyFrame.limit, '{"a": [4, 1, 3]}', "limit(2)", "{'a': [4, 1]}")
+    head = _computed(LazyFrame.head, '{"a": [4, 1, 3]}', "head(1)", "{'a': [4]}")
+    tail = _computed(LazyFrame.tail, '{"a": [4, 1, 3]}', "tail(2)", "{'a': [1, 3]}")
+    slice = _computed(LazyFrame.slice, '{"a": [4, 1, 3]}', "slice(1, 1)", "{'a': [1]}")
+    with_row_index = _computed(
+        LazyFrame.with_row_index,
+        '{"a": ["x", "y"]}',
+        "with_row_index()",
+        "{'index': [0, 1], 'a': ['x', 'y']}",
+    )
+    drop = _computed(LazyFrame.drop, '{"a": [1], "b": [2]}', 'drop("a")', "{'b': [2]}")
+    rename = _computed(
+        LazyFrame.rename, '{"a": [1], "b": [2]}', 'rename({"a": "x"})', "{'x': [1], 'b': [2]}"
+    )
+    cast = _computed(
+        LazyFrame.cast, '{"a": [1, 2]}', 'cast({"a": cp.Float64})', "{'a': [1.0, 2.0]}"
+    )
+    drop_nulls = _computed(
+        LazyFrame.drop_nulls, '{"a": [1, None, 3]}', "drop_nulls()", "{'a': [1, 3]}"
+    )
+    fill_null = _computed(
+        LazyFrame.fill_null,
+        '{"a": [1, None], "s": [None, "x"]}',
+        "fill_null(0)",
+        "{'a': [1, 0], 's': [None, 'x']}",
+    )
+    fill_nan = _computed(
+        LazyFrame.fill_nan, '{"x": [1.0, float("nan")]}', "fill_nan(0.0)", "{'x': [1.0, 0.0]}"
+    )
+    unique = _computed(
+        LazyFrame.unique,
+        '{"a": [1, 1, 2], "b": ["x", "z", "y"]}',
+        'unique("a", keep="first", maintain_order=True)',
+        "{'a': [1, 2], 'b': ['x', 'y']}",
+    )
+    top_k = _computed(LazyFrame.top_k, '{"a": [3, 7, 1]}', 'top_k(2, by="a")', "{'a': [7, 3]}")
+    bottom_k = _computed(
+        LazyFrame.bottom_k, '{"a": [3, 7, 1]}', 'bottom_k(2, by="a")', "{'a': [1, 3]}"
+    )
+    unpivot = _computed(
+        LazyFrame.unpivot,
+        '{"id": [1], "q1": [10], "q2": [11]}',
+        'unpivot(index="id").sort("variable")',
+        "{'id': [1, 1], 'variable': ['q1', 'q2'], 'value': [10, 11]}",
+    )
+    explode = _computed(
+        LazyFrame.explode,
+        '{"k": [1, 2], "v": [[1, 2], [3]]}',
+        'explode("v").sort("v")',
+        "{'k': [1, 1, 2], 'v': [1, 2, 3]}",
+    )
+    join = _computed(
+        LazyFrame.join,
+        '{"id": [1, 2], "cust": [10, 20]}',
+        'join(cp.from_dict({"cust": [10], "name": ["Ada"]}), on="cust")',
+        "{'id': [1], 'cust': [10], 'name': ['Ada']}",
+    )
+    join_asof = _computed(
+        LazyFrame.join_asof,
+        '{"t": [1, 5], "qty": [100, 200]}',
+        'join_asof(cp.from_dict({"t": [0, 4], "bid": [9.5, 9.8]}), on="t").sort("t")',
+        "{'t': [1, 5], 'qty': [100, 200], 'bid': [9.5, 9.8]}",
+    )
+    sql = _computed(
+        LazyFrame.sql,
+        '{"a": [1, 2, 3]}',
+        'sql("SELECT sum(a) AS total FROM self WHERE a > 1")',
+        "{'total': [5]}",
+    )
+
+    def group_by(
+        self, *keys: IntoExpr | Iterable[IntoExpr], maintain_order: bool = False
+    ) -> DataFrameGroupBy:
+        """Groups rows by the keys (see :meth:`LazyFrame.group_by`); ``.agg(...)`` computes
+        at once.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"k": ["x", "y", "x"], "v": [1, 2, 3]}).compute()
+        >>> df.group_by("k", maintain_order=True).agg(cp.col("v").sum()).to_pydict()
+        {'k': ['x', 'y'], 'v': [4, 2]}
+        """
+        return DataFrameGroupBy(self.lazy().group_by(*keys, maintain_order=maintain_order))
+
+    def rolling(
+        self,
+        index_column: str,
+        *,
+        period: Span,
+        offset: Span | None = None,
+        closed: Closed = "right",
+        group_by: IntoExpr | Iterable[IntoExpr] | None = None,
+    ) -> DataFrameWindows:
+        """Rolling windows over ``index_column`` (see :meth:`LazyFrame.rolling`);
+        ``.agg(...)`` computes at once.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"i": [1, 2, 5], "x": [1, 2, 3]}).compute()
+        >>> df.rolling("i", period="3i").agg(cp.sum("x")).to_pydict()
+        {'i': [1, 2, 5], 'x': [1, 3, 3]}
+        """
+        windows = self.lazy().rolling(
+            index_column, period=period, offset=offset, closed=closed, group_by=group_by
+        )
+        return DataFrameWindows(windows)
+
+    def group_by_dynamic(
+        self,
+        index_column: str,
+        *,
+        every: Span,
+        period: Span | None = None,
+        offset: Span | None = None,
+        include_boundaries: bool = False,
+        closed: Closed = "left",
+        label: Literal["left", "right", "datapoint"] = "left",
+        group_by: IntoExpr | Iterable[IntoExpr] | None = None,
+        start_by: Literal["window"] = "window",
+    ) -> DataFrameWindows:
+        """Windows on a grid over ``index_column`` (see :meth:`LazyFrame.group_by_dynamic`);
+        ``.agg(...)`` computes at once.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"i": [1, 2, 5, 9], "x": [1, 2, 3, 4]}).compute()
+        >>> df.group_by_dynamic("i", every="4i").agg(cp.sum("x")).to_pydict()
+        {'i': [0, 4, 8], 'x': [3, 3, 4]}
+        """
+        windows = self.lazy().group_by_dynamic(
+            index_column,
+            every=every,
+            period=period,
+            offset=offset,
+            include_boundaries=include_boundaries,
+            closed=closed,
+            label=label,
+            group_by=group_by,
+            start_by=start_by,
+        )
+        return DataFrameWindows(windows)
+
     def collect_schema(self) -> Schema:
         """The schema as Polars gives it: a :class:`~corepy.Schema`, ``name -> data type``.
 
@@ -230,6 +426,46 @@ class DataFrame:
         Schema([('a', Int64), ('b', String)])
         """
         return Schema.from_arrow(self.schema)
+
+    @overload
+    def rows(self, *, named: Literal[False] = False) -> list[tuple[Any, ...]]: ...
+
+    @overload
+    def rows(self, *, named: Literal[True]) -> list[dict[str, Any]]: ...
+
+    def rows(self, *, named: bool = False) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
+        """Every row, as a tuple, or as a ``{column: value}`` dict when ``named``.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).compute()
+        >>> df.rows(), df.rows(named=True)
+        ([(1, 'x'), (2, 'y')], [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}])
+        """
+        if named:
+            return self.to_pylist()
+        return list(zip(*self.to_pydict().values(), strict=True)) if self.width else []
+
+    @overload
+    def iter_rows(self, *, named: Literal[False] = False) -> Iterator[tuple[Any, ...]]: ...
+
+    @overload
+    def iter_rows(self, *, named: Literal[True]) -> Iterator[dict[str, Any]]: ...
+
+    def iter_rows(
+        self, *, named: bool = False
+    ) -> Iterator[tuple[Any, ...]] | Iterator[dict[str, Any]]:
+        """The rows one at a time, as tuples or, when ``named``, dicts; converted to Python
+        a batch at a time.
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2], "b": ["x", "y"]}).compute()
+        >>> [a for a, _ in df.iter_rows()], next(df.iter_rows(named=True))
+        ([1, 2], {'a': 1, 'b': 'x'})
+        """
+        batches = self.to_arrow().to_batches()
+        if named:
+            return (row for batch in batches for row in batch.to_pylist())
+        return (row for batch in batches for row in zip(*batch.to_pydict().values(), strict=True))
 
     def write_parquet(
         self,
@@ -347,3 +583,105 @@ class DataFrame:
         more = f", first {shown} shown" if rows > shown else ""
         caption = f"<small>corepy.DataFrame: {rows} rows × {columns} columns{more}</small>"
         return f"<div>{caption}\n{self._df.format_html(_REPR_ROWS)}</div>"
+
+
+class DataFrameGroupBy:
+    """The groups of a computed :class:`DataFrame` (:meth:`DataFrame.group_by`); its
+    methods compute at once and return a :class:`DataFrame`.
+
+    >>> import corepy as cp
+    >>> groups = cp.from_dict({"k": ["x", "y", "x"], "v": [1, 2, 3]}).compute().group_by("k")
+    >>> groups.agg(cp.col("v").max()).sort("k").to_pydict()
+    {'k': ['x', 'y'], 'v': [3, 2]}
+    """
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, groups: GroupBy) -> None:
+        self._groups = groups
+
+    def agg(self, *aggregations: Expr | Iterable[Expr]) -> DataFrame:
+        """One row per group, computed (see :meth:`GroupBy.agg`).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"k": ["x", "y", "x"], "v": [1, 2, 3]}).compute()
+        >>> df.group_by("k").agg(cp.len()).sort("k").to_pydict()
+        {'k': ['x', 'y'], 'len': [2, 1]}
+        """
+        return self._groups.agg(*aggregations).compute()
+
+    def rolling(
+        self,
+        index_column: str | Span | None = None,
+        *,
+        period: Span | None = None,
+        offset: Span | None = None,
+        closed: Closed = "right",
+    ) -> DataFrameWindows:
+        """Rolling windows within each group (see :meth:`GroupBy.rolling`): ``rolling("1s")``
+        takes the frame's one date or datetime column as the index.
+
+        >>> import corepy as cp, datetime as dt
+        >>> t = [dt.datetime(2024, 1, 1, 9, 0, s) for s in (0, 1, 3)]
+        >>> df = cp.from_dict({"sym": ["A", "A", "A"], "t": t, "p": [1.0, 3.0, 5.0]}).compute()
+        >>> df.group_by("sym").rolling("2s").agg(cp.mean("p")).to_pydict()["p"]
+        [1.0, 2.0, 5.0]
+        """
+        windows = self._groups.rolling(index_column, period=period, offset=offset, closed=closed)
+        return DataFrameWindows(windows)
+
+    def group_by_dynamic(
+        self,
+        index_column: str,
+        *,
+        every: Span,
+        period: Span | None = None,
+        offset: Span | None = None,
+        include_boundaries: bool = False,
+        closed: Closed = "left",
+        label: Literal["left", "right", "datapoint"] = "left",
+    ) -> DataFrameWindows:
+        """Windows on a grid within each group (see :meth:`GroupBy.group_by_dynamic`).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"g": ["a", "a", "b"], "i": [1, 6, 5], "x": [1, 2, 3]}).compute()
+        >>> df.group_by("g").group_by_dynamic("i", every="4i").agg(cp.sum("x")).to_pydict()
+        {'g': ['a', 'a', 'b'], 'i': [0, 4, 4], 'x': [1, 2, 3]}
+        """
+        windows = self._groups.group_by_dynamic(
+            index_column,
+            every=every,
+            period=period,
+            offset=offset,
+            include_boundaries=include_boundaries,
+            closed=closed,
+            label=label,
+        )
+        return DataFrameWindows(windows)
+
+
+class DataFrameWindows:
+    """Time windows over a computed :class:`DataFrame` (:meth:`DataFrame.rolling`,
+    :meth:`DataFrame.group_by_dynamic`), waiting for :meth:`agg`, which computes at once.
+
+    >>> import corepy as cp
+    >>> df = cp.from_dict({"i": [1, 2, 5], "x": [1, 2, 3]}).compute()
+    >>> type(df.rolling("i", period="2i")).__name__
+    'DataFrameWindows'
+    """
+
+    __slots__ = ("_windows",)
+
+    def __init__(self, windows: RollingGroupBy | DynamicGroupBy) -> None:
+        self._windows = windows
+
+    def agg(self, *aggregations: IntoExpr | Iterable[IntoExpr]) -> DataFrame:
+        """The windows' aggregations, computed (see :meth:`RollingGroupBy.agg`,
+        :meth:`DynamicGroupBy.agg`).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"i": [1, 2, 5], "x": [1, 2, 3]}).compute()
+        >>> df.rolling("i", period="2i").agg(cp.max("x")).to_pydict()
+        {'i': [1, 2, 5], 'x': [1, 2, 3]}
+        """
+        return self._windows.agg(*aggregations).compute()

@@ -123,6 +123,17 @@ def _concat_horizontal(frames: list[LazyFrame]) -> LazyFrame:
     return joined.sort(_ROW).drop(_ROW)
 
 
+def _lazy(frame: LazyFrame | DataFrame, method: str) -> LazyFrame:
+    """A join's other side as a lazy frame (a computed DataFrame is not copied)."""
+    from corepy.dataframe import DataFrame
+
+    if isinstance(frame, DataFrame):
+        return frame.lazy()
+    if not isinstance(frame, LazyFrame):
+        raise TypeError(f"{method}() takes a LazyFrame or a DataFrame, got {type(frame).__name__}")
+    return frame
+
+
 def _names(items: tuple[str | Iterable[str], ...]) -> list[str]:
     """Flattens ``f("a", "b")`` and ``f(["a", "b"])`` alike."""
     flat: list[str] = []
@@ -665,7 +676,7 @@ class LazyFrame:
 
     def join(
         self,
-        other: LazyFrame,
+        other: LazyFrame | DataFrame,
         on: IntoExpr | Sequence[IntoExpr] | None = None,
         how: JoinHow = "inner",
         *,
@@ -693,8 +704,7 @@ class LazyFrame:
         >>> orders.join(names, on="cust").sort("id").compute().to_pydict()
         {'id': [1, 2, 3], 'cust': [10, 20, 10], 'name': ['Ada', 'Bo', 'Ada']}
         """
-        if not isinstance(other, LazyFrame):
-            raise TypeError(f"join() takes a LazyFrame, got {type(other).__name__}")
+        other = _lazy(other, "join")
         if on is not None and (left_on is not None or right_on is not None):
             raise InvalidArgumentError(
                 "join() takes either on= or left_on= and right_on=, not both"
@@ -712,7 +722,7 @@ class LazyFrame:
 
     def join_asof(
         self,
-        other: LazyFrame,
+        other: LazyFrame | DataFrame,
         *,
         left_on: str | None = None,
         right_on: str | None = None,
@@ -744,8 +754,7 @@ class LazyFrame:
         >>> trades.join_asof(quotes, on="t").sort("t").compute().to_pydict()
         {'t': [1, 5, 10], 'qty': [100, 200, 300], 'bid': [9.5, 9.8, 10.1]}
         """
-        if not isinstance(other, LazyFrame):
-            raise TypeError(f"join_asof() takes a LazyFrame, got {type(other).__name__}")
+        other = _lazy(other, "join_asof")
         if on is not None:
             if left_on is not None or right_on is not None:
                 raise InvalidArgumentError("join_asof() takes either on= or left_on= and right_on=")
