@@ -19,6 +19,7 @@ MODULES = [
     "corepy.aggregations",
     "corepy.time_windows",
     "corepy.datatypes",
+    "corepy.data",
 ]
 
 
