@@ -15,14 +15,14 @@ from __future__ import annotations
 import difflib
 import inspect
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, overload
 
 from corepy import _core
 from corepy.datatypes import Schema
 from corepy.exceptions import ColumnNotFoundError, InvalidArgumentError
-from corepy.expr import Expr, IntoExpr
-from corepy.frame import GroupBy, LazyFrame
+from corepy.expr import Expr, IntoExpr, Scalar
+from corepy.frame import GroupBy, LazyFrame, PivotAgg
 from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
 
 if TYPE_CHECKING:
@@ -417,6 +417,49 @@ class DataFrame:
             start_by=start_by,
         )
         return DataFrameWindows(windows)
+
+    def pivot(
+        self,
+        on: str,
+        on_columns: Sequence[Scalar] | None = None,
+        *,
+        index: str | Sequence[str] | None = None,
+        values: str | Sequence[str] | None = None,
+        aggregate_function: PivotAgg | None = None,
+        maintain_order: bool = True,
+        sort_columns: bool = False,
+        separator: str = "_",
+    ) -> DataFrame:
+        """From long to wide, as Polars' ``DataFrame.pivot``: :meth:`LazyFrame.pivot`, with
+        one column per distinct value of ``on`` found in the data (in order of first
+        appearance, or sorted with ``sort_columns``) unless ``on_columns`` lists them.
+        Without ``aggregate_function`` each cell must hold at most one value; a cell with
+        several is a :class:`~corepy.ComputeError` naming it (its index and ``on``
+        values). Rows come in the order of each index's first appearance
+        (``maintain_order``, as Polars).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"id": [1, 1, 2], "q": ["b", "a", "b"], "v": [10, 20, 30]}).compute()
+        >>> df.pivot("q", index="id", values="v").to_pydict()
+        {'id': [1, 2], 'b': [10, 30], 'a': [20, None]}
+        """
+        lazy = self.lazy()
+        if on_columns is None:
+            found = lazy.unique(on, keep="first", maintain_order=True)
+            column = found.select(on).compute().get_column(on).to_pylist()
+            on_columns = sorted(column, key=lambda v: (v is None, v)) if sort_columns else column
+        if not on_columns:
+            raise InvalidArgumentError(f"pivot(): the column {on!r} holds no values")
+        wide = lazy.pivot(
+            on,
+            on_columns,
+            index=index,
+            values=values,
+            aggregate_function=aggregate_function,
+            separator=separator,
+            maintain_order=maintain_order,
+        )
+        return wide.compute()
 
     def collect_schema(self) -> Schema:
         """The schema as Polars gives it: a :class:`~corepy.Schema`, ``name -> data type``.

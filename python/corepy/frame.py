@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from corepy import _core
 from corepy.datatypes import DataType, Schema
@@ -26,9 +26,11 @@ from corepy.expr import (
     Selector,
     coalesce,
     col,
+    concat_str,
     into_expr,
     lit,
     row_number,
+    when,
 )
 from corepy.expr import len as len_
 from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
@@ -179,7 +181,34 @@ def _keys(keys: IntoExpr | Sequence[IntoExpr]) -> list[_core.Expr]:
 FillNullStrategy = Literal["forward", "backward", "min", "max", "mean", "zero", "one"]
 
 #: The aggregations :meth:`LazyFrame.pivot` applies to each cell.
-PivotAgg = Literal["sum", "mean", "min", "max", "count", "len", "median", "n_unique"]
+PivotAgg = Literal[
+    "sum", "mean", "min", "max", "count", "len", "median", "n_unique", "first", "last"
+]
+
+_PIVOT_AGGREGATIONS: tuple[str, ...] = get_args(PivotAgg)
+
+
+def _single_value(
+    kept: Expr, dtype: pa.DataType, index: list[str], on: str, on_value: Scalar
+) -> Expr:
+    """A pivot cell without an aggregation: its one value, or, where it has several, an
+    error naming the cell when the query runs. A plan cannot raise by itself, so the
+    error is a cast that must fail: the message, as text, to an integer."""
+    rows = kept.len()
+    # A key is the same on every row of the cell: min() reads it inside the aggregation.
+    shown = [coalesce(col(k).min().cast("utf8"), lit("null")) for k in index]
+    keys = [concat_str(lit(f"{k}="), value) for k, value in zip(index, shown, strict=True)]
+    message = concat_str(
+        lit("pivot(): the cell ("),
+        concat_str(keys, separator=", "),
+        lit(f", {on}={on_value!r}) holds "),
+        rows.cast("utf8"),
+        lit(" values; pass aggregate_function= to combine them"),
+        separator="",
+    )
+    failure = message.cast("int64").cast(dtype)
+    return when(rows > 1).then(failure).otherwise(kept.first())
+
 
 #: The kinds of :meth:`LazyFrame.join`.
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "cross"]
@@ -544,25 +573,30 @@ class LazyFrame:
         values: str | Sequence[str] | None = None,
         aggregate_function: PivotAgg | None = None,
         separator: str = "_",
+        maintain_order: bool = False,
     ) -> LazyFrame:
         """From long to wide: one row per distinct ``index``, one column per value of
         ``on`` listed in ``on_columns`` (declared up front, so that the lazy schema is
-        known), holding ``aggregate_function`` of ``values`` over the rows with that value
-        (as for an empty group: a sum or a count of no rows is 0, a mean null, as Polars).
+        known; :meth:`DataFrame.pivot` finds them in the data). Each cell holds the one
+        value of ``values`` in the rows with that index and ``on`` value (null if there is
+        none; a cell with several values is a :class:`~corepy.ComputeError` that names
+        it, as Polars), or ``aggregate_function`` of them: ``"sum"``, ``"mean"``,
+        ``"min"``, ``"max"``, ``"median"``, ``"count"``, ``"len"``, ``"n_unique"``, or
+        ``"first"`` / ``"last"`` in the frame's row order (see :meth:`with_row_index`).
+        A sum or a count of no rows is 0, a mean null, as Polars.
         Columns are named after the ``on`` value, or
         ``{values}{separator}{on value}`` for several ``values``. ``index`` defaults to
         the columns that are neither ``on`` nor ``values``; ``values`` to those that are
-        neither ``on`` nor ``index``.
-
-        ``aggregate_function`` is required: Polars' default checks that each cell has one
-        value, which a lazy plan cannot know in advance, and ``"first"`` / ``"last"``
-        need a row order corepy frames do not keep.
+        neither ``on`` nor ``index``. Rows come in no defined order, or with
+        ``maintain_order=True`` in the order of each index's first row.
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"id": [1, 1, 2], "q": ["a", "b", "a"], "v": [10, 20, 30]})
-        >>> wide = lf.pivot("q", ["a", "b"], index="id", values="v", aggregate_function="sum")
+        >>> lf.pivot("q", ["a", "b"], index="id", values="v").sort("id").compute().to_pydict()
+        {'id': [1, 2], 'a': [10, 30], 'b': [20, None]}
+        >>> wide = lf.pivot("q", ["a"], values="v", aggregate_function="sum")
         >>> wide.sort("id").compute().to_pydict()
-        {'id': [1, 2], 'a': [10, 30], 'b': [20, 0]}
+        {'id': [1, 2], 'a': [10, 30]}
         """
         self._check_columns([on])
         if not on_columns:
@@ -570,12 +604,36 @@ class LazyFrame:
                 "pivot() needs on_columns=, the values of the `on` column that become "
                 "columns (the lazy schema must be known before the query runs)"
             )
-        if aggregate_function is None:
+        if aggregate_function is not None and aggregate_function not in _PIVOT_AGGREGATIONS:
             raise InvalidArgumentError(
-                "pivot() needs aggregate_function= (sum, mean, min, max, count, len, "
-                "median or n_unique): corepy cannot check lazily that each cell holds one "
-                "value, and 'first'/'last' need a row order"
+                f"pivot() aggregate_function={aggregate_function!r}; use one of "
+                f"{', '.join(_PIVOT_AGGREGATIONS)}, or None for one value per cell"
             )
+        index_names, value_names = self._pivot_columns(on, index, values)
+        schema = self.schema
+        cells = []
+        for name in value_names:
+            for value in on_columns:
+                # A null `on` value has its column too, named "null", as in Polars.
+                label = "null" if value is None else str(value)
+                if len(value_names) > 1:
+                    label = f"{name}{separator}{label}"
+                cell_rows = col(on).is_null() if value is None else col(on) == lit(value)
+                kept = col(name).filter(cell_rows)
+                if aggregate_function is None:
+                    cell = _single_value(kept, schema.field(name).type, index_names, on, value)
+                else:
+                    cell = getattr(kept, aggregate_function)()
+                cells.append(cell.alias(label))
+        return self.group_by(index_names, maintain_order=maintain_order).agg(cells)
+
+    def _pivot_columns(
+        self,
+        on: str,
+        index: str | Sequence[str] | None,
+        values: str | Sequence[str] | None,
+    ) -> tuple[list[str], list[str]]:
+        """pivot()'s index and values columns, defaults filled in and checked."""
         if index is None and values is None:
             raise InvalidArgumentError("pivot() needs index= or values=")
         if index is None:
@@ -593,15 +651,7 @@ class LazyFrame:
             raise InvalidArgumentError(
                 "pivot() needs at least one index column and one values column"
             )
-        cells = []
-        for name in value_names:
-            for value in on_columns:
-                label = value if isinstance(value, str) else str(value)
-                if len(value_names) > 1:
-                    label = f"{name}{separator}{label}"
-                kept = col(name).filter(col(on) == lit(value))
-                cells.append(getattr(kept, aggregate_function)().alias(label))
-        return self.group_by(index_names).agg(cells)
+        return index_names, value_names
 
     def fill_nan(self, value: Scalar | Expr) -> LazyFrame:
         """Replaces NaN with ``value`` in every float column (nulls stay null).

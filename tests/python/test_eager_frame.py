@@ -132,6 +132,25 @@ def test_rows_and_iter_rows_match_polars() -> None:
     assert ours.height == theirs.height and ours.width == theirs.width
 
 
+def test_eager_pivot_matches_polars() -> None:
+    long = {"id": [2, 1, 2, 1, 3], "q": ["b", "a", "a", "c", "b"], "v": [10, 20, 30, 40, 50]}
+    ours, theirs = cp.from_dict(long).compute(), pl.DataFrame(long)
+    for options in [{}, {"sort_columns": True}]:
+        got = ours.pivot("q", index="id", values="v", **options)  # type: ignore[arg-type]
+        want = theirs.pivot("q", index="id", values="v", **options)  # type: ignore[arg-type]
+        assert got.columns == want.columns and _rows(got) == _rows(want)
+    doubled = cp.from_dict({**{k: v * 2 for k, v in long.items()}}).compute()
+    for function in ["first", "last", "sum"]:
+        got = doubled.pivot("q", index="id", values="v", aggregate_function=function)  # type: ignore[arg-type]
+        want = pl.DataFrame({k: v * 2 for k, v in long.items()}).pivot(
+            "q",
+            index="id",
+            values="v",
+            aggregate_function=function,  # type: ignore[arg-type]
+        )
+        assert got.columns == want.columns and _rows(got) == _rows(want)
+
+
 def test_every_eager_method_is_documented_like_its_lazy_one() -> None:
     for name, member in vars(cp.DataFrame).items():
         if name.startswith("_") or not callable(member):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,9 @@ LONG = {
 }
 
 
-@pytest.mark.parametrize("function", ["sum", "mean", "min", "max", "len", "median"])
+@pytest.mark.parametrize(
+    "function", ["sum", "mean", "min", "max", "len", "median", "first", "last"]
+)
 def test_pivot_matches_polars(function: str) -> None:
     ours = (
         cp.from_dict(LONG)
@@ -98,9 +101,49 @@ def test_pivot_bad_input() -> None:
     with pytest.raises(ValueError, match="on_columns"):
         lf.pivot("q", [], index="id", values="v", aggregate_function="sum")
     with pytest.raises(ValueError, match="aggregate_function"):
-        lf.pivot("q", ["a"], index="id", values="v")
+        lf.pivot("q", ["a"], index="id", values="v", aggregate_function="mode")  # type: ignore[arg-type]
     with pytest.raises(cp.ColumnNotFoundError):
         lf.pivot("qq", ["a"], index="id", values="v", aggregate_function="sum")
+
+
+SINGLE = {
+    "id": [1, 1, 2, None, 3],
+    "day": [dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 1), None, None],
+    "q": ["a", "b", "a", "b", "a"],
+    "v": [10, None, 30, 40, 50],
+    "d": [dt.date(2024, 5, d) for d in (1, 2, 3, 4, 5)],
+    "s": ["p", "q", "r", "s", "t"],
+}
+
+
+@pytest.mark.parametrize("values", ["v", "d", "s", ["v", "s"]])
+def test_pivot_without_aggregation_takes_each_cells_value_as_polars(values: Any) -> None:
+    ours = cp.from_dict(SINGLE).pivot("q", ["a", "b", "z"], index="id", values=values)
+    theirs = (
+        pl.DataFrame(SINGLE)
+        .lazy()
+        .pivot("q", on_columns=["a", "b", "z"], index="id", values=values)
+        .collect()
+    )
+    got = ours.sort("id").compute()
+    assert got.columns == theirs.columns
+    assert got.rows() == theirs.sort("id").rows()
+
+
+def test_pivot_cell_with_several_values_is_an_error_naming_it() -> None:
+    lf = cp.from_dict(SINGLE).with_columns(cp.lit("k").alias("key"))
+    for values in ["v", "d", "s"]:
+        wide = lf.pivot("key", ["k"], index="q", values=values)
+        with pytest.raises(cp.ComputeError, match=r"pivot\(\): the cell \(q=(a|b), key='k'\)"):
+            wide.compute()
+    two_keys = cp.from_dict(SINGLE).pivot("q", ["a"], index=["day"], values="v")
+    with pytest.raises(cp.ComputeError, match=r"cell \(day=2024-01-01, q='a'\) holds 2 values"):
+        two_keys.compute()
+    eager = cp.from_dict(SINGLE).compute()
+    with pytest.raises(cp.ComputeError, match=r"cell \(day=2024-01-01, q='a'\)"):
+        eager.pivot("q", index="day", values="v")
+    with pytest.raises(pl.exceptions.ComputeError):
+        pl.DataFrame(SINGLE).pivot("q", index="day", values="v")
 
 
 def test_fill_nan_and_is_nan_match_polars() -> None:
