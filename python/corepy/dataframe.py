@@ -264,8 +264,8 @@ class DataFrame:
     with_columns = _computed(
         LazyFrame.with_columns,
         '{"a": [1, 2]}',
-        'with_columns(cp.col("a") * 2, (cp.col("a") + 1).alias("c"))',
-        "{'a': [2, 4], 'c': [2, 3]}",
+        'with_columns(cp.col("a") * 2, cp.col("a").sum().alias("total"))',
+        "{'a': [2, 4], 'total': [3, 3]}",
     )
     filter = _computed(
         LazyFrame.filter,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
 from corepy import _core
@@ -72,6 +72,34 @@ def _typed_columns(frame: LazyFrame) -> Schema:
         except InvalidArgumentError:
             continue  # no corepy type: no type selector can pick the column
     return Schema(columns)
+
+
+#: The planner's words when it refuses an aggregation among row-wise expressions.
+_AGGREGATION_REFUSED = ("is an aggregation", "mixes aggregations with row-wise")
+
+
+def _over_whole_frame(expr: _core.Expr) -> _core.Expr:
+    """``expr`` with its aggregations as windows over the whole frame, so that
+    ``x - x.mean()`` gives a value per row, as Polars broadcasts; a row-wise ``expr``
+    (``over`` refuses it) is returned as is."""
+    try:
+        return expr.over([lit(True)._expr], [], [], [])
+    except InvalidArgumentError:
+        return expr
+
+
+def _broadcasting(
+    plan: Callable[[list[_core.Expr]], _core.LazyFrame], exprs: list[_core.Expr]
+) -> LazyFrame:
+    """``plan(exprs)``; if the planner refuses an aggregation among row-wise expressions,
+    plans again with the aggregations broadcast (Polars' rule). Frames whose expressions
+    are all row-wise, or all aggregations in a select, are planned as they are."""
+    try:
+        return LazyFrame(plan(exprs))
+    except InvalidArgumentError as error:
+        if not any(words in str(error) for words in _AGGREGATION_REFUSED):
+            raise
+    return LazyFrame(plan([_over_whole_frame(e) for e in exprs]))
 
 
 def concat(
@@ -240,7 +268,7 @@ class LazyFrame:
         >>> lf.select("a", (cp.col("b") * 10).alias("b10")).compute().to_pydict()
         {'a': [1, 2], 'b10': [30, 40]}
         """
-        return LazyFrame(self._lf.select(_exprs(exprs, self)))
+        return _broadcasting(self._lf.select, _exprs(exprs, self))
 
     def with_columns(self, *exprs: IntoExpr | Iterable[IntoExpr]) -> LazyFrame:
         """Adds columns; an expression named like an existing column replaces it in place.
@@ -250,7 +278,7 @@ class LazyFrame:
         >>> lf.with_columns(cp.col("a") * 2, (cp.col("a") + 1).alias("c")).compute().to_pydict()
         {'a': [2, 4], 'c': [2, 3]}
         """
-        return LazyFrame(self._lf.with_columns(_exprs(exprs, self)))
+        return _broadcasting(self._lf.with_columns, _exprs(exprs, self))
 
     def filter(self, predicate: Expr) -> LazyFrame:
         """Keeps the rows where ``predicate`` is true (null counts as false).
@@ -261,7 +289,7 @@ class LazyFrame:
         """
         if not isinstance(predicate, Expr):
             raise TypeError(f"filter() takes an expression, got {type(predicate).__name__}")
-        return LazyFrame(self._lf.filter(predicate._expr))
+        return _broadcasting(lambda p: self._lf.filter(p[0]), [predicate._expr])
 
     def sort(
         self,
