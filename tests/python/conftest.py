@@ -4,7 +4,6 @@ files as the golden reference."""
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,9 +49,8 @@ def session(tpch_dir: Path) -> cp.Session:
 
 
 def _normal(value: Any) -> Any:
-    """Values as comparable Python objects: decimals as floats, datetimes as dates kept."""
-    if isinstance(value, decimal.Decimal):
-        return float(value)
+    """Values as comparable Python objects: aware datetimes in UTC without a zone; decimals
+    stay ``decimal.Decimal``, compared exactly."""
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return value
@@ -68,21 +66,27 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _close(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two result values agree: floats to 1e-9 (relative or absolute, NaN equal to
+    NaN); everything else exactly. Decimals compare by numeric value, so scales may differ
+    (``Decimal("1.50")`` equals ``Decimal("1.5")`` and the integer 2 equals ``Decimal("2")``,
+    DuckDB's 128-bit sums) but ``Decimal("1.501")`` does not equal ``Decimal("1.50")``. A float
+    never equals a decimal or an integer: one engine computing in double precision what the
+    other keeps exact is a difference."""
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
     if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is b
-        if math.isnan(a) and math.isnan(b):
-            return True
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+        return False
     return bool(a == b)
 
 
 def assert_same_rows(
     actual: pa.Table, expected: pa.Table, *, ordered: bool = False, check_names: bool = True
 ) -> None:
-    """Asserts two results hold the same rows (in the same order when ``ordered``), with
-    floats equal to 1e-9 relative and decimals compared as floats."""
+    """Asserts two results hold the same rows (in the same order when ``ordered``), values
+    compared by ``same_value``: floats to 1e-9, decimals and everything else exactly."""
     if check_names:
         assert actual.column_names == expected.column_names
     got, want = rows_of(actual), rows_of(expected)
@@ -91,4 +95,4 @@ def assert_same_rows(
         got, want = sorted(got, key=_sort_key), sorted(want, key=_sort_key)
     for index, (g, w) in enumerate(zip(got, want, strict=True)):
         assert len(g) == len(w)
-        assert all(_close(x, y) for x, y in zip(g, w, strict=True)), f"row {index}: {g} != {w}"
+        assert all(same_value(x, y) for x, y in zip(g, w, strict=True)), f"row {index}: {g} != {w}"
