@@ -3,6 +3,7 @@ and the public API is typed and documented."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 from pathlib import Path
 from typing import Any
@@ -13,26 +14,48 @@ import corepy as cp
 from corepy import _core
 
 PACKAGE = Path(cp.__file__).parent
-SOURCES = "\n".join(p.read_text() for p in PACKAGE.glob("*.py"))
+BINDING_CLASSES = sorted(n for n in dir(_core) if inspect.isclass(getattr(_core, n)))
 
 
 def _public(names: list[str]) -> list[str]:
     return [n for n in names if not n.startswith("_") or n == "__arrow_c_stream__"]
 
 
+def _attributes() -> list[ast.Attribute]:
+    """Every attribute access (``x.name``) in the pure-Python package's source."""
+    trees = [ast.parse(p.read_text(), str(p)) for p in sorted(PACKAGE.glob("*.py"))]
+    return [node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.Attribute)]
+
+
+def _receiver(node: ast.Attribute) -> str | None:
+    """The plain name an attribute is read from (``_core`` in ``_core.col``), if any."""
+    return node.value.id if isinstance(node.value, ast.Name) else None
+
+
 def test_every_binding_function_has_a_wrapper() -> None:
-    functions = [n for n in _public(dir(_core)) if callable(getattr(_core, n))]
-    classes = {n for n in functions if inspect.isclass(getattr(_core, n))}
-    for name in sorted(set(functions) - classes):
-        assert f"_core.{name}(" in SOURCES, f"_core.{name} is not used by the Python package"
+    functions = [
+        n for n in _public(dir(_core)) if callable(getattr(_core, n)) and n not in BINDING_CLASSES
+    ]
+    used = {node.attr for node in _attributes() if _receiver(node) == "_core"}
+    unused = sorted(set(functions) - used)
+    assert not unused, f"_core functions the Python package never calls: {unused}"
 
 
 def test_every_binding_method_has_a_wrapper() -> None:
-    for class_name in ["Expr", "LazyFrame", "DataFrame", "Session"]:
-        cls = getattr(_core, class_name)
-        for name in _public(list(vars(cls))):
-            if callable(getattr(cls, name)) or isinstance(vars(cls)[name], property):
-                assert f".{name}" in SOURCES, f"_core.{class_name}.{name} has no wrapper"
+    # A binding object is reached as self._lf, self._expr, other._expr, a local variable, …:
+    # an attribute read from anything but ``self``, ``cls`` or the ``_core`` module. The name
+    # must be the whole attribute: "neg" inside ".negate" or "filter" in a comment is no use.
+    used = {node.attr for node in _attributes() if _receiver(node) not in {"self", "cls", "_core"}}
+    assert BINDING_CLASSES == ["DataFrame", "Expr", "LazyFrame", "Session"]
+    unused = [
+        f"_core.{class_name}.{name}"
+        for class_name in BINDING_CLASSES
+        for name, value in vars(getattr(_core, class_name)).items()
+        if name in _public([name])
+        and (callable(value) or inspect.isdatadescriptor(value))
+        and name not in used
+    ]
+    assert not unused, f"binding methods the Python package never calls: {unused}"
 
 
 def test_the_stub_file_lists_every_binding() -> None:
