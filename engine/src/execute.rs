@@ -124,7 +124,7 @@ impl Session {
                 displayable(physical.as_ref()).indent(false),
             );
             if options.kernels {
-                section(&mut text, "Kernels", crate::jit::kernel_listings(&physical));
+                self.kernel_sections(&mut text, &optimized, &physical);
             }
             return Ok(text);
         }
@@ -143,7 +143,7 @@ impl Session {
             .indent(false),
         );
         if options.kernels {
-            section(&mut text, "Kernels", crate::jit::kernel_listings(&physical));
+            self.kernel_sections(&mut text, &optimized, &physical);
         }
         let _ = writeln!(
             text,
@@ -152,6 +152,26 @@ impl Session {
             self.target_partitions()
         );
         Ok(text)
+    }
+}
+
+impl Session {
+    /// The fused kernels' code, and why the filters and projections left to DataFusion
+    /// were not fused.
+    fn kernel_sections(
+        &self,
+        text: &mut String,
+        optimized: &LogicalPlan,
+        physical: &Arc<dyn ExecutionPlan>,
+    ) {
+        section(text, "Kernels", crate::jit::kernel_listings(physical));
+        if self.jit() {
+            section(
+                text,
+                "Not fused",
+                corepy_planner::fusion::unfused_regions(optimized),
+            );
+        }
     }
 }
 

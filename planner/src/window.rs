@@ -7,7 +7,8 @@
 //! keys (in front of its own: `rank(method="max")` partitions by the ranked value too) and,
 //! where it has none, its order; and turns plain aggregates into aggregates over the whole
 //! partition, broadcast to each row (`col("x").sum().over("g")`). Polars takes a frame's row
-//! order for granted; corepy frames keep none, so an order-dependent function without an
+//! order for granted; window functions here do not yet follow the frame's row order (the
+//! hidden row index of `frame/row_index.rs`), so an order-dependent function without an
 //! order is an error that says to add `order_by`.
 
 use datafusion::arrow::datatypes::DataType;

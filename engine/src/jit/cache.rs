@@ -4,18 +4,23 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 use corepy_codegen::ir::Kernel;
 use corepy_codegen::jit::{compile, JitKernel};
+use corepy_planner::fusion::NotFused;
 use parking_lot::Mutex;
 
 /// Kernels kept at most.
 pub const CAPACITY: usize = 512;
 
+/// A kernel's compiled code, or why it did not compile: filled once, by the first query
+/// that asks; a second query asking meanwhile waits for that compile instead of repeating it.
+type Slot = Arc<OnceLock<Result<Arc<JitKernel>, NotFused>>>;
+
 struct Entry {
-    kernel: Arc<JitKernel>,
+    slot: Slot,
     last_used: u64,
 }
 
@@ -43,21 +48,35 @@ impl KernelCache {
         }
     }
 
-    /// The compiled kernel for `kernel`, compiling it on a miss. Compilation runs under
-    /// the lock: Cranelift modules are not `Sync`, and two queries wanting the same kernel
-    /// should compile it once.
-    pub fn get_or_compile(&self, kernel: &Kernel) -> Result<CachedKernel, String> {
+    /// The compiled kernel for `kernel`, compiling it on a miss. The lock is held only to
+    /// find or make the kernel's slot: compiles of different kernels run at the same time
+    /// (each in a Cranelift module of its own), and two queries wanting the same kernel
+    /// compile it once.
+    pub fn get_or_compile(&self, kernel: &Kernel) -> Result<CachedKernel, NotFused> {
+        let slot = self.slot(kernel);
+        let mut compiled_now = false;
+        let result = slot.get_or_init(|| {
+            compiled_now = true;
+            self.compiles.fetch_add(1, Ordering::Relaxed);
+            compile(kernel)
+                .map(Arc::new)
+                .map_err(NotFused::CompileFailed)
+        });
+        let kernel = Arc::clone(result.as_ref().map_err(Clone::clone)?);
+        Ok(CachedKernel {
+            compiled_now: compiled_now.then(|| kernel.compile_time()),
+            kernel,
+        })
+    }
+
+    /// The slot of `kernel`, made (and the least recently used evicted) on a miss.
+    fn slot(&self, kernel: &Kernel) -> Slot {
         let now = self.clock.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.entries.lock();
         if let Some(entry) = entries.get_mut(kernel) {
             entry.last_used = now;
-            return Ok(CachedKernel {
-                kernel: Arc::clone(&entry.kernel),
-                compiled_now: None,
-            });
+            return Arc::clone(&entry.slot);
         }
-        let compiled = Arc::new(compile(kernel)?);
-        self.compiles.fetch_add(1, Ordering::Relaxed);
         if entries.len() >= self.capacity {
             let oldest = entries
                 .iter()
@@ -67,17 +86,15 @@ impl KernelCache {
                 entries.remove(&oldest);
             }
         }
+        let slot = Slot::default();
         entries.insert(
             kernel.clone(),
             Entry {
-                kernel: Arc::clone(&compiled),
+                slot: Arc::clone(&slot),
                 last_used: now,
             },
         );
-        Ok(CachedKernel {
-            compiled_now: Some(compiled.compile_time()),
-            kernel: compiled,
-        })
+        slot
     }
 
     /// Kernels compiled since the process started.

@@ -35,6 +35,10 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
 };
 
+use corepy_planner::fusion::NotFused;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::TryStreamExt;
+
 use super::arrays::{InputBuffers, OutputBuffers};
 use super::stream::{JitStream, PartitionMetrics};
 
@@ -46,8 +50,11 @@ pub enum Evaluator {
         kernel: Arc<JitKernel>,
         compiled_now: Option<Duration>,
     },
-    /// Interpreted, because compilation failed (the reason is shown in EXPLAIN).
-    Interpreter { reason: String },
+    /// The kernel did not compile: the stage runs as DataFusion's own Filter and
+    /// Projection, and EXPLAIN says why. (Never the row-at-a-time interpreter.)
+    DataFusion { reason: NotFused },
+    /// Interpreted: the reference the tests compare kernels with, never chosen by a plan.
+    Interpreter,
 }
 
 #[derive(Clone)]
@@ -110,13 +117,19 @@ impl JitExec {
             Arc::clone(&self.input),
             Arc::clone(&self.lowered),
             self.description.clone(),
-            Evaluator::Interpreter {
-                reason: "requested".into(),
-            },
+            Evaluator::Interpreter,
             Arc::clone(&self.schema),
             self.predicate.clone(),
             self.outputs.clone(),
         )
+    }
+
+    /// The same stage as if its kernel had not compiled: DataFusion's operators run it.
+    pub fn unfused(&self, reason: NotFused) -> Self {
+        let mut stage = self.clone();
+        stage.evaluator = Evaluator::DataFusion { reason };
+        stage.metrics = ExecutionPlanMetricsSet::new();
+        stage
     }
 
     /// Whether the kernel runs compiled (not interpreted).
@@ -136,9 +149,12 @@ impl JitExec {
                 out.push_str("-- Cranelift IR\n");
                 out.push_str(kernel.clif());
             }
-            Evaluator::Interpreter { reason } => {
-                out.push_str(&format!("-- interpreted: {reason}\n"));
+            Evaluator::DataFusion { reason } => {
+                out.push_str(&format!(
+                    "-- not compiled ({reason}): runs as DataFusion's operators\n"
+                ));
             }
+            Evaluator::Interpreter => out.push_str("-- interpreted (the reference, for tests)\n"),
         }
         out
     }
@@ -147,8 +163,13 @@ impl JitExec {
 impl DisplayAs for JitExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let how = match &self.evaluator {
-            Evaluator::Jit { .. } => "jit",
-            Evaluator::Interpreter { .. } => "interpreter",
+            Evaluator::Jit { .. } => "jit".to_string(),
+            Evaluator::DataFusion { reason } => {
+                format!(
+                    "not compiled ({reason}), runs as DataFusion's FilterExec and ProjectionExec"
+                )
+            }
+            Evaluator::Interpreter => "interpreter".to_string(),
         };
         write!(f, "JitExec: {}, {how}", self.description)?;
         if let DisplayFormatType::Verbose = t {
@@ -291,6 +312,9 @@ impl ExecutionPlan for JitExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
+        if let Evaluator::DataFusion { .. } = &self.evaluator {
+            return self.execute_unfused(partition, context);
+        }
         let batch_size = context.session_config().batch_size();
         let input = self.input.execute(partition, context)?;
         let metrics = PartitionMetrics {
@@ -321,6 +345,35 @@ impl ExecutionPlan for JitExec {
 }
 
 impl JitExec {
+    /// DataFusion's Filter and Projection for this stage, over its input.
+    fn datafusion_operators(&self) -> Result<Arc<dyn ExecutionPlan>> {
+        let mut plan = Arc::clone(&self.input);
+        if let Some(predicate) = &self.predicate {
+            plan = Arc::new(FilterExec::try_new(Arc::clone(predicate), plan)?);
+        }
+        let exprs = self
+            .outputs
+            .iter()
+            .map(|(e, name)| ProjectionExpr::new(Arc::clone(e), name.clone()));
+        Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
+    }
+
+    /// A stage whose kernel did not compile, run by DataFusion's operators; its output
+    /// rows and time still show under this operator in EXPLAIN ANALYZE.
+    fn execute_unfused(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let stream = self.datafusion_operators()?.execute(partition, context)?;
+        let schema = stream.schema();
+        let observed = stream.inspect_ok(move |batch| {
+            baseline.record_output(batch.num_rows());
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, observed)))
+    }
+
     /// Whether the stage filters rows (and so gathers its output into full batches).
     pub(super) fn filters(&self) -> bool {
         self.predicate.is_some()
@@ -357,8 +410,9 @@ impl JitExec {
             let _timer = kernel_time.timer();
             match &self.evaluator {
                 Evaluator::Jit { kernel: k, .. } => k.run(&columns, rows, &mut outs, sel),
-                Evaluator::Interpreter { .. } => {
-                    interp::run(kernel, &columns, rows, &mut outs, sel)
+                Evaluator::Interpreter => interp::run(kernel, &columns, rows, &mut outs, sel),
+                Evaluator::DataFusion { .. } => {
+                    unreachable!("a stage that did not compile runs DataFusion's operators")
                 }
             }
             .map_err(|e| self.run_error(e))?
@@ -462,5 +516,71 @@ mod tests {
             Precision::Absent,
             "the input's statistics reach the stage"
         );
+    }
+
+    #[test]
+    fn a_stage_that_did_not_compile_runs_as_datafusion_operators_and_says_so() {
+        let session = Session::new(SessionOptions {
+            target_partitions: Some(2),
+            ..Default::default()
+        })
+        .expect("session");
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+        let values = Int64Array::from_iter((0..1000).map(|v| (v % 7 != 0).then_some(v)));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(values)]).unwrap();
+        let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
+        session.register_table("t", Arc::new(table)).unwrap();
+        let context = session.context().clone();
+        let results = crate::runtime::block_on(async move {
+            let df = context
+                .sql("SELECT a * 3 AS b FROM t WHERE a > 900")
+                .await?;
+            let plan = df.create_physical_plan().await?;
+            let fused = datafusion::physical_plan::collect(Arc::clone(&plan), context.task_ctx());
+            let fused = fused.await?;
+            let jit = plan
+                .downcast_ref::<JitExec>()
+                .expect("a fused stage at the root");
+            let reason = NotFused::CompileFailed("injected".into());
+            let unfused: Arc<dyn ExecutionPlan> = Arc::new(jit.unfused(reason));
+            let shown = datafusion::physical_plan::displayable(unfused.as_ref())
+                .one_line()
+                .to_string();
+            let plain =
+                datafusion::physical_plan::collect(Arc::clone(&unfused), context.task_ctx());
+            let plain = plain.await?;
+            let rows = unfused.metrics().and_then(|m| m.output_rows());
+            Ok::<_, corepy_planner::CorepyError>((fused, plain, shown, rows))
+        })
+        .unwrap();
+        let (fused, plain, shown, rows) = results;
+        let total = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).sum::<usize>();
+        assert_eq!(total(&fused), total(&plain));
+        assert_eq!(total(&plain), 85);
+        let concat = |b: &[RecordBatch]| {
+            datafusion::arrow::compute::concat_batches(&b[0].schema(), b).unwrap()
+        };
+        let mut a: Vec<i64> = concat(&fused)
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .values()
+            .to_vec();
+        let mut b: Vec<i64> = concat(&plain)
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .values()
+            .to_vec();
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        assert!(
+            shown.contains("not compiled (the kernel did not compile: injected)"),
+            "{shown}"
+        );
+        assert_eq!(rows, Some(85), "its rows show in EXPLAIN ANALYZE");
     }
 }

@@ -49,7 +49,7 @@ impl ExtensionPlanner for FusedStagePlanner {
                 kernel: cached.kernel,
                 compiled_now: cached.compiled_now,
             },
-            Err(reason) => Evaluator::Interpreter { reason },
+            Err(reason) => Evaluator::DataFusion { reason },
         };
         let description = stage_description(stage);
         let predicate = stage

@@ -11,6 +11,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{expr::ScalarFunction, Expr, ExprSchemable, Operator};
 
+use super::NotFused;
 use crate::checked::CheckedOp;
 
 /// Where an output column of a fused stage comes from.
@@ -50,7 +51,7 @@ pub fn lower_stage(
     schema: &DFSchema,
     predicate: Option<&Expr>,
     exprs: &[Expr],
-) -> Result<Lowered, String> {
+) -> Result<Lowered, NotFused> {
     let mut l = Lowerer {
         schema,
         kernel: Kernel::rows(),
@@ -72,7 +73,9 @@ pub fn lower_stage(
     for expr in exprs {
         match strip_alias(expr) {
             Expr::Column(c) => outputs.push(StageOutput::Pass(
-                schema.index_of_column(c).map_err(|e| e.to_string())?,
+                schema
+                    .index_of_column(c)
+                    .map_err(|e| NotFused::Unsupported(e.to_string()))?,
             )),
             e => {
                 let ctx = Ctx {
@@ -91,9 +94,9 @@ pub fn lower_stage(
         .iter()
         .any(|n| !matches!(n.op, Op::Load(_) | Op::Const(_)));
     if !computes {
-        return Err("nothing to compute".into());
+        return Err(NotFused::NothingToCompute);
     }
-    corepy_codegen::jit::supports(&l.kernel)?;
+    corepy_codegen::jit::supports(&l.kernel).map_err(NotFused::Unsupported)?;
     let (kernel, renumber) = l.kernel.pruned();
     let labels = l
         .labels
@@ -183,7 +186,7 @@ impl Lowerer<'_> {
         ty: ScalarType,
         ctx: &Ctx,
         expr: &Expr,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let probe = corepy_codegen::ir::Node {
             op: op.clone(),
             ty,
@@ -206,18 +209,16 @@ impl Lowerer<'_> {
         {
             // DataFusion could not fold it, so it fails; it does so even on no rows (a
             // scalar operation), which a kernel over the rows would not.
-            return Err(format!("`{expr}` fails on constants"));
+            return Err(NotFused::FailingConstant(format!("`{expr}`")));
         }
         if let Op::Binary(BinaryOp::Div | BinaryOp::Rem, _, divisor) = self.kernel.node(id).op {
             if self.kernel.node(divisor).op == Op::Const(Literal::Int(0)) {
                 // Arrow refuses a zero scalar divisor up front, even for no rows.
-                return Err(format!("`{expr}` divides by a constant zero"));
+                return Err(format!("`{expr}` divides by a constant zero").into());
             }
         }
         if ctx.unguarded_failures_refused {
-            return Err(format!(
-                "`{expr}` can fail inside AND/OR, where DataFusion may skip rows"
-            ));
+            return Err(NotFused::FailsWhereSkipped(format!("`{expr}`")));
         }
         self.kernel.nodes[id.index()].guard = ctx.guard;
         self.labels.push((id, crate::expr::describe(expr)));
@@ -225,13 +226,18 @@ impl Lowerer<'_> {
         Ok(id)
     }
 
-    fn type_of(&self, expr: &Expr) -> Result<ScalarType, String> {
-        let dt = expr.get_type(self.schema).map_err(|e| e.to_string())?;
-        scalar_type(&dt).ok_or_else(|| format!("type {dt} is not fused"))
+    fn type_of(&self, expr: &Expr) -> Result<ScalarType, NotFused> {
+        let dt = expr
+            .get_type(self.schema)
+            .map_err(|e| NotFused::Unsupported(e.to_string()))?;
+        scalar_type(&dt).ok_or_else(|| format!("type {dt} is not fused").into())
     }
 
-    fn column(&mut self, c: &Column) -> Result<ValueId, String> {
-        let index = self.schema.index_of_column(c).map_err(|e| e.to_string())?;
+    fn column(&mut self, c: &Column) -> Result<ValueId, NotFused> {
+        let index = self
+            .schema
+            .index_of_column(c)
+            .map_err(|e| NotFused::Unsupported(e.to_string()))?;
         if let Some(id) = self.columns.get(&index) {
             return Ok(*id);
         }
@@ -244,12 +250,12 @@ impl Lowerer<'_> {
         Ok(id)
     }
 
-    fn lower(&mut self, expr: &Expr, ctx: &Ctx) -> Result<ValueId, String> {
+    fn lower(&mut self, expr: &Expr, ctx: &Ctx) -> Result<ValueId, NotFused> {
         if !matches!(expr, Expr::Literal(..) | Expr::Alias(_)) && expr.column_refs().is_empty() {
             // What DataFusion's simplifier left unfolded is a constant whose evaluation
             // fails; DataFusion evaluates it as a scalar (with checked negation, and even
             // over no rows), so it stays with DataFusion.
-            return Err(format!("`{expr}` is a constant DataFusion could not fold"));
+            return Err(NotFused::FailingConstant(format!("`{expr}`")));
         }
         match expr {
             Expr::Alias(a) => self.lower(&a.expr, ctx),
@@ -263,7 +269,7 @@ impl Lowerer<'_> {
                 let ty = self.type_of(e)?;
                 if ty.is_integer() {
                     // DataFusion's negation wraps; corepy's checked_neg stands where it runs.
-                    return Err(format!("`{expr}` wraps on overflow"));
+                    return Err(NotFused::Wraps(format!("`{expr}`")));
                 }
                 self.unary(UnaryOp::Neg, e, ty, ctx, expr)
             }
@@ -276,7 +282,7 @@ impl Lowerer<'_> {
                     return Ok(a);
                 }
                 if !is_castable(from, to) {
-                    return Err(format!("cast from {from} to {to} is not fused"));
+                    return Err(format!("cast from {from} to {to} is not fused").into());
                 }
                 self.push_failing(Op::Cast(a), to, ctx, expr)
             }
@@ -292,11 +298,11 @@ impl Lowerer<'_> {
             }
             Expr::InList(list) => self.in_list(list, ctx),
             Expr::ScalarFunction(f) => self.function(expr, f, ctx),
-            other => Err(format!("`{other}` is not fused")),
+            other => Err(format!("`{other}` is not fused").into()),
         }
     }
 
-    fn literal(&mut self, value: &ScalarValue) -> Result<ValueId, String> {
+    fn literal(&mut self, value: &ScalarValue) -> Result<ValueId, NotFused> {
         let ty = scalar_type(&value.data_type())
             .ok_or_else(|| format!("literal {value} is not fused"))?;
         let literal = if value.is_null() {
@@ -324,7 +330,7 @@ impl Lowerer<'_> {
                 | ScalarValue::DurationMicrosecond(Some(v))
                 | ScalarValue::DurationNanosecond(Some(v)) => Literal::Int(*v as i128),
                 ScalarValue::Decimal128(Some(v), _, _) => Literal::Int(*v),
-                other => return Err(format!("literal {other} is not fused")),
+                other => return Err(format!("literal {other} is not fused").into()),
             }
         };
         Ok(self.push(Op::Const(literal), ty))
@@ -337,7 +343,7 @@ impl Lowerer<'_> {
         ty: ScalarType,
         ctx: &Ctx,
         whole: &Expr,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let a = self.lower(e, ctx)?;
         self.push_failing(Op::Unary(op, a), ty, ctx, whole)
     }
@@ -349,7 +355,7 @@ impl Lowerer<'_> {
         op: Operator,
         right: &Expr,
         ctx: &Ctx,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let op = match op {
             Operator::Plus => BinaryOp::Add,
             Operator::Minus => BinaryOp::Sub,
@@ -364,7 +370,7 @@ impl Lowerer<'_> {
             Operator::GtEq => BinaryOp::GtEq,
             Operator::And => BinaryOp::And,
             Operator::Or => BinaryOp::Or,
-            other => return Err(format!("operator {other} is not fused")),
+            other => return Err(format!("operator {other} is not fused").into()),
         };
         self.arith_or_compare(whole, left, op, right, ctx, false)
     }
@@ -378,24 +384,24 @@ impl Lowerer<'_> {
         right: &Expr,
         ctx: &Ctx,
         checked: bool,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let (lt, rt) = (self.type_of(left)?, self.type_of(right)?);
         // Decimal arithmetic mixes precisions and scales; its result type is DataFusion's
         // (validation checks that it is the one Arrow's kernel computes).
         let decimal = decimal_parts(lt).is_some() && decimal_parts(rt).is_some();
         if lt != rt && !(decimal && op.is_arithmetic()) {
-            return Err(format!("`{whole}` mixes {lt} and {rt}"));
+            return Err(format!("`{whole}` mixes {lt} and {rt}").into());
         }
         let ty = if op.is_arithmetic() && decimal {
             self.type_of(whole)?
         } else if op.is_arithmetic() {
             if !lt.is_numeric() {
-                return Err(format!("arithmetic on {lt} is not fused"));
+                return Err(format!("arithmetic on {lt} is not fused").into());
             }
             let wraps = matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul);
             if wraps && lt.is_integer() && !checked {
                 // DataFusion's integer + − × wrap; corepy's checked_* stand where they run.
-                return Err(format!("`{whole}` wraps on overflow"));
+                return Err(NotFused::Wraps(format!("`{whole}`")));
             }
             lt
         } else {
@@ -422,7 +428,7 @@ impl Lowerer<'_> {
         &mut self,
         list: &datafusion::logical_expr::expr::InList,
         ctx: &Ctx,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let ty = self.type_of(&list.expr)?;
         if ty.is_float() || list.list.is_empty() {
             return Err("this IN list is not fused".into());
@@ -435,7 +441,7 @@ impl Lowerer<'_> {
         };
         for (i, value) in list.list.iter().enumerate() {
             if self.type_of(value)? != ty {
-                return Err(format!("IN list value `{value}` is not a {ty}"));
+                return Err(format!("IN list value `{value}` is not a {ty}").into());
             }
             let v = self.lower(value, if i == 0 { ctx } else { &skippable })?;
             let eq = self.push(Op::Binary(BinaryOp::Eq, x, v), ScalarType::Bool);
@@ -473,7 +479,7 @@ impl Lowerer<'_> {
         when_then: &[(Box<Expr>, Box<Expr>)],
         otherwise: Option<&Expr>,
         ctx: &Ctx,
-    ) -> Result<ValueId, String> {
+    ) -> Result<ValueId, NotFused> {
         let ty = self.type_of(whole)?;
         let mut remaining: Option<ValueId> = ctx.guard;
         let mut branches = Vec::with_capacity(when_then.len());
@@ -511,7 +517,7 @@ impl Lowerer<'_> {
             .transpose()?;
         for (_, v) in &branches {
             if self.kernel.ty(*v) != ty {
-                return Err(format!("CASE branches of different types in `{whole}`"));
+                return Err(format!("CASE branches of different types in `{whole}`").into());
             }
         }
         Ok(self.push(
@@ -523,7 +529,12 @@ impl Lowerer<'_> {
         ))
     }
 
-    fn function(&mut self, whole: &Expr, f: &ScalarFunction, ctx: &Ctx) -> Result<ValueId, String> {
+    fn function(
+        &mut self,
+        whole: &Expr,
+        f: &ScalarFunction,
+        ctx: &Ctx,
+    ) -> Result<ValueId, NotFused> {
         let ty = self.type_of(whole)?;
         let args = &f.args;
         let same_type = args.iter().all(|a| self.type_of(a).is_ok_and(|t| t == ty));
@@ -540,7 +551,7 @@ impl Lowerer<'_> {
                 (CheckedOp::Mul, [a, b]) => {
                     self.arith_or_compare(whole, a, BinaryOp::Mul, b, ctx, true)
                 }
-                _ => Err(format!("`{whole}` has the wrong number of arguments")),
+                _ => Err(format!("`{whole}` has the wrong number of arguments").into()),
             };
         }
         let unary = |op: UnaryOp| (args.len() == 1 && same_type).then_some(op);
@@ -560,7 +571,7 @@ impl Lowerer<'_> {
             return self.unary(op, &args[0], ty, ctx, whole);
         }
         if !same_type || args.is_empty() {
-            return Err(format!("`{whole}` is not fused"));
+            return Err(format!("`{whole}` is not fused").into());
         }
         let lowered = args
             .iter()
@@ -571,7 +582,7 @@ impl Lowerer<'_> {
             ("least", _) => Op::Least(lowered),
             ("coalesce", _) => Op::Coalesce(lowered),
             ("nullif", [a, b]) => Op::NullIf(*a, *b),
-            _ => return Err(format!("function {name} is not fused")),
+            _ => return Err(format!("function {name} is not fused").into()),
         };
         Ok(self.push(op, ty))
     }

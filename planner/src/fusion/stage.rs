@@ -30,7 +30,7 @@ impl FusedStage {
         predicate: Option<Expr>,
         exprs: Vec<Expr>,
         schema: DFSchemaRef,
-    ) -> std::result::Result<Self, String> {
+    ) -> std::result::Result<Self, super::NotFused> {
         let lowered = lower_stage(input.schema(), predicate.as_ref(), &exprs)?;
         Ok(FusedStage {
             input,
