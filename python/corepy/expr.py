@@ -522,8 +522,9 @@ class Expr:
         """Computes this expression's aggregations and window functions per group of
         ``partition_by``, keeping one result per row, as Polars' ``over``. ``order_by``
         gives the row order that ``cum_sum``, ``shift``, ``rolling_*`` and
-        :func:`row_number` follow (corepy frames keep no order of their own, so those
-        functions need one).
+        :func:`row_number` follow. They do not yet follow the frame's own row order (a
+        scan's file order, a sort's order), so they need one: without it they are an
+        error; ``with_row_index()`` then ``order_by="index"`` gives the frame's order.
 
         >>> import corepy as cp
         >>> lf = cp.from_dict({"g": ["a", "a", "b"], "t": [2, 1, 1], "x": [10, 20, 5]})

@@ -4,8 +4,8 @@
 Windows are measured on an *index column*: a date, a datetime or an integer. Periods are
 Polars' durations (``"1s"``, ``"15m"``, ``"2d"``, ``"1w"``; ``"1mo"``, ``"1q"``, ``"1y"``
 for calendar windows of :meth:`~LazyFrame.group_by_dynamic`), or index units for an integer
-index (``"3i"`` or ``3``). corepy frames keep no row order, so the index need not be sorted:
-the windows are computed from its values, and the result is sorted by the group keys,
+index (``"3i"`` or ``3``). The windows are computed from the index's values, not from the
+frame's row order, so the index need not be sorted; the result is sorted by the group keys,
 then the index.
 
 >>> import corepy as cp, datetime as dt
