@@ -451,24 +451,76 @@ pub enum Element {
     NaN,
 }
 
-/// Runs `kernel` with `run` over `columns`, packaging what it wrote.
-pub fn run_with(
+/// The signature of a renderer's run over prepared buffers.
+pub type Runner<'r> = dyn FnOnce(&[ColumnIn<'_>], &mut [ColumnOut<'_>], Option<&mut [u8]>) -> Result<usize, RunError>
+    + 'r;
+
+/// Every output buffer's validity bits for the rows a run wrote, and the values of its
+/// non-NULL rows (bit by bit for booleans, byte by byte otherwise). Two runs over value
+/// buffers filled with different bytes give the same image only if the kernel wrote every
+/// value that is read: the engine does not initialize value buffers (it zeroes bitmaps,
+/// boolean values included).
+pub fn written_image(
     kernel: &Kernel,
     columns: &[Column],
     rows: usize,
-    run: impl FnOnce(
-        &[ColumnIn<'_>],
-        &mut [ColumnOut<'_>],
-        Option<&mut [u8]>,
-    ) -> Result<usize, RunError>,
-) -> Result<RunResult, RunError> {
+    fill: u8,
+    run: Box<Runner<'_>>,
+) -> Result<Vec<Vec<u8>>, RunError> {
+    let (buffers, _, written) = run_into(kernel, columns, rows, fill, run)?;
+    Ok(kernel
+        .outputs
+        .iter()
+        .zip(&buffers)
+        .map(|(o, (values, validity))| {
+            let ty = kernel.ty(*o);
+            let mut image: Vec<u8> = (0..written)
+                .map(|r| crate::abi::get_bit(validity, r) as u8)
+                .collect();
+            let width = ty.byte_width();
+            for r in 0..written {
+                if !crate::abi::get_bit(validity, r) {
+                    // A NULL's value is never read (Arrow's rule); its validity bit is.
+                    continue;
+                }
+                if ty == ScalarType::Bool {
+                    image.push(crate::abi::get_bit(values, r) as u8);
+                } else {
+                    image.extend_from_slice(&values[r * width..(r + 1) * width]);
+                }
+            }
+            image
+        })
+        .collect())
+}
+
+type Buffers = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Runs `kernel` over output buffers filled with `fill`; the buffers, the selection and
+/// the rows written.
+fn run_into(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    fill: u8,
+    run: Box<Runner<'_>>,
+) -> Result<(Buffers, Option<Vec<u8>>, usize), RunError> {
     let padded = padded_rows(rows);
-    let mut buffers: Vec<(Vec<u8>, Vec<u8>)> = kernel
+    let mut buffers: Buffers = kernel
         .outputs
         .iter()
         .map(|o| {
             (
-                vec![0u8; values_bytes(kernel.ty(*o), padded)],
+                // The engine zeroes bitmaps (validity, selection, boolean values) and
+                // leaves other values uninitialized.
+                vec![
+                    if kernel.ty(*o) == ScalarType::Bool {
+                        0
+                    } else {
+                        fill
+                    };
+                    values_bytes(kernel.ty(*o), padded)
+                ],
                 vec![0u8; bitmap_bytes(padded)],
             )
         })
@@ -482,6 +534,21 @@ pub fn run_with(
             .collect();
         run(&inputs, &mut outs, selection.as_deref_mut())?
     };
+    Ok((buffers, selection, written))
+}
+
+/// Runs `kernel` with `run` over `columns`, packaging what it wrote.
+pub fn run_with(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    run: impl FnOnce(
+        &[ColumnIn<'_>],
+        &mut [ColumnOut<'_>],
+        Option<&mut [u8]>,
+    ) -> Result<usize, RunError>,
+) -> Result<RunResult, RunError> {
+    let (buffers, selection, written) = run_into(kernel, columns, rows, 0, Box::new(run))?;
     let columns = kernel
         .outputs
         .iter()

@@ -16,7 +16,43 @@ pub fn run(
     inputs: &[ColumnIn<'_>],
     rows: usize,
     outputs: &mut [ColumnOut<'_>],
+    selection: Option<&mut [u8]>,
+) -> Result<usize, RunError> {
+    run_noting(kernel, inputs, rows, outputs, selection, None)
+}
+
+/// Every failure a run raises (kind, node, row), where [`run`] stops at the first: the
+/// failures a renderer may report. (Renderers evaluate a chunk of rows node by node, as
+/// DataFusion evaluates a batch expression by expression, so the first one they meet is
+/// not always the interpreter's first, which goes row by row.)
+pub fn failures(
+    kernel: &Kernel,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    outputs: &mut [ColumnOut<'_>],
+    selection: Option<&mut [u8]>,
+) -> Result<Vec<Failure>, RunError> {
+    let mut failures = Vec::new();
+    run_noting(
+        kernel,
+        inputs,
+        rows,
+        outputs,
+        selection,
+        Some(&mut failures),
+    )?;
+    Ok(failures)
+}
+
+/// [`run`]; with `noted`, a failure is noted there and the run goes on with the value
+/// renderers give where a failure is not raised.
+fn run_noting(
+    kernel: &Kernel,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    outputs: &mut [ColumnOut<'_>],
     mut selection: Option<&mut [u8]>,
+    mut noted: Option<&mut Vec<Failure>>,
 ) -> Result<usize, RunError> {
     check_buffers(kernel, inputs, rows, outputs, selection.as_deref())?;
     let mut values: Vec<Option<V>> = vec![None; kernel.nodes.len()];
@@ -33,6 +69,10 @@ pub fn run(
                     let id = ValueId(index as u32);
                     values[index] = match eval(kernel, id, node, &values, inputs, row) {
                         Err(RunError::Failed(_)) if pass && !kept => {
+                            eval_quiet(kernel, node, &values)
+                        }
+                        Err(RunError::Failed(failure)) if noted.is_some() => {
+                            noted.as_deref_mut().expect("noting").push(failure);
                             eval_quiet(kernel, node, &values)
                         }
                         other => other?,

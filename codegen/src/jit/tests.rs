@@ -4,7 +4,9 @@
 use super::*;
 use crate::interp;
 use crate::ir::{Literal, UnaryOp};
-use crate::testing::{random_column, random_kernel, run_with, Column, Rng, RunResult};
+use crate::testing::{
+    random_column, random_kernel, run_with, written_image, Column, Rng, RunResult,
+};
 
 fn jit_run(kernel: &Kernel, columns: &[Column], rows: usize) -> Result<RunResult, RunError> {
     let compiled = compile(kernel).unwrap_or_else(|e| {
@@ -22,11 +24,26 @@ fn interp_run(kernel: &Kernel, columns: &[Column], rows: usize) -> Result<RunRes
     })
 }
 
-/// Same outputs, or both failed.
-fn agree(a: &Result<RunResult, RunError>, b: &Result<RunResult, RunError>) -> bool {
-    match (a, b) {
+/// Same outputs, or a failure that the interpreter finds too: the same kind on the same
+/// row (`failures` lists every one the data raises).
+fn agree(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    jit: &Result<RunResult, RunError>,
+    reference: &Result<RunResult, RunError>,
+) -> bool {
+    match (jit, reference) {
         (Ok(x), Ok(y)) => x == y,
-        (Err(RunError::Failed(_)), Err(RunError::Failed(_))) => true,
+        (Err(RunError::Failed(failure)), Err(RunError::Failed(_))) => {
+            let mut all = Vec::new();
+            let _ = run_with(kernel, columns, rows, |i, o, s| {
+                all = interp::failures(kernel, i, rows, o, s)?;
+                Ok(0)
+            });
+            all.iter()
+                .any(|f| f.kind == failure.kind && f.row == failure.row)
+        }
         _ => false,
     }
 }
@@ -46,7 +63,13 @@ fn columns_for(kernel: &Kernel, rng: &mut Rng, rows: usize) -> Vec<Column> {
 fn reproducer(kernel: &Kernel, columns: &[Column], rows: usize) -> String {
     let fails = |n: usize| {
         let cut: Vec<Column> = columns.to_vec();
-        !agree(&jit_run(kernel, &cut, n), &interp_run(kernel, &cut, n))
+        !agree(
+            kernel,
+            &cut,
+            n,
+            &jit_run(kernel, &cut, n),
+            &interp_run(kernel, &cut, n),
+        )
     };
     let mut n = rows;
     while n > 1 && fails(n - 1) {
@@ -123,7 +146,7 @@ fn random_kernels_agree(seeds: std::ops::Range<u64>, row_counts: &[usize]) -> us
             interp_run(&kernel, &columns, rows),
         );
         assert!(
-            agree(&jit, &reference),
+            agree(&kernel, &columns, rows, &jit, &reference),
             "seed {seed}: the JIT and the interpreter disagree\n{}",
             reproducer(&kernel, &columns, rows)
         );
@@ -295,4 +318,40 @@ fn dropping_kernels_frees_their_code() {
         let compiled = compile(&k).expect("compiles");
         drop(compiled);
     }
+}
+
+/// Production value buffers are not initialized: a kernel must write the value of every
+/// non-NULL row it reports (a NULL's value is never read). Two runs over value buffers
+/// filled with different bytes prove it.
+#[test]
+fn kernels_write_every_output_slot() {
+    let mut checked = 0;
+    for seed in 7_000_000..7_001_500u64 {
+        let mut rng = Rng::new(seed);
+        let depth = 1 + rng.below(4);
+        let kernel = random_kernel(&mut rng, depth);
+        let rows = rng.pick(&[1, 63, 64, 65, 130, 3 * split::GROUP_CHUNKS * CHUNK + 5]);
+        let columns = columns_for(&kernel, &mut rng, rows);
+        let compiled = compile(&kernel).expect("compiles");
+        let image = |fill: u8| {
+            written_image(
+                &kernel,
+                &columns,
+                rows,
+                fill,
+                Box::new(|i, o, s| compiled.run(i, rows, o, s)),
+            )
+        };
+        let (Ok(zeros), Ok(ones)) = (image(0x00), image(0xFF)) else {
+            continue;
+        };
+        assert_eq!(
+            zeros,
+            ones,
+            "seed {seed}: an output slot depends on the buffer's old contents\n{}",
+            crate::pretty::pretty(&kernel, &[])
+        );
+        checked += 1;
+    }
+    assert!(checked > 500, "only {checked} kernels ran without failing");
 }
