@@ -15,7 +15,7 @@ use pyo3::types::PyCapsule;
 use pyo3_arrow::ffi::{to_stream_pycapsule, ArrayIterator};
 use pyo3_arrow::PySchema;
 
-use crate::errors::OrRaise;
+use crate::errors::{guarded, OrRaise};
 use crate::frame::PyLazyFrame;
 
 #[pyclass(frozen, name = "DataFrame", module = "corepy._core")]
@@ -52,22 +52,26 @@ impl PyDataFrame {
     }
 
     #[getter]
-    fn num_rows(&self) -> usize {
-        self.result.num_rows()
+    fn num_rows(&self) -> PyResult<usize> {
+        guarded(|| Ok(self.result.num_rows()))
     }
 
     #[getter]
-    fn num_columns(&self) -> usize {
-        self.result.schema.fields().len()
+    fn num_columns(&self) -> PyResult<usize> {
+        guarded(|| Ok(self.result.schema.fields().len()))
     }
 
-    fn columns(&self) -> Vec<String> {
-        self.result
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
+    fn columns(&self) -> PyResult<Vec<String>> {
+        guarded(|| {
+            Ok({
+                self.result
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+        })
     }
 
     fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -76,73 +80,79 @@ impl PyDataFrame {
 
     /// A lazy frame over this result, for further queries.
     fn lazy(&self) -> PyResult<PyLazyFrame> {
-        let plan = self
-            .session
-            .scan_batches(Arc::clone(&self.result.schema), self.result.batches.clone())
-            .or_raise()?;
-        Ok(PyLazyFrame::new(self.session.clone(), plan))
+        guarded(|| {
+            let plan = self
+                .session
+                .scan_batches(Arc::clone(&self.result.schema), self.result.batches.clone())
+                .or_raise()?;
+            Ok(PyLazyFrame::new(self.session.clone(), plan))
+        })
     }
 
     /// True when this is the result of an EXPLAIN statement.
-    fn is_explain(&self) -> bool {
-        is_explain(&self.result)
+    fn is_explain(&self) -> PyResult<bool> {
+        guarded(|| Ok(is_explain(&self.result)))
     }
 
     /// The plans of an EXPLAIN result as text.
-    fn explain_text(&self) -> String {
-        format_explain(&self.result)
+    fn explain_text(&self) -> PyResult<String> {
+        guarded(|| Ok(format_explain(&self.result)))
     }
 
     /// A text table of the first `max_rows` rows.
     fn format_table(&self, max_rows: usize) -> PyResult<String> {
-        let shown = self.result.head(max_rows);
-        let batches = if shown.is_empty() {
-            vec![RecordBatch::new_empty(Arc::clone(&self.result.schema))]
-        } else {
-            shown
-        };
-        let table = pretty_format_batches(&batches)
-            .map_err(corepy_planner::CorepyError::from)
-            .or_raise()?;
-        Ok(table.to_string())
+        guarded(|| {
+            let shown = self.result.head(max_rows);
+            let batches = if shown.is_empty() {
+                vec![RecordBatch::new_empty(Arc::clone(&self.result.schema))]
+            } else {
+                shown
+            };
+            let table = pretty_format_batches(&batches)
+                .map_err(corepy_planner::CorepyError::from)
+                .or_raise()?;
+            Ok(table.to_string())
+        })
     }
 
     /// An HTML table of the first `max_rows` rows, for notebooks.
     fn format_html(&self, max_rows: usize) -> PyResult<String> {
-        let mut html = String::from("<table class=\"corepy-frame\">\n<thead><tr>");
-        for field in self.result.schema.fields() {
-            let _ = write!(
-                html,
-                "<th>{}<br><small>{}</small></th>",
-                escape(field.name()),
-                escape(&field.data_type().to_string())
-            );
-        }
-        html.push_str("</tr></thead>\n<tbody>\n");
-        let options = FormatOptions::default().with_null("null");
-        for batch in self.result.head(max_rows) {
-            let formatters = batch
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(corepy_planner::CorepyError::from)
-                .or_raise()?;
-            for row in 0..batch.num_rows() {
-                html.push_str("<tr>");
-                for (column, formatter) in batch.columns().iter().zip(&formatters) {
-                    let cell = if column.is_null(row) {
-                        "<i>null</i>".to_string()
-                    } else {
-                        escape(&formatter.value(row).to_string())
-                    };
-                    let _ = write!(html, "<td>{cell}</td>");
-                }
-                html.push_str("</tr>\n");
+        guarded(|| {
+            let mut html = String::from("<table class=\"corepy-frame\">\n<thead><tr>");
+            for field in self.result.schema.fields() {
+                let _ = write!(
+                    html,
+                    "<th>{}<br><small>{}</small></th>",
+                    escape(field.name()),
+                    escape(&field.data_type().to_string())
+                );
             }
-        }
-        html.push_str("</tbody>\n</table>");
-        Ok(html)
+            html.push_str("</tr></thead>\n<tbody>\n");
+            let options = FormatOptions::default().with_null("null");
+            for batch in self.result.head(max_rows) {
+                let formatters = batch
+                    .columns()
+                    .iter()
+                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(corepy_planner::CorepyError::from)
+                    .or_raise()?;
+                for row in 0..batch.num_rows() {
+                    html.push_str("<tr>");
+                    for (column, formatter) in batch.columns().iter().zip(&formatters) {
+                        let cell = if column.is_null(row) {
+                            "<i>null</i>".to_string()
+                        } else {
+                            escape(&formatter.value(row).to_string())
+                        };
+                        let _ = write!(html, "<td>{cell}</td>");
+                    }
+                    html.push_str("</tr>\n");
+                }
+            }
+            html.push_str("</tbody>\n</table>");
+            Ok(html)
+        })
     }
 }
 

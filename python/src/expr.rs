@@ -13,7 +13,7 @@ use datafusion::scalar::ScalarValue;
 use pyo3::prelude::*;
 use pyo3_arrow::PyDataType;
 
-use crate::errors::OrRaise;
+use crate::errors::{guarded, OrRaise};
 
 /// A column expression. Immutable: every method returns a new expression.
 #[pyclass(frozen, from_py_object, name = "Expr", module = "corepy._core")]
@@ -55,70 +55,82 @@ pub fn plain_all(exprs: &[PyExpr]) -> PyResult<Vec<Expr>> {
 #[pymethods]
 impl PyExpr {
     fn binary(&self, operator: &str, other: &PyExpr) -> PyResult<PyExpr> {
-        binary(self.plain()?, operator, other.plain()?)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            binary(self.plain()?, operator, other.plain()?)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     fn not_(&self) -> PyResult<PyExpr> {
-        Ok((!self.plain()?).into())
+        guarded(|| Ok((!self.plain()?).into()))
     }
 
     fn neg(&self) -> PyResult<PyExpr> {
-        Ok((-self.plain()?).into())
+        guarded(|| Ok((-self.plain()?).into()))
     }
 
     fn is_null(&self) -> PyResult<PyExpr> {
-        Ok(self.plain()?.is_null().into())
+        guarded(|| Ok(self.plain()?.is_null().into()))
     }
 
     fn is_not_null(&self) -> PyResult<PyExpr> {
-        Ok(self.plain()?.is_not_null().into())
+        guarded(|| Ok(self.plain()?.is_not_null().into()))
     }
 
     fn cast(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
-        Ok(cast_to(self.plain()?, data_type(dtype)?).into())
+        guarded(|| Ok(cast_to(self.plain()?, data_type(dtype)?).into()))
     }
 
     fn alias(&self, name: &str) -> PyResult<PyExpr> {
-        // A new name replaces the old one instead of stacking on it.
-        Ok(self.plain()?.unalias_nested().data.alias(name).into())
+        guarded(|| {
+            // A new name replaces the old one instead of stacking on it.
+            Ok(self.plain()?.unalias_nested().data.alias(name).into())
+        })
     }
 
     /// `self IN (values)`, or `NOT IN` when `negated`.
     fn is_in(&self, values: Vec<PyExpr>, negated: bool) -> PyResult<PyExpr> {
-        Ok(in_list(self.plain()?, plain_all(&values)?, negated).into())
+        guarded(|| Ok(in_list(self.plain()?, plain_all(&values)?, negated).into()))
     }
 
     /// Keeps, for the aggregation that follows, the rows where `predicate` is true.
     fn filter(&self, predicate: &PyExpr) -> PyResult<PyExpr> {
-        let predicate = predicate.plain()?;
-        let filter = match &self.filter {
-            None => predicate,
-            Some(earlier) => earlier.clone().and(predicate),
-        };
-        Ok(PyExpr {
-            expr: self.expr.clone(),
-            filter: Some(filter),
+        guarded(|| {
+            let predicate = predicate.plain()?;
+            let filter = match &self.filter {
+                None => predicate,
+                Some(earlier) => earlier.clone().and(predicate),
+            };
+            Ok(PyExpr {
+                expr: self.expr.clone(),
+                filter: Some(filter),
+            })
         })
     }
 
     fn aggregate(&self, function: &str) -> PyResult<PyExpr> {
-        aggregate(function, self.expr.clone(), self.filter.clone())
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            aggregate(function, self.expr.clone(), self.filter.clone())
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     fn fill_null_strategy(&self, strategy: &str) -> PyResult<PyExpr> {
-        window::fill_null_strategy(self.plain()?, strategy)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            window::fill_null_strategy(self.plain()?, strategy)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     fn quantile(&self, q: f64, interpolation: &str) -> PyResult<PyExpr> {
-        corepy_planner::expr::quantile(self.expr.clone(), q, interpolation, self.filter.clone())
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            corepy_planner::expr::quantile(self.expr.clone(), q, interpolation, self.filter.clone())
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     /// `self.over(partition_by, order_by)`; `descending` and `nulls_last` per order key.
@@ -129,24 +141,28 @@ impl PyExpr {
         descending: Vec<bool>,
         nulls_last: Vec<bool>,
     ) -> PyResult<PyExpr> {
-        let order_by = plain_all(&order_by)?
-            .into_iter()
-            .zip(descending.into_iter().zip(nulls_last))
-            .map(|(key, (descending, nulls_last))| key.sort(!descending, !nulls_last))
-            .collect();
-        let spec = window::Over {
-            partition_by: plain_all(&partition_by)?,
-            order_by,
-        };
-        window::over(self.plain()?, &spec)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            let order_by = plain_all(&order_by)?
+                .into_iter()
+                .zip(descending.into_iter().zip(nulls_last))
+                .map(|(key, (descending, nulls_last))| key.sort(!descending, !nulls_last))
+                .collect();
+            let spec = window::Over {
+                partition_by: plain_all(&partition_by)?,
+                order_by,
+            };
+            window::over(self.plain()?, &spec)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     fn cumulative(&self, function: &str, reverse: bool) -> PyResult<PyExpr> {
-        window::cumulative(function, self.plain()?, reverse)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            window::cumulative(function, self.plain()?, reverse)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     #[pyo3(signature = (function, window_size, min_samples=None))]
@@ -156,47 +172,57 @@ impl PyExpr {
         window_size: u64,
         min_samples: Option<u64>,
     ) -> PyResult<PyExpr> {
-        window::rolling(function, self.plain()?, window_size, min_samples)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            window::rolling(function, self.plain()?, window_size, min_samples)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     #[pyo3(signature = (n, fill=None))]
     fn shift(&self, n: i64, fill: Option<PyExpr>) -> PyResult<PyExpr> {
-        let fill = match fill.map(|f| f.plain()).transpose()? {
-            None => None,
-            Some(Expr::Literal(value, _)) => Some(value),
-            Some(other) => {
-                return Err(CorepyError::invalid_argument(format!(
-                    "shift() fill_value must be a constant, got `{}`",
-                    describe(&other)
-                )))
-                .or_raise()
-            }
-        };
-        Ok(window::shift(self.plain()?, n, fill).into())
+        guarded(|| {
+            let fill = match fill.map(|f| f.plain()).transpose()? {
+                None => None,
+                Some(Expr::Literal(value, _)) => Some(value),
+                Some(other) => {
+                    return Err(CorepyError::invalid_argument(format!(
+                        "shift() fill_value must be a constant, got `{}`",
+                        describe(&other)
+                    )))
+                    .or_raise()
+                }
+            };
+            Ok(window::shift(self.plain()?, n, fill).into())
+        })
     }
 
     fn rank(&self, method: &str, descending: bool) -> PyResult<PyExpr> {
-        window::rank(self.plain()?, method, descending)
-            .map(PyExpr::from)
-            .or_raise()
+        guarded(|| {
+            window::rank(self.plain()?, method, descending)
+                .map(PyExpr::from)
+                .or_raise()
+        })
     }
 
     /// The name of the column this expression produces.
-    fn output_name(&self) -> String {
-        output_name(&self.expr)
+    fn output_name(&self) -> PyResult<String> {
+        guarded(|| Ok(output_name(&self.expr)))
     }
 
-    fn __repr__(&self) -> String {
-        let shown = match &self.expr {
-            Expr::Alias(alias) => format!("{} AS {}", describe(&alias.expr), alias.name),
-            other => describe(other),
-        };
-        match &self.filter {
-            None => shown,
-            Some(filter) => format!("{shown} FILTER (WHERE {})", describe(filter)),
-        }
+    fn __repr__(&self) -> PyResult<String> {
+        guarded(|| {
+            Ok({
+                let shown = match &self.expr {
+                    Expr::Alias(alias) => format!("{} AS {}", describe(&alias.expr), alias.name),
+                    other => describe(other),
+                };
+                match &self.filter {
+                    None => shown,
+                    Some(filter) => format!("{shown} FILTER (WHERE {})", describe(filter)),
+                }
+            })
+        })
     }
 }
 
@@ -209,77 +235,87 @@ pub fn data_type(dtype: &Bound<'_, PyAny>) -> PyResult<DataType> {
 }
 
 #[pyfunction]
-fn col(name: &str) -> PyExpr {
-    // `ident` keeps the name as written: no SQL-style splitting on dots or case folding.
-    ident(name).into()
+fn col(name: &str) -> PyResult<PyExpr> {
+    guarded(|| {
+        Ok({
+            // `ident` keeps the name as written: no SQL-style splitting on dots or case folding.
+            ident(name).into()
+        })
+    })
 }
 
 #[pyfunction]
-fn count_rows() -> PyExpr {
-    count_all().alias("len").into()
+fn count_rows() -> PyResult<PyExpr> {
+    guarded(|| Ok(count_all().alias("len").into()))
 }
 
 #[pyfunction]
-fn lit_null() -> PyExpr {
-    lit(ScalarValue::Null).into()
+fn lit_null() -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(ScalarValue::Null).into()))
 }
 
 #[pyfunction]
-fn lit_bool(value: bool) -> PyExpr {
-    lit(value).into()
+fn lit_bool(value: bool) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(value).into()))
 }
 
 #[pyfunction]
-fn lit_int(value: i64) -> PyExpr {
-    lit(value).into()
+fn lit_int(value: i64) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(value).into()))
 }
 
 #[pyfunction]
-fn lit_uint(value: u64) -> PyExpr {
-    lit(value).into()
+fn lit_uint(value: u64) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(value).into()))
 }
 
 #[pyfunction]
-fn lit_float(value: f64) -> PyExpr {
-    lit(value).into()
+fn lit_float(value: f64) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(value).into()))
 }
 
 #[pyfunction]
-fn lit_str(value: &str) -> PyExpr {
-    lit(value).into()
+fn lit_str(value: &str) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(value).into()))
 }
 
 #[pyfunction]
-fn lit_bytes(value: Vec<u8>) -> PyExpr {
-    lit(ScalarValue::Binary(Some(value))).into()
+fn lit_bytes(value: Vec<u8>) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(ScalarValue::Binary(Some(value))).into()))
 }
 
 #[pyfunction]
-fn lit_date(days_since_epoch: i32) -> PyExpr {
-    lit(ScalarValue::Date32(Some(days_since_epoch))).into()
+fn lit_date(days_since_epoch: i32) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(ScalarValue::Date32(Some(days_since_epoch))).into()))
 }
 
 #[pyfunction]
 #[pyo3(signature = (microseconds_since_epoch, tz=None))]
-fn lit_timestamp(microseconds_since_epoch: i64, tz: Option<String>) -> PyExpr {
-    lit(ScalarValue::TimestampMicrosecond(
-        Some(microseconds_since_epoch),
-        tz.map(Into::into),
-    ))
-    .into()
+fn lit_timestamp(microseconds_since_epoch: i64, tz: Option<String>) -> PyResult<PyExpr> {
+    guarded(|| {
+        Ok({
+            lit(ScalarValue::TimestampMicrosecond(
+                Some(microseconds_since_epoch),
+                tz.map(Into::into),
+            ))
+            .into()
+        })
+    })
 }
 
 #[pyfunction]
-fn lit_duration(microseconds: i64) -> PyExpr {
-    lit(ScalarValue::DurationMicrosecond(Some(microseconds))).into()
+fn lit_duration(microseconds: i64) -> PyResult<PyExpr> {
+    guarded(|| Ok(lit(ScalarValue::DurationMicrosecond(Some(microseconds))).into()))
 }
 
 #[pyfunction]
 fn lit_decimal(unscaled: i128, precision: u8, scale: i8) -> PyResult<PyExpr> {
-    let value = ScalarValue::try_new_decimal128(unscaled, precision, scale)
-        .map_err(corepy_planner::CorepyError::from)
-        .or_raise()?;
-    Ok(lit(value).into())
+    guarded(|| {
+        let value = ScalarValue::try_new_decimal128(unscaled, precision, scale)
+            .map_err(corepy_planner::CorepyError::from)
+            .or_raise()?;
+        Ok(lit(value).into())
+    })
 }
 
 /// `CASE WHEN c1 THEN v1 … ELSE otherwise END`; no `otherwise` gives NULL.
@@ -290,40 +326,48 @@ fn case_when(
     values: Vec<PyExpr>,
     otherwise: Option<PyExpr>,
 ) -> PyResult<PyExpr> {
-    let branches = plain_all(&conditions)?
-        .into_iter()
-        .zip(plain_all(&values)?)
-        .map(|(c, v)| (Box::new(c), Box::new(v)))
-        .collect();
-    let otherwise = otherwise.map(|o| o.plain()).transpose()?.map(Box::new);
-    Ok(Expr::Case(Case::new(None, branches, otherwise)).into())
+    guarded(|| {
+        let branches = plain_all(&conditions)?
+            .into_iter()
+            .zip(plain_all(&values)?)
+            .map(|(c, v)| (Box::new(c), Box::new(v)))
+            .collect();
+        let otherwise = otherwise.map(|o| o.plain()).transpose()?.map(Box::new);
+        Ok(Expr::Case(Case::new(None, branches, otherwise)).into())
+    })
 }
 
 /// DataFusion's scalar function `name` over `args`.
 #[pyfunction]
 fn call(name: &str, args: Vec<PyExpr>) -> PyResult<PyExpr> {
-    corepy_planner::expr::call(name, plain_all(&args)?)
-        .map(PyExpr::from)
-        .or_raise()
+    guarded(|| {
+        corepy_planner::expr::call(name, plain_all(&args)?)
+            .map(PyExpr::from)
+            .or_raise()
+    })
 }
 
 /// An interval of calendar months, days and nanoseconds (Polars' durations such as "1mo2d").
 #[pyfunction]
-fn lit_interval(months: i32, days: i32, nanoseconds: i64) -> PyExpr {
-    let value = IntervalMonthDayNano::new(months, days, nanoseconds);
-    lit(ScalarValue::IntervalMonthDayNano(Some(value))).into()
+fn lit_interval(months: i32, days: i32, nanoseconds: i64) -> PyResult<PyExpr> {
+    guarded(|| {
+        Ok({
+            let value = IntervalMonthDayNano::new(months, days, nanoseconds);
+            lit(ScalarValue::IntervalMonthDayNano(Some(value))).into()
+        })
+    })
 }
 
 /// SQL's `row_number()`: give it an order with `over`.
 #[pyfunction]
-fn row_number() -> PyExpr {
-    window::row_number().into()
+fn row_number() -> PyResult<PyExpr> {
+    guarded(|| Ok(window::row_number().into()))
 }
 
 /// The first non-null value of `exprs`, row by row.
 #[pyfunction]
 fn coalesce(exprs: Vec<PyExpr>) -> PyResult<PyExpr> {
-    Ok(datafusion::functions::expr_fn::coalesce(plain_all(&exprs)?).into())
+    guarded(|| Ok(datafusion::functions::expr_fn::coalesce(plain_all(&exprs)?).into()))
 }
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {

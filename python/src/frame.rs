@@ -130,18 +130,24 @@ fn per_key(flags: Vec<bool>, keys: usize, what: &str) -> Result<Vec<bool>> {
 #[pymethods]
 impl PyLazyFrame {
     fn select(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
-        let exprs = plain_all(&exprs)?;
-        self.derive(|plan| frame::select(plan, exprs))
+        guarded(|| {
+            let exprs = plain_all(&exprs)?;
+            self.derive(|plan| frame::select(plan, exprs))
+        })
     }
 
     fn with_columns(&self, exprs: Vec<PyExpr>) -> PyResult<Self> {
-        let exprs = plain_all(&exprs)?;
-        self.derive(|plan| frame::with_columns(plan, exprs))
+        guarded(|| {
+            let exprs = plain_all(&exprs)?;
+            self.derive(|plan| frame::with_columns(plan, exprs))
+        })
     }
 
     fn filter(&self, predicate: PyExpr) -> PyResult<Self> {
-        let predicate = predicate.plain()?;
-        self.derive(|plan| frame::filter(plan, predicate))
+        guarded(|| {
+            let predicate = predicate.plain()?;
+            self.derive(|plan| frame::filter(plan, predicate))
+        })
     }
 
     fn sort(
@@ -150,36 +156,42 @@ impl PyLazyFrame {
         descending: Vec<bool>,
         nulls_last: Vec<bool>,
     ) -> PyResult<Self> {
-        let keys = plain_all(&keys)?;
-        self.derive(|plan| {
-            let descending = per_key(descending, keys.len(), "descending")?;
-            let nulls_last = per_key(nulls_last, keys.len(), "nulls_last")?;
-            let keys = keys
-                .into_iter()
-                .zip(descending.into_iter().zip(nulls_last))
-                .map(|(key, (descending, nulls_last))| SortKey {
-                    expr: key,
-                    descending,
-                    nulls_last,
-                })
-                .collect();
-            frame::sort(plan, keys)
+        guarded(|| {
+            let keys = plain_all(&keys)?;
+            self.derive(|plan| {
+                let descending = per_key(descending, keys.len(), "descending")?;
+                let nulls_last = per_key(nulls_last, keys.len(), "nulls_last")?;
+                let keys = keys
+                    .into_iter()
+                    .zip(descending.into_iter().zip(nulls_last))
+                    .map(|(key, (descending, nulls_last))| SortKey {
+                        expr: key,
+                        descending,
+                        nulls_last,
+                    })
+                    .collect();
+                frame::sort(plan, keys)
+            })
         })
     }
 
     #[pyo3(signature = (n, offset=0))]
     fn limit(&self, n: Option<usize>, offset: usize) -> PyResult<Self> {
-        self.derive(|plan| frame::limit(plan, offset, n))
+        guarded(|| self.derive(|plan| frame::limit(plan, offset, n)))
     }
 
     fn unique(&self, subset: Vec<PyExpr>) -> PyResult<Self> {
-        let subset = plain_all(&subset)?;
-        self.derive(|plan| frame::unique(plan, subset))
+        guarded(|| {
+            let subset = plain_all(&subset)?;
+            self.derive(|plan| frame::unique(plan, subset))
+        })
     }
 
     fn group_by_agg(&self, keys: Vec<PyExpr>, aggregations: Vec<PyExpr>) -> PyResult<Self> {
-        let (keys, aggregations) = (plain_all(&keys)?, plain_all(&aggregations)?);
-        self.derive(|plan| frame::group_by(plan, keys, aggregations))
+        guarded(|| {
+            let (keys, aggregations) = (plain_all(&keys)?, plain_all(&aggregations)?);
+            self.derive(|plan| frame::group_by(plan, keys, aggregations))
+        })
     }
 
     /// Joins with `other` (see `corepy_planner::frame::join` for the output columns).
@@ -195,18 +207,20 @@ impl PyLazyFrame {
         coalesce: Option<bool>,
         nulls_equal: bool,
     ) -> PyResult<Self> {
-        let (left_on, right_on) = (plain_all(&left_on)?, plain_all(&right_on)?);
-        let right = other.plan.clone();
-        self.derive(|plan| {
-            let spec = JoinSpec {
-                how: How::parse(how)?,
-                left_on,
-                right_on,
-                suffix,
-                coalesce,
-                nulls_equal,
-            };
-            frame::join(plan, right, spec)
+        guarded(|| {
+            let (left_on, right_on) = (plain_all(&left_on)?, plain_all(&right_on)?);
+            let right = other.plan.clone();
+            self.derive(|plan| {
+                let spec = JoinSpec {
+                    how: How::parse(how)?,
+                    left_on,
+                    right_on,
+                    suffix,
+                    coalesce,
+                    nulls_equal,
+                };
+                frame::join(plan, right, spec)
+            })
         })
     }
 
@@ -221,16 +235,18 @@ impl PyLazyFrame {
         group_by: Vec<PyExpr>,
         aggregations: Vec<PyExpr>,
     ) -> PyResult<Self> {
-        let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
-        self.derive(|plan| {
-            let spec = RollingSpec {
-                index_column,
-                period: span(period),
-                offset: offset.map(span),
-                closed: Closed::parse(closed)?,
-                group_by,
-            };
-            frame::rolling(plan, spec, aggregations)
+        guarded(|| {
+            let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
+            self.derive(|plan| {
+                let spec = RollingSpec {
+                    index_column,
+                    period: span(period),
+                    offset: offset.map(span),
+                    closed: Closed::parse(closed)?,
+                    group_by,
+                };
+                frame::rolling(plan, spec, aggregations)
+            })
         })
     }
 
@@ -249,19 +265,21 @@ impl PyLazyFrame {
         group_by: Vec<PyExpr>,
         aggregations: Vec<PyExpr>,
     ) -> PyResult<Self> {
-        let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
-        self.derive(|plan| {
-            let spec = DynamicSpec {
-                index_column,
-                every: span(every),
-                period: period.map(span),
-                offset: offset.map(span),
-                closed: Closed::parse(closed)?,
-                label: Label::parse(label)?,
-                include_boundaries,
-                group_by,
-            };
-            frame::group_by_dynamic(plan, spec, aggregations)
+        guarded(|| {
+            let (group_by, aggregations) = (plain_all(&group_by)?, plain_all(&aggregations)?);
+            self.derive(|plan| {
+                let spec = DynamicSpec {
+                    index_column,
+                    every: span(every),
+                    period: period.map(span),
+                    offset: offset.map(span),
+                    closed: Closed::parse(closed)?,
+                    label: Label::parse(label)?,
+                    include_boundaries,
+                    group_by,
+                };
+                frame::group_by_dynamic(plan, spec, aggregations)
+            })
         })
     }
 
@@ -281,29 +299,31 @@ impl PyLazyFrame {
         suffix: String,
         coalesce: bool,
     ) -> PyResult<Self> {
-        let right = other.plan.clone();
-        self.derive(|plan| {
-            let spec = AsofSpec {
-                left_on,
-                right_on,
-                by_left,
-                by_right,
-                strategy: Strategy::parse(strategy)?,
-                tolerance: tolerance.map(|t| match t {
-                    PyTolerance::Number(n) => Tolerance::Number(n),
-                    PyTolerance::Span(s) => Tolerance::Span(span(s)),
-                }),
-                allow_exact_matches,
-                suffix,
-                coalesce,
-            };
-            frame::join_asof(plan, right, spec)
+        guarded(|| {
+            let right = other.plan.clone();
+            self.derive(|plan| {
+                let spec = AsofSpec {
+                    left_on,
+                    right_on,
+                    by_left,
+                    by_right,
+                    strategy: Strategy::parse(strategy)?,
+                    tolerance: tolerance.map(|t| match t {
+                        PyTolerance::Number(n) => Tolerance::Number(n),
+                        PyTolerance::Span(s) => Tolerance::Span(span(s)),
+                    }),
+                    allow_exact_matches,
+                    suffix,
+                    coalesce,
+                };
+                frame::join_asof(plan, right, spec)
+            })
         })
     }
 
     /// Polars' `with_row_index`: see `corepy_planner::frame::with_row_index`.
     fn with_row_index(&self, name: String, offset: u64) -> PyResult<Self> {
-        self.derive(|plan| frame::with_row_index(plan, &name, offset))
+        guarded(|| self.derive(|plan| frame::with_row_index(plan, &name, offset)))
     }
 
     fn explode(
@@ -312,7 +332,7 @@ impl PyLazyFrame {
         empty_as_null: bool,
         keep_nulls: bool,
     ) -> PyResult<Self> {
-        self.derive(|plan| frame::explode(plan, columns, empty_as_null, keep_nulls))
+        guarded(|| self.derive(|plan| frame::explode(plan, columns, empty_as_null, keep_nulls)))
     }
 
     /// Runs the query and writes its result to `path` (atomically); returns the rows written.
@@ -326,23 +346,27 @@ impl PyLazyFrame {
         header: bool,
         delimiter: &str,
     ) -> PyResult<u64> {
-        let format = write_format(format, compression, header, delimiter).or_raise()?;
-        let session = self.session.clone();
-        let plan = self.plan.clone();
-        run_query(
-            py,
-            async move { session.write(&plan, &path, &format).await },
-        )
+        guarded(|| {
+            let format = write_format(format, compression, header, delimiter).or_raise()?;
+            let session = self.session.clone();
+            let plan = self.plan.clone();
+            run_query(
+                py,
+                async move { session.write(&plan, &path, &format).await },
+            )
+        })
     }
 
     fn compute(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
-        let session = self.session.clone();
-        let plan = self.plan.clone();
-        let result = run_query(py, {
-            let session = session.clone();
-            async move { session.collect(&plan).await }
-        })?;
-        Ok(PyDataFrame::new(session, result))
+        guarded(|| {
+            let session = self.session.clone();
+            let plan = self.plan.clone();
+            let result = run_query(py, {
+                let session = session.clone();
+                async move { session.collect(&plan).await }
+            })?;
+            Ok(PyDataFrame::new(session, result))
+        })
     }
 
     #[pyo3(signature = (optimized=true, analyze=false, kernels=false))]
@@ -353,14 +377,16 @@ impl PyLazyFrame {
         analyze: bool,
         kernels: bool,
     ) -> PyResult<String> {
-        let session = self.session.clone();
-        let plan = self.plan.clone();
-        let options = ExplainOptions {
-            optimized,
-            analyze,
-            kernels,
-        };
-        run_query(py, async move { session.explain(&plan, options).await })
+        guarded(|| {
+            let session = self.session.clone();
+            let plan = self.plan.clone();
+            let options = ExplainOptions {
+                optimized,
+                analyze,
+                kernels,
+            };
+            run_query(py, async move { session.explain(&plan, options).await })
+        })
     }
 
     /// The output schema, as a pyarrow Schema.
@@ -369,16 +395,20 @@ impl PyLazyFrame {
         PySchema::new(schema).into_pyarrow(py)
     }
 
-    fn columns(&self) -> Vec<String> {
-        self.plan
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
+    fn columns(&self) -> PyResult<Vec<String>> {
+        guarded(|| {
+            Ok({
+                self.plan
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!("LazyFrame plan:\n{}", self.plan.display_indent())
+    fn __repr__(&self) -> PyResult<String> {
+        guarded(|| Ok(format!("LazyFrame plan:\n{}", self.plan.display_indent())))
     }
 }

@@ -69,22 +69,24 @@ impl PySession {
     }
 
     #[getter]
-    fn target_partitions(&self) -> usize {
-        self.session.target_partitions()
+    fn target_partitions(&self) -> PyResult<usize> {
+        guarded(|| Ok(self.session.target_partitions()))
     }
 
     #[getter]
-    fn jit(&self) -> bool {
-        self.session.jit()
+    fn jit(&self) -> PyResult<bool> {
+        guarded(|| Ok(self.session.jit()))
     }
 
     fn sql(&self, py: Python<'_>, query: String) -> PyResult<PyLazyFrame> {
-        let session = self.session.clone();
-        let plan = run_query(py, {
-            let session = session.clone();
-            async move { corepy_sql::plan_sql(&session, &query).await }
-        })?;
-        Ok(PyLazyFrame::new(session, plan))
+        guarded(|| {
+            let session = self.session.clone();
+            let plan = run_query(py, {
+                let session = session.clone();
+                async move { corepy_sql::plan_sql(&session, &query).await }
+            })?;
+            Ok(PyLazyFrame::new(session, plan))
+        })
     }
 
     #[pyo3(signature = (path, format=None, has_header=true, separator=","))]
@@ -96,14 +98,16 @@ impl PySession {
         has_header: bool,
         separator: &str,
     ) -> PyResult<PyLazyFrame> {
-        let kind = file_kind(format).or_raise()?;
-        let csv = csv_options(has_header, separator).or_raise()?;
-        let session = self.session.clone();
-        let plan = run_query(py, {
-            let session = session.clone();
-            async move { session.scan_file(&path, kind, &csv).await }
-        })?;
-        Ok(PyLazyFrame::new(session, plan))
+        guarded(|| {
+            let kind = file_kind(format).or_raise()?;
+            let csv = csv_options(has_header, separator).or_raise()?;
+            let session = self.session.clone();
+            let plan = run_query(py, {
+                let session = session.clone();
+                async move { session.scan_file(&path, kind, &csv).await }
+            })?;
+            Ok(PyLazyFrame::new(session, plan))
+        })
     }
 
     #[pyo3(signature = (name, path, format=None, has_header=true, separator=","))]
@@ -116,73 +120,91 @@ impl PySession {
         has_header: bool,
         separator: &str,
     ) -> PyResult<()> {
-        let kind = file_kind(format).or_raise()?;
-        let csv = csv_options(has_header, separator).or_raise()?;
-        let session = self.session.clone();
-        run_query(py, async move {
-            session.register_file(&name, &path, kind, &csv).await
+        guarded(|| {
+            let kind = file_kind(format).or_raise()?;
+            let csv = csv_options(has_header, separator).or_raise()?;
+            let session = self.session.clone();
+            run_query(py, async move {
+                session.register_file(&name, &path, kind, &csv).await
+            })
         })
     }
 
     /// Makes a lazy frame's plan a table (a view) that SQL can name.
     fn register_frame(&self, name: &str, frame: &PyLazyFrame) -> PyResult<()> {
-        let view = ViewTable::new(frame.plan.clone(), None);
-        self.session.register_table(name, Arc::new(view)).or_raise()
+        guarded(|| {
+            let view = ViewTable::new(frame.plan.clone(), None);
+            self.session.register_table(name, Arc::new(view)).or_raise()
+        })
     }
 
     /// Registers Arrow data (anything with `__arrow_c_stream__` / `__arrow_c_array__`).
     fn register_arrow(&self, name: &str, data: AnyRecordBatch) -> PyResult<()> {
-        let table = data.into_table()?;
-        let (batches, schema) = table.into_inner();
-        let table = MemTable::try_new(schema, vec![batches])
-            .map_err(CorepyError::from)
-            .or_raise()?;
-        self.session
-            .register_table(name, Arc::new(table))
-            .or_raise()
+        guarded(|| {
+            let table = data.into_table()?;
+            let (batches, schema) = table.into_inner();
+            let table = MemTable::try_new(schema, vec![batches])
+                .map_err(CorepyError::from)
+                .or_raise()?;
+            self.session
+                .register_table(name, Arc::new(table))
+                .or_raise()
+        })
     }
 
     fn deregister(&self, name: &str) -> PyResult<()> {
-        self.session
-            .context()
-            .deregister_table(name)
-            .map(|_| ())
-            .map_err(CorepyError::from)
-            .or_raise()
+        guarded(|| {
+            self.session
+                .context()
+                .deregister_table(name)
+                .map(|_| ())
+                .map_err(CorepyError::from)
+                .or_raise()
+        })
     }
 
-    fn tables(&self) -> Vec<String> {
-        let mut names = self
-            .session
-            .context()
-            .catalog_names()
-            .into_iter()
-            .filter_map(|c| self.session.context().catalog(&c))
-            .flat_map(|catalog| {
-                catalog
-                    .schema_names()
+    fn tables(&self) -> PyResult<Vec<String>> {
+        guarded(|| {
+            Ok({
+                let mut names = self
+                    .session
+                    .context()
+                    .catalog_names()
                     .into_iter()
-                    .filter(|s| s != "information_schema")
-                    .filter_map(move |s| catalog.schema(&s))
-                    .flat_map(|schema| schema.table_names())
+                    .filter_map(|c| self.session.context().catalog(&c))
+                    .flat_map(|catalog| {
+                        catalog
+                            .schema_names()
+                            .into_iter()
+                            .filter(|s| s != "information_schema")
+                            .filter_map(move |s| catalog.schema(&s))
+                            .flat_map(|schema| schema.table_names())
+                    })
+                    .collect::<Vec<_>>();
+                names.sort();
+                names
             })
-            .collect::<Vec<_>>();
-        names.sort();
-        names
+        })
     }
 
     /// A lazy frame over Arrow data, which is shared, not copied.
     fn scan_arrow(&self, data: AnyRecordBatch) -> PyResult<PyLazyFrame> {
-        let table = data.into_table()?;
-        let (batches, schema) = table.into_inner();
-        let plan = self.session.scan_batches(schema, batches).or_raise()?;
-        Ok(PyLazyFrame::new(self.session.clone(), plan))
+        guarded(|| {
+            let table = data.into_table()?;
+            let (batches, schema) = table.into_inner();
+            let plan = self.session.scan_batches(schema, batches).or_raise()?;
+            Ok(PyLazyFrame::new(self.session.clone(), plan))
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "Session(target_partitions={})",
-            self.session.target_partitions()
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guarded(|| {
+            Ok({
+                format!(
+                    "Session(target_partitions={})",
+                    self.session.target_partitions()
+                )
+            })
+        })
     }
 }
