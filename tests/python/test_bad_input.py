@@ -110,6 +110,38 @@ def test_csv_with_a_malformed_row(tmp_path: Path) -> None:
         assert "line 4" in message
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # The reader would take the rest of the file as one field: one row, silently.
+        ('id,x\n1,"unterminated\n2,3\n', "starts on line 2 is never closed"),
+        ('id,x\n1,"ok ""quoted"" text"\n2,"open\n', "starts on line 3 is never closed"),
+        ("id,x\n1,2\n3\n", "line 3"),
+        ("id,x\n1,2\n3,4,5\n", "line 3"),
+        (b"id,x\n1,ab\xff\xfe\n", "line 2"),
+    ],
+)
+def test_malformed_csv_names_the_file_and_the_line(
+    tmp_path: Path, text: str | bytes, problem: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    for read in [*both_ways(path, cp.scan_csv), lambda: cp.read_csv(str(path))]:
+        with pytest.raises(cp.FileFormatError) as info:
+            read()
+        assert str(path) in str(info.value)
+        assert problem in str(info.value)
+
+
+def test_quotes_that_close_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "good.csv"
+    path.write_text('id,x\n1,"a, ""b""\nc"\n2,d\n')
+    assert cp.read_csv(str(path)).to_pydict() == {"id": [1, 2], "x": ['a, "b"\nc', "d"]}
+
+
 def test_glob_over_files_of_different_schemas(tmp_path: Path) -> None:
     pq.write_table(pa.table({"a": [1, 2]}), tmp_path / "one.parquet")
     pq.write_table(pa.table({"a": ["x"], "b": [1.5]}), tmp_path / "two.parquet")
