@@ -60,7 +60,7 @@ def engines(table: pa.Table) -> dict[str, Callable[[str], pa.Table]]:
     return {
         "corepy": lambda case: jit.sql(CASES[case]).compute().to_arrow(),
         "corepy-nojit": lambda case: nojit.sql(CASES[case]).compute().to_arrow(),
-        "duckdb": lambda case: con.execute(CASES[case]).fetch_arrow_table(),
+        "duckdb": lambda case: con.sql(CASES[case]).to_arrow_table(),
         "polars": lambda case: polars_query(frame, case).collect().to_arrow(),
     }
 
