@@ -302,8 +302,9 @@ pub fn check_ordered(expr: &Expr) -> Result<()> {
     match unordered {
         None => Ok(()),
         Some(node) => Err(CorepyError::invalid_argument(format!(
-            "`{}` depends on the order of rows, and corepy frames keep none: give one with \
-             .over(…, order_by=\"column\")",
+            "`{}` depends on the order of rows, and window functions do not follow the \
+             frame's row order yet: give one with .over(…, order_by=\"column\") \
+             (with_row_index() makes a column in the frame's order)",
             describe(&node)
         ))),
     }
