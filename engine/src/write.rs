@@ -13,6 +13,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::writer::FileWriter as IpcWriter;
+use datafusion::arrow::json::LineDelimitedWriter as JsonLinesWriter;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -25,9 +26,16 @@ use crate::session::Session;
 /// The format of a written file, with its options.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteFormat {
-    Parquet { compression: ParquetCompression },
+    Parquet {
+        compression: ParquetCompression,
+    },
     Ipc,
-    Csv { header: bool, delimiter: u8 },
+    Csv {
+        header: bool,
+        delimiter: u8,
+    },
+    /// Newline-delimited JSON: one object per row.
+    Json,
 }
 
 /// Parquet page compression.
@@ -90,6 +98,7 @@ enum BatchWriter {
     Parquet(ArrowWriter<BufWriter<File>>),
     Ipc(IpcWriter<BufWriter<File>>),
     Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
+    Json(JsonLinesWriter<BufWriter<File>>),
 }
 
 type WriteResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -111,6 +120,7 @@ impl BatchWriter {
                     .with_delimiter(*delimiter)
                     .build(out),
             ),
+            WriteFormat::Json => BatchWriter::Json(JsonLinesWriter::new(out)),
         })
     }
 
@@ -119,6 +129,7 @@ impl BatchWriter {
             BatchWriter::Parquet(w) => w.write(batch)?,
             BatchWriter::Ipc(w) => w.write(batch)?,
             BatchWriter::Csv(w) => w.write(batch)?,
+            BatchWriter::Json(w) => w.write(batch)?,
         }
         Ok(())
     }
@@ -132,6 +143,10 @@ impl BatchWriter {
                 w.into_inner()?
             }
             BatchWriter::Csv(w) => w.into_inner(),
+            BatchWriter::Json(mut w) => {
+                w.finish()?;
+                w.into_inner()
+            }
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;

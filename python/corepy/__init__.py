@@ -161,6 +161,7 @@ __all__ = [
     "quantile",
     "read_csv",
     "read_ipc",
+    "read_ndjson",
     "read_parquet",
     "register",
     "register_csv",
@@ -169,6 +170,7 @@ __all__ = [
     "row_number",
     "scan_csv",
     "scan_ipc",
+    "scan_ndjson",
     "scan_parquet",
     "sql",
     "std",
@@ -226,6 +228,30 @@ def scan_csv(
     {'a': [1, 2], 'b': ['x', 'y']}
     """
     return default_session().scan_csv(path, has_header=has_header, separator=separator)
+
+
+def scan_ndjson(path: str | os.PathLike[str]) -> LazyFrame:
+    """A lazy frame over newline-delimited JSON (one object per line) in a file or glob.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.jsonl")
+    >>> _ = open(path, "w").write('{"a": 1}\\n{"a": 2}\\n')
+    >>> cp.scan_ndjson(path).filter(cp.col("a") > 1).compute().to_pydict()
+    {'a': [2]}
+    """
+    return default_session().scan_ndjson(path)
+
+
+def read_ndjson(path: str | os.PathLike[str]) -> DataFrame:
+    """Reads newline-delimited JSON now: ``scan_ndjson(path).compute()``.
+
+    >>> import corepy as cp, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.ndjson")
+    >>> cp.from_dict({"a": [1, 2], "b": ["x", None]}).write_ndjson(path)
+    >>> cp.read_ndjson(path).to_pydict()
+    {'a': [1, 2], 'b': ['x', None]}
+    """
+    return scan_ndjson(path).compute()
 
 
 def read_parquet(path: str | os.PathLike[str]) -> DataFrame:

@@ -22,9 +22,11 @@ from corepy import (
     from_polars,
     read_csv,
     read_ipc,
+    read_ndjson,
     read_parquet,
     scan_csv,
     scan_ipc,
+    scan_ndjson,
     scan_parquet,
 )
 
@@ -36,8 +38,10 @@ __all__ = [
     "from_polars",
     "read_csv",
     "read_ipc",
+    "read_ndjson",
     "read_parquet",
     "scan_csv",
     "scan_ipc",
+    "scan_ndjson",
     "scan_parquet",
 ]

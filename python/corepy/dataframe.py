@@ -557,6 +557,18 @@ class DataFrame:
         """
         self.lazy().sink_csv(path, include_header=include_header, separator=separator)
 
+    def write_ndjson(self, path: str | os.PathLike[str]) -> None:
+        """Writes this result as newline-delimited JSON (one object per row), atomically.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.ndjson")
+        >>> cp.from_dict({"a": [1, 2]}).compute().write_ndjson(path)
+        >>> print(open(path).read(), end="")
+        {"a":1}
+        {"a":2}
+        """
+        self.lazy().sink_ndjson(path)
+
     @property
     def shape(self) -> tuple[int, int]:
         """``(rows, columns)``.

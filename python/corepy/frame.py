@@ -75,31 +75,25 @@ def _typed_columns(frame: LazyFrame) -> Schema:
 
 
 #: The planner's words when it refuses an aggregation among row-wise expressions.
-_AGGREGATION_REFUSED = ("is an aggregation", "mixes aggregations with row-wise")
-
-
 def _over_whole_frame(expr: _core.Expr) -> _core.Expr:
     """``expr`` with its aggregations as windows over the whole frame, so that
-    ``x - x.mean()`` gives a value per row, as Polars broadcasts; a row-wise ``expr``
-    (``over`` refuses it) is returned as is."""
-    try:
-        return expr.over([lit(True)._expr], [], [], [])
-    except InvalidArgumentError:
-        return expr
+    ``x - x.mean()`` gives a value per row, as Polars broadcasts."""
+    return expr.over([lit(True)._expr], [], [], [])
 
 
 def _broadcasting(
     plan: Callable[[list[_core.Expr]], _core.LazyFrame], exprs: list[_core.Expr]
 ) -> LazyFrame:
-    """``plan(exprs)``; if the planner refuses an aggregation among row-wise expressions,
-    plans again with the aggregations broadcast (Polars' rule). Frames whose expressions
-    are all row-wise, or all aggregations in a select, are planned as they are."""
+    """``plan(exprs)``; if the planner refuses it and some expressions hold aggregations,
+    plans again with those aggregations broadcast over the frame (Polars' rule). Frames
+    whose expressions are all row-wise, or all aggregations in a select, are planned as
+    they are."""
     try:
         return LazyFrame(plan(exprs))
-    except InvalidArgumentError as error:
-        if not any(words in str(error) for words in _AGGREGATION_REFUSED):
+    except InvalidArgumentError:
+        if not any(e.is_aggregate() for e in exprs):
             raise
-    return LazyFrame(plan([_over_whole_frame(e) for e in exprs]))
+    return LazyFrame(plan([_over_whole_frame(e) if e.is_aggregate() else e for e in exprs]))
 
 
 def concat(
@@ -1000,9 +994,23 @@ class LazyFrame:
         """
         self._lf.write(path, "csv", header=include_header, delimiter=separator)
 
+    def sink_ndjson(self, path: str | os.PathLike[str]) -> None:
+        """Runs the query and streams its result into newline-delimited JSON, one object
+        per row, NULLs left out (see :meth:`sink_parquet` for how the file is written).
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "out.ndjson")
+        >>> cp.from_dict({"a": [2, 1], "b": ["y", None]}).sort("a").sink_ndjson(path)
+        >>> print(open(path).read(), end="")
+        {"a":1}
+        {"a":2,"b":"y"}
+        """
+        self._lf.write(path, "ndjson")
+
     write_parquet = sink_parquet
     write_ipc = sink_ipc
     write_csv = sink_csv
+    write_ndjson = sink_ndjson
 
     def sql(self, query: str, *, table_name: str = "self") -> LazyFrame:
         """Runs SQL over this frame, named ``table_name`` (``self`` by default), as Polars'

@@ -158,6 +158,18 @@ class Session:
         """
         return LazyFrame(self._session.scan(_path(path), "csv", has_header, separator))
 
+    def scan_ndjson(self, path: PathLike) -> LazyFrame:
+        """A lazy frame over newline-delimited JSON (one object per line) in a file or glob;
+        column types are inferred.
+
+        >>> import corepy as cp, tempfile, os
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.ndjson")
+        >>> _ = open(path, "w").write('{"a": 2, "b": "y"}\\n{"a": 1, "b": "x"}\\n')
+        >>> cp.Session().scan_ndjson(path).sort("a").compute().to_pydict()
+        {'a': [1, 2], 'b': ['x', 'y']}
+        """
+        return LazyFrame(self._session.scan(_path(path), "ndjson"))
+
     def register_parquet(self, name: str, path: PathLike) -> None:
         """Makes a Parquet file or glob the table ``name`` for SQL.
 

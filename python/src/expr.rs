@@ -205,6 +205,11 @@ impl PyExpr {
         })
     }
 
+    /// Whether the expression holds an aggregation (`x.sum()`, `x - x.mean()`).
+    fn is_aggregate(&self) -> PyResult<bool> {
+        guarded(|| Ok(corepy_planner::expr::is_aggregate(&self.expr)))
+    }
+
     /// The name of the column this expression produces.
     fn output_name(&self) -> PyResult<String> {
         guarded(|| Ok(output_name(&self.expr)))

@@ -86,9 +86,10 @@ fn write_format(
                 )))
             }
         },
+        "ndjson" => WriteFormat::Json,
         other => {
             return Err(CorepyError::invalid_argument(format!(
-                "unknown file format '{other}'; use parquet, ipc or csv"
+                "unknown file format '{other}'; use parquet, ipc, csv or ndjson"
             )))
         }
     })

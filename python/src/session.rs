@@ -25,8 +25,9 @@ fn file_kind(format: Option<&str>) -> Result<Option<FileKind>> {
         Some("parquet") => Ok(Some(FileKind::Parquet)),
         Some("ipc" | "arrow" | "feather") => Ok(Some(FileKind::Ipc)),
         Some("csv") => Ok(Some(FileKind::Csv)),
+        Some("ndjson" | "json" | "jsonl") => Ok(Some(FileKind::Json)),
         Some(other) => Err(CorepyError::invalid_argument(format!(
-            "unknown file format '{other}'; use parquet, ipc or csv"
+            "unknown file format '{other}'; use parquet, ipc, csv or ndjson"
         ))),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use corepy_planner::{CorepyError, Result};
 use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
+use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::file_format::FileFormat;
 
@@ -16,6 +17,8 @@ pub enum FileKind {
     /// Arrow IPC file format (Feather v2): `.arrow`, `.feather`, `.ipc`.
     Ipc,
     Csv,
+    /// Newline-delimited JSON, one object per line: `.json`, `.jsonl`, `.ndjson`.
+    Json,
 }
 
 /// How CSV files are read.
@@ -42,6 +45,7 @@ impl FileKind {
             "parquet" | "parq" | "pq" => Some(Self::Parquet),
             "arrow" | "feather" | "ipc" => Some(Self::Ipc),
             "csv" | "tsv" => Some(Self::Csv),
+            "json" | "jsonl" | "ndjson" => Some(Self::Json),
             _ => None,
         }
     }
@@ -51,8 +55,9 @@ impl FileKind {
         Self::from_extension(path).ok_or_else(|| {
             CorepyError::file_format(
                 path.display().to_string(),
-                "cannot tell its format from the extension; use .parquet, .arrow/.feather/.ipc \
-                 or .csv, or read it with scan_parquet, scan_ipc or scan_csv",
+                "cannot tell its format from the extension; use .parquet, .arrow/.feather/.ipc, \
+                 .csv or .json/.jsonl/.ndjson, or read it with scan_parquet, scan_ipc, \
+                 scan_csv or scan_ndjson",
             )
         })
     }
@@ -62,6 +67,7 @@ impl FileKind {
             Self::Parquet => "Parquet",
             Self::Ipc => "Arrow IPC",
             Self::Csv => "CSV",
+            Self::Json => "NDJSON",
         }
     }
 
@@ -75,7 +81,13 @@ impl FileKind {
                     .with_has_header(csv.has_header)
                     .with_delimiter(csv.delimiter),
             ),
+            Self::Json => Arc::new(JsonFormat::default()),
         }
+    }
+
+    /// Whether column types are guessed from the values (per file), rather than stored.
+    pub fn infers_types(self) -> bool {
+        matches!(self, Self::Csv | Self::Json)
     }
 }
 
@@ -112,6 +124,10 @@ mod tests {
         assert_eq!(
             FileKind::from_extension(Path::new("x.tsv")),
             Some(FileKind::Csv)
+        );
+        assert_eq!(
+            FileKind::from_extension(Path::new("x.ndjson")),
+            Some(FileKind::Json)
         );
         assert_eq!(FileKind::from_extension(Path::new("x.txt")), None);
         assert!(FileKind::detect(Path::new("x")).is_err());

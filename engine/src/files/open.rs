@@ -63,8 +63,8 @@ pub async fn open_table(
         metas.push(meta);
     }
     check_same_schema(path, kind, &schemas)?;
-    let schema = if kind == FileKind::Csv && metas.len() > 1 {
-        // CSV types are guessed per file; the union of the guesses fits every file.
+    let schema = if kind.infers_types() && metas.len() > 1 {
+        // CSV and JSON types are guessed per file; the union of the guesses fits every file.
         format
             .infer_schema(state, &store, &metas)
             .await
@@ -199,6 +199,8 @@ pub fn check_file(file: &Path, kind: FileKind) -> Result<()> {
         FileKind::Parquet => b"PAR1",
         FileKind::Ipc => b"ARROW1",
         FileKind::Csv => return check_csv_quotes(file, handle),
+        // The reader reports the line of a malformed object, and the engine adds the path.
+        FileKind::Json => return Ok(()),
     };
     let length = magic.len() as u64;
     let mut head = vec![0u8; magic.len()];
@@ -272,7 +274,7 @@ fn check_same_schema(
 ) -> Result<()> {
     let (first_path, first) = &schemas[0];
     for (path, schema) in &schemas[1..] {
-        if let Some(difference) = schema_difference(first, schema, kind != FileKind::Csv) {
+        if let Some(difference) = schema_difference(first, schema, !kind.infers_types()) {
             return Err(CorepyError::file_format(
                 pattern,
                 format!(
