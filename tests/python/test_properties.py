@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,10 @@ def test_sort_by_several_keys_matches_duckdb(
     table: pa.Table, descending: list[bool], nulls_last: list[bool]
 ) -> None:
     keys = ["g", "f", "x"]
+    # DataFusion sorts -0.0 below 0.0 (IEEE total order) where DuckDB ties them, so the
+    # next key decides: a known difference, left out here (-0.0 + 0.0 is 0.0).
+    f = pc.add(table.column("f"), 0.0)
+    table = table.set_column(table.schema.get_field_index("f"), "f", f)
     ours = cp.from_arrow(table).sort(keys, descending=descending, nulls_last=nulls_last)
     result = ours.compute().to_arrow()
     order = ", ".join(
