@@ -557,25 +557,14 @@ mod tests {
         let total = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).sum::<usize>();
         assert_eq!(total(&fused), total(&plain));
         assert_eq!(total(&plain), 85);
-        let concat = |b: &[RecordBatch]| {
-            datafusion::arrow::compute::concat_batches(&b[0].schema(), b).unwrap()
+        let sorted_values = |b: &[RecordBatch]| {
+            let all = datafusion::arrow::compute::concat_batches(&b[0].schema(), b).unwrap();
+            let column = all.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+            let mut values = column.values().to_vec();
+            values.sort_unstable();
+            values
         };
-        let mut a: Vec<i64> = concat(&fused)
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .values()
-            .to_vec();
-        let mut b: Vec<i64> = concat(&plain)
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap()
-            .values()
-            .to_vec();
-        a.sort_unstable();
-        b.sort_unstable();
+        let (a, b) = (sorted_values(&fused), sorted_values(&plain));
         assert_eq!(a, b);
         assert!(
             shown.contains("not compiled (the kernel did not compile: injected)"),
