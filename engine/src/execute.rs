@@ -17,7 +17,7 @@ use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 
 use futures::FutureExt;
 
-use crate::files::open::check_file;
+use crate::files::check::check_file;
 use crate::files::FileKind;
 use crate::runtime::panic_error;
 use crate::session::Session;
@@ -209,7 +209,7 @@ pub fn source_files(plan: &LogicalPlan) -> Vec<(String, Option<FileKind>)> {
                         listing
                             .table_paths()
                             .iter()
-                            .map(|url| (format!("/{}", url.prefix().as_ref()), kind)),
+                            .map(|url| (source_name(url), kind)),
                     );
                 }
             }
@@ -221,6 +221,15 @@ pub fn source_files(plan: &LogicalPlan) -> Vec<(String, Option<FileKind>)> {
     files
 }
 
+/// A table path as the user named it: a local path, or the URL of a remote file.
+fn source_name(url: &datafusion::datasource::listing::ListingTableUrl) -> String {
+    if url.scheme() == "file" {
+        format!("/{}", url.prefix().as_ref())
+    } else {
+        url.as_str().to_string()
+    }
+}
+
 /// Fills in the file a file-format error came from, which DataFusion's readers often omit;
 /// and when a reader panicked, checks the plan's files again so that a file that was
 /// corrupted after it was opened is reported as such.
@@ -229,6 +238,7 @@ fn with_sources(error: CorepyError, plan: &LogicalPlan) -> CorepyError {
         CorepyError::Internal { ref message } if message.starts_with("panic") => source_files(plan)
             .into_iter()
             .filter_map(|(path, kind)| Some((path, kind?)))
+            .filter(|(path, _)| Path::new(path).is_file())
             .find_map(|(path, kind)| check_file(Path::new(&path), kind).err())
             .unwrap_or(error),
         CorepyError::FileFormat { path, message } if path.is_empty() => {

@@ -21,6 +21,6 @@ pub mod session;
 pub mod write;
 
 pub use execute::{ExplainOptions, QueryResult};
-pub use files::{CsvOptions, FileKind};
+pub use files::{Compression, CsvOptions, FileKind};
 pub use session::{Session, SessionOptions};
 pub use write::{ParquetCompression, WriteFormat};

@@ -4,7 +4,7 @@
 //! an existing target untouched).
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,11 +16,12 @@ use datafusion::arrow::ipc::writer::FileWriter as IpcWriter;
 use datafusion::arrow::json::LineDelimitedWriter as JsonLinesWriter;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::{Compression as ParquetCodec, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
+use crate::files::Compression;
 use crate::session::Session;
 
 /// The format of a written file, with its options.
@@ -33,9 +34,12 @@ pub enum WriteFormat {
     Csv {
         header: bool,
         delimiter: u8,
+        compression: Compression,
     },
     /// Newline-delimited JSON: one object per row.
-    Json,
+    Json {
+        compression: Compression,
+    },
 }
 
 /// Parquet page compression.
@@ -58,11 +62,11 @@ impl ParquetCompression {
         }
     }
 
-    fn codec(self) -> Compression {
+    fn codec(self) -> ParquetCodec {
         match self {
-            Self::Zstd => Compression::ZSTD(ZstdLevel::default()),
-            Self::Snappy => Compression::SNAPPY,
-            Self::Uncompressed => Compression::UNCOMPRESSED,
+            Self::Zstd => ParquetCodec::ZSTD(ZstdLevel::default()),
+            Self::Snappy => ParquetCodec::SNAPPY,
+            Self::Uncompressed => ParquetCodec::UNCOMPRESSED,
         }
     }
 }
@@ -93,12 +97,12 @@ impl Session {
     }
 }
 
-/// One of the three writers, behind one interface.
+/// One of the four writers, behind one interface.
 enum BatchWriter {
     Parquet(ArrowWriter<BufWriter<File>>),
     Ipc(IpcWriter<BufWriter<File>>),
-    Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
-    Json(JsonLinesWriter<BufWriter<File>>),
+    Csv(datafusion::arrow::csv::Writer<Encoder>),
+    Json(JsonLinesWriter<Encoder>),
 }
 
 type WriteResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -114,13 +118,19 @@ impl BatchWriter {
                 BatchWriter::Parquet(ArrowWriter::try_new(out, schema, Some(properties))?)
             }
             WriteFormat::Ipc => BatchWriter::Ipc(IpcWriter::try_new(out, &schema)?),
-            WriteFormat::Csv { header, delimiter } => BatchWriter::Csv(
+            WriteFormat::Csv {
+                header,
+                delimiter,
+                compression,
+            } => BatchWriter::Csv(
                 CsvWriterBuilder::new()
                     .with_header(*header)
                     .with_delimiter(*delimiter)
-                    .build(out),
+                    .build(Encoder::new(out, *compression)?),
             ),
-            WriteFormat::Json => BatchWriter::Json(JsonLinesWriter::new(out)),
+            WriteFormat::Json { compression } => {
+                BatchWriter::Json(JsonLinesWriter::new(Encoder::new(out, *compression)?))
+            }
         })
     }
 
@@ -142,15 +152,74 @@ impl BatchWriter {
                 w.finish()?;
                 w.into_inner()?
             }
-            BatchWriter::Csv(w) => w.into_inner(),
+            BatchWriter::Csv(w) => w.into_inner().finish()?,
             BatchWriter::Json(mut w) => {
                 w.finish()?;
-                w.into_inner()
+                w.into_inner().finish()?
             }
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         Ok(())
+    }
+}
+
+/// A text file's bytes on their way to disk, compressed as asked (the codecs DataFusion
+/// reads them back with).
+enum Encoder {
+    Plain(BufWriter<File>),
+    Gzip(flate2::write::GzEncoder<BufWriter<File>>),
+    Bzip2(bzip2::write::BzEncoder<BufWriter<File>>),
+    Xz(liblzma::write::XzEncoder<BufWriter<File>>),
+    Zstd(zstd::Encoder<'static, BufWriter<File>>),
+}
+
+impl Encoder {
+    fn new(out: BufWriter<File>, compression: Compression) -> std::io::Result<Self> {
+        Ok(match compression {
+            Compression::None => Self::Plain(out),
+            Compression::Gzip => Self::Gzip(flate2::write::GzEncoder::new(
+                out,
+                flate2::Compression::default(),
+            )),
+            Compression::Bzip2 => Self::Bzip2(bzip2::write::BzEncoder::new(
+                out,
+                bzip2::Compression::default(),
+            )),
+            Compression::Xz => Self::Xz(liblzma::write::XzEncoder::new(out, 6)),
+            Compression::Zstd => Self::Zstd(zstd::Encoder::new(out, 3)?),
+        })
+    }
+
+    /// Writes the codec's trailer; the buffered file is then ready to sync.
+    fn finish(self) -> std::io::Result<BufWriter<File>> {
+        match self {
+            Self::Plain(out) => Ok(out),
+            Self::Gzip(encoder) => encoder.finish(),
+            Self::Bzip2(encoder) => encoder.finish(),
+            Self::Xz(encoder) => encoder.finish(),
+            Self::Zstd(encoder) => encoder.finish(),
+        }
+    }
+
+    fn inner(&mut self) -> &mut dyn Write {
+        match self {
+            Self::Plain(out) => out,
+            Self::Gzip(encoder) => encoder,
+            Self::Bzip2(encoder) => encoder,
+            Self::Xz(encoder) => encoder,
+            Self::Zstd(encoder) => encoder,
+        }
+    }
+}
+
+impl Write for Encoder {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.inner().write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner().flush()
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::common::DFSchema;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema};
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn;
 use datafusion::logical_expr::utils::find_aggregate_exprs;
@@ -190,12 +190,25 @@ pub fn is_aggregate(expr: &Expr) -> bool {
 /// How an expression is shown to users: as SQL, with only the parentheses it needs
 /// (`price * (1 - discount) > 100`), falling back to DataFusion's own display.
 pub fn describe(expr: &Expr) -> String {
-    let expr = &crate::checked::as_written(expr);
+    let expr = &unqualified(&crate::checked::as_written(expr));
     Unparser::default()
         .with_pretty(true)
         .expr_to_sql(expr)
         .map(|sql| sql.to_string())
         .unwrap_or_else(|_| expr.to_string())
+}
+
+/// `expr` with its columns named without their table (`a`, not `memory_0.a`): the lazy
+/// API's tables have generated names a user never wrote.
+fn unqualified(expr: &Expr) -> Expr {
+    expr.clone()
+        .transform_up(|e| match e {
+            Expr::Column(c) if c.relation.is_some() => Ok(Transformed::yes(Expr::Column(
+                Column::new_unqualified(c.name),
+            ))),
+            other => Ok(Transformed::no(other)),
+        })
+        .map_or_else(|_| expr.clone(), |t| t.data)
 }
 
 /// The type `expr` produces over `schema`, or an error that names the expression.

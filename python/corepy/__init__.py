@@ -192,7 +192,9 @@ def sql(query: str) -> LazyFrame:
 
 
 def scan_parquet(path: str | os.PathLike[str]) -> LazyFrame:
-    """A lazy frame over a Parquet file or glob.
+    """A lazy frame over a Parquet file or glob. Every scan also takes a URL: ``https://…``
+    (one file), or ``s3://bucket/key`` (a file or a glob such as ``s3://b/data/*.parquet``,
+    with credentials, region and endpoint from the usual ``AWS_*`` environment variables).
 
     >>> import corepy as cp, tempfile, os
     >>> folder = tempfile.mkdtemp()
@@ -217,9 +219,16 @@ def scan_ipc(path: str | os.PathLike[str]) -> LazyFrame:
 
 
 def scan_csv(
-    path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
+    path: str | os.PathLike[str],
+    *,
+    has_header: bool = True,
+    separator: str = ",",
+    schema: Mapping[str, DType] | None = None,
+    schema_overrides: Mapping[str, DType] | None = None,
 ) -> LazyFrame:
-    """A lazy frame over a CSV file or glob.
+    """A lazy frame over a CSV file or glob; ``.csv.gz``, ``.bz2``, ``.xz`` and ``.zst``
+    files are decompressed as they are read. ``schema`` / ``schema_overrides`` give column
+    types (see :meth:`Session.scan_csv`).
 
     >>> import corepy as cp, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
@@ -227,11 +236,23 @@ def scan_csv(
     >>> cp.scan_csv(path).sort("a").compute().to_pydict()
     {'a': [1, 2], 'b': ['x', 'y']}
     """
-    return default_session().scan_csv(path, has_header=has_header, separator=separator)
+    return default_session().scan_csv(
+        path,
+        has_header=has_header,
+        separator=separator,
+        schema=schema,
+        schema_overrides=schema_overrides,
+    )
 
 
-def scan_ndjson(path: str | os.PathLike[str]) -> LazyFrame:
-    """A lazy frame over newline-delimited JSON (one object per line) in a file or glob.
+def scan_ndjson(
+    path: str | os.PathLike[str],
+    *,
+    schema: Mapping[str, DType] | None = None,
+    schema_overrides: Mapping[str, DType] | None = None,
+) -> LazyFrame:
+    """A lazy frame over newline-delimited JSON (one object per line) in a file or glob,
+    compressed or not (``.ndjson.gz``, ``.jsonl.zst``, …).
 
     >>> import corepy as cp, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "t.jsonl")
@@ -239,10 +260,17 @@ def scan_ndjson(path: str | os.PathLike[str]) -> LazyFrame:
     >>> cp.scan_ndjson(path).filter(cp.col("a") > 1).compute().to_pydict()
     {'a': [2]}
     """
-    return default_session().scan_ndjson(path)
+    return default_session().scan_ndjson(
+        path, schema=schema, schema_overrides=schema_overrides
+    )
 
 
-def read_ndjson(path: str | os.PathLike[str]) -> DataFrame:
+def read_ndjson(
+    path: str | os.PathLike[str],
+    *,
+    schema: Mapping[str, DType] | None = None,
+    schema_overrides: Mapping[str, DType] | None = None,
+) -> DataFrame:
     """Reads newline-delimited JSON now: ``scan_ndjson(path).compute()``.
 
     >>> import corepy as cp, tempfile, os
@@ -251,7 +279,7 @@ def read_ndjson(path: str | os.PathLike[str]) -> DataFrame:
     >>> cp.read_ndjson(path).to_pydict()
     {'a': [1, 2], 'b': ['x', None]}
     """
-    return scan_ndjson(path).compute()
+    return scan_ndjson(path, schema=schema, schema_overrides=schema_overrides).compute()
 
 
 def read_parquet(path: str | os.PathLike[str]) -> DataFrame:
@@ -279,7 +307,12 @@ def read_ipc(path: str | os.PathLike[str]) -> DataFrame:
 
 
 def read_csv(
-    path: str | os.PathLike[str], *, has_header: bool = True, separator: str = ","
+    path: str | os.PathLike[str],
+    *,
+    has_header: bool = True,
+    separator: str = ",",
+    schema: Mapping[str, DType] | None = None,
+    schema_overrides: Mapping[str, DType] | None = None,
 ) -> DataFrame:
     """Reads a CSV file or glob now: ``scan_csv(path, ...).compute()``.
 
@@ -289,7 +322,13 @@ def read_csv(
     >>> cp.read_csv(path, has_header=False, separator="\\t").to_pylist()
     [{'column_1': 1, 'column_2': 'x'}]
     """
-    return scan_csv(path, has_header=has_header, separator=separator).compute()
+    return scan_csv(
+        path,
+        has_header=has_header,
+        separator=separator,
+        schema=schema,
+        schema_overrides=schema_overrides,
+    ).compute()
 
 
 def from_arrow(data: Any) -> LazyFrame:

@@ -118,7 +118,7 @@ class LazyFrame:
         self,
         path: str | os.PathLike[str],
         format: str,
-        compression: str = "zstd",
+        compression: str | None = None,
         header: bool = True,
         delimiter: str = ",",
     ) -> int: ...
@@ -158,7 +158,13 @@ class Session:
     def jit(self) -> bool: ...
     def sql(self, query: str) -> LazyFrame: ...
     def scan(
-        self, path: str, format: str | None = None, has_header: bool = True, separator: str = ","
+        self,
+        path: str,
+        format: str | None = None,
+        has_header: bool = True,
+        separator: str = ",",
+        schema: Any = None,
+        overrides: Any = None,
     ) -> LazyFrame: ...
     def register_file(
         self,

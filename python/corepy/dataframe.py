@@ -22,7 +22,7 @@ from corepy import _core
 from corepy.datatypes import Schema
 from corepy.exceptions import ColumnNotFoundError, InvalidArgumentError
 from corepy.expr import Expr, IntoExpr, Scalar
-from corepy.frame import GroupBy, LazyFrame, PivotAgg
+from corepy.frame import GroupBy, LazyFrame, PivotAgg, TextCompression
 from corepy.time_windows import Closed, DynamicGroupBy, RollingGroupBy, Span
 
 if TYPE_CHECKING:
@@ -544,8 +544,10 @@ class DataFrame:
         *,
         include_header: bool = True,
         separator: str = ",",
+        compression: TextCompression | None = None,
     ) -> None:
-        """Writes this result to a CSV file, atomically.
+        """Writes this result to a CSV file, atomically; compressed as
+        :meth:`LazyFrame.sink_csv` says (``out.csv.gz``).
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
@@ -555,10 +557,21 @@ class DataFrame:
         1,x
         2,y
         """
-        self.lazy().sink_csv(path, include_header=include_header, separator=separator)
+        self.lazy().sink_csv(
+            path,
+            include_header=include_header,
+            separator=separator,
+            compression=compression,
+        )
 
-    def write_ndjson(self, path: str | os.PathLike[str]) -> None:
-        """Writes this result as newline-delimited JSON (one object per row), atomically.
+    def write_ndjson(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: TextCompression | None = None,
+    ) -> None:
+        """Writes this result as newline-delimited JSON (one object per row), atomically;
+        compressed as :meth:`LazyFrame.sink_csv` says (``out.ndjson.gz``).
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "out.ndjson")
@@ -567,7 +580,7 @@ class DataFrame:
         {"a":1}
         {"a":2}
         """
-        self.lazy().sink_ndjson(path)
+        self.lazy().sink_ndjson(path, compression=compression)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -233,6 +233,9 @@ def _single_value(
 
 
 #: The kinds of :meth:`LazyFrame.join`.
+# Whole-file codecs of written CSV and NDJSON files.
+TextCompression = Literal["gzip", "bzip2", "xz", "zstd", "uncompressed"]
+
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "cross"]
 
 
@@ -980,9 +983,12 @@ class LazyFrame:
         *,
         include_header: bool = True,
         separator: str = ",",
+        compression: TextCompression | None = None,
     ) -> None:
         """Runs the query and streams its result into a CSV file (see :meth:`sink_parquet`
-        for how the file is written).
+        for how the file is written). The file is compressed as ``compression`` says, or,
+        without it, as the path's extension says: ``out.csv.gz`` is gzip (also ``.bz2``,
+        ``.xz``, ``.zst``); the scans read such files back.
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
@@ -992,11 +998,19 @@ class LazyFrame:
         1;x
         2;y
         """
-        self._lf.write(path, "csv", header=include_header, delimiter=separator)
+        self._lf.write(
+            path, "csv", compression, header=include_header, delimiter=separator
+        )
 
-    def sink_ndjson(self, path: str | os.PathLike[str]) -> None:
+    def sink_ndjson(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        compression: TextCompression | None = None,
+    ) -> None:
         """Runs the query and streams its result into newline-delimited JSON, one object
         per row, NULLs left out (see :meth:`sink_parquet` for how the file is written).
+        Compressed as :meth:`sink_csv` is (``out.ndjson.zst``, ``compression="gzip"``).
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "out.ndjson")
@@ -1004,8 +1018,11 @@ class LazyFrame:
         >>> print(open(path).read(), end="")
         {"a":1}
         {"a":2,"b":"y"}
+        >>> cp.from_dict({"a": [1]}).sink_ndjson(path + ".gz")
+        >>> cp.scan_ndjson(path + ".gz").compute().to_pydict()
+        {'a': [1]}
         """
-        self._lf.write(path, "ndjson")
+        self._lf.write(path, "ndjson", compression)
 
     write_parquet = sink_parquet
     write_ipc = sink_ipc

@@ -146,21 +146,48 @@ class Session:
         return LazyFrame(self._session.scan(_path(path), "ipc"))
 
     def scan_csv(
-        self, path: PathLike, *, has_header: bool = True, separator: str = ","
+        self,
+        path: PathLike,
+        *,
+        has_header: bool = True,
+        separator: str = ",",
+        schema: Mapping[str, DType] | None = None,
+        schema_overrides: Mapping[str, DType] | None = None,
     ) -> LazyFrame:
-        """A lazy frame over a CSV file or glob; column types are inferred.
+        """A lazy frame over a CSV file or glob; column types are inferred, or given as in
+        Polars: ``schema`` names and types every column in file order (nothing is
+        inferred), ``schema_overrides`` the types of some columns, by name. A value that
+        does not parse as its column's type is an error when the query runs.
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
-        >>> _ = open(path, "w").write("a;b\\n1;x\\n2;y\\n")
+        >>> _ = open(path, "w").write("a;b\\n1;007\\n2;010\\n")
         >>> cp.Session().scan_csv(path, separator=";").sort("a").compute().to_pydict()
-        {'a': [1, 2], 'b': ['x', 'y']}
+        {'a': [1, 2], 'b': [7, 10]}
+        >>> lf = cp.Session().scan_csv(path, separator=";", schema_overrides={"b": cp.String})
+        >>> lf.sort("a").compute().to_pydict()
+        {'a': [1, 2], 'b': ['007', '010']}
         """
-        return LazyFrame(self._session.scan(_path(path), "csv", has_header, separator))
+        return LazyFrame(
+            self._session.scan(
+                _path(path),
+                "csv",
+                has_header,
+                separator,
+                _arrow_schema(schema),
+                _arrow_schema(schema_overrides),
+            )
+        )
 
-    def scan_ndjson(self, path: PathLike) -> LazyFrame:
+    def scan_ndjson(
+        self,
+        path: PathLike,
+        *,
+        schema: Mapping[str, DType] | None = None,
+        schema_overrides: Mapping[str, DType] | None = None,
+    ) -> LazyFrame:
         """A lazy frame over newline-delimited JSON (one object per line) in a file or glob;
-        column types are inferred.
+        column types are inferred, or given as :meth:`scan_csv` takes them.
 
         >>> import corepy as cp, tempfile, os
         >>> path = os.path.join(tempfile.mkdtemp(), "t.ndjson")
@@ -168,7 +195,14 @@ class Session:
         >>> cp.Session().scan_ndjson(path).sort("a").compute().to_pydict()
         {'a': [1, 2], 'b': ['x', 'y']}
         """
-        return LazyFrame(self._session.scan(_path(path), "ndjson"))
+        return LazyFrame(
+            self._session.scan(
+                _path(path),
+                "ndjson",
+                schema=_arrow_schema(schema),
+                overrides=_arrow_schema(schema_overrides),
+            )
+        )
 
     def register_parquet(self, name: str, path: PathLike) -> None:
         """Makes a Parquet file or glob the table ``name`` for SQL.
@@ -314,6 +348,15 @@ def _apply_schema(
         )
     renamed = {name: values for (name, _), values in zip(pairs, columns.values(), strict=True)}
     return renamed, dict(pairs)
+
+
+def _arrow_schema(types: Mapping[str, DType] | None) -> Any:
+    """``{name: dtype}`` as a pyarrow schema (None stays None)."""
+    import pyarrow as pa
+
+    if types is None:
+        return None
+    return pa.schema([(name, _pyarrow_type(dtype)) for name, dtype in types.items()])
 
 
 def _typed(values: Sequence[Any], dtype: DType | None) -> Any:

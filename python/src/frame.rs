@@ -1,8 +1,8 @@
 //! `PyLazyFrame`: a logical plan and the session that will run it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use corepy_engine::{ExplainOptions, ParquetCompression, Session, WriteFormat};
+use corepy_engine::{Compression, ExplainOptions, ParquetCompression, Session, WriteFormat};
 use corepy_planner::frame::{
     self, AsofSpec, Closed, DynamicSpec, How, JoinSpec, Label, RollingSpec, SortKey, Span,
     Strategy, Tolerance,
@@ -63,22 +63,29 @@ pub fn concat(frames: Vec<PyLazyFrame>, how: &str) -> PyResult<PyLazyFrame> {
     })
 }
 
-/// The format of `LazyFrame.write`, from the names the Python methods pass.
+/// The format of `LazyFrame.write`, from the names the Python methods pass. A text format
+/// without a named `compression` is compressed as `path`'s extension says (`.csv.gz`).
 fn write_format(
+    path: &Path,
     format: &str,
-    compression: &str,
+    compression: Option<&str>,
     header: bool,
     delimiter: &str,
 ) -> Result<WriteFormat> {
+    let text_compression = || match compression {
+        Some(name) => Compression::parse(name),
+        None => Ok(Compression::of_file(path)),
+    };
     Ok(match format {
         "parquet" => WriteFormat::Parquet {
-            compression: ParquetCompression::parse(compression)?,
+            compression: ParquetCompression::parse(compression.unwrap_or("zstd"))?,
         },
         "ipc" => WriteFormat::Ipc,
         "csv" => match delimiter.as_bytes() {
             [byte] => WriteFormat::Csv {
                 header,
                 delimiter: *byte,
+                compression: text_compression()?,
             },
             _ => {
                 return Err(CorepyError::invalid_argument(format!(
@@ -86,7 +93,9 @@ fn write_format(
                 )))
             }
         },
-        "ndjson" => WriteFormat::Json,
+        "ndjson" => WriteFormat::Json {
+            compression: text_compression()?,
+        },
         other => {
             return Err(CorepyError::invalid_argument(format!(
                 "unknown file format '{other}'; use parquet, ipc, csv or ndjson"
@@ -337,18 +346,18 @@ impl PyLazyFrame {
     }
 
     /// Runs the query and writes its result to `path` (atomically); returns the rows written.
-    #[pyo3(signature = (path, format, compression="zstd", header=true, delimiter=","))]
+    #[pyo3(signature = (path, format, compression=None, header=true, delimiter=","))]
     fn write(
         &self,
         py: Python<'_>,
         path: PathBuf,
         format: &str,
-        compression: &str,
+        compression: Option<&str>,
         header: bool,
         delimiter: &str,
     ) -> PyResult<u64> {
         guarded(|| {
-            let format = write_format(format, compression, header, delimiter).or_raise()?;
+            let format = write_format(&path, format, compression, header, delimiter).or_raise()?;
             let session = self.session.clone();
             let plan = self.plan.clone();
             run_query(

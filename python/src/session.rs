@@ -9,6 +9,7 @@ use datafusion::catalog::view::ViewTable;
 use datafusion::datasource::MemTable;
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
+use pyo3_arrow::PySchema;
 
 use crate::errors::{guarded, OrRaise};
 use crate::frame::PyLazyFrame;
@@ -32,11 +33,19 @@ fn file_kind(format: Option<&str>) -> Result<Option<FileKind>> {
     }
 }
 
-fn csv_options(has_header: bool, separator: &str) -> Result<CsvOptions> {
+/// CSV and NDJSON options; `schema` and `overrides` are the caller's column types.
+fn csv_options(
+    has_header: bool,
+    separator: &str,
+    schema: Option<PySchema>,
+    overrides: Option<PySchema>,
+) -> Result<CsvOptions> {
     match separator.as_bytes() {
         [byte] => Ok(CsvOptions {
             has_header,
             delimiter: *byte,
+            schema: schema.map(|s| s.into_inner()),
+            overrides: overrides.map(|s| s.into_inner()),
         }),
         _ => Err(CorepyError::invalid_argument(format!(
             "the CSV separator must be a single ASCII character, got {separator:?}"
@@ -90,7 +99,8 @@ impl PySession {
         })
     }
 
-    #[pyo3(signature = (path, format=None, has_header=true, separator=","))]
+    #[pyo3(signature = (path, format=None, has_header=true, separator=",", schema=None, overrides=None))]
+    #[allow(clippy::too_many_arguments)]
     fn scan(
         &self,
         py: Python<'_>,
@@ -98,10 +108,12 @@ impl PySession {
         format: Option<&str>,
         has_header: bool,
         separator: &str,
+        schema: Option<PySchema>,
+        overrides: Option<PySchema>,
     ) -> PyResult<PyLazyFrame> {
         guarded(|| {
             let kind = file_kind(format).or_raise()?;
-            let csv = csv_options(has_header, separator).or_raise()?;
+            let csv = csv_options(has_header, separator, schema, overrides).or_raise()?;
             let session = self.session.clone();
             let plan = run_query(py, {
                 let session = session.clone();
@@ -123,7 +135,7 @@ impl PySession {
     ) -> PyResult<()> {
         guarded(|| {
             let kind = file_kind(format).or_raise()?;
-            let csv = csv_options(has_header, separator).or_raise()?;
+            let csv = csv_options(has_header, separator, None, None).or_raise()?;
             let session = self.session.clone();
             run_query(py, async move {
                 session.register_file(&name, &path, kind, &csv).await

@@ -4,13 +4,16 @@ use corepy_engine::Session;
 use corepy_planner::Result;
 use datafusion::logical_expr::LogicalPlan;
 
+use crate::copy_format::complete_copy_format;
+
 /// Plans one SQL statement. Queries stay lazy (nothing runs until they are collected);
 /// statements with effects (`CREATE`, `DROP`, `SET`, …) run now, as in DuckDB, and yield an
 /// empty plan. File paths in quotes are tables: `FROM 'data/*.parquet'`.
 pub async fn plan_sql(session: &Session, sql: &str) -> Result<LogicalPlan> {
     let state = session.context().state();
     let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect)?;
+    let mut statement = state.sql_to_statement(sql, &dialect)?;
+    complete_copy_format(&mut statement);
     let plan = state.statement_to_plan(statement).await?;
     let frame = session.context().execute_logical_plan(plan).await?;
     Ok(frame.logical_plan().clone())

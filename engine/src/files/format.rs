@@ -4,6 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use corepy_planner::{CorepyError, Result};
+use datafusion::arrow::datatypes::SchemaRef;
+
+use super::compression::Compression;
 use datafusion::datasource::file_format::arrow::ArrowFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::json::JsonFormat;
@@ -21,11 +24,16 @@ pub enum FileKind {
     Json,
 }
 
-/// How CSV files are read.
+/// How text files are read: CSV's header and delimiter, and for CSV and NDJSON the column
+/// types the caller gives instead of the guessed ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
     pub has_header: bool,
     pub delimiter: u8,
+    /// Every column, in file order: names and types (Polars' `schema=`); nothing is guessed.
+    pub schema: Option<SchemaRef>,
+    /// Some columns' types, by name (Polars' `schema_overrides=`); the rest are guessed.
+    pub overrides: Option<SchemaRef>,
 }
 
 impl Default for CsvOptions {
@@ -33,14 +41,22 @@ impl Default for CsvOptions {
         Self {
             has_header: true,
             delimiter: b',',
+            schema: None,
+            overrides: None,
         }
     }
 }
 
 impl FileKind {
-    /// The format a file extension stands for, if corepy knows it.
+    /// The format a file extension stands for, if corepy knows it; a compression extension
+    /// is looked through (`t.csv.gz` is CSV).
     pub fn from_extension(path: &Path) -> Option<Self> {
-        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        let name = path.to_string_lossy();
+        let (_, uncompressed) = Compression::of_path(&name);
+        let extension = Path::new(uncompressed)
+            .extension()?
+            .to_str()?
+            .to_ascii_lowercase();
         match extension.as_str() {
             "parquet" | "parq" | "pq" => Some(Self::Parquet),
             "arrow" | "feather" | "ipc" => Some(Self::Ipc),
@@ -56,8 +72,8 @@ impl FileKind {
             CorepyError::file_format(
                 path.display().to_string(),
                 "cannot tell its format from the extension; use .parquet, .arrow/.feather/.ipc, \
-                 .csv or .json/.jsonl/.ndjson, or read it with scan_parquet, scan_ipc, \
-                 scan_csv or scan_ndjson",
+                 .csv or .json/.jsonl/.ndjson (CSV and NDJSON may end in .gz, .bz2, .xz or \
+                 .zst), or read it with scan_parquet, scan_ipc, scan_csv or scan_ndjson",
             )
         })
     }
@@ -71,18 +87,37 @@ impl FileKind {
         }
     }
 
-    /// DataFusion's reader for this format.
-    pub fn file_format(self, csv: &CsvOptions) -> Arc<dyn FileFormat> {
-        match self {
-            Self::Parquet => Arc::new(ParquetFormat::default()),
-            Self::Ipc => Arc::new(ArrowFormat),
+    /// DataFusion's reader for this format, decompressing `compression`; binary formats
+    /// compress inside the file, so a whole-file codec on them is refused, naming `path`.
+    pub fn file_format(
+        self,
+        csv: &CsvOptions,
+        compression: Compression,
+        path: &str,
+    ) -> Result<Arc<dyn FileFormat>> {
+        let codec = compression.file_compression_type();
+        Ok(match self {
             Self::Csv => Arc::new(
                 CsvFormat::default()
                     .with_has_header(csv.has_header)
-                    .with_delimiter(csv.delimiter),
+                    .with_delimiter(csv.delimiter)
+                    .with_file_compression_type(codec),
             ),
-            Self::Json => Arc::new(JsonFormat::default()),
-        }
+            Self::Json => Arc::new(JsonFormat::default().with_file_compression_type(codec)),
+            _ if compression.is_compressed() => {
+                return Err(CorepyError::file_format(
+                    path,
+                    format!(
+                        "a {} file cannot be {}-compressed as a whole (it compresses its own \
+                         pages or buffers); decompress it first",
+                        self.name(),
+                        compression.name()
+                    ),
+                ))
+            }
+            Self::Parquet => Arc::new(ParquetFormat::default()),
+            Self::Ipc => Arc::new(ArrowFormat),
+        })
     }
 
     /// Whether column types are guessed from the values (per file), rather than stored.
@@ -91,9 +126,10 @@ impl FileKind {
     }
 }
 
-/// CSV options for `path`: tab-separated for `.tsv`, `base` otherwise.
+/// CSV options for `path`: tab-separated for `.tsv` (and `.tsv.gz`, …), `base` otherwise.
 pub fn csv_options_for(path: &Path, base: &CsvOptions) -> CsvOptions {
-    let is_tsv = path
+    let name = path.to_string_lossy();
+    let is_tsv = Path::new(Compression::of_path(&name).1)
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
@@ -129,6 +165,15 @@ mod tests {
             FileKind::from_extension(Path::new("x.ndjson")),
             Some(FileKind::Json)
         );
+        assert_eq!(
+            FileKind::from_extension(Path::new("x.csv.gz")),
+            Some(FileKind::Csv)
+        );
+        assert_eq!(
+            FileKind::from_extension(Path::new("x.jsonl.zst")),
+            Some(FileKind::Json)
+        );
+        assert_eq!(FileKind::from_extension(Path::new("x.gz")), None);
         assert_eq!(FileKind::from_extension(Path::new("x.txt")), None);
         assert!(FileKind::detect(Path::new("x")).is_err());
     }

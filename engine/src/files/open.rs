@@ -1,11 +1,10 @@
 //! Opening a path or glob as a table, with checks that name the offending file.
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use corepy_planner::{CorepyError, Result};
-use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::{Session as CatalogSession, TableProvider};
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -14,88 +13,225 @@ use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::object_store::path::Path as StorePath;
 use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
+use super::check::{check_file, check_object};
+use super::compression::Compression;
 use super::format::{csv_options_for, CsvOptions, FileKind};
 use super::hive::partitioned_files;
+use super::remote::{ipc_footer_schema, is_remote, resolve_remote};
 use super::resolve::{absolute, resolve_files};
 
-/// Opens `path` (a file, a glob, or a directory: every file under it, with Hive partition
-/// columns from `key=value` directories) as a table. `kind` forces a format; without it the
-/// extension decides. Every file is checked before any query runs: it must be non-empty,
-/// readable as its format, and of the same schema as the other files of the glob.
+/// Opens `path` (a file, a glob, a directory: every file under it, with Hive partition
+/// columns from `key=value` directories, or an `https://` or `s3://` URL) as a table. `kind`
+/// forces a format; without it the extension decides (through a `.gz`, `.bz2`, `.xz` or
+/// `.zst` one, which names the compression). Every file is checked before any query runs:
+/// it must be non-empty, readable as its format, and of the same schema as the other files
+/// of the glob.
 pub async fn open_table(
     state: &dyn CatalogSession,
     path: &str,
     kind: Option<FileKind>,
     csv: &CsvOptions,
 ) -> Result<Arc<dyn TableProvider>> {
-    let directory = Path::new(path).is_dir();
-    let (files, partitions) = if directory {
-        let found = partitioned_files(Path::new(path))?;
-        let files = found
-            .files
-            .iter()
-            .map(|f| absolute(f))
-            .collect::<Result<Vec<_>>>()?;
-        (files, found.columns)
+    let found = if is_remote(path) {
+        Found::remote(state, path).await?
     } else {
-        (resolve_files(path)?, Vec::new())
+        Found::local(state, path).await?
     };
+    let names: Vec<&str> = found.sources.iter().map(|s| s.name.as_str()).collect();
     let kind = match kind {
         Some(kind) => kind,
-        None => common_kind(path, &files)?,
+        None => common_kind(path, &names)?,
     };
-    let csv = csv_options_for(&files[0], csv);
-    let format = kind.file_format(&csv);
-    let store = state
-        .runtime_env()
-        .object_store(ObjectStoreUrl::local_filesystem())?;
+    let compression = common_compression(path, &names)?;
+    let csv = csv_options_for(Path::new(names[0]), csv);
+    let format = kind.file_format(&csv, compression, names[0])?;
 
-    let mut metas = Vec::with_capacity(files.len());
-    let mut schemas: Vec<(PathBuf, SchemaRef)> = Vec::with_capacity(files.len());
-    for file in &files {
-        check_file(file, kind)?;
-        let meta = object_meta(store.as_ref(), file).await?;
-        let schema = format
-            .infer_schema(state, &store, std::slice::from_ref(&meta))
-            .await
-            .map_err(|e| with_path(file, kind, e.into()))?;
-        schemas.push((file.clone(), schema));
-        metas.push(meta);
+    let mut schemas: Vec<(String, SchemaRef)> = Vec::with_capacity(names.len());
+    for source in &found.sources {
+        found.check(source, kind).await?;
+        let schema = if kind == FileKind::Ipc && source.local.is_none() {
+            ipc_footer_schema(found.store.as_ref(), &source.meta, &source.name).await?
+        } else {
+            format
+                .infer_schema(state, &found.store, std::slice::from_ref(&source.meta))
+                .await
+                .map_err(|e| with_path(&source.name, kind, e.into()))?
+        };
+        schemas.push((source.name.clone(), schema));
     }
     check_same_schema(path, kind, &schemas)?;
-    let schema = if kind.infers_types() && metas.len() > 1 {
+    let schema = if kind.infers_types() && schemas.len() > 1 {
         // CSV and JSON types are guessed per file; the union of the guesses fits every file.
+        let metas: Vec<ObjectMeta> = found.sources.iter().map(|s| s.meta.clone()).collect();
         format
-            .infer_schema(state, &store, &metas)
+            .infer_schema(state, &found.store, &metas)
             .await
-            .map_err(|e| with_path(Path::new(path), kind, e.into()))?
+            .map_err(|e| with_path(path, kind, e.into()))?
     } else {
         merged(&schemas)?
     };
+    let schema = with_given_types(schema, &csv, kind, path)?;
 
-    let config = if directory {
-        directory_config(path, &files, format, partitions)?
-    } else {
-        let urls = files
-            .iter()
-            .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
-            .collect::<datafusion::common::Result<Vec<_>>>()?;
-        let options = ListingOptions::new(format).with_file_extension("");
-        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
+    let config = match found.partitions {
+        Some(partitions) => directory_config(path, &names, format, partitions)?,
+        None => {
+            let urls = found
+                .sources
+                .iter()
+                .map(|s| ListingTableUrl::parse(&s.url))
+                .collect::<datafusion::common::Result<Vec<_>>>()?;
+            let options = ListingOptions::new(format).with_file_extension("");
+            ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
+        }
     };
     Ok(Arc::new(ListingTable::try_new(config.with_schema(schema))?))
+}
+
+/// The table's schema once the caller's types replace the guessed ones: a whole `schema`
+/// (names and types, in file order) or some columns' `overrides`, by name.
+fn with_given_types(
+    guessed: SchemaRef,
+    options: &CsvOptions,
+    kind: FileKind,
+    path: &str,
+) -> Result<SchemaRef> {
+    if (options.schema.is_some() || options.overrides.is_some()) && !kind.infers_types() {
+        return Err(CorepyError::invalid_argument(format!(
+            "a {} file stores its column types; schema= and schema_overrides= apply to CSV \
+             and NDJSON",
+            kind.name()
+        )));
+    }
+    let mut schema = match &options.schema {
+        Some(given) if kind == FileKind::Csv && given.fields().len() != guessed.fields().len() => {
+            return Err(CorepyError::file_format(
+                path,
+                format!(
+                    "schema= names {} columns, but the file has {}: [{}]",
+                    given.fields().len(),
+                    guessed.fields().len(),
+                    field_names(&guessed).join(", ")
+                ),
+            ))
+        }
+        Some(given) => Arc::clone(given),
+        None => guessed,
+    };
+    if let Some(overrides) = &options.overrides {
+        let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+        for field in overrides.fields() {
+            let Some(slot) = fields.iter_mut().find(|f| f.name() == field.name()) else {
+                return Err(CorepyError::column_not_found(
+                    field.name(),
+                    field_names(&schema),
+                ));
+            };
+            *slot = Arc::new(
+                slot.as_ref()
+                    .clone()
+                    .with_data_type(field.data_type().clone()),
+            );
+        }
+        schema = Arc::new(Schema::new(fields));
+    }
+    Ok(schema)
+}
+
+fn field_names(schema: &Schema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+/// The files a path names, with the store that reads them.
+struct Found {
+    store: Arc<dyn ObjectStore>,
+    sources: Vec<Source>,
+    /// A directory's Hive partition columns; `None` for a file, a glob or a URL.
+    partitions: Option<Vec<(String, DataType)>>,
+}
+
+/// One file: its name for messages (a local path or a URL), its address for DataFusion,
+/// its metadata, and its local path when it has one.
+struct Source {
+    name: String,
+    url: String,
+    meta: ObjectMeta,
+    local: Option<PathBuf>,
+}
+
+impl Found {
+    async fn local(state: &dyn CatalogSession, path: &str) -> Result<Self> {
+        let directory = Path::new(path).is_dir();
+        let (files, partitions) = if directory {
+            let found = partitioned_files(Path::new(path))?;
+            let files = found
+                .files
+                .iter()
+                .map(|f| absolute(f))
+                .collect::<Result<Vec<_>>>()?;
+            (files, Some(found.columns))
+        } else {
+            (resolve_files(path)?, None)
+        };
+        let store = state
+            .runtime_env()
+            .object_store(ObjectStoreUrl::local_filesystem())?;
+        let mut sources = Vec::with_capacity(files.len());
+        for file in files {
+            let name = file.display().to_string();
+            sources.push(Source {
+                url: file.to_string_lossy().into_owned(),
+                meta: object_meta(store.as_ref(), &file).await?,
+                name,
+                local: Some(file),
+            });
+        }
+        Ok(Self {
+            store,
+            sources,
+            partitions,
+        })
+    }
+
+    async fn remote(state: &dyn CatalogSession, address: &str) -> Result<Self> {
+        let found = resolve_remote(state, address).await?;
+        let sources = found
+            .objects
+            .into_iter()
+            .map(|(url, meta)| Source {
+                name: url.clone(),
+                url,
+                meta,
+                local: None,
+            })
+            .collect();
+        Ok(Self {
+            store: found.store,
+            sources,
+            partitions: None,
+        })
+    }
+
+    async fn check(&self, source: &Source, kind: FileKind) -> Result<()> {
+        match &source.local {
+            Some(file) => check_file(file, kind),
+            None => check_object(self.store.as_ref(), &source.meta, kind, &source.name).await,
+        }
+    }
 }
 
 /// A directory's table: its files (of one extension) and its partition columns.
 fn directory_config(
     path: &str,
-    files: &[PathBuf],
+    files: &[&str],
     format: Arc<dyn datafusion::datasource::file_format::FileFormat>,
-    partitions: Vec<(String, datafusion::arrow::datatypes::DataType)>,
+    partitions: Vec<(String, DataType)>,
 ) -> Result<ListingTableConfig> {
-    let extension = |f: &PathBuf| {
-        f.extension()
-            .map(|e| format!(".{}", e.to_string_lossy()))
+    // The whole extension, `.csv.gz` included: the listing keeps files that end with it.
+    let extension = |f: &&str| {
+        let (compression, stem) = Compression::of_path(f);
+        Path::new(stem)
+            .extension()
+            .map(|e| format!(".{}{}", e.to_string_lossy(), compression.extension()))
             .unwrap_or_default()
     };
     let first = extension(&files[0]);
@@ -104,8 +240,7 @@ fn directory_config(
             path,
             format!(
                 "its files have different extensions: '{}' and '{}'",
-                files[0].display(),
-                other.display()
+                files[0], other
             ),
         ));
     }
@@ -118,21 +253,37 @@ fn directory_config(
 }
 
 /// The one format all matched files share.
-fn common_kind(pattern: &str, files: &[PathBuf]) -> Result<FileKind> {
-    let first = FileKind::detect(&files[0])?;
+fn common_kind(pattern: &str, files: &[&str]) -> Result<FileKind> {
+    let first = FileKind::detect(Path::new(files[0]))?;
     for file in &files[1..] {
-        if FileKind::detect(file)? != first {
+        if FileKind::detect(Path::new(file))? != first {
             return Err(CorepyError::file_format(
                 pattern,
                 format!(
-                    "it matches files of different formats: '{}' and '{}'",
-                    files[0].display(),
-                    file.display()
+                    "it matches files of different formats: '{}' and '{file}'",
+                    files[0]
                 ),
             ));
         }
     }
     Ok(first)
+}
+
+/// The one compression all matched files share (a scan decodes them with one codec).
+fn common_compression(pattern: &str, files: &[&str]) -> Result<Compression> {
+    let first = Compression::of_path(files[0]).0;
+    match files.iter().find(|f| Compression::of_path(f).0 != first) {
+        Some(other) => Err(CorepyError::file_format(
+            pattern,
+            format!(
+                "it matches files of different compressions: '{}' ({}) and '{other}' ({})",
+                files[0],
+                first.name(),
+                Compression::of_path(other).0.name()
+            ),
+        )),
+        None => Ok(first),
+    }
 }
 
 async fn object_meta(store: &dyn ObjectStore, file: &Path) -> Result<ObjectMeta> {
@@ -144,143 +295,26 @@ async fn object_meta(store: &dyn ObjectStore, file: &Path) -> Result<ObjectMeta>
         .map_err(|e| CorepyError::file_format(file.display().to_string(), e.to_string()))
 }
 
-/// A CSV file whose last quoted field never closes: the CSV reader would take the rest of
-/// the file as that one field (silently dropping every row after it), so it is refused,
-/// naming the line the quote opens on. One pass over the file, at memory speed (the reader
-/// then finds it in the page cache). A doubled quote inside a quoted field toggles twice.
-fn check_csv_quotes(file: &Path, mut handle: std::fs::File) -> Result<()> {
-    let name = file.display().to_string();
-    let mut buffer = vec![0u8; 1 << 20];
-    let (mut quoted, mut line, mut opened_on) = (false, 1u64, 0u64);
-    loop {
-        let read = handle
-            .read(&mut buffer)
-            .map_err(|e| CorepyError::file_format(name.clone(), e.to_string()))?;
-        if read == 0 {
-            break;
-        }
-        for &byte in &buffer[..read] {
-            if byte == b'"' {
-                quoted = !quoted;
-                if quoted {
-                    opened_on = line;
-                }
-            } else if byte == b'\n' {
-                line += 1;
-            }
-        }
-    }
-    if quoted {
-        return Err(CorepyError::file_format(
-            name,
-            format!(
-                "malformed CSV: the quoted field that starts on line {opened_on} is never \
-                 closed (an unterminated quote)"
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Cheap checks of a file's first and last bytes, so that an empty, truncated or corrupt file
-/// gets a precise message instead of a decoder error (or a decoder panic).
-pub fn check_file(file: &Path, kind: FileKind) -> Result<()> {
-    let name = file.display().to_string();
-    let io_error = |e: std::io::Error| CorepyError::file_format(name.clone(), e.to_string());
-    let mut handle = std::fs::File::open(file).map_err(io_error)?;
-    let size = handle.metadata().map_err(io_error)?.len();
-    if size == 0 {
-        return Err(CorepyError::file_format(
-            name,
-            "the file is empty (0 bytes)",
-        ));
-    }
-    let magic: &[u8] = match kind {
-        FileKind::Parquet => b"PAR1",
-        FileKind::Ipc => b"ARROW1",
-        FileKind::Csv => return check_csv_quotes(file, handle),
-        // The reader reports the line of a malformed object, and the engine adds the path.
-        FileKind::Json => return Ok(()),
-    };
-    let length = magic.len() as u64;
-    let mut head = vec![0u8; magic.len()];
-    let mut tail = vec![0u8; magic.len()];
-    let complete = size >= 2 * length
-        && handle.read_exact(&mut head).is_ok()
-        && handle.seek(SeekFrom::End(-(length as i64))).is_ok()
-        && handle.read_exact(&mut tail).is_ok();
-    if !complete || head != magic {
-        return Err(CorepyError::file_format(
-            name,
-            format!(
-                "not a {} file (it does not start with {:?})",
-                kind.name(),
-                String::from_utf8_lossy(magic)
-            ),
-        ));
-    }
-    if tail != magic {
-        return Err(CorepyError::file_format(
-            name,
-            format!(
-                "the {} file is truncated or corrupt (its footer is missing)",
-                kind.name()
-            ),
-        ));
-    }
-    if kind == FileKind::Parquet {
-        check_parquet_footer_length(&mut handle, size)
-            .map_err(|m| CorepyError::file_format(name, m))?;
-    }
-    Ok(())
-}
-
-/// A Parquet file ends with its metadata, the metadata's length (4 bytes) and `PAR1`; a
-/// length that does not fit in the file means the footer is corrupt.
-fn check_parquet_footer_length(handle: &mut std::fs::File, size: u64) -> Result<(), String> {
-    let mut length = [0u8; 4];
-    handle
-        .seek(SeekFrom::End(-8))
-        .and_then(|_| handle.read_exact(&mut length))
-        .map_err(|e| e.to_string())?;
-    let metadata = u64::from(u32::from_le_bytes(length));
-    if metadata + 12 > size {
-        return Err(format!(
-            "the Parquet footer is corrupt: its metadata length ({metadata} bytes) exceeds the file \
-             size ({size} bytes)"
-        ));
-    }
-    Ok(())
-}
-
-fn with_path(file: &Path, kind: FileKind, error: CorepyError) -> CorepyError {
+fn with_path(file: &str, kind: FileKind, error: CorepyError) -> CorepyError {
     let message = match error {
         CorepyError::FileFormat { message, .. } | CorepyError::Compute { message } => message,
         CorepyError::Internal { message } | CorepyError::Plan { message } => message,
         other => other.to_string(),
     };
-    CorepyError::file_format(
-        file.display().to_string(),
-        format!("not a valid {} file: {message}", kind.name()),
-    )
+    CorepyError::file_format(file, format!("not a valid {} file: {message}", kind.name()))
 }
 
 /// Every file of a glob must have the same columns, of the same types (CSV: the same
 /// columns; their guessed types are unified).
-fn check_same_schema(
-    pattern: &str,
-    kind: FileKind,
-    schemas: &[(PathBuf, SchemaRef)],
-) -> Result<()> {
+fn check_same_schema(pattern: &str, kind: FileKind, schemas: &[(String, SchemaRef)]) -> Result<()> {
     let (first_path, first) = &schemas[0];
     for (path, schema) in &schemas[1..] {
         if let Some(difference) = schema_difference(first, schema, !kind.infers_types()) {
             return Err(CorepyError::file_format(
                 pattern,
                 format!(
-                    "the files it matches have different schemas: '{}' and '{}' differ in {difference}",
-                    first_path.display(),
-                    path.display()
+                    "the files it matches have different schemas: '{first_path}' and '{path}' \
+                     differ in {difference}"
                 ),
             ));
         }
@@ -317,7 +351,7 @@ fn schema_difference(a: &Schema, b: &Schema, compare_types: bool) -> Option<Stri
     })
 }
 
-fn merged(schemas: &[(PathBuf, SchemaRef)]) -> Result<SchemaRef> {
+fn merged(schemas: &[(String, SchemaRef)]) -> Result<SchemaRef> {
     if schemas.len() == 1 {
         return Ok(Arc::clone(&schemas[0].1));
     }

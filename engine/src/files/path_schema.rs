@@ -14,6 +14,7 @@ use parking_lot::RwLock;
 
 use super::format::{CsvOptions, FileKind};
 use super::open::open_table;
+use super::remote::is_remote;
 use super::resolve::is_glob;
 
 /// A schema of registered tables that falls back to opening file paths.
@@ -35,7 +36,8 @@ impl PathSchema {
 
 /// True when a table name can only be meant as a file path.
 pub fn looks_like_path(name: &str) -> bool {
-    name.contains('/')
+    is_remote(name)
+        || name.contains('/')
         || name.contains('\\')
         || is_glob(name)
         || FileKind::from_extension(std::path::Path::new(name)).is_some()
@@ -92,6 +94,8 @@ mod tests {
         assert!(looks_like_path("data/lineitem.parquet"));
         assert!(looks_like_path("lineitem.parquet"));
         assert!(looks_like_path("data/*.csv"));
+        assert!(looks_like_path("t.csv.gz"));
+        assert!(looks_like_path("s3://bucket/key"));
         assert!(!looks_like_path("lineitem"));
     }
 }
