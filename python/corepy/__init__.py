@@ -260,9 +260,7 @@ def scan_ndjson(
     >>> cp.scan_ndjson(path).filter(cp.col("a") > 1).compute().to_pydict()
     {'a': [2]}
     """
-    return default_session().scan_ndjson(
-        path, schema=schema, schema_overrides=schema_overrides
-    )
+    return default_session().scan_ndjson(path, schema=schema, schema_overrides=schema_overrides)
 
 
 def read_ndjson(

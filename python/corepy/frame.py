@@ -998,9 +998,7 @@ class LazyFrame:
         1;x
         2;y
         """
-        self._lf.write(
-            path, "csv", compression, header=include_header, delimiter=separator
-        )
+        self._lf.write(path, "csv", compression, header=include_header, delimiter=separator)
 
     def sink_ndjson(
         self,

@@ -15,7 +15,7 @@ import pytest
 
 import corepy as cp
 
-CSV = "id,name,price\n1,a,1.5\n2,\"b, quoted\",\n3,,-2.25\n4,d,0\n"
+CSV = 'id,name,price\n1,a,1.5\n2,"b, quoted",\n3,,-2.25\n4,d,0\n'
 EXPECTED = {
     "id": [1, 2, 3, 4],
     "name": ["a", "b, quoted", None, "d"],

@@ -51,7 +51,7 @@ def test_wrong_schemas_are_named(csv: Path) -> None:
     with pytest.raises(cp.ColumnNotFoundError, match="cod") as error:
         cp.scan_csv(csv, schema_overrides={"cod": cp.String})
     assert "code" in str(error.value)
-    with pytest.raises(cp.CorepyError, match="abc|parse|Int64"):
+    with pytest.raises(cp.CorepyError, match=r"abc|parse|Int64"):
         bad = csv.parent / "bad.csv"
         bad.write_text("id\n1\nabc\n")
         cp.scan_csv(bad, schema={"id": cp.Int64}).compute()

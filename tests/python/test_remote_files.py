@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -29,7 +29,7 @@ FRAME = {
 class RangeHandler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder with HEAD and ranged GET (`Range: bytes=a-b`), and counts requests."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -92,9 +92,7 @@ SUMMARY = 'SELECT "group", count(*) AS n, sum(x) AS x FROM {} GROUP BY "group" O
         ("t.arrow", cp.scan_ipc),
     ],
 )
-def test_http_files_read_as_the_local_ones(
-    served: tuple[str, Path], name: str, scan: Any
-) -> None:
+def test_http_files_read_as_the_local_ones(served: tuple[str, Path], name: str, scan: Any) -> None:
     base, folder = served
     local = scan(folder / name).filter(cp.col("id") % 3 == 0).sort("id").compute()
     remote = scan(f"{base}/{name}").filter(cp.col("id") % 3 == 0).sort("id").compute()
@@ -114,9 +112,9 @@ def test_parquet_over_http_reads_ranges(served: tuple[str, Path]) -> None:
 
 def test_http_errors_name_the_url(served: tuple[str, Path]) -> None:
     base, _ = served
-    with pytest.raises(cp.PathNotFoundError, match="missing.parquet"):
+    with pytest.raises(cp.PathNotFoundError, match=r"missing\.parquet"):
         cp.scan_parquet(f"{base}/missing.parquet")
-    with pytest.raises(cp.FileFormatError, match="bad.parquet") as error:
+    with pytest.raises(cp.FileFormatError, match=r"bad\.parquet") as error:
         cp.scan_parquet(f"{base}/bad.parquet").compute()
     assert base in str(error.value)
     with pytest.raises(cp.FileFormatError, match="unterminated quote"):
@@ -194,7 +192,7 @@ def test_s3_globs_and_files_read_as_the_local_ones(s3: tuple[str, Path]) -> None
 
 def test_s3_errors_name_the_url(s3: tuple[str, Path]) -> None:
     bucket, _ = s3
-    with pytest.raises(cp.PathNotFoundError, match="nothing.parquet"):
+    with pytest.raises(cp.PathNotFoundError, match=r"nothing\.parquet"):
         cp.scan_parquet(f"{bucket}/data/nothing.parquet")
     with pytest.raises(cp.PathNotFoundError, match=r"\*\.csv"):
         cp.scan_csv(f"{bucket}/data/*.csv")
@@ -207,7 +205,7 @@ def test_s3_errors_name_the_url(s3: tuple[str, Path]) -> None:
             probe.bind(("127.0.0.1", 0))
             os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{probe.getsockname()[1]}"
         started = time.monotonic()
-        with pytest.raises(cp.FileFormatError, match="s3://corepy-test/data/part0.parquet"):
+        with pytest.raises(cp.FileFormatError, match=r"s3://corepy-test/data/part0\.parquet"):
             cp.scan_parquet(f"{bucket}/data/part0.parquet")
         assert time.monotonic() - started < 60
     finally:
