@@ -74,21 +74,23 @@ def test_explain_analyze_runs_and_shows_metrics(tpch_dir: Path) -> None:
 
 
 def test_sql_explain_variants(tpch_dir: Path) -> None:
+    # The JIT on whatever COREPY_JIT says: the optimizer steps include corepy's fusion.
+    session = cp.Session(config=cp.Config(jit=True))
     query = f"SELECT count(*) FROM '{tpch_dir}/nation.parquet' WHERE n_regionkey = 2"
-    plain = cp.sql(f"EXPLAIN {query}").compute()
+    plain = session.sql(f"EXPLAIN {query}").compute()
     assert plain.columns == ["plan_type", "plan"]
     plans = sections(repr(plain))
     assert list(plans) == ["logical_plan", "physical_plan"]
     assert "n_regionkey = Int64(2)" in plans["logical_plan"]
     assert "DataSourceExec:" in plans["physical_plan"]
-    verbose = titled(repr(cp.sql(f"EXPLAIN VERBOSE {query}").compute()))
+    verbose = titled(repr(session.sql(f"EXPLAIN VERBOSE {query}").compute()))
     titles = [title for title, _ in verbose]
     # Every step: the plan before the optimizer, after each rule, and the final plans.
     assert titles[0] == "initial_logical_plan" and "Filter: " in verbose[0][1]
     assert "logical_plan after push_down_filter" in titles
     assert "logical_plan after corepy_fuse_row_wise" in titles
     assert "logical_plan" in titles and "physical_plan" in titles
-    analyzed = sections(repr(cp.sql(f"EXPLAIN ANALYZE {query}").compute()))
+    analyzed = sections(repr(session.sql(f"EXPLAIN ANALYZE {query}").compute()))
     assert list(analyzed) == ["Plan with Metrics"]
     assert "output_rows=1" in line_with(analyzed["Plan with Metrics"], "ProjectionExec:")
 

@@ -18,6 +18,11 @@ import corepy as cp
 _unique = count(1)
 
 
+def _jit_session() -> cp.Session:
+    """A session with the JIT on whatever COREPY_JIT says: these tests are about kernels."""
+    return cp.Session(config=cp.Config(jit=True))
+
+
 def _frame(session: cp.Session) -> cp.LazyFrame:
     return session.from_dict(
         {
@@ -82,7 +87,7 @@ def test_environment_variable_sets_the_default(value: str, expected: str) -> Non
 
 
 def test_explain_kernels_prints_the_kernel_ir_and_cranelift_ir() -> None:
-    text = _query(cp.Session()).explain(kernels=True)
+    text = _query(_jit_session()).explain(kernels=True)
     assert "== Kernels ==" in text
     assert re.search(r"kernel \[rows\]\(in0: \w+ \"\w\"", text), text
     assert "select %" in text and "out0 = %" in text
@@ -94,13 +99,13 @@ def test_explain_kernels_prints_the_kernel_ir_and_cranelift_ir() -> None:
 
 
 def test_plain_explain_shows_no_kernel_code() -> None:
-    text = _query(cp.Session()).explain()
+    text = _query(_jit_session()).explain()
     assert "JitExec" in text
     assert "kernel [rows]" not in text and "Cranelift IR" not in text
 
 
 def test_sql_explain_verbose_shows_the_kernels() -> None:
-    session = cp.Session()
+    session = _jit_session()
     session.register("t", _frame(session))
     text = session.sql("EXPLAIN VERBOSE SELECT a * b + 1.0 AS x FROM t WHERE k > 1").compute()
     plans = "\n".join(str(v) for v in text.to_pydict()["plan"])
@@ -114,7 +119,7 @@ def _metric(text: str, name: str) -> str:
 
 
 def test_analyze_reports_rows_kernel_and_compile_time_and_the_cache_compiles_once() -> None:
-    session = cp.Session()
+    session = _jit_session()
     # A constant no other test uses, so that this kernel is new to the process-wide cache.
     constant = 1000.0 + next(_unique) / 7
     lf = _frame(session).filter(cp.col("k") > 1).select(cp.col("a") * constant)
@@ -130,8 +135,10 @@ def test_analyze_reports_rows_kernel_and_compile_time_and_the_cache_compiles_onc
 
 
 def test_division_by_zero_names_the_expression_and_its_columns() -> None:
-    lf = cp.from_dict({"a": [1, 2, 3], "b": [1, 0, 3]}).select(
-        (cp.col("a") % cp.col("b")).alias("q")
+    lf = (
+        _jit_session()
+        .from_dict({"a": [1, 2, 3], "b": [1, 0, 3]})
+        .select((cp.col("a") % cp.col("b")).alias("q"))
     )
     assert "JitExec" in lf.explain()
     with pytest.raises(cp.ComputeError, match=r"division by zero in `.*a % .*b`"):
@@ -139,8 +146,8 @@ def test_division_by_zero_names_the_expression_and_its_columns() -> None:
 
 
 def test_guarded_division_does_not_fail() -> None:
-    session = cp.Session()
-    session.register("t", cp.from_dict({"a": [1, 2, 3], "b": [1, 0, 3]}))
+    session = _jit_session()
+    session.register("t", _jit_session().from_dict({"a": [1, 2, 3], "b": [1, 0, 3]}))
     sql = "SELECT CASE WHEN b <> 0 THEN a / b ELSE -1 END AS q FROM t"
     assert "JitExec" in session.sql(f"EXPLAIN {sql}").compute().to_pydict()["plan"][1]
     assert session.sql(sql).compute().to_pydict() == {"q": [1, -1, 1]}
@@ -206,8 +213,8 @@ def test_decimal_overflow_raises_like_datafusion() -> None:
 
 
 def test_supported_parts_of_a_partly_unsupported_projection_are_fused() -> None:
-    session = cp.Session()
-    session.register("t", cp.from_dict({"a": [1.5, 2.0, None], "s": ["x", "y", "z"]}))
+    session = _jit_session()
+    session.register("t", _jit_session().from_dict({"a": [1.5, 2.0, None], "s": ["x", "y", "z"]}))
     lf = session.sql("SELECT upper(s) AS u, power(a * a + 1.0, 2.0) AS p FROM t")
     plan = lf.explain()
     assert "FusedStage" in plan and "__corepy_fused_0" in plan, plan
