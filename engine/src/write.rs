@@ -101,8 +101,9 @@ impl Session {
 enum BatchWriter {
     Parquet(ArrowWriter<BufWriter<File>>),
     Ipc(IpcWriter<BufWriter<File>>),
-    Csv(datafusion::arrow::csv::Writer<Encoder>),
-    Json(JsonLinesWriter<Encoder>),
+    // Boxed: a codec's state is large, and the enum is as large as its largest variant.
+    Csv(Box<datafusion::arrow::csv::Writer<Encoder>>),
+    Json(Box<JsonLinesWriter<Encoder>>),
 }
 
 type WriteResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -122,15 +123,15 @@ impl BatchWriter {
                 header,
                 delimiter,
                 compression,
-            } => BatchWriter::Csv(
+            } => BatchWriter::Csv(Box::new(
                 CsvWriterBuilder::new()
                     .with_header(*header)
                     .with_delimiter(*delimiter)
                     .build(Encoder::new(out, *compression)?),
-            ),
-            WriteFormat::Json { compression } => {
-                BatchWriter::Json(JsonLinesWriter::new(Encoder::new(out, *compression)?))
-            }
+            )),
+            WriteFormat::Json { compression } => BatchWriter::Json(Box::new(JsonLinesWriter::new(
+                Encoder::new(out, *compression)?,
+            ))),
         })
     }
 
@@ -152,10 +153,10 @@ impl BatchWriter {
                 w.finish()?;
                 w.into_inner()?
             }
-            BatchWriter::Csv(w) => w.into_inner().finish()?,
+            BatchWriter::Csv(w) => (*w).into_inner().finish()?,
             BatchWriter::Json(mut w) => {
                 w.finish()?;
-                w.into_inner().finish()?
+                (*w).into_inner().finish()?
             }
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;

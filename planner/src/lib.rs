@@ -10,6 +10,7 @@
 //! * [`frame`] — frame operations (`select`, `filter`, `group_by`, …) as plan builders;
 //! * [`window`] — `over()` and the order-dependent functions as window functions;
 //! * [`fusion`] — the fusion rule, its `FusedStage` node and the lowering to kernel IR;
+//! * [`raise_error`] — `raise_error(message)`, a guarded failure that names bad data;
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
 //! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
@@ -23,6 +24,7 @@ pub mod expr;
 pub mod frame;
 pub mod fusion;
 pub mod naming;
+pub mod raise_error;
 pub mod rules;
 pub mod suggest;
 pub mod window;

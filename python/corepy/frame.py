@@ -214,8 +214,7 @@ def _single_value(
     kept: Expr, dtype: pa.DataType, index: list[str], on: str, on_value: Scalar
 ) -> Expr:
     """A pivot cell without an aggregation: its one value, or, where it has several, an
-    error naming the cell when the query runs. A plan cannot raise by itself, so the
-    error is a cast that must fail: the message, as text, to an integer."""
+    error naming the cell when the query runs (``raise_error`` fails only where reached)."""
     rows = kept.len()
     # A key is the same on every row of the cell: min() reads it inside the aggregation.
     shown = [coalesce(col(k).min().cast("utf8"), lit("null")) for k in index]
@@ -228,14 +227,14 @@ def _single_value(
         lit(" values; pass aggregate_function= to combine them"),
         separator="",
     )
-    failure = message.cast("int64").cast(dtype)
+    failure = Expr(_core.raise_error(message._expr, dtype))
     return when(rows > 1).then(failure).otherwise(kept.first())
 
 
-#: The kinds of :meth:`LazyFrame.join`.
-# Whole-file codecs of written CSV and NDJSON files.
+#: Whole-file codecs of written CSV and NDJSON files.
 TextCompression = Literal["gzip", "bzip2", "xz", "zstd", "uncompressed"]
 
+#: The kinds of :meth:`LazyFrame.join`.
 JoinHow = Literal["inner", "left", "right", "full", "semi", "anti", "cross"]
 
 

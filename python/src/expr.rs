@@ -3,6 +3,7 @@
 use corepy_planner::dtype::parse_dtype;
 use corepy_planner::expr::{aggregate, binary, cast_to, describe};
 use corepy_planner::naming::output_name;
+use corepy_planner::raise_error::RaiseError;
 use corepy_planner::window;
 use corepy_planner::CorepyError;
 use datafusion::arrow::datatypes::{DataType, IntervalMonthDayNano};
@@ -249,6 +250,15 @@ fn col(name: &str) -> PyResult<PyExpr> {
     })
 }
 
+/// `raise_error(message)`: fails the query with the message where it is not NULL.
+#[pyfunction]
+fn raise_error(message: PyExpr, dtype: &Bound<'_, PyAny>) -> PyResult<PyExpr> {
+    guarded(|| {
+        let return_type = data_type(dtype)?;
+        Ok(RaiseError::call(message.expr, return_type).into())
+    })
+}
+
 #[pyfunction]
 fn count_rows() -> PyResult<PyExpr> {
     guarded(|| Ok(count_all().alias("len").into()))
@@ -383,6 +393,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(lit_interval, module)?)?;
     module.add_function(wrap_pyfunction!(col, module)?)?;
     module.add_function(wrap_pyfunction!(count_rows, module)?)?;
+    module.add_function(wrap_pyfunction!(raise_error, module)?)?;
     module.add_function(wrap_pyfunction!(lit_null, module)?)?;
     module.add_function(wrap_pyfunction!(lit_bool, module)?)?;
     module.add_function(wrap_pyfunction!(lit_int, module)?)?;
