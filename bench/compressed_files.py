@@ -139,7 +139,7 @@ def main() -> None:
             outputs = writers(table, folder, codec)
             for name, write in outputs.items():
                 written = write()
-                count = duckdb.sql(f"SELECT count(*) FROM read_csv('{written}')").fetchone()
+                count = duckdb.sql(f"SELECT count(*) FROM read_csv('{written}')").fetchall()[0]
                 assert count == (args.rows,), f"write-{codec}: {name} wrote {count} rows"
             report(f"write-{codec}", timed(dict(outputs), args.repeat))
 
