@@ -121,6 +121,10 @@ def test_http_errors_name_the_url(served: tuple[str, Path]) -> None:
         cp.scan_csv(f"{base}/open.csv").compute()
     with pytest.raises(cp.InvalidArgumentError, match="cannot list"):
         cp.scan_parquet(f"{base}/*.parquet")
+    with pytest.raises(cp.InvalidArgumentError, match="cannot list"):
+        cp.scan_parquet(f"{base}/")
+    with pytest.raises(cp.InvalidArgumentError, match="query string"):
+        cp.scan_parquet(f"{base}/t.parquet?token=secret")
     with pytest.raises(cp.InvalidArgumentError, match="scheme 'ftp' is not supported"):
         cp.scan_parquet("ftp://127.0.0.1/t.parquet")
 
@@ -158,6 +162,10 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     frame.sink_csv(folder / "t.csv.gz")
     client.upload_file(str(folder / "t.csv.gz"), "corepy-test", "csv/t.csv.gz")
     client.put_object(Bucket="corepy-test", Key="data/notes.txt", Body=b"not data")
+    # A folder as Spark leaves one: files at two depths and a _SUCCESS marker.
+    client.upload_file(str(folder / "part0.parquet"), "corepy-test", "folder/part0.parquet")
+    client.upload_file(str(folder / "part1.parquet"), "corepy-test", "folder/x/part1.parquet")
+    client.put_object(Bucket="corepy-test", Key="folder/_SUCCESS", Body=b"")
     try:
         yield "s3://corepy-test", folder
     finally:
@@ -188,6 +196,17 @@ def test_s3_globs_and_files_read_as_the_local_ones(s3: tuple[str, Path]) -> None
     assert csv == FRAME
     ours = cp.sql(SUMMARY.format(f"'{bucket}/data/*.parquet'")).compute().to_pydict()
     assert ours == cp.sql(SUMMARY.format(f"'{folder}/part*.parquet'")).compute().to_pydict()
+
+
+def test_an_s3_folder_is_every_file_under_it(s3: tuple[str, Path]) -> None:
+    bucket, _ = s3
+    ids = cp.scan_parquet(f"{bucket}/folder/").select(cp.col("id")).sort("id").compute()
+    expected = sorted(i for i in FRAME["id"] if i % 3 in (0, 1))
+    assert ids.to_pydict() == {"id": expected}
+    rows = cp.sql(f"SELECT count(*) AS n FROM '{bucket}/folder/'").compute().to_pydict()
+    assert rows == {"n": [len(expected)]}
+    with pytest.raises(cp.PathNotFoundError):
+        cp.scan_parquet(f"{bucket}/empty-folder/")
 
 
 def test_s3_errors_name_the_url(s3: tuple[str, Path]) -> None:

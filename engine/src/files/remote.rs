@@ -1,5 +1,6 @@
 //! Remote files through `object_store`: `https://host/path` (HTTP `HEAD` and ranged `GET`)
-//! and `s3://bucket/key` (Amazon S3 or a compatible server). S3 credentials, region and
+//! and `s3://bucket/key` (Amazon S3 or a compatible server; also a glob, or a folder ending
+//! in `/`, listed). S3 credentials, region and
 //! endpoint come from the usual `AWS_*` environment variables (`AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`); an
 //! `http://` endpoint is allowed as given (a local MinIO or moto server).
@@ -80,15 +81,41 @@ pub async fn resolve_remote(state: &dyn CatalogSession, address: &str) -> Result
         .runtime_env()
         .register_object_store(&base_url, Arc::clone(&store));
 
+    if url.query().is_some() {
+        return Err(CorepyError::invalid_argument(format!(
+            "cannot read '{address}': URLs with a query string (signed URLs, tokens) are not \
+             supported yet; use an s3:// URL with AWS_* credentials"
+        )));
+    }
     let path = percent_decoded_path(&url, address)?;
-    let objects = if is_glob(&path) {
+    let folder = url.path().ends_with('/');
+    let objects = if is_glob(&path) || folder {
         if scheme.starts_with("http") {
             return Err(CorepyError::invalid_argument(format!(
-                "cannot expand the glob in '{address}': an HTTP server cannot list its files; \
-                 name each file, or use an s3:// URL"
+                "cannot read '{address}': an HTTP server cannot list its files, so a glob or \
+                 a folder cannot be expanded; name each file, or use an s3:// URL"
             )));
         }
-        list_matching(store.as_ref(), &base, &path, address).await?
+        let listed = if folder {
+            list_folder(store.as_ref(), &path, address).await?
+        } else {
+            list_matching(store.as_ref(), &path, address).await?
+        };
+        let mut objects: Vec<(String, ObjectMeta)> = listed
+            .into_iter()
+            .map(|meta| (format!("{base}/{}", meta.location), meta))
+            .collect();
+        if objects.is_empty() {
+            return Err(CorepyError::PathNotFound {
+                path: address.to_string(),
+            });
+        }
+        objects.sort_by(|a, b| a.0.cmp(&b.0));
+        objects
+    } else if path.is_empty() {
+        return Err(CorepyError::invalid_argument(format!(
+            "the URL '{address}' names no file"
+        )));
     } else {
         let location = StorePath::from(path.as_str());
         let meta = store
@@ -149,51 +176,65 @@ fn store_base(url: &Url) -> String {
     )
 }
 
-/// The URL's path without its leading `/`, percent-decoded (object keys are stored decoded).
+/// The URL's path without its leading `/`, percent-decoded (object keys are stored
+/// decoded); empty for the root.
 fn percent_decoded_path(url: &Url, address: &str) -> Result<String> {
     let path = StorePath::from_url_path(url.path()).map_err(|e| {
         CorepyError::invalid_argument(format!("the URL '{address}' has an invalid path: {e}"))
     })?;
-    if path.as_ref().is_empty() {
-        return Err(CorepyError::invalid_argument(format!(
-            "the URL '{address}' names no file"
-        )));
-    }
     Ok(path.as_ref().to_string())
 }
 
-/// Every object under the glob's fixed prefix whose key matches it, sorted by key.
+/// Every object under the glob's fixed prefix whose key matches it.
 async fn list_matching(
     store: &dyn ObjectStore,
-    base: &str,
     pattern: &str,
     address: &str,
-) -> Result<Vec<(String, ObjectMeta)>> {
+) -> Result<Vec<ObjectMeta>> {
     let matcher = glob::Pattern::new(pattern)
         .map_err(|e| CorepyError::invalid_argument(format!("invalid glob '{address}': {e}")))?;
     let fixed = &pattern[..pattern.find(['*', '?', '[']).unwrap_or(pattern.len())];
     let prefix = fixed.rfind('/').map(|i| StorePath::from(&fixed[..i]));
-    let listed: Vec<ObjectMeta> = store
-        .list(prefix.as_ref())
-        .try_collect()
-        .await
-        .map_err(|e| fetch_error(address, e))?;
     let options = glob::MatchOptions {
         require_literal_separator: true,
         ..Default::default()
     };
-    let mut objects: Vec<(String, ObjectMeta)> = listed
+    Ok(list(store, prefix.as_ref(), address)
+        .await?
         .into_iter()
         .filter(|meta| matcher.matches_with(meta.location.as_ref(), options))
-        .map(|meta| (format!("{base}/{}", meta.location), meta))
-        .collect();
-    if objects.is_empty() {
-        return Err(CorepyError::PathNotFound {
-            path: address.to_string(),
-        });
-    }
-    objects.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(objects)
+        .collect())
+}
+
+/// Every object under a folder (`s3://bucket/sales/`), at any depth, as a local directory
+/// is read: names starting with `.` or `_` (`_SUCCESS`, folder markers) are left out.
+async fn list_folder(
+    store: &dyn ObjectStore,
+    folder: &str,
+    address: &str,
+) -> Result<Vec<ObjectMeta>> {
+    let prefix = (!folder.is_empty()).then(|| StorePath::from(folder));
+    Ok(list(store, prefix.as_ref(), address)
+        .await?
+        .into_iter()
+        .filter(|meta| {
+            meta.location
+                .filename()
+                .is_some_and(|name| !name.starts_with('.') && !name.starts_with('_'))
+        })
+        .collect())
+}
+
+async fn list(
+    store: &dyn ObjectStore,
+    prefix: Option<&StorePath>,
+    address: &str,
+) -> Result<Vec<ObjectMeta>> {
+    store
+        .list(prefix)
+        .try_collect()
+        .await
+        .map_err(|e| fetch_error(address, e))
 }
 
 /// A missing object is `PathNotFound`; anything else (refused, forbidden, a timeout) names
@@ -285,6 +326,9 @@ mod tests {
     fn paths_are_percent_decoded() {
         let url = Url::parse("http://h/a%20b/c.csv").unwrap();
         assert_eq!(percent_decoded_path(&url, "x").unwrap(), "a b/c.csv");
-        assert!(percent_decoded_path(&Url::parse("http://h/").unwrap(), "x").is_err());
+        assert_eq!(
+            percent_decoded_path(&Url::parse("s3://b/").unwrap(), "x").unwrap(),
+            ""
+        );
     }
 }
