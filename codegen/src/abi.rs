@@ -138,6 +138,23 @@ pub fn check_buffers(
     selection: Option<&[u8]>,
 ) -> Result<(), RunError> {
     let bad = |m: String| Err(RunError::BadBuffers(m));
+    // Columns are the rows of a batch, one after another: a kernel over another domain,
+    // or reading a strided input, would be run wrongly here, so it is refused.
+    if !kernel.domain.is_rows() {
+        return bad(format!(
+            "a kernel over the domain {:?} cannot run over columns of rows",
+            kernel.domain.dims
+        ));
+    }
+    if let Some(i) = kernel
+        .inputs
+        .iter()
+        .position(|input| input.layout != crate::ir::Layout::Contiguous)
+    {
+        return bad(format!(
+            "input {i} is strided; columns of rows are contiguous"
+        ));
+    }
     if inputs.len() != kernel.inputs.len() {
         return bad(format!(
             "{} inputs for {} declared",

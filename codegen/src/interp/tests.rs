@@ -216,3 +216,35 @@ fn decimal_negation_fails_on_min_like_datafusion() {
     );
     assert!(compare(BinaryOp::Lt, V::I(-5), V::I(3)));
 }
+
+#[test]
+fn kernels_outside_the_row_abi_are_refused_not_run_wrongly() {
+    use crate::abi::{ColumnIn, ColumnOut, RunError};
+    use crate::ir::{Dim, Domain, Kernel, Layout, Op};
+    let mut kernel = Kernel::rows();
+    let a = kernel.input(ScalarType::I64);
+    let doubled = kernel.push(Op::Binary(BinaryOp::Add, a, a), ScalarType::I64);
+    kernel.outputs.push(doubled);
+    let values = [0u8; 8 * 4];
+    let run = |kernel: &Kernel| {
+        let mut out = vec![0u8; 8 * 64];
+        let mut validity = vec![0u8; 8];
+        let mut outputs = [ColumnOut::new(&mut out, &mut validity)];
+        let inputs = [ColumnIn {
+            values: &values,
+            validity: None,
+        }];
+        super::run(kernel, &inputs, 4, &mut outputs, None)
+    };
+    assert!(run(&kernel).is_ok());
+
+    let mut grid = kernel.clone();
+    grid.domain = Domain {
+        dims: vec![Dim::Fixed(2), Dim::Fixed(2)],
+    };
+    assert!(matches!(run(&grid), Err(RunError::BadBuffers(m)) if m.contains("domain")));
+
+    let mut strided = kernel.clone();
+    strided.inputs[0].layout = Layout::Strided(vec![2]);
+    assert!(matches!(run(&strided), Err(RunError::BadBuffers(m)) if m.contains("strided")));
+}
