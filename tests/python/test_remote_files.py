@@ -27,15 +27,16 @@ FRAME = {
 
 
 class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder with HEAD and ranged GET (`Range: bytes=a-b`), and counts requests."""
+    """Serves a folder with HEAD and ranged GET (`Range: bytes=a-b`), and records each GET's
+    path and Range header."""
 
-    requests: ClassVar[list[str]] = []
+    requests: ClassVar[list[tuple[str, str]]] = []
 
     def log_message(self, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
-        RangeHandler.requests.append(self.path)
+        RangeHandler.requests.append((self.path, self.headers.get("Range", "")))
         match = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range", ""))
         path = Path(self.translate_path(self.path))
         if match is None or not path.is_file():
@@ -107,7 +108,8 @@ def test_parquet_over_http_reads_ranges(served: tuple[str, Path]) -> None:
     RangeHandler.requests.clear()
     result = cp.scan_parquet(f"{base}/t.parquet").select(cp.col("id").max()).compute()
     assert result.to_pydict() == {"id": [2000]}
-    assert RangeHandler.requests, "no request reached the server"
+    ranged = [r for path, r in RangeHandler.requests if path == "/t.parquet" and r]
+    assert ranged, f"no ranged GET of t.parquet: {RangeHandler.requests}"
 
 
 def test_http_errors_name_the_url(served: tuple[str, Path]) -> None:

@@ -78,7 +78,7 @@ pub async fn open_table(
             let urls = found
                 .sources
                 .iter()
-                .map(|s| ListingTableUrl::parse(&s.url))
+                .map(|s| ListingTableUrl::parse(&s.name))
                 .collect::<datafusion::common::Result<Vec<_>>>()?;
             let options = ListingOptions::new(format).with_file_extension("");
             ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options)
@@ -149,11 +149,10 @@ struct Found {
     partitions: Option<Vec<(String, DataType)>>,
 }
 
-/// One file: its name for messages (a local path or a URL), its address for DataFusion,
-/// its metadata, and its local path when it has one.
+/// One file: its name (a local path or a URL, for messages and for DataFusion), its
+/// metadata, and its local path when it has one.
 struct Source {
     name: String,
-    url: String,
     meta: ObjectMeta,
     local: Option<PathBuf>,
 }
@@ -177,11 +176,9 @@ impl Found {
             .object_store(ObjectStoreUrl::local_filesystem())?;
         let mut sources = Vec::with_capacity(files.len());
         for file in files {
-            let name = file.display().to_string();
             sources.push(Source {
-                url: file.to_string_lossy().into_owned(),
+                name: file.to_string_lossy().into_owned(),
                 meta: object_meta(store.as_ref(), &file).await?,
-                name,
                 local: Some(file),
             });
         }
@@ -198,8 +195,7 @@ impl Found {
             .objects
             .into_iter()
             .map(|(url, meta)| Source {
-                name: url.clone(),
-                url,
+                name: url,
                 meta,
                 local: None,
             })

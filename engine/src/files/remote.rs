@@ -14,7 +14,6 @@ use std::time::Duration;
 use corepy_planner::{CorepyError, Result};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::object_store::path::Path as StorePath;
 use datafusion::object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 use futures::TryStreamExt;
@@ -44,16 +43,6 @@ pub struct RemoteFiles {
     pub store: Arc<dyn ObjectStore>,
     /// The objects, each with its full URL.
     pub objects: Vec<(String, ObjectMeta)>,
-}
-
-impl RemoteFiles {
-    /// The objects as DataFusion table paths.
-    pub fn table_urls(&self) -> Result<Vec<ListingTableUrl>> {
-        self.objects
-            .iter()
-            .map(|(url, _)| Ok(ListingTableUrl::parse(url)?))
-            .collect()
-    }
 }
 
 /// Resolves `address` and registers its store with `state`'s runtime.
