@@ -12,6 +12,7 @@ pub mod ir;
 pub mod jit;
 pub mod pretty;
 pub mod semantics;
+pub mod tensor_abi;
 
 #[cfg(test)]
 mod testing;

@@ -100,6 +100,9 @@ fn op_text(op: &Op) -> String {
         Op::NullIf(a, b) => format!("nullif {a}, {b}"),
         Op::Least(args) => format!("least {}", list(args)),
         Op::Greatest(args) => format!("greatest {}", list(args)),
+        Op::Reduce { op, arg, axes } => {
+            format!("reduce {} {arg} over axes {axes:?}", format!("{op:?}").to_lowercase())
+        }
     }
 }
 
@@ -114,5 +117,11 @@ fn unary_name(op: UnaryOp) -> &'static str {
         UnaryOp::Floor => "floor",
         UnaryOp::Ceil => "ceil",
         UnaryOp::Round => "round",
+        UnaryOp::Exp => "exp",
+        UnaryOp::Ln => "ln",
+        UnaryOp::Sin => "sin",
+        UnaryOp::Cos => "cos",
+        UnaryOp::Tanh => "tanh",
+        UnaryOp::IsNan => "is_nan",
     }
 }

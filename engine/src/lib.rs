@@ -8,6 +8,7 @@
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
+//! * [`tensor`] — tensors realized: fused kernels, GEMM, concatenation;
 //! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
 pub mod dml;
@@ -18,6 +19,7 @@ pub mod query_planner;
 pub mod row_index;
 pub mod runtime;
 pub mod session;
+pub mod tensor;
 pub mod write;
 
 pub use execute::{ExplainOptions, QueryResult};

@@ -37,6 +37,8 @@ pub enum CorepyError {
     PathNotFound { path: String },
     /// A file that exists but cannot be read as the format it claims to be.
     FileFormat { path: String, message: String },
+    /// Tensor shapes that do not fit an operation (broadcasting, an axis, a reshape).
+    Shape { message: String },
     /// An invalid argument to an API call.
     InvalidArgument { message: String },
     /// An error raised while computing (overflow, division by zero, a failed cast, …).
@@ -75,6 +77,7 @@ impl fmt::Display for CorepyError {
             Self::Schema { message }
             | Self::Plan { message }
             | Self::InvalidArgument { message }
+            | Self::Shape { message }
             | Self::Compute { message } => f.write_str(message),
             Self::PathNotFound { path } => write!(f, "no such file or directory: '{path}'"),
             Self::FileFormat { path, message } if path.is_empty() => f.write_str(message),

@@ -13,6 +13,7 @@
 //! * [`raise_error`] — `raise_error(message)`, a guarded failure that names bad data;
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
+//! * [`tensor`] — the lazy tensor graph, lowered to the same kernel IR as fused stages;
 //! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
 
@@ -27,6 +28,7 @@ pub mod naming;
 pub mod raise_error;
 pub mod rules;
 pub mod suggest;
+pub mod tensor;
 pub mod window;
 
 pub use error::{CorepyError, Result};

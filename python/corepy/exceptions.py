@@ -25,6 +25,7 @@ __all__ = [
     "PlanError",
     "SQLError",
     "SchemaError",
+    "ShapeError",
 ]
 
 
@@ -144,6 +145,19 @@ class InvalidArgumentError(CorepyError, ValueError):
     ... except ValueError as error:
     ...     print(type(error).__name__, error)
     InvalidArgumentError target_partitions must be at least 1
+    """
+
+
+class ShapeError(CorepyError, ValueError):
+    """Tensor shapes that do not fit an operation: operands that do not broadcast (both
+    shapes shown), an axis out of range, a reshape to another size, an index out of bounds.
+
+    >>> import corepy as cp
+    >>> try:
+    ...     cp.ones((2, 3)) + cp.ones((4,))
+    ... except cp.ShapeError as error:
+    ...     print(error)
+    operands could not be broadcast together with shapes (2, 3) (4,)
     """
 
 

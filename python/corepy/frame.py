@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from corepy import _core
 from corepy.datatypes import DataType, Schema
@@ -97,10 +97,11 @@ def _broadcasting(
 
 
 def concat(
-    items: Iterable[LazyFrame],
+    items: Iterable[Any],
     *,
     how: Literal["vertical", "diagonal", "horizontal"] = "vertical",
-) -> LazyFrame:
+    axis: int = 0,
+) -> Any:
     """The frames combined: ``"vertical"`` stacks their rows, and needs the same column
     names in the same order (types are unified, as SQL's ``UNION ALL``); ``"diagonal"``
     stacks them matching columns by name and fills a frame's missing columns with nulls;
@@ -115,8 +116,17 @@ def concat(
     {'x': [1, 2], 'y': ['p', None]}
     >>> cp.concat([b, cp.from_dict({"z": [7, 8]})], how="horizontal").compute().to_pydict()
     {'x': [2, None], 'z': [7, 8]}
+
+    Tensors are joined along ``axis`` (see :func:`corepy.concatenate`):
+
+    >>> cp.concat([cp.tensor([1, 2]), cp.tensor([3])]).compute().tolist()
+    [1, 2, 3]
     """
     frames = list(items)
+    from corepy.tensor import Tensor, concatenate
+
+    if frames and isinstance(frames[0], Tensor):
+        return concatenate(frames, axis)
     for frame in frames:
         if not isinstance(frame, LazyFrame):
             raise TypeError(f"concat() takes lazy frames, got {type(frame).__name__}")

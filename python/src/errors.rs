@@ -52,6 +52,7 @@ fn build(py: Python<'_>, error: &CorepyError) -> PyResult<PyErr> {
             "FileFormatError"
         }
         CorepyError::InvalidArgument { .. } => "InvalidArgumentError",
+        CorepyError::Shape { .. } => "ShapeError",
         CorepyError::Compute { .. } => "ComputeError",
         CorepyError::Cancelled => "CancelledError",
         CorepyError::Internal { .. } => "InternalError",

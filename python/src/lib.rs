@@ -11,6 +11,7 @@ mod expr;
 mod frame;
 mod run;
 mod session;
+mod tensor;
 mod tools;
 
 use pyo3::prelude::*;
@@ -24,6 +25,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(frame::concat, module)?)?;
     expr::register(module)?;
     tools::register(module)?;
+    tensor::register(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -3,8 +3,10 @@
 //! reading; the Cranelift and PTX renderers are tested against it.
 
 mod scalar;
+mod tensor;
 
-pub use scalar::{read as read_value, write_slice as write_value, V};
+pub use scalar::{read as read_value, wrap as wrap_int, write_slice as write_value, V};
+pub use tensor::{read as read_tensor_value, run_tensor, write as write_tensor_value};
 
 use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, RunError};
 use crate::ir::{BinaryOp, Kernel, Literal, Node, Op, UnaryOp, ValueId};
@@ -165,6 +167,7 @@ fn eval(
         },
         Op::Least(args) => extremum(args.iter().filter_map(get), BinaryOp::TotalLtEq),
         Op::Greatest(args) => extremum(args.iter().filter_map(get), BinaryOp::TotalGtEq),
+        Op::Reduce { .. } => unreachable!("checked: row kernels have no reductions"),
     })
 }
 

@@ -55,6 +55,9 @@ pub fn wrap(value: i128, ty: ScalarType) -> i128 {
 /// `sqrt` of a negative number fails (and is NaN unguarded).
 pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
     match (op, a) {
+        (UnaryOp::IsNan, V::F64(x)) => (V::B(x.is_nan()), None),
+        (UnaryOp::IsNan, V::F32(x)) => (V::B(x.is_nan()), None),
+        (UnaryOp::IsNan, _) => (V::B(false), None),
         (UnaryOp::Not, V::B(b)) => (V::B(!b), None),
         // Arrow's "wrapping" negation checks decimals: -MIN fails.
         (UnaryOp::Neg, V::I(v)) if decimal_parts(ty).is_some() => (
@@ -96,6 +99,11 @@ fn float_unary(op: UnaryOp, x: f64) -> f64 {
         UnaryOp::Floor => x.floor(),
         UnaryOp::Ceil => x.ceil(),
         UnaryOp::Round => x.round(),
+        UnaryOp::Exp => x.exp(),
+        UnaryOp::Ln => x.ln(),
+        UnaryOp::Sin => x.sin(),
+        UnaryOp::Cos => x.cos(),
+        UnaryOp::Tanh => x.tanh(),
         other => unreachable!("validated: {other:?} on a float"),
     }
 }
@@ -119,6 +127,9 @@ pub fn arith(
         let (v, failure) = decimal_arith(op, (s1, s2), s, a.int(), b.int());
         return (V::I(v), failure);
     }
+    if matches!(op, BinaryOp::Pow | BinaryOp::Max | BinaryOp::Min) {
+        return (numpy_arith(op, ty, a, b), None);
+    }
     match (a, b) {
         (V::F64(x), V::F64(y)) => (V::F64(float_arith(op, x, y)), None),
         (V::F32(x), V::F32(y)) => (V::F32(float_arith(op, x, y)), None),
@@ -128,6 +139,46 @@ pub fn arith(
             (V::I(wrap(result, ty)), failure)
         }
     }
+}
+
+/// NumPy's `power`, `maximum` and `minimum` (see [`BinaryOp`]); they never fail.
+fn numpy_arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> V {
+    let pick = |a_wins: bool| if a_wins { a } else { b };
+    match (op, a, b) {
+        (BinaryOp::Pow, V::F64(x), V::F64(y)) => V::F64(x.powf(y)),
+        // f32 through f64: the result rounded once (f64 holds every f32 product exactly
+        // enough that this is NumPy's result up to an ulp).
+        (BinaryOp::Pow, V::F32(x), V::F32(y)) => V::F32((x as f64).powf(y as f64) as f32),
+        (BinaryOp::Pow, a, b) => V::I(int_pow(a.int(), b.int(), ty)),
+        (BinaryOp::Max, V::F64(x), V::F64(y)) => pick(x.is_nan() || (!y.is_nan() && x >= y)),
+        (BinaryOp::Max, V::F32(x), V::F32(y)) => pick(x.is_nan() || (!y.is_nan() && x >= y)),
+        (BinaryOp::Min, V::F64(x), V::F64(y)) => pick(x.is_nan() || (!y.is_nan() && x <= y)),
+        (BinaryOp::Min, V::F32(x), V::F32(y)) => pick(x.is_nan() || (!y.is_nan() && x <= y)),
+        (BinaryOp::Max, a, b) => pick(a.int() >= b.int()),
+        (BinaryOp::Min, a, b) => pick(a.int() <= b.int()),
+        (other, a, b) => unreachable!("validated: {other:?} on {a:?}, {b:?}"),
+    }
+}
+
+/// `base ** exp` wrapped to `ty` by squaring; a negative exponent gives the power truncated
+/// toward zero (`1 / base^n`: 0 unless the base is 1 or -1).
+pub fn int_pow(base: i128, exp: i128, ty: ScalarType) -> i128 {
+    if exp < 0 {
+        return match base {
+            1 => 1,
+            -1 => wrap(if exp % 2 == 0 { 1 } else { -1 }, ty),
+            _ => 0,
+        };
+    }
+    let (mut result, mut base, mut exp) = (1i128, wrap(base, ty), exp as u128);
+    while exp > 0 {
+        if exp & 1 == 1 {
+            result = wrap(result.wrapping_mul(base), ty);
+        }
+        base = wrap(base.wrapping_mul(base), ty);
+        exp >>= 1;
+    }
+    result
 }
 
 /// IEEE arithmetic in the operands' own precision (f32 or f64).
@@ -214,6 +265,9 @@ fn int_arith(op: BinaryOp, ty: ScalarType, x: i128, y: i128) -> (i128, Option<Fa
 /// Arrow's kernels do (NaN equal to itself and above +inf, a negative NaN below -inf); SQL
 /// comparisons first turn -0.0 into 0.0 as DataFusion does, the `Total*` ones do not.
 pub fn compare(op: BinaryOp, a: V, b: V) -> bool {
+    if let Some(result) = ieee_compare(op, a, b) {
+        return result;
+    }
     let sql = !matches!(
         op,
         BinaryOp::TotalEq | BinaryOp::TotalLtEq | BinaryOp::TotalGtEq
@@ -235,6 +289,26 @@ pub fn compare(op: BinaryOp, a: V, b: V) -> bool {
         BinaryOp::GtEq | BinaryOp::TotalGtEq => ordering != Ordering::Less,
         other => unreachable!("validated: {other:?} is not a comparison"),
     }
+}
+
+/// The `Ieee*` comparisons (NumPy's): NaN unordered, `-0.0 == 0.0`; `None` for the others.
+fn ieee_compare(op: BinaryOp, a: V, b: V) -> Option<bool> {
+    let ordering = match (a, b) {
+        (V::F64(x), V::F64(y)) => x.partial_cmp(&y),
+        (V::F32(x), V::F32(y)) => x.partial_cmp(&y),
+        (V::B(x), V::B(y)) => Some(x.cmp(&y)),
+        (a, b) => Some(a.int().cmp(&b.int())),
+    };
+    let is = |wanted: &[Ordering]| ordering.is_some_and(|o| wanted.contains(&o));
+    Some(match op {
+        BinaryOp::IeeeEq => is(&[Ordering::Equal]),
+        BinaryOp::IeeeNotEq => !is(&[Ordering::Equal]),
+        BinaryOp::IeeeLt => is(&[Ordering::Less]),
+        BinaryOp::IeeeLtEq => is(&[Ordering::Less, Ordering::Equal]),
+        BinaryOp::IeeeGt => is(&[Ordering::Greater]),
+        BinaryOp::IeeeGtEq => is(&[Ordering::Greater, Ordering::Equal]),
+        _ => return None,
+    })
 }
 
 /// Numeric CAST with DataFusion's default options: a float truncates toward zero and

@@ -74,6 +74,11 @@ pub(super) fn remap_op(op: &Op, m: &dyn Fn(ValueId) -> ValueId) -> Op {
         Op::NullIf(a, b) => Op::NullIf(m(*a), m(*b)),
         Op::Least(args) => Op::Least(args.iter().map(|a| m(*a)).collect()),
         Op::Greatest(args) => Op::Greatest(args.iter().map(|a| m(*a)).collect()),
+        Op::Reduce { op, arg, axes } => Op::Reduce {
+            op: *op,
+            arg: m(*arg),
+            axes: axes.clone(),
+        },
     }
 }
 

@@ -96,6 +96,16 @@ pub enum UnaryOp {
     Ceil,
     /// Round half away from zero, to an integral value.
     Round,
+    /// The tensor functions below follow NumPy (IEEE: never fail, NaN in, NaN out); the
+    /// row kernels of SQL do not use them.
+    Exp,
+    /// Natural logarithm (`log(0)` is -inf, of a negative number NaN).
+    Ln,
+    Sin,
+    Cos,
+    Tanh,
+    /// Whether a float is NaN (false for other types).
+    IsNan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,6 +131,21 @@ pub enum BinaryOp {
     And,
     /// SQL three-valued OR.
     Or,
+    /// `a ** b`: IEEE `pow` for floats; for integers the wrapped power (a negative
+    /// exponent gives the power truncated toward zero: 0 but for bases 1 and -1).
+    Pow,
+    /// NumPy's `maximum`: NaN if either operand is NaN (the first one), else the larger.
+    Max,
+    /// NumPy's `minimum`: NaN if either operand is NaN (the first one), else the smaller.
+    Min,
+    /// IEEE 754 comparisons, as NumPy's: NaN is unordered (every comparison but `!=` is
+    /// false) and `-0.0 == 0.0`.
+    IeeeEq,
+    IeeeNotEq,
+    IeeeLt,
+    IeeeLtEq,
+    IeeeGt,
+    IeeeGtEq,
 }
 
 impl BinaryOp {
@@ -136,13 +161,42 @@ impl BinaryOp {
                 | BinaryOp::TotalEq
                 | BinaryOp::TotalLtEq
                 | BinaryOp::TotalGtEq
+                | BinaryOp::IeeeEq
+                | BinaryOp::IeeeNotEq
+                | BinaryOp::IeeeLt
+                | BinaryOp::IeeeLtEq
+                | BinaryOp::IeeeGt
+                | BinaryOp::IeeeGtEq
+        )
+    }
+
+    /// The NumPy operations of tensor kernels, which the row renderers do not compile.
+    pub fn is_tensor_only(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Pow
+                | BinaryOp::Max
+                | BinaryOp::Min
+                | BinaryOp::IeeeEq
+                | BinaryOp::IeeeNotEq
+                | BinaryOp::IeeeLt
+                | BinaryOp::IeeeLtEq
+                | BinaryOp::IeeeGt
+                | BinaryOp::IeeeGtEq
         )
     }
 
     pub fn is_arithmetic(self) -> bool {
         matches!(
             self,
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
+            BinaryOp::Add
+                | BinaryOp::Sub
+                | BinaryOp::Mul
+                | BinaryOp::Div
+                | BinaryOp::Rem
+                | BinaryOp::Pow
+                | BinaryOp::Max
+                | BinaryOp::Min
         )
     }
 
@@ -164,8 +218,53 @@ impl BinaryOp {
             BinaryOp::TotalGtEq => "total>=",
             BinaryOp::And => "and",
             BinaryOp::Or => "or",
+            BinaryOp::Pow => "**",
+            BinaryOp::Max => "max",
+            BinaryOp::Min => "min",
+            BinaryOp::IeeeEq => "==",
+            BinaryOp::IeeeNotEq => "<>",
+            BinaryOp::IeeeLt => "lt",
+            BinaryOp::IeeeLtEq => "le",
+            BinaryOp::IeeeGt => "gt",
+            BinaryOp::IeeeGtEq => "ge",
         }
     }
+}
+
+impl UnaryOp {
+    /// The NumPy functions of tensor kernels, which the row renderers do not compile.
+    pub fn is_tensor_only(self) -> bool {
+        matches!(
+            self,
+            UnaryOp::Exp
+                | UnaryOp::Ln
+                | UnaryOp::Sin
+                | UnaryOp::Cos
+                | UnaryOp::Tanh
+                | UnaryOp::IsNan
+        )
+    }
+}
+
+/// How a reduction combines the elements along its axes (tensor kernels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Wrapping for integers, IEEE for floats; 0 over no elements.
+    Sum,
+    /// 1 over no elements.
+    Prod,
+    /// NaN-propagating, as NumPy's `min` (no elements: refused when the graph is built).
+    Min,
+    Max,
+    /// The index (flat over the reduced axes, an i64) of the first smallest element; a NaN
+    /// counts as the smallest, as in NumPy.
+    ArgMin,
+    /// The index of the first largest element; a NaN counts as the largest.
+    ArgMax,
+    /// Whether any element is true (false over no elements).
+    Any,
+    /// Whether every element is true (true over no elements).
+    All,
 }
 
 /// What a node computes.
@@ -192,6 +291,14 @@ pub enum Op {
     Least(Vec<ValueId>),
     /// Largest non-NULL argument (NULL only if all are); floats in IEEE total order.
     Greatest(Vec<ValueId>),
+    /// Combines `arg` over the domain dimensions `axes` (ascending), giving one value per
+    /// index of the other dimensions. Only in tensor kernels, and only as an output: the
+    /// output is laid out densely over the dimensions that are not reduced.
+    Reduce {
+        op: ReduceOp,
+        arg: ValueId,
+        axes: Vec<usize>,
+    },
 }
 
 impl Op {
@@ -199,7 +306,7 @@ impl Op {
     pub fn operands(&self) -> Vec<ValueId> {
         match self {
             Op::Load(_) | Op::Const(_) => Vec::new(),
-            Op::Unary(_, a) | Op::Cast(a) => vec![*a],
+            Op::Unary(_, a) | Op::Cast(a) | Op::Reduce { arg: a, .. } => vec![*a],
             Op::Binary(_, a, b) | Op::NullIf(a, b) => vec![*a, *b],
             Op::Case {
                 branches,

@@ -1,6 +1,6 @@
 //! Type checking of a kernel: a renderer may assume every kernel it gets passed this.
 
-use super::{BinaryOp, Kernel, Op, ScalarType, UnaryOp, ValueId};
+use super::{BinaryOp, Kernel, Op, ReduceOp, ScalarType, UnaryOp, ValueId};
 use crate::semantics::{decimal_parts, decimal_result, is_castable};
 
 fn is_decimal(ty: ScalarType) -> bool {
@@ -36,6 +36,7 @@ pub(super) fn validate(kernel: &Kernel) -> Result<(), String> {
             return Err(format!("output {output} does not exist"));
         }
     }
+    check_reductions(kernel)?;
     if let Some(selection) = kernel.selection {
         if selection.index() >= kernel.nodes.len() {
             return Err(format!("selection {selection} does not exist"));
@@ -92,7 +93,62 @@ fn check_node(kernel: &Kernel, id: ValueId) -> Result<(), String> {
         }
         Op::Coalesce(args) | Op::Least(args) | Op::Greatest(args) => same(kernel, args, ty),
         Op::NullIf(a, b) => same(kernel, &[*a, *b], ty),
+        Op::Reduce { op, arg, axes } => check_reduce(kernel, *op, kernel.ty(*arg), ty, axes),
     }
+}
+
+fn check_reduce(
+    kernel: &Kernel,
+    op: ReduceOp,
+    arg: ScalarType,
+    ty: ScalarType,
+    axes: &[usize],
+) -> Result<(), String> {
+    if kernel.domain.is_rows() || kernel.domain.dims.contains(&super::Dim::Rows) {
+        return Err("a reduction needs a tensor domain of fixed dimensions".into());
+    }
+    let rank = kernel.domain.dims.len();
+    if axes.windows(2).any(|w| w[0] >= w[1]) || axes.iter().any(|&a| a >= rank) {
+        return Err(format!(
+            "reduction axes {axes:?} must ascend within the {rank} dimensions"
+        ));
+    }
+    let ok = match op {
+        ReduceOp::Sum | ReduceOp::Prod => arg == ty && arg.is_numeric(),
+        ReduceOp::Min | ReduceOp::Max => arg == ty && (arg.is_numeric() || arg == ScalarType::Bool),
+        ReduceOp::ArgMin | ReduceOp::ArgMax => {
+            ty == ScalarType::I64 && (arg.is_numeric() || arg == ScalarType::Bool)
+        }
+        ReduceOp::Any | ReduceOp::All => arg == ScalarType::Bool && ty == ScalarType::Bool,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{op:?} is not defined from {arg} to {ty}"))
+    }
+}
+
+/// Reductions are outputs that nothing reads, and a kernel's outputs are all reductions
+/// over the same axes or none is (they share one output shape).
+fn check_reductions(kernel: &Kernel) -> Result<(), String> {
+    let axes_of = |id: ValueId| match &kernel.node(id).op {
+        Op::Reduce { axes, .. } => Some(axes.clone()),
+        _ => None,
+    };
+    for node in &kernel.nodes {
+        let operands = node.op.operands().into_iter().chain(node.guard);
+        if let Some(read) = operands.into_iter().find(|a| axes_of(*a).is_some()) {
+            return Err(format!("{read} is a reduction, which only an output may be"));
+        }
+    }
+    if let Some(selection) = kernel.selection.filter(|s| axes_of(*s).is_some()) {
+        return Err(format!("{selection} is a reduction and cannot select"));
+    }
+    let shapes: Vec<_> = kernel.outputs.iter().map(|o| axes_of(*o)).collect();
+    if shapes.windows(2).any(|w| w[0] != w[1]) {
+        return Err("the outputs must all be reductions over the same axes, or none".into());
+    }
+    Ok(())
 }
 
 fn check_unary(op: UnaryOp, arg: ScalarType, ty: ScalarType) -> Result<(), String> {
@@ -104,9 +160,16 @@ fn check_unary(op: UnaryOp, arg: ScalarType, ty: ScalarType) -> Result<(), Strin
         UnaryOp::Abs => arg == ty && arg.is_numeric(),
         UnaryOp::Not => arg == ScalarType::Bool && ty == ScalarType::Bool,
         UnaryOp::IsNull | UnaryOp::IsNotNull => ty == ScalarType::Bool,
-        UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => {
-            arg == ty && arg.is_float()
-        }
+        UnaryOp::Sqrt
+        | UnaryOp::Floor
+        | UnaryOp::Ceil
+        | UnaryOp::Round
+        | UnaryOp::Exp
+        | UnaryOp::Ln
+        | UnaryOp::Sin
+        | UnaryOp::Cos
+        | UnaryOp::Tanh => arg == ty && arg.is_float(),
+        UnaryOp::IsNan => ty == ScalarType::Bool,
     };
     if ok {
         Ok(())

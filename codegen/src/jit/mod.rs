@@ -5,6 +5,9 @@ mod emit;
 mod frame;
 mod schedule;
 mod split;
+mod tensor;
+
+pub use tensor::{compile_tensor, supports_tensor, JitTensorKernel};
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -33,6 +36,15 @@ pub fn supports(kernel: &Kernel) -> Result<(), String> {
         return Err("only contiguous inputs are compiled yet".into());
     }
     for node in &kernel.nodes {
+        let tensor_only = match &node.op {
+            Op::Unary(op, _) => op.is_tensor_only(),
+            Op::Binary(op, _, _) => op.is_tensor_only(),
+            Op::Reduce { .. } => true,
+            _ => false,
+        };
+        if tensor_only {
+            return Err(format!("{:?} is compiled only in tensor kernels", node.op));
+        }
         if let Op::Binary(BinaryOp::Rem, _, _) = node.op {
             if node.ty.is_float() {
                 return Err("float % needs fmod, which would be a call out of the loop".into());
@@ -389,3 +401,5 @@ pub type SharedKernel = Arc<JitKernel>;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tensor_tests;

@@ -1,0 +1,357 @@
+//! `TensorNode`: a lazy tensor of the planner's graph. Methods take NumPy's names as
+//! strings and convert; `corepy.tensor.Tensor` is the typed, documented class around it.
+
+use std::sync::Arc;
+
+use corepy_engine::tensor::{self as engine_tensor, create};
+use corepy_planner::tensor::{
+    BinaryFn, Buffer, DType, Index, PyScalar, ReduceFn, Tensor, TensorData, UnaryFn,
+};
+use corepy_planner::{CorepyError, Result};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyEllipsis, PyFloat, PyInt, PySlice};
+
+use crate::errors::{guarded, OrRaise};
+
+#[pyclass(frozen, from_py_object, name = "TensorNode", module = "corepy._core")]
+#[derive(Clone)]
+pub struct PyTensor {
+    pub tensor: Tensor,
+}
+
+fn wrap(tensor: Tensor) -> PyTensor {
+    PyTensor { tensor }
+}
+
+fn lift(f: impl FnOnce() -> Result<Tensor>) -> PyResult<PyTensor> {
+    guarded(|| f().map(wrap).or_raise())
+}
+
+fn unary_fn(name: &str) -> Result<UnaryFn> {
+    Ok(match name {
+        "neg" => UnaryFn::Neg,
+        "abs" => UnaryFn::Abs,
+        "not" => UnaryFn::Not,
+        "sqrt" => UnaryFn::Sqrt,
+        "exp" => UnaryFn::Exp,
+        "log" => UnaryFn::Log,
+        "sin" => UnaryFn::Sin,
+        "cos" => UnaryFn::Cos,
+        "tanh" => UnaryFn::Tanh,
+        "floor" => UnaryFn::Floor,
+        "ceil" => UnaryFn::Ceil,
+        "isnan" => UnaryFn::IsNan,
+        other => return Err(CorepyError::invalid_argument(format!("unknown tensor function '{other}'"))),
+    })
+}
+
+fn binary_fn(name: &str) -> Result<BinaryFn> {
+    Ok(match name {
+        "add" => BinaryFn::Add,
+        "sub" => BinaryFn::Sub,
+        "mul" => BinaryFn::Mul,
+        "truediv" => BinaryFn::Div,
+        "pow" => BinaryFn::Pow,
+        "maximum" => BinaryFn::Maximum,
+        "minimum" => BinaryFn::Minimum,
+        "eq" => BinaryFn::Eq,
+        "ne" => BinaryFn::Ne,
+        "lt" => BinaryFn::Lt,
+        "le" => BinaryFn::Le,
+        "gt" => BinaryFn::Gt,
+        "ge" => BinaryFn::Ge,
+        "and" => BinaryFn::And,
+        "or" => BinaryFn::Or,
+        other => return Err(CorepyError::invalid_argument(format!("unknown tensor operator '{other}'"))),
+    })
+}
+
+fn reduce_fn(name: &str) -> Result<ReduceFn> {
+    Ok(match name {
+        "sum" => ReduceFn::Sum,
+        "prod" => ReduceFn::Prod,
+        "min" => ReduceFn::Min,
+        "max" => ReduceFn::Max,
+        "argmin" => ReduceFn::ArgMin,
+        "argmax" => ReduceFn::ArgMax,
+        "any" => ReduceFn::Any,
+        "all" => ReduceFn::All,
+        other => return Err(CorepyError::invalid_argument(format!("unknown reduction '{other}'"))),
+    })
+}
+
+/// A Python bool, int or float as a weak scalar.
+fn py_scalar(value: &Bound<'_, PyAny>) -> PyResult<PyScalar> {
+    if value.is_instance_of::<PyBool>() {
+        return Ok(PyScalar::Bool(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        let v: i128 = value.extract().map_err(|_| {
+            CorepyError::invalid_argument(format!("Python integer {value} is out of every tensor type's range"))
+        }).or_raise()?;
+        return Ok(PyScalar::Int(v));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(PyScalar::Float(value.extract()?));
+    }
+    Err(CorepyError::schema(format!(
+        "expected a tensor or a Python bool, int or float, got {}",
+        value.get_type().name()?
+    )))
+    .or_raise()
+}
+
+fn dtype(name: &str) -> PyResult<DType> {
+    DType::parse(name).or_raise()
+}
+
+fn index_item(item: &Bound<'_, PyAny>) -> PyResult<Index> {
+    if item.is_none() {
+        return Ok(Index::NewAxis);
+    }
+    if item.is_instance_of::<PyEllipsis>() {
+        return Ok(Index::Ellipsis);
+    }
+    if let Ok(slice) = item.cast::<PySlice>() {
+        let part = |name: &str| -> PyResult<Option<i64>> {
+            let v = slice.getattr(name)?;
+            if v.is_none() { Ok(None) } else { Ok(Some(v.extract()?)) }
+        };
+        return Ok(Index::Slice {
+            start: part("start")?,
+            stop: part("stop")?,
+            step: part("step")?,
+        });
+    }
+    if item.is_instance_of::<PyInt>() && !item.is_instance_of::<PyBool>() {
+        return Ok(Index::Int(item.extract()?));
+    }
+    Err(CorepyError::invalid_argument(format!(
+        "tensor indices must be ints, slices, None or ..., got {}",
+        item.get_type().name()?
+    )))
+    .or_raise()
+}
+
+#[pymethods]
+impl PyTensor {
+    /// A tensor over memory of another library (NumPy's `__array_interface__`): `strides`
+    /// in bytes; read in place while `owner` lives unless `copy`.
+    #[staticmethod]
+    #[pyo3(signature = (address, dtype_name, shape, strides, owner, copy))]
+    fn from_memory(
+        address: usize,
+        dtype_name: &str,
+        shape: Vec<usize>,
+        strides: Vec<i64>,
+        owner: Py<PyAny>,
+        copy: bool,
+    ) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        lift(|| {
+            let size = dtype.size() as i64;
+            if strides.len() != shape.len() || strides.iter().any(|s| s % size != 0) {
+                return Err(CorepyError::invalid_argument("strides that are not whole elements"));
+            }
+            let elements: Vec<i64> = strides.iter().map(|s| s / size).collect();
+            let (mut low, mut high) = (0i64, 0i64);
+            if !shape.contains(&0) {
+                for (&n, &s) in shape.iter().zip(&elements) {
+                    let reach = s * (n as i64 - 1);
+                    if reach < 0 { low += reach } else { high += reach }
+                }
+            }
+            let len = if shape.contains(&0) { 0 } else { ((high - low + 1) * size) as usize };
+            let start = (address as i64 + low * size) as usize as *const u8;
+            // SAFETY: the exporter's interface promises these bytes while `owner` lives.
+            let foreign = unsafe { Buffer::foreign(start, len, Arc::new(owner)) };
+            let buffer = if copy { Buffer::copy_of(foreign.as_slice()) } else { foreign };
+            Ok(Tensor::from_data(TensorData {
+                buffer,
+                dtype,
+                shape,
+                strides: elements,
+                offset: (-low) as usize,
+            }))
+        })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (value, dtype_name=None))]
+    fn scalar(value: &Bound<'_, PyAny>, dtype_name: Option<&str>) -> PyResult<PyTensor> {
+        let value = py_scalar(value)?;
+        let dtype = dtype_name.map(dtype).transpose()?;
+        lift(|| Tensor::scalar(value, dtype))
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (shape, value, dtype_name))]
+    fn full(shape: Vec<usize>, value: &Bound<'_, PyAny>, dtype_name: &str) -> PyResult<PyTensor> {
+        let (value, dtype) = (py_scalar(value)?, dtype(dtype_name)?);
+        lift(|| create::full(&shape, value, dtype))
+    }
+
+    #[staticmethod]
+    fn arange(start: f64, stop: f64, step: f64, dtype_name: &str) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        lift(|| create::arange(start, stop, step, dtype))
+    }
+
+    #[staticmethod]
+    fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype_name: &str) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        lift(|| create::linspace(start, stop, num, endpoint, dtype))
+    }
+
+    #[staticmethod]
+    fn eye(n: usize, m: usize, k: i64, dtype_name: &str) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        lift(|| create::eye(n, m, k, dtype))
+    }
+
+    #[staticmethod]
+    fn random(shape: Vec<usize>, seed: Option<u64>, normal: bool, dtype_name: &str) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        lift(|| create::random(&shape, seed, normal, dtype))
+    }
+
+    #[getter]
+    fn shape(&self) -> Vec<usize> {
+        self.tensor.shape().to_vec()
+    }
+
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.tensor.dtype().name()
+    }
+
+    #[getter]
+    fn is_realized(&self) -> bool {
+        self.tensor.data().is_some()
+    }
+
+    fn unary(&self, name: &str) -> PyResult<PyTensor> {
+        lift(|| self.tensor.unary(unary_fn(name)?))
+    }
+
+    fn binary(&self, name: &str, other: &PyTensor) -> PyResult<PyTensor> {
+        lift(|| self.tensor.binary(binary_fn(name)?, &other.tensor))
+    }
+
+    fn binary_scalar(&self, name: &str, value: &Bound<'_, PyAny>, reflected: bool) -> PyResult<PyTensor> {
+        let value = py_scalar(value)?;
+        lift(|| self.tensor.binary_scalar(binary_fn(name)?, value, reflected))
+    }
+
+    fn where_(&self, a: &PyTensor, b: &PyTensor) -> PyResult<PyTensor> {
+        lift(|| self.tensor.where_(&a.tensor, &b.tensor))
+    }
+
+    fn astype(&self, dtype_name: &str) -> PyResult<PyTensor> {
+        let dtype = dtype(dtype_name)?;
+        Ok(wrap(self.tensor.cast(dtype)))
+    }
+
+    #[pyo3(signature = (name, axes, keepdims))]
+    fn reduce(&self, name: &str, axes: Option<Vec<i64>>, keepdims: bool) -> PyResult<PyTensor> {
+        lift(|| self.tensor.reduce(reduce_fn(name)?, axes.as_deref(), keepdims))
+    }
+
+    #[pyo3(signature = (axes, keepdims))]
+    fn mean(&self, axes: Option<Vec<i64>>, keepdims: bool) -> PyResult<PyTensor> {
+        lift(|| self.tensor.mean(axes.as_deref(), keepdims))
+    }
+
+    #[pyo3(signature = (axes, keepdims, ddof, std))]
+    fn var(&self, axes: Option<Vec<i64>>, keepdims: bool, ddof: f64, std: bool) -> PyResult<PyTensor> {
+        lift(|| {
+            if std {
+                self.tensor.std(axes.as_deref(), keepdims, ddof)
+            } else {
+                self.tensor.var(axes.as_deref(), keepdims, ddof)
+            }
+        })
+    }
+
+    fn softmax(&self, axis: i64, log: bool) -> PyResult<PyTensor> {
+        lift(|| self.tensor.softmax(axis, log))
+    }
+
+    fn reshape(&self, shape: Vec<i64>) -> PyResult<PyTensor> {
+        lift(|| self.tensor.reshape(&shape))
+    }
+
+    #[pyo3(signature = (order=None))]
+    fn permute(&self, order: Option<Vec<i64>>) -> PyResult<PyTensor> {
+        lift(|| self.tensor.permute(order.as_deref()))
+    }
+
+    fn swapaxes(&self, a: i64, b: i64) -> PyResult<PyTensor> {
+        lift(|| self.tensor.swapaxes(a, b))
+    }
+
+    #[pyo3(signature = (axes=None))]
+    fn squeeze(&self, axes: Option<Vec<i64>>) -> PyResult<PyTensor> {
+        lift(|| self.tensor.squeeze(axes.as_deref()))
+    }
+
+    fn unsqueeze(&self, axis: i64) -> PyResult<PyTensor> {
+        lift(|| self.tensor.unsqueeze(axis))
+    }
+
+    fn broadcast_to(&self, shape: Vec<usize>) -> PyResult<PyTensor> {
+        lift(|| self.tensor.broadcast_to(&shape))
+    }
+
+    fn index(&self, items: Vec<Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+        let items = items.iter().map(index_item).collect::<PyResult<Vec<_>>>()?;
+        lift(|| self.tensor.index(&items))
+    }
+
+    #[staticmethod]
+    fn concat(parts: Vec<PyTensor>, axis: i64) -> PyResult<PyTensor> {
+        let parts: Vec<Tensor> = parts.into_iter().map(|p| p.tensor).collect();
+        lift(|| Tensor::concat(&parts, axis))
+    }
+
+    #[staticmethod]
+    fn stack(parts: Vec<PyTensor>, axis: i64) -> PyResult<PyTensor> {
+        let parts: Vec<Tensor> = parts.into_iter().map(|p| p.tensor).collect();
+        lift(|| Tensor::stack(&parts, axis))
+    }
+
+    fn matmul(&self, other: &PyTensor) -> PyResult<PyTensor> {
+        lift(|| self.tensor.matmul(&other.tensor))
+    }
+
+    /// The realized tensor (the GIL released while it computes).
+    fn compute(&self, py: Python<'_>) -> PyResult<PyTensor> {
+        let tensor = self.tensor.clone();
+        guarded(|| {
+            let data = py.detach(|| engine_tensor::realize(&tensor)).or_raise()?;
+            Ok(wrap(Tensor::from_data(data)))
+        })
+    }
+
+    #[pyo3(signature = (kernels=false))]
+    fn explain(&self, kernels: bool) -> PyResult<String> {
+        guarded(|| engine_tensor::explain(&self.tensor, kernels).or_raise())
+    }
+
+    /// NumPy's view of a realized tensor: (address, shape, strides in bytes), read-only.
+    fn memory(&self) -> PyResult<(usize, Vec<usize>, Vec<i64>)> {
+        let data = self
+            .tensor
+            .data()
+            .ok_or_else(|| CorepyError::internal("memory() of a tensor not realized"))
+            .or_raise()?;
+        let size = data.dtype.size();
+        let address = data.buffer.address() + data.offset * size;
+        let strides = data.strides.iter().map(|s| s * size as i64).collect();
+        Ok((address, data.shape.clone(), strides))
+    }
+}
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PyTensor>()
+}
