@@ -1,7 +1,7 @@
 """Tensor workloads: corepy against NumPy, numexpr, and (when installed) JAX ``jit`` on the
 CPU and PyTorch, in one process, interleaved.
 
-Cases, on a float32 tensor of ``--shape`` (issue 14: 64×3×512×512):
+Cases, on a float32 tensor of ``--shape`` (issue 14: 64x3x512x512):
 
 * ``normalize-clip`` — ``((x - 0.485) / 0.229).clip(0, 1)``;
 * ``chain6``        — ``tanh((x * 1.7 - 0.3) / 2.1 + 0.05) * 0.5 + 0.5`` (six operations);
@@ -37,12 +37,19 @@ def cases(x: np.ndarray[Any, Any]) -> dict[str, dict[str, Callable[[], Any]]]:
         },
         "chain6": {
             "corepy": lambda: (((t * 1.7 - 0.3) / 2.1 + 0.05).tanh() * 0.5 + 0.5).compute().numpy(),
-            "numpy": lambda: np.tanh((x * np.float32(1.7) - np.float32(0.3)) / np.float32(2.1)
-                                     + np.float32(0.05)) * np.float32(0.5) + np.float32(0.5),
+            "numpy": lambda: (
+                np.tanh(
+                    (x * np.float32(1.7) - np.float32(0.3)) / np.float32(2.1) + np.float32(0.05)
+                )
+                * np.float32(0.5)
+                + np.float32(0.5)
+            ),
         },
         "chain-sum": {
             "corepy": lambda: ((t - 0.485) / 0.229).clip(0.0, 1.0).sum(axis=-1).compute().numpy(),
-            "numpy": lambda: np.clip((x - np.float32(0.485)) / np.float32(0.229), 0, 1).sum(axis=-1),
+            "numpy": lambda: np.clip((x - np.float32(0.485)) / np.float32(0.229), 0, 1).sum(
+                axis=-1
+            ),
         },
     }
     try:
@@ -130,7 +137,7 @@ def main() -> None:
     for case, engines in table.items():
         expected = engines["numpy"]()
         results = {}
-        for name, fn in engines.items():
+        for fn in engines.values():
             got = np.asarray(fn())
             np.testing.assert_allclose(got, expected, rtol=2e-3, atol=2e-3 * max(1, shape[-1]))
             fn()  # warm-up (compiles)

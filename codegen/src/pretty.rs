@@ -101,7 +101,10 @@ fn op_text(op: &Op) -> String {
         Op::Least(args) => format!("least {}", list(args)),
         Op::Greatest(args) => format!("greatest {}", list(args)),
         Op::Reduce { op, arg, axes } => {
-            format!("reduce {} {arg} over axes {axes:?}", format!("{op:?}").to_lowercase())
+            format!(
+                "reduce {} {arg} over axes {axes:?}",
+                format!("{op:?}").to_lowercase()
+            )
         }
     }
 }

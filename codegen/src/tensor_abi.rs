@@ -113,7 +113,11 @@ pub fn check_tensor_buffers(
     for (i, (input, decl)) in inputs.iter().zip(&kernel.inputs).enumerate() {
         let strides = input_strides(kernel, i);
         if strides.len() != dims.len() {
-            return bad(format!("input {i}: {} strides for {} dimensions", strides.len(), dims.len()));
+            return bad(format!(
+                "input {i}: {} strides for {} dimensions",
+                strides.len(),
+                dims.len()
+            ));
         }
         if empty {
             continue;
@@ -137,7 +141,9 @@ pub fn check_tensor_buffers(
     let elements: usize = output_shape(kernel).iter().product();
     for (j, (output, id)) in outputs.iter().zip(&kernel.outputs).enumerate() {
         if output.bytes.len() < elements * element_bytes(kernel.ty(*id)) {
-            return bad(format!("output {j}: the buffer must hold {elements} elements"));
+            return bad(format!(
+                "output {j}: the buffer must hold {elements} elements"
+            ));
         }
     }
     Ok(())
@@ -160,7 +166,10 @@ pub fn check_tensor_kernel(kernel: &Kernel) -> Result<(), String> {
             _ => false,
         };
         if nullable || node.ty.byte_width() == 16 {
-            return Err(format!("%{i}: {:?} has no meaning in a tensor kernel", node.op));
+            return Err(format!(
+                "%{i}: {:?} has no meaning in a tensor kernel",
+                node.op
+            ));
         }
     }
     Ok(())

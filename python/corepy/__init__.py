@@ -16,7 +16,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import corepy.schema  # noqa: F401  (type names for annotations: corepy.schema.Tensor)
 from corepy import _core
+from corepy import random as random  # cp.random.rand / randn
 from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
 from corepy.dataframe import DataFrame, DataFrameGroupBy, DataFrameWindows
 from corepy.datatypes import (
@@ -53,10 +55,10 @@ from corepy.exceptions import (
     FileFormatError,
     InternalError,
     InvalidArgumentError,
-    ShapeError,
     PathNotFoundError,
     PlanError,
     SchemaError,
+    ShapeError,
     SQLError,
 )
 from corepy.expr import (
@@ -114,8 +116,6 @@ from corepy.tensor import (
 )
 from corepy.time_windows import DynamicGroupBy, RollingGroupBy
 
-from corepy import random, schema  # noqa: E402  (after the names they import)
-
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -124,40 +124,6 @@ if TYPE_CHECKING:
 __version__: str = _core.__version__
 
 __all__ = [
-    "Tensor",
-    "abs",
-    "arange",
-    "asarray",
-    "ceil",
-    "clip",
-    "concatenate",
-    "cos",
-    "exp",
-    "eye",
-    "floor",
-    "from_dlpack",
-    "full",
-    "isnan",
-    "linspace",
-    "log",
-    "log_softmax",
-    "matmul",
-    "maximum",
-    "minimum",
-    "ones",
-    "power",
-    "random",
-    "relu",
-    "schema",
-    "sigmoid",
-    "sin",
-    "softmax",
-    "sqrt",
-    "stack",
-    "tanh",
-    "tensor",
-    "where",
-    "zeros",
     "Binary",
     "Boolean",
     "CancelledError",
@@ -186,7 +152,6 @@ __all__ = [
     "Int64",
     "InternalError",
     "InvalidArgumentError",
-    "ShapeError",
     "LazyFrame",
     "List",
     "Null",
@@ -198,8 +163,10 @@ __all__ = [
     "Schema",
     "SchemaError",
     "Session",
+    "ShapeError",
     "String",
     "Struct",
+    "Tensor",
     "Then",
     "Time",
     "UInt8",
@@ -209,27 +176,48 @@ __all__ = [
     "Utf8",
     "When",
     "__version__",
+    "abs",
+    "arange",
+    "asarray",
+    "ceil",
+    "clip",
     "coalesce",
     "col",
     "concat",
     "concat_str",
+    "concatenate",
+    "cos",
     "count",
     "default_session",
+    "exp",
+    "eye",
+    "floor",
     "from_arrow",
     "from_dict",
+    "from_dlpack",
     "from_numpy",
     "from_pandas",
     "from_polars",
+    "full",
     "gen_tpch",
+    "isnan",
     "len",
+    "linspace",
     "lit",
+    "log",
+    "log_softmax",
+    "matmul",
     "max",
     "max_horizontal",
+    "maximum",
     "mean",
     "median",
     "min",
     "min_horizontal",
+    "minimum",
     "n_unique",
+    "ones",
+    "power",
     "quantile",
     "read_csv",
     "read_ipc",
@@ -239,17 +227,27 @@ __all__ = [
     "register_csv",
     "register_ipc",
     "register_parquet",
+    "relu",
     "row_number",
     "scan_csv",
     "scan_ipc",
     "scan_ndjson",
     "scan_parquet",
+    "sigmoid",
+    "sin",
+    "softmax",
     "sql",
+    "sqrt",
+    "stack",
     "std",
     "sum",
     "sum_horizontal",
+    "tanh",
+    "tensor",
     "var",
     "when",
+    "where",
+    "zeros",
 ]
 
 

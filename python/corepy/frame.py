@@ -13,7 +13,7 @@ import datetime as dt
 import decimal
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 from corepy import _core
 from corepy.datatypes import DataType, Schema
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from corepy.dataframe import DataFrame
+    from corepy.tensor import Tensor
 
 __all__ = ["GroupBy", "LazyFrame", "concat"]
 
@@ -94,6 +95,24 @@ def _broadcasting(
         if not any(e.is_aggregate() for e in exprs):
             raise
     return LazyFrame(plan([_over_whole_frame(e) if e.is_aggregate() else e for e in exprs]))
+
+
+@overload
+def concat(
+    items: Iterable[LazyFrame],
+    *,
+    how: Literal["vertical", "diagonal", "horizontal"] = "vertical",
+    axis: int = 0,
+) -> LazyFrame: ...
+
+
+@overload
+def concat(
+    items: Iterable[Tensor],
+    *,
+    how: Literal["vertical", "diagonal", "horizontal"] = "vertical",
+    axis: int = 0,
+) -> Tensor: ...
 
 
 def concat(

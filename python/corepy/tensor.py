@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from corepy import _core
 from corepy.exceptions import InvalidArgumentError, SchemaError
@@ -39,11 +39,11 @@ __all__ = [
     "zeros",
 ]
 
-Scalar = Union[bool, int, float]
+Scalar = bool | int | float
 """A Python number: in an operation with a tensor it is *weak* (NumPy 2, NEP 50): the
 tensor's dtype wins where the number's kind fits it."""
 
-Axis = Union[int, Sequence[int], None]
+Axis = int | Sequence[int] | None
 """One axis, several, or ``None`` for all of them; negative axes count from the end."""
 
 _TYPESTR = {
@@ -132,22 +132,42 @@ class Tensor:
     # ----- properties -----------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        """The size of each dimension."""
+        """The size of each dimension.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3)).shape
+        (2, 3)
+        """
         return tuple(self._node.shape)
 
     @property
     def dtype(self) -> str:
-        """The element type, by NumPy's name (``"float32"``, ``"int64"``, ``"bool"``, …)."""
+        """The element type, by NumPy's name (``"float32"``, ``"int64"``, ``"bool"``, …).
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.5]).dtype
+        'float64'
+        """
         return str(self._node.dtype)
 
     @property
     def ndim(self) -> int:
-        """The number of dimensions."""
+        """The number of dimensions.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3)).ndim
+        2
+        """
         return len(self._node.shape)
 
     @property
     def size(self) -> int:
-        """The number of elements."""
+        """The number of elements.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3)).size
+        6
+        """
         n = 1
         for d in self._node.shape:
             n *= d
@@ -155,7 +175,12 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (NumPy's name)
-        """The dimensions reversed (a view)."""
+        """The dimensions reversed (a view).
+
+        >>> import corepy as cp
+        >>> cp.arange(6).reshape(2, 3).T.shape
+        (3, 2)
+        """
         return Tensor(self._node.permute(None))
 
     def __len__(self) -> int:
@@ -292,43 +317,93 @@ class Tensor:
         return Tensor(self._node.unary(name))
 
     def abs(self) -> Tensor:
-        """Absolute value."""
+        """Absolute value.
+
+        >>> import corepy as cp
+        >>> cp.tensor([-1, 2]).abs().compute().tolist()
+        [1, 2]
+        """
         return self._unary("abs")
 
     def sqrt(self) -> Tensor:
-        """Square root (NaN below zero)."""
+        """Square root (NaN below zero).
+
+        >>> import corepy as cp
+        >>> cp.tensor([4.0, 9.0]).sqrt().compute().tolist()
+        [2.0, 3.0]
+        """
         return self._unary("sqrt")
 
     def exp(self) -> Tensor:
-        """e raised to each element."""
+        """e raised to each element.
+
+        >>> import corepy as cp
+        >>> cp.tensor([0.0]).exp().compute().tolist()
+        [1.0]
+        """
         return self._unary("exp")
 
     def log(self) -> Tensor:
-        """Natural logarithm (-inf at 0, NaN below)."""
+        """Natural logarithm (-inf at 0, NaN below).
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.0]).log().compute().tolist()
+        [0.0]
+        """
         return self._unary("log")
 
     def sin(self) -> Tensor:
-        """Sine, in radians."""
+        """Sine, in radians.
+
+        >>> import corepy as cp
+        >>> cp.tensor([0.0]).sin().compute().tolist()
+        [0.0]
+        """
         return self._unary("sin")
 
     def cos(self) -> Tensor:
-        """Cosine, in radians."""
+        """Cosine, in radians.
+
+        >>> import corepy as cp
+        >>> cp.tensor([0.0]).cos().compute().tolist()
+        [1.0]
+        """
         return self._unary("cos")
 
     def tanh(self) -> Tensor:
-        """Hyperbolic tangent."""
+        """Hyperbolic tangent.
+
+        >>> import corepy as cp
+        >>> cp.tensor([0.0]).tanh().compute().tolist()
+        [0.0]
+        """
         return self._unary("tanh")
 
     def floor(self) -> Tensor:
-        """The largest integral value not above each element."""
+        """The largest integral value not above each element.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.5, -1.5]).floor().compute().tolist()
+        [1.0, -2.0]
+        """
         return self._unary("floor")
 
     def ceil(self) -> Tensor:
-        """The smallest integral value not below each element."""
+        """The smallest integral value not below each element.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.5, -1.5]).ceil().compute().tolist()
+        [2.0, -1.0]
+        """
         return self._unary("ceil")
 
     def isnan(self) -> Tensor:
-        """Whether each element is NaN."""
+        """Whether each element is NaN.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.0, float('nan')]).isnan().compute().tolist()
+        [False, True]
+        """
         return self._unary("isnan")
 
     def sigmoid(self) -> Tensor:
@@ -342,15 +417,30 @@ class Tensor:
         return 1.0 / (1.0 + (-x).exp())
 
     def relu(self) -> Tensor:
-        """``maximum(x, 0)``."""
+        """``maximum(x, 0)``.
+
+        >>> import corepy as cp
+        >>> cp.tensor([-1.0, 2.0]).relu().compute().tolist()
+        [0.0, 2.0]
+        """
         return self.maximum(0)
 
     def maximum(self, other: object) -> Tensor:
-        """Elementwise larger value; NaN wins, as NumPy's ``maximum``."""
+        """Elementwise larger value; NaN wins, as NumPy's ``maximum``.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1, 5]).maximum(3).compute().tolist()
+        [3, 5]
+        """
         return self._binary("maximum", other)
 
     def minimum(self, other: object) -> Tensor:
-        """Elementwise smaller value; NaN wins, as NumPy's ``minimum``."""
+        """Elementwise smaller value; NaN wins, as NumPy's ``minimum``.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1, 5]).minimum(3).compute().tolist()
+        [1, 3]
+        """
         return self._binary("minimum", other)
 
     def clip(self, min: object = None, max: object = None) -> Tensor:
@@ -392,19 +482,39 @@ class Tensor:
         return self._reduce("sum", axis, keepdims)
 
     def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The product over ``axis``."""
+        """The product over ``axis``.
+
+        >>> import corepy as cp
+        >>> cp.tensor([2, 3]).prod().compute().item()
+        6
+        """
         return self._reduce("prod", axis, keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The smallest element over ``axis`` (NaN if any is NaN)."""
+        """The smallest element over ``axis`` (NaN if any is NaN).
+
+        >>> import corepy as cp
+        >>> cp.tensor([[4, 2], [3, 5]]).min(axis=1).compute().tolist()
+        [2, 3]
+        """
         return self._reduce("min", axis, keepdims)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The largest element over ``axis`` (NaN if any is NaN)."""
+        """The largest element over ``axis`` (NaN if any is NaN).
+
+        >>> import corepy as cp
+        >>> cp.tensor([[4, 2], [3, 5]]).max(axis=0).compute().tolist()
+        [4, 5]
+        """
         return self._reduce("max", axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """The index of the first smallest element (over the flattened tensor by default)."""
+        """The index of the first smallest element (over the flattened tensor by default).
+
+        >>> import corepy as cp
+        >>> cp.tensor([3, 1, 2]).argmin().compute().item()
+        1
+        """
         return self._arg("argmin", axis, keepdims)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
@@ -424,19 +534,39 @@ class Tensor:
         return self._reduce(name, axis, keepdims)
 
     def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Whether any element over ``axis`` is true (non-zero)."""
+        """Whether any element over ``axis`` is true (non-zero).
+
+        >>> import corepy as cp
+        >>> cp.tensor([0, 2]).any().compute().item()
+        True
+        """
         return self._reduce("any", axis, keepdims)
 
     def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Whether every element over ``axis`` is true (non-zero)."""
+        """Whether every element over ``axis`` is true (non-zero).
+
+        >>> import corepy as cp
+        >>> cp.tensor([0, 2]).all().compute().item()
+        False
+        """
         return self._reduce("all", axis, keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The mean over ``axis`` (float64 for integers; NaN over no elements)."""
+        """The mean over ``axis`` (float64 for integers; NaN over no elements).
+
+        >>> import corepy as cp
+        >>> cp.tensor([1, 2, 3, 4]).mean().compute().item()
+        2.5
+        """
         return Tensor(self._node.mean(_axes(axis), keepdims))
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
-        """The variance over ``axis`` (two passes, as NumPy); ``ddof`` as NumPy's."""
+        """The variance over ``axis`` (two passes, as NumPy); ``ddof`` as NumPy's.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1.0, 3.0]).var().compute().item()
+        1.0
+        """
         return Tensor(self._node.var(_axes(axis), keepdims, float(ddof), False))
 
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: float = 0) -> Tensor:
@@ -458,7 +588,12 @@ class Tensor:
         return Tensor(self._node.softmax(axis, False))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """The logarithm of :meth:`softmax`, computed without overflow."""
+        """The logarithm of :meth:`softmax`, computed without overflow.
+
+        >>> import corepy as cp
+        >>> cp.tensor([0.0, 0.0]).log_softmax().exp().compute().tolist()
+        [0.5, 0.5]
+        """
         return Tensor(self._node.softmax(axis, True))
 
     # ----- views ----------------------------------------------------------------------
@@ -473,36 +608,76 @@ class Tensor:
         return Tensor(self._node.reshape(dims))
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """The dimensions permuted (reversed with no arguments); a view."""
+        """The dimensions permuted (reversed with no arguments); a view.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3, 4)).transpose(2, 0, 1).shape
+        (4, 2, 3)
+        """
         order = _shape_args(axes) if axes else None
         return Tensor(self._node.permute(order))
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        """The dimensions in the order ``axes`` (PyTorch's name for :meth:`transpose`)."""
+        """The dimensions in the order ``axes`` (PyTorch's name for :meth:`transpose`).
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3)).permute(1, 0).shape
+        (3, 2)
+        """
         return self.transpose(*axes)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        """Two dimensions exchanged; a view."""
+        """Two dimensions exchanged; a view.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3, 4)).swapaxes(0, 2).shape
+        (4, 3, 2)
+        """
         return Tensor(self._node.swapaxes(axis1, axis2))
 
     def squeeze(self, axis: Axis = None) -> Tensor:
-        """Size-1 dimensions removed (all of them, or those named)."""
+        """Size-1 dimensions removed (all of them, or those named).
+
+        >>> import corepy as cp
+        >>> cp.ones((1, 3, 1)).squeeze().shape
+        (3,)
+        """
         return Tensor(self._node.squeeze(_axes(axis)))
 
     def unsqueeze(self, axis: int) -> Tensor:
-        """A size-1 dimension inserted at ``axis``."""
+        """A size-1 dimension inserted at ``axis``.
+
+        >>> import corepy as cp
+        >>> cp.ones(3).unsqueeze(0).shape
+        (1, 3)
+        """
         return Tensor(self._node.unsqueeze(axis))
 
     def expand_dims(self, axis: int) -> Tensor:
-        """NumPy's name for :meth:`unsqueeze`."""
+        """NumPy's name for :meth:`unsqueeze`.
+
+        >>> import corepy as cp
+        >>> cp.ones(3).expand_dims(-1).shape
+        (3, 1)
+        """
         return self.unsqueeze(axis)
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """This tensor repeated (stride 0) to ``shape``; a view."""
+        """This tensor repeated (stride 0) to ``shape``; a view.
+
+        >>> import corepy as cp
+        >>> cp.tensor([1, 2]).broadcast_to((2, 2)).compute().tolist()
+        [[1, 2], [1, 2]]
+        """
         return Tensor(self._node.broadcast_to([int(n) for n in shape]))
 
     def flatten(self) -> Tensor:
-        """The elements as one dimension."""
+        """The elements as one dimension.
+
+        >>> import corepy as cp
+        >>> cp.ones((2, 3)).flatten().shape
+        (6,)
+        """
         return self.reshape(-1)
 
     # ----- realization ----------------------------------------------------------------
@@ -532,7 +707,7 @@ class Tensor:
         Tensor graph: mul(add(broadcast(1.0), 1.0), 2.0)
         ...
         Program: 1 step(s)
-          step0 = kernel over [] reading [] -> [4, 4] float64
+          step0 = kernel over [16] reading [] -> [4, 4] float64
         ...
         """
         return str(self._node.explain(kernels))
@@ -558,11 +733,21 @@ class Tensor:
         return array.copy() if copy else array
 
     def tolist(self) -> Any:
-        """The values as (nested) Python lists."""
+        """The values as (nested) Python lists.
+
+        >>> import corepy as cp
+        >>> cp.tensor([[1, 2]]).tolist()
+        [[1, 2]]
+        """
         return self.numpy().tolist()
 
     def item(self) -> bool | int | float:
-        """The value of a one-element tensor as a Python number."""
+        """The value of a one-element tensor as a Python number.
+
+        >>> import corepy as cp
+        >>> cp.tensor([7]).item()
+        7
+        """
         if self.size != 1:
             raise ValueError(f"item() needs a tensor of one element, this one has {self.size}")
         value: bool | int | float = self.numpy().reshape(-1)[0].item()
@@ -601,15 +786,11 @@ def _from_numpy_array(array: Any, copy: bool) -> Tensor:
         copy = False
     name = str(array.dtype.name)
     if name not in _TYPESTR:
-        raise SchemaError(
-            f"unsupported tensor dtype '{name}'; supported: {', '.join(_TYPESTR)}"
-        )
-    if copy:
-        array = np.ascontiguousarray(array)
+        raise SchemaError(f"unsupported tensor dtype '{name}'; supported: {', '.join(_TYPESTR)}")
+    if copy and not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)  # (never for 0-d arrays, which it makes 1-d)
     interface = array.__array_interface__
-    strides = interface["strides"] or tuple(
-        _row_major_strides(array.shape, array.dtype.itemsize)
-    )
+    strides = interface["strides"] or tuple(_row_major_strides(array.shape, array.dtype.itemsize))
     node = _core.TensorNode.from_memory(
         interface["data"][0], name, list(array.shape), list(strides), array, copy
     )
@@ -702,25 +883,35 @@ def full(shape: int | Sequence[int], fill_value: Scalar, dtype: Any = None) -> T
     """
     name = _dtype_name(dtype)
     if name is None:
-        name = "bool" if isinstance(fill_value, bool) else (
-            "int64" if isinstance(fill_value, int) else "float64"
+        name = (
+            "bool"
+            if isinstance(fill_value, bool)
+            else ("int64" if isinstance(fill_value, int) else "float64")
         )
     return Tensor(_core.TensorNode.full(_shape(shape), fill_value, name))
 
 
 def zeros(shape: int | Sequence[int], dtype: Any = "float64") -> Tensor:
-    """A tensor of zeros (float64 by default, as NumPy)."""
+    """A tensor of zeros (float64 by default, as NumPy).
+
+    >>> import corepy as cp
+    >>> cp.zeros(2).compute().tolist()
+    [0.0, 0.0]
+    """
     return full(shape, 0, dtype)
 
 
 def ones(shape: int | Sequence[int], dtype: Any = "float64") -> Tensor:
-    """A tensor of ones (float64 by default, as NumPy)."""
+    """A tensor of ones (float64 by default, as NumPy).
+
+    >>> import corepy as cp
+    >>> cp.ones((1, 2), dtype='int8').compute().tolist()
+    [[1, 1]]
+    """
     return full(shape, 1, dtype)
 
 
-def arange(
-    start: float, stop: float | None = None, step: float = 1, dtype: Any = None
-) -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Evenly spaced values in ``[start, stop)``; int64 for integer arguments.
 
     >>> import corepy as cp
@@ -750,7 +941,7 @@ def linspace(
 
 
 def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = "float64") -> Tensor:
-    """An ``n``×``m`` tensor with ones on diagonal ``k``.
+    """An ``n`` by ``m`` tensor with ones on diagonal ``k``.
 
     >>> import corepy as cp
     >>> cp.eye(2, dtype="int32").compute().tolist()
@@ -766,62 +957,122 @@ def _as_tensor(x: object) -> Tensor:
 
 
 def abs(x: object) -> Tensor:
-    """Absolute value (see :meth:`Tensor.abs`)."""
+    """Absolute value (see :meth:`Tensor.abs`).
+
+    >>> import corepy as cp
+    >>> cp.abs(cp.tensor([-3])).compute().tolist()
+    [3]
+    """
     return _as_tensor(x).abs()
 
 
 def exp(x: object) -> Tensor:
-    """e raised to each element (see :meth:`Tensor.exp`)."""
+    """e raised to each element (see :meth:`Tensor.exp`).
+
+    >>> import corepy as cp
+    >>> cp.exp(cp.tensor([0.0])).compute().tolist()
+    [1.0]
+    """
     return _as_tensor(x).exp()
 
 
 def log(x: object) -> Tensor:
-    """Natural logarithm (see :meth:`Tensor.log`)."""
+    """Natural logarithm (see :meth:`Tensor.log`).
+
+    >>> import corepy as cp
+    >>> cp.log(cp.tensor([1.0])).compute().tolist()
+    [0.0]
+    """
     return _as_tensor(x).log()
 
 
 def sqrt(x: object) -> Tensor:
-    """Square root (see :meth:`Tensor.sqrt`)."""
+    """Square root (see :meth:`Tensor.sqrt`).
+
+    >>> import corepy as cp
+    >>> cp.sqrt(cp.tensor([16.0])).compute().tolist()
+    [4.0]
+    """
     return _as_tensor(x).sqrt()
 
 
 def sin(x: object) -> Tensor:
-    """Sine (see :meth:`Tensor.sin`)."""
+    """Sine (see :meth:`Tensor.sin`).
+
+    >>> import corepy as cp
+    >>> cp.sin(cp.tensor([0.0])).compute().tolist()
+    [0.0]
+    """
     return _as_tensor(x).sin()
 
 
 def cos(x: object) -> Tensor:
-    """Cosine (see :meth:`Tensor.cos`)."""
+    """Cosine (see :meth:`Tensor.cos`).
+
+    >>> import corepy as cp
+    >>> cp.cos(cp.tensor([0.0])).compute().tolist()
+    [1.0]
+    """
     return _as_tensor(x).cos()
 
 
 def tanh(x: object) -> Tensor:
-    """Hyperbolic tangent (see :meth:`Tensor.tanh`)."""
+    """Hyperbolic tangent (see :meth:`Tensor.tanh`).
+
+    >>> import corepy as cp
+    >>> cp.tanh(cp.tensor([0.0])).compute().tolist()
+    [0.0]
+    """
     return _as_tensor(x).tanh()
 
 
 def floor(x: object) -> Tensor:
-    """Floor (see :meth:`Tensor.floor`)."""
+    """Floor (see :meth:`Tensor.floor`).
+
+    >>> import corepy as cp
+    >>> cp.floor(cp.tensor([2.7])).compute().tolist()
+    [2.0]
+    """
     return _as_tensor(x).floor()
 
 
 def ceil(x: object) -> Tensor:
-    """Ceiling (see :meth:`Tensor.ceil`)."""
+    """Ceiling (see :meth:`Tensor.ceil`).
+
+    >>> import corepy as cp
+    >>> cp.ceil(cp.tensor([2.2])).compute().tolist()
+    [3.0]
+    """
     return _as_tensor(x).ceil()
 
 
 def isnan(x: object) -> Tensor:
-    """Whether each element is NaN (see :meth:`Tensor.isnan`)."""
+    """Whether each element is NaN (see :meth:`Tensor.isnan`).
+
+    >>> import corepy as cp
+    >>> cp.isnan(cp.tensor([float('nan')])).compute().tolist()
+    [True]
+    """
     return _as_tensor(x).isnan()
 
 
 def sigmoid(x: object) -> Tensor:
-    """The logistic function (see :meth:`Tensor.sigmoid`)."""
+    """The logistic function (see :meth:`Tensor.sigmoid`).
+
+    >>> import corepy as cp
+    >>> cp.sigmoid(cp.tensor([0.0])).compute().tolist()
+    [0.5]
+    """
     return _as_tensor(x).sigmoid()
 
 
 def relu(x: object) -> Tensor:
-    """``maximum(x, 0)`` (see :meth:`Tensor.relu`)."""
+    """``maximum(x, 0)`` (see :meth:`Tensor.relu`).
+
+    >>> import corepy as cp
+    >>> cp.relu(cp.tensor([-2.0, 2.0])).compute().tolist()
+    [0.0, 2.0]
+    """
     return _as_tensor(x).relu()
 
 
@@ -838,21 +1089,36 @@ def maximum(a: object, b: object) -> Tensor:
 
 
 def minimum(a: object, b: object) -> Tensor:
-    """Elementwise smaller value, NaN-propagating."""
+    """Elementwise smaller value, NaN-propagating.
+
+    >>> import corepy as cp
+    >>> cp.minimum(cp.tensor([1, 5]), 3).compute().tolist()
+    [1, 3]
+    """
     if isinstance(a, Tensor) or not isinstance(b, Tensor):
         return _as_tensor(a).minimum(b)
     return b._binary("minimum", a, True)
 
 
 def power(a: object, b: object) -> Tensor:
-    """``a ** b`` elementwise."""
+    """``a ** b`` elementwise.
+
+    >>> import corepy as cp
+    >>> cp.power(cp.tensor([2, 3]), 2).compute().tolist()
+    [4, 9]
+    """
     if isinstance(a, Tensor) or not isinstance(b, Tensor):
         return _as_tensor(a) ** b
     return b.__rpow__(a)
 
 
 def clip(x: object, min: object = None, max: object = None) -> Tensor:
-    """Values limited to ``[min, max]`` (see :meth:`Tensor.clip`)."""
+    """Values limited to ``[min, max]`` (see :meth:`Tensor.clip`).
+
+    >>> import corepy as cp
+    >>> cp.clip(cp.tensor([-1.0, 0.5, 2.0]), 0.0, 1.0).compute().tolist()
+    [0.0, 0.5, 1.0]
+    """
     return _as_tensor(x).clip(min, max)
 
 
@@ -872,7 +1138,7 @@ def where(condition: object, a: object, b: object) -> Tensor:
 
 def _weak(value: object, other: object) -> Tensor:
     """A Python scalar in ``where`` takes the other branch's dtype where its kind fits."""
-    if _is_scalar(value) and isinstance(other, Tensor):
+    if isinstance(value, bool | int | float) and isinstance(other, Tensor):
         return Tensor(_core.TensorNode.scalar(value, _weak_dtype(value, other.dtype)))
     return _as_tensor(value)
 
@@ -887,17 +1153,32 @@ def _weak_dtype(value: object, dtype: str) -> str:
 
 
 def matmul(a: object, b: object) -> Tensor:
-    """Matrix product with NumPy's rules (see ``@``)."""
+    """Matrix product with NumPy's rules (see ``@``).
+
+    >>> import corepy as cp
+    >>> cp.matmul(cp.eye(2), cp.tensor([[1.0], [2.0]])).compute().tolist()
+    [[1.0], [2.0]]
+    """
     return _as_tensor(a) @ b
 
 
 def softmax(x: object, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (see :meth:`Tensor.softmax`)."""
+    """Softmax along ``axis`` (see :meth:`Tensor.softmax`).
+
+    >>> import corepy as cp
+    >>> cp.softmax(cp.tensor([1.0, 1.0])).compute().tolist()
+    [0.5, 0.5]
+    """
     return _as_tensor(x).softmax(axis)
 
 
 def log_softmax(x: object, axis: int = -1) -> Tensor:
-    """Log-softmax along ``axis`` (see :meth:`Tensor.log_softmax`)."""
+    """Log-softmax along ``axis`` (see :meth:`Tensor.log_softmax`).
+
+    >>> import corepy as cp
+    >>> cp.log_softmax(cp.tensor([0.0])).compute().tolist()
+    [0.0]
+    """
     return _as_tensor(x).log_softmax(axis)
 
 

@@ -41,7 +41,11 @@ fn unary_fn(name: &str) -> Result<UnaryFn> {
         "floor" => UnaryFn::Floor,
         "ceil" => UnaryFn::Ceil,
         "isnan" => UnaryFn::IsNan,
-        other => return Err(CorepyError::invalid_argument(format!("unknown tensor function '{other}'"))),
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown tensor function '{other}'"
+            )))
+        }
     })
 }
 
@@ -62,7 +66,11 @@ fn binary_fn(name: &str) -> Result<BinaryFn> {
         "ge" => BinaryFn::Ge,
         "and" => BinaryFn::And,
         "or" => BinaryFn::Or,
-        other => return Err(CorepyError::invalid_argument(format!("unknown tensor operator '{other}'"))),
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown tensor operator '{other}'"
+            )))
+        }
     })
 }
 
@@ -76,7 +84,11 @@ fn reduce_fn(name: &str) -> Result<ReduceFn> {
         "argmax" => ReduceFn::ArgMax,
         "any" => ReduceFn::Any,
         "all" => ReduceFn::All,
-        other => return Err(CorepyError::invalid_argument(format!("unknown reduction '{other}'"))),
+        other => {
+            return Err(CorepyError::invalid_argument(format!(
+                "unknown reduction '{other}'"
+            )))
+        }
     })
 }
 
@@ -86,9 +98,14 @@ fn py_scalar(value: &Bound<'_, PyAny>) -> PyResult<PyScalar> {
         return Ok(PyScalar::Bool(value.extract()?));
     }
     if value.is_instance_of::<PyInt>() {
-        let v: i128 = value.extract().map_err(|_| {
-            CorepyError::invalid_argument(format!("Python integer {value} is out of every tensor type's range"))
-        }).or_raise()?;
+        let v: i128 = value
+            .extract()
+            .map_err(|_| {
+                CorepyError::invalid_argument(format!(
+                    "Python integer {value} is out of every tensor type's range"
+                ))
+            })
+            .or_raise()?;
         return Ok(PyScalar::Int(v));
     }
     if value.is_instance_of::<PyFloat>() {
@@ -115,7 +132,11 @@ fn index_item(item: &Bound<'_, PyAny>) -> PyResult<Index> {
     if let Ok(slice) = item.cast::<PySlice>() {
         let part = |name: &str| -> PyResult<Option<i64>> {
             let v = slice.getattr(name)?;
-            if v.is_none() { Ok(None) } else { Ok(Some(v.extract()?)) }
+            if v.is_none() {
+                Ok(None)
+            } else {
+                Ok(Some(v.extract()?))
+            }
         };
         return Ok(Index::Slice {
             start: part("start")?,
@@ -151,21 +172,35 @@ impl PyTensor {
         lift(|| {
             let size = dtype.size() as i64;
             if strides.len() != shape.len() || strides.iter().any(|s| s % size != 0) {
-                return Err(CorepyError::invalid_argument("strides that are not whole elements"));
+                return Err(CorepyError::invalid_argument(
+                    "strides that are not whole elements",
+                ));
             }
             let elements: Vec<i64> = strides.iter().map(|s| s / size).collect();
             let (mut low, mut high) = (0i64, 0i64);
             if !shape.contains(&0) {
                 for (&n, &s) in shape.iter().zip(&elements) {
                     let reach = s * (n as i64 - 1);
-                    if reach < 0 { low += reach } else { high += reach }
+                    if reach < 0 {
+                        low += reach
+                    } else {
+                        high += reach
+                    }
                 }
             }
-            let len = if shape.contains(&0) { 0 } else { ((high - low + 1) * size) as usize };
+            let len = if shape.contains(&0) {
+                0
+            } else {
+                ((high - low + 1) * size) as usize
+            };
             let start = (address as i64 + low * size) as usize as *const u8;
             // SAFETY: the exporter's interface promises these bytes while `owner` lives.
             let foreign = unsafe { Buffer::foreign(start, len, Arc::new(owner)) };
-            let buffer = if copy { Buffer::copy_of(foreign.as_slice()) } else { foreign };
+            let buffer = if copy {
+                Buffer::copy_of(foreign.as_slice())
+            } else {
+                foreign
+            };
             Ok(Tensor::from_data(TensorData {
                 buffer,
                 dtype,
@@ -198,7 +233,13 @@ impl PyTensor {
     }
 
     #[staticmethod]
-    fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype_name: &str) -> PyResult<PyTensor> {
+    fn linspace(
+        start: f64,
+        stop: f64,
+        num: usize,
+        endpoint: bool,
+        dtype_name: &str,
+    ) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
         lift(|| create::linspace(start, stop, num, endpoint, dtype))
     }
@@ -210,7 +251,12 @@ impl PyTensor {
     }
 
     #[staticmethod]
-    fn random(shape: Vec<usize>, seed: Option<u64>, normal: bool, dtype_name: &str) -> PyResult<PyTensor> {
+    fn random(
+        shape: Vec<usize>,
+        seed: Option<u64>,
+        normal: bool,
+        dtype_name: &str,
+    ) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
         lift(|| create::random(&shape, seed, normal, dtype))
     }
@@ -238,9 +284,17 @@ impl PyTensor {
         lift(|| self.tensor.binary(binary_fn(name)?, &other.tensor))
     }
 
-    fn binary_scalar(&self, name: &str, value: &Bound<'_, PyAny>, reflected: bool) -> PyResult<PyTensor> {
+    fn binary_scalar(
+        &self,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        reflected: bool,
+    ) -> PyResult<PyTensor> {
         let value = py_scalar(value)?;
-        lift(|| self.tensor.binary_scalar(binary_fn(name)?, value, reflected))
+        lift(|| {
+            self.tensor
+                .binary_scalar(binary_fn(name)?, value, reflected)
+        })
     }
 
     fn where_(&self, a: &PyTensor, b: &PyTensor) -> PyResult<PyTensor> {
@@ -254,7 +308,10 @@ impl PyTensor {
 
     #[pyo3(signature = (name, axes, keepdims))]
     fn reduce(&self, name: &str, axes: Option<Vec<i64>>, keepdims: bool) -> PyResult<PyTensor> {
-        lift(|| self.tensor.reduce(reduce_fn(name)?, axes.as_deref(), keepdims))
+        lift(|| {
+            self.tensor
+                .reduce(reduce_fn(name)?, axes.as_deref(), keepdims)
+        })
     }
 
     #[pyo3(signature = (axes, keepdims))]
@@ -263,7 +320,13 @@ impl PyTensor {
     }
 
     #[pyo3(signature = (axes, keepdims, ddof, std))]
-    fn var(&self, axes: Option<Vec<i64>>, keepdims: bool, ddof: f64, std: bool) -> PyResult<PyTensor> {
+    fn var(
+        &self,
+        axes: Option<Vec<i64>>,
+        keepdims: bool,
+        ddof: f64,
+        std: bool,
+    ) -> PyResult<PyTensor> {
         lift(|| {
             if std {
                 self.tensor.std(axes.as_deref(), keepdims, ddof)

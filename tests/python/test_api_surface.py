@@ -46,7 +46,7 @@ def test_every_binding_method_has_a_wrapper() -> None:
     # an attribute read from anything but ``self``, ``cls`` or the ``_core`` module. The name
     # must be the whole attribute: "neg" inside ".negate" or "filter" in a comment is no use.
     used = {node.attr for node in _attributes() if _receiver(node) not in {"self", "cls", "_core"}}
-    assert BINDING_CLASSES == ["DataFrame", "Expr", "LazyFrame", "Session"]
+    assert BINDING_CLASSES == ["DataFrame", "Expr", "LazyFrame", "Session", "TensorNode"]
     unused = [
         f"_core.{class_name}.{name}"
         for class_name in BINDING_CLASSES

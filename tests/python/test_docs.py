@@ -20,6 +20,9 @@ MODULES = [
     "corepy.time_windows",
     "corepy.datatypes",
     "corepy.data",
+    "corepy.tensor",
+    "corepy.random",
+    "corepy.schema",
 ]
 
 

@@ -37,9 +37,7 @@ DTYPES = [
 NUMERIC = [d for d in DTYPES if d != "bool"]
 FLOATS = ["float32", "float64"]
 
-SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _expected_dtype(dtype: np.dtype[Any]) -> str:
@@ -88,7 +86,7 @@ def non_contiguous(a: np.ndarray[Any, Any], flip: bool) -> np.ndarray[Any, Any]:
         return a
     if flip:
         return np.flip(np.ascontiguousarray(np.flip(a, 0)), 0)
-    spread = np.zeros(a.shape[:-1] + (a.shape[-1] * 2,), dtype=a.dtype)
+    spread = np.zeros((*a.shape[:-1], a.shape[-1] * 2), dtype=a.dtype)
     spread[..., ::2] = a
     return spread[..., ::2]
 
@@ -101,8 +99,9 @@ shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5)
     st.sampled_from(DTYPES),
     st.sampled_from(DTYPES),
     hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=4),
-    st.sampled_from(["add", "sub", "mul", "truediv", "eq", "ne", "lt", "le", "gt", "ge",
-                     "maximum", "minimum"]),
+    st.sampled_from(
+        ["add", "sub", "mul", "truediv", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum"]
+    ),
     st.data(),
 )
 def test_binary_operations_broadcast_and_promote_as_numpy(
@@ -111,10 +110,20 @@ def test_binary_operations_broadcast_and_promote_as_numpy(
     a = data.draw(arrays(d1, shapes.input_shapes[0]))
     b = data.draw(arrays(d2, shapes.input_shapes[1]))
     a_in = non_contiguous(a, data.draw(st.booleans()))
-    np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
-             "eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
-             "gt": np.greater, "ge": np.greater_equal, "maximum": np.maximum,
-             "minimum": np.minimum}[op]
+    np_op = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "truediv": np.true_divide,
+        "eq": np.equal,
+        "ne": np.not_equal,
+        "lt": np.less,
+        "le": np.less_equal,
+        "gt": np.greater,
+        "ge": np.greater_equal,
+        "maximum": np.maximum,
+        "minimum": np.minimum,
+    }[op]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -147,8 +156,15 @@ def test_python_scalars_are_weak_as_in_numpy_2(
     dtype: str, shape: Any, value: Any, op: str, reflected: bool, data: st.DataObject
 ) -> None:
     a = data.draw(arrays(dtype, shape))
-    np_op = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
-             "lt": np.less, "eq": np.equal, "maximum": np.maximum}[op]
+    np_op = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "truediv": np.true_divide,
+        "lt": np.less,
+        "eq": np.equal,
+        "maximum": np.maximum,
+    }[op]
     args = (value, a) if reflected else (a, value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -188,7 +204,9 @@ UNARY = {
 
 @SETTINGS
 @given(st.sampled_from(DTYPES), shapes, st.sampled_from(sorted(UNARY)), st.data())
-def test_unary_functions_match_numpy(dtype: str, shape: Any, name: str, data: st.DataObject) -> None:
+def test_unary_functions_match_numpy(
+    dtype: str, shape: Any, name: str, data: st.DataObject
+) -> None:
     a = data.draw(arrays(dtype, shape))
     a_in = non_contiguous(a, data.draw(st.booleans()))
     fn, ulps = UNARY[name]
@@ -227,12 +245,18 @@ def test_reductions_over_every_axis_match_numpy(
     if name in ("argmin", "argmax"):
         axis: Any = data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1))) if ndim else None
     else:
-        axis = data.draw(
-            st.one_of(
-                st.none(),
-                st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(tuple),
+        axis = (
+            data.draw(
+                st.one_of(
+                    st.none(),
+                    st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(
+                        tuple
+                    ),
+                )
             )
-        ) if ndim else None
+            if ndim
+            else None
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -297,7 +321,10 @@ def test_indexing_slicing_and_views_match_numpy(
             t[key]
         return
     check(t[key].compute(), expected)
-    check((t[key] * 1).compute() if dtype != "bool" else t[key].compute(), expected * 1 if dtype != "bool" else expected)
+    check(
+        (t[key] * 1).compute() if dtype != "bool" else t[key].compute(),
+        expected * 1 if dtype != "bool" else expected,
+    )
     check(t.T.compute(), a.T)
     check(t.swapaxes(0, -1).compute(), np.swapaxes(a, 0, -1))
     check(t.reshape(-1).compute(), a.reshape(-1))
@@ -360,11 +387,14 @@ def test_concat_and_stack_match_numpy(
     other[axis] = extra
     a = data.draw(arrays(d1, shape))
     b = data.draw(arrays(d2, tuple(other)))
-    check(cp.concat([cp.asarray(a), cp.asarray(non_contiguous(b, True))], axis=axis).compute(),
-          np.concatenate([a, b], axis=axis))
+    check(
+        cp.concat([cp.asarray(a), cp.asarray(non_contiguous(b, True))], axis=axis).compute(),
+        np.concatenate([a, b], axis=axis),
+    )
     c = data.draw(arrays(d2, shape))
-    check(cp.stack([cp.asarray(a), cp.asarray(c)], axis=axis).compute(),
-          np.stack([a, c], axis=axis))
+    check(
+        cp.stack([cp.asarray(a), cp.asarray(c)], axis=axis).compute(), np.stack([a, c], axis=axis)
+    )
 
 
 @SETTINGS
@@ -374,7 +404,13 @@ def test_concat_and_stack_match_numpy(
     st.data(),
 )
 def test_softmax_var_std_where_clip_astype(dtype: str, shape: Any, data: st.DataObject) -> None:
-    a = data.draw(hnp.arrays(np.dtype(dtype), shape, elements=st.floats(-50, 50, width=32 if dtype == "float32" else 64)))
+    a = data.draw(
+        hnp.arrays(
+            np.dtype(dtype),
+            shape,
+            elements=st.floats(-50, 50, width=32 if dtype == "float32" else 64),
+        )
+    )
     t = cp.asarray(a)
     axis = data.draw(st.integers(-a.ndim, a.ndim - 1))
     e = np.exp(a - a.max(axis=axis, keepdims=True))
@@ -383,7 +419,9 @@ def test_softmax_var_std_where_clip_astype(dtype: str, shape: Any, data: st.Data
     np.testing.assert_allclose(t.softmax(axis).numpy(), soft, rtol=rtol, atol=1e-7)
     np.testing.assert_allclose(t.log_softmax(axis).numpy(), np.log(soft), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(t.var(axis=axis).numpy(), a.var(axis=axis), rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(t.std(axis=axis, ddof=1).numpy(), a.std(axis=axis, ddof=1), rtol=1e-4, atol=1e-4) if a.shape[axis] > 1 else None
+    np.testing.assert_allclose(
+        t.std(axis=axis, ddof=1).numpy(), a.std(axis=axis, ddof=1), rtol=1e-4, atol=1e-4
+    ) if a.shape[axis] > 1 else None
     check(cp.where(t > 0, t, 0.0).compute(), np.where(a > 0, a, 0.0).astype(dtype))
     check(t.clip(-1.0, 1.0).compute(), np.clip(a, -1.0, 1.0))
     check(t.relu().compute(), np.maximum(a, 0).astype(dtype))
@@ -403,8 +441,10 @@ def test_integer_semantics_follow_numpy() -> None:
     u = np.array([0, 1, 200], dtype=np.uint8)
     check((-cp.asarray(u)).compute(), -u)
     check((cp.asarray(u) ** 2).compute(), u**2)
-    check((cp.asarray(np.array([2, 3], np.int64)) ** cp.asarray(np.array([62, 3]))).compute(),
-          np.array([2, 3]) ** np.array([62, 3]))
+    check(
+        (cp.asarray(np.array([2, 3], np.int64)) ** cp.asarray(np.array([62, 3]))).compute(),
+        np.array([2, 3]) ** np.array([62, 3]),
+    )
     b = np.array([True, False, True])
     check((cp.asarray(b) + cp.asarray(b)).compute(), b + b)
     check((cp.asarray(b) * cp.asarray(~b)).compute(), b * ~b)
@@ -485,12 +525,20 @@ BAD = [
     (lambda: cp.ones((2, 3)) + cp.ones((4,)), cp.ShapeError, r"shapes \(2, 3\) \(4,\)"),
     (lambda: cp.ones((2, 3)).sum(axis=2), cp.ShapeError, "axis 2 is out of bounds"),
     (lambda: cp.ones((2, 3)).reshape(4, 2), cp.ShapeError, "cannot reshape a tensor of size 6"),
-    (lambda: cp.asarray(np.ones(3, dtype=np.float16)), cp.SchemaError, "unsupported tensor dtype 'float16'"),
+    (
+        lambda: cp.asarray(np.ones(3, dtype=np.float16)),
+        cp.SchemaError,
+        "unsupported tensor dtype 'float16'",
+    ),
     (lambda: cp.ones(3).astype("complex64"), cp.SchemaError, "unsupported tensor dtype"),
     (lambda: cp.ones((2, 3))[5], cp.ShapeError, "index 5 is out of bounds for axis 0"),
     (lambda: cp.ones((2,))[0, 0], cp.ShapeError, "too many indices"),
     (lambda: cp.ones((0,)).max(), cp.ShapeError, "zero-size"),
-    (lambda: cp.ones(2, dtype="uint8") + 300, cp.InvalidArgumentError, "300 out of bounds for uint8"),
+    (
+        lambda: cp.ones(2, dtype="uint8") + 300,
+        cp.InvalidArgumentError,
+        "300 out of bounds for uint8",
+    ),
     (lambda: cp.concat([cp.ones((2, 3)), cp.ones((2, 4))]), cp.ShapeError, "concatenation axis"),
     (lambda: cp.ones(3).compute(device="cuda"), cp.InvalidArgumentError, "device='cuda'"),
 ]

@@ -7,8 +7,7 @@ use super::scalar::{self, V};
 use crate::abi::RunError;
 use crate::ir::{BinaryOp, Kernel, Literal, Op, ReduceOp, ScalarType, ValueId};
 use crate::tensor_abi::{
-    check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn,
-    TensorOut,
+    check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn, TensorOut,
 };
 
 /// Runs a tensor kernel (see [`crate::tensor_abi`] for the buffers' contract).
@@ -62,7 +61,12 @@ pub fn run_tensor(
                     let v = values[arg.index()].expect("computed");
                     accumulators[j][kept].add(*op, kernel.ty(*arg), v, position);
                 }
-                _ => write(outputs[j].bytes, kernel.ty(*id), kept, values[id.index()].expect("computed")),
+                _ => write(
+                    outputs[j].bytes,
+                    kernel.ty(*id),
+                    kept,
+                    values[id.index()].expect("computed"),
+                ),
             }
         }
         advance(&mut index, &dims);
@@ -115,7 +119,9 @@ fn eval(kernel: &Kernel, op: &Op, ty: ScalarType, values: &[Option<V>]) -> V {
             otherwise,
         } => match branches.iter().find(|(c, _)| get(c).bool()) {
             Some((_, v)) => get(v),
-            None => get(otherwise.as_ref().expect("checked: tensor CASEs have an ELSE")),
+            None => get(otherwise
+                .as_ref()
+                .expect("checked: tensor CASEs have an ELSE")),
         },
         Op::Least(args) => extremum(args.iter().map(get), BinaryOp::TotalLtEq),
         Op::Greatest(args) => extremum(args.iter().map(get), BinaryOp::TotalGtEq),
@@ -125,7 +131,13 @@ fn eval(kernel: &Kernel, op: &Op, ty: ScalarType, values: &[Option<V>]) -> V {
 
 fn extremum(values: impl Iterator<Item = V>, keep: BinaryOp) -> V {
     values
-        .reduce(|best, v| if scalar::compare(keep, best, v) { best } else { v })
+        .reduce(|best, v| {
+            if scalar::compare(keep, best, v) {
+                best
+            } else {
+                v
+            }
+        })
         .expect("validated: at least one argument")
 }
 

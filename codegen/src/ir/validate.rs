@@ -138,7 +138,9 @@ fn check_reductions(kernel: &Kernel) -> Result<(), String> {
     for node in &kernel.nodes {
         let operands = node.op.operands().into_iter().chain(node.guard);
         if let Some(read) = operands.into_iter().find(|a| axes_of(*a).is_some()) {
-            return Err(format!("{read} is a reduction, which only an output may be"));
+            return Err(format!(
+                "{read} is a reduction, which only an output may be"
+            ));
         }
     }
     if let Some(selection) = kernel.selection.filter(|s| axes_of(*s).is_some()) {

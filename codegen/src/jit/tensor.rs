@@ -25,8 +25,7 @@ use crate::abi::RunError;
 use crate::ir::{BinaryOp, Kernel, Literal, Op, ReduceOp, ScalarType, UnaryOp, ValueId};
 use crate::semantics::int_range;
 use crate::tensor_abi::{
-    check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn,
-    TensorOut,
+    check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn, TensorOut,
 };
 
 /// Elements a parallel task runs at least (smaller kernels run on the calling thread).
@@ -38,14 +37,20 @@ pub fn supports_tensor(kernel: &Kernel) -> Result<(), String> {
     kernel.validate()?;
     let rank = kernel.domain.dims.len();
     let reduced = reduced_axes(kernel);
-    if reduced.iter().enumerate().any(|(i, &a)| a != rank - reduced.len() + i) {
+    if reduced
+        .iter()
+        .enumerate()
+        .any(|(i, &a)| a != rank - reduced.len() + i)
+    {
         return Err("reductions over leading dimensions are not compiled yet".into());
     }
     for node in &kernel.nodes {
         let ok = match &node.op {
             Op::Load(_) | Op::Const(_) | Op::Cast(_) | Op::Reduce { .. } => true,
             Op::Case { .. } => true,
-            Op::Unary(op, _) => !matches!(op, UnaryOp::Round | UnaryOp::IsNull | UnaryOp::IsNotNull),
+            Op::Unary(op, _) => {
+                !matches!(op, UnaryOp::Round | UnaryOp::IsNull | UnaryOp::IsNotNull)
+            }
             Op::Binary(op, a, _) => match op {
                 BinaryOp::Div | BinaryOp::Rem => kernel.ty(*a).is_float() && *op == BinaryOp::Div,
                 BinaryOp::Pow => kernel.ty(*a).is_float(),
@@ -55,7 +60,10 @@ pub fn supports_tensor(kernel: &Kernel) -> Result<(), String> {
             _ => false,
         };
         if !ok {
-            return Err(format!("{:?} is not compiled in tensor kernels yet", node.op));
+            return Err(format!(
+                "{:?} is not compiled in tensor kernels yet",
+                node.op
+            ));
         }
     }
     Ok(())
@@ -197,7 +205,11 @@ impl JitTensorKernel {
 
     /// Runs the kernel (see [`crate::tensor_abi`]), the outermost dimension split into
     /// chunks run in parallel.
-    pub fn run(&self, inputs: &[TensorIn<'_>], outputs: &mut [TensorOut<'_>]) -> Result<(), RunError> {
+    pub fn run(
+        &self,
+        inputs: &[TensorIn<'_>],
+        outputs: &mut [TensorOut<'_>],
+    ) -> Result<(), RunError> {
         check_tensor_buffers(&self.kernel, inputs, outputs)?;
         let dims = extents(&self.kernel);
         if dims.contains(&0) && reduced_axes(&self.kernel).is_empty() {
@@ -216,7 +228,10 @@ impl JitTensorKernel {
             .zip(&self.kernel.inputs)
             .map(|(i, decl)| i.bytes.as_ptr() as u64 + (i.offset * element_bytes(decl.ty)) as u64)
             .collect();
-        let outputs_at: Vec<u64> = outputs.iter_mut().map(|o| o.bytes.as_mut_ptr() as u64).collect();
+        let outputs_at: Vec<u64> = outputs
+            .iter_mut()
+            .map(|o| o.bytes.as_mut_ptr() as u64)
+            .collect();
         let call = |start: usize, end: usize| {
             let mut frame = vec![start as u64, end as u64];
             frame.extend(&inputs_at);
@@ -295,12 +310,16 @@ impl<'a, 'b> Emitter<'a, 'b> {
         self.b.switch_to_block(entry);
         self.b.seal_block(entry);
         let frame = self.b.block_params(entry)[0];
-        let slot = |b: &mut FunctionBuilder<'_>, i: usize| b.ins().load(types::I64, flags(), frame, (i * 8) as i32);
+        let slot = |b: &mut FunctionBuilder<'_>, i: usize| {
+            b.ins().load(types::I64, flags(), frame, (i * 8) as i32)
+        };
         let start = slot(self.b, 0);
         let end = slot(self.b, 1);
         let n_in = self.kernel.inputs.len();
         let bases: Vec<Value> = (0..n_in).map(|i| slot(self.b, 2 + i)).collect();
-        let outs: Vec<Value> = (0..self.kernel.outputs.len()).map(|j| slot(self.b, 2 + n_in + j)).collect();
+        let outs: Vec<Value> = (0..self.kernel.outputs.len())
+            .map(|j| slot(self.b, 2 + n_in + j))
+            .collect();
         // The outputs' write position advances one element per kept index, from `start`.
         let per_outer: usize = self.dims[1..self.kept].iter().product();
         let out_vars: Vec<Variable> = outs
@@ -429,7 +448,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
             Literal::Int(v) => {
                 let t = machine_type(ty);
                 let bits = t.bits();
-                let masked = if bits >= 64 { v as i64 } else { (v as i64) & ((1i64 << bits) - 1) };
+                let masked = if bits >= 64 {
+                    v as i64
+                } else {
+                    (v as i64) & ((1i64 << bits) - 1)
+                };
                 self.b.ins().iconst(t, masked)
             }
             Literal::Null => unreachable!("checked: tensors have no NULL"),
@@ -475,7 +498,13 @@ impl<'a, 'b> Emitter<'a, 'b> {
     fn call(&mut self, f: usize, args: &[Value], ty: ScalarType) -> Value {
         let args: Vec<Value> = args
             .iter()
-            .map(|&a| if ty == ScalarType::F32 { self.b.ins().fpromote(types::F64, a) } else { a })
+            .map(|&a| {
+                if ty == ScalarType::F32 {
+                    self.b.ins().fpromote(types::F64, a)
+                } else {
+                    a
+                }
+            })
             .collect();
         let inst = self.b.ins().call(self.math[f], &args);
         let r = self.b.inst_results(inst)[0];
@@ -552,10 +581,29 @@ impl<'a, 'b> Emitter<'a, 'b> {
             BinaryOp::Min => self.b.ins().umin(x, y),
             BinaryOp::IeeeEq => self.b.ins().icmp(IntCC::Equal, x, y),
             BinaryOp::IeeeNotEq => self.b.ins().icmp(IntCC::NotEqual, x, y),
-            BinaryOp::IeeeLt => self.b.ins().icmp(cc(IntCC::SignedLessThan, IntCC::UnsignedLessThan), x, y),
-            BinaryOp::IeeeLtEq => self.b.ins().icmp(cc(IntCC::SignedLessThanOrEqual, IntCC::UnsignedLessThanOrEqual), x, y),
-            BinaryOp::IeeeGt => self.b.ins().icmp(cc(IntCC::SignedGreaterThan, IntCC::UnsignedGreaterThan), x, y),
-            BinaryOp::IeeeGtEq => self.b.ins().icmp(cc(IntCC::SignedGreaterThanOrEqual, IntCC::UnsignedGreaterThanOrEqual), x, y),
+            BinaryOp::IeeeLt => {
+                self.b
+                    .ins()
+                    .icmp(cc(IntCC::SignedLessThan, IntCC::UnsignedLessThan), x, y)
+            }
+            BinaryOp::IeeeLtEq => self.b.ins().icmp(
+                cc(IntCC::SignedLessThanOrEqual, IntCC::UnsignedLessThanOrEqual),
+                x,
+                y,
+            ),
+            BinaryOp::IeeeGt => self.b.ins().icmp(
+                cc(IntCC::SignedGreaterThan, IntCC::UnsignedGreaterThan),
+                x,
+                y,
+            ),
+            BinaryOp::IeeeGtEq => self.b.ins().icmp(
+                cc(
+                    IntCC::SignedGreaterThanOrEqual,
+                    IntCC::UnsignedGreaterThanOrEqual,
+                ),
+                x,
+                y,
+            ),
             other => unreachable!("supported: integer {other:?}"),
         }
     }
@@ -569,11 +617,19 @@ impl<'a, 'b> Emitter<'a, 'b> {
             (true, true) if tt == types::F64 => self.b.ins().fpromote(types::F64, x),
             (true, true) => self.b.ins().fdemote(types::F32, x),
             (false, true) if from.is_signed_int() => {
-                let wide = if ft == types::I64 { x } else { self.b.ins().sextend(types::I64, x) };
+                let wide = if ft == types::I64 {
+                    x
+                } else {
+                    self.b.ins().sextend(types::I64, x)
+                };
                 self.b.ins().fcvt_from_sint(tt, wide)
             }
             (false, true) => {
-                let wide = if ft == types::I64 { x } else { self.b.ins().uextend(types::I64, x) };
+                let wide = if ft == types::I64 {
+                    x
+                } else {
+                    self.b.ins().uextend(types::I64, x)
+                };
                 self.b.ins().fcvt_from_uint(tt, wide)
             }
             (false, false) => {
@@ -588,7 +644,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 }
             }
             (true, false) => {
-                let wide = if ft == types::F32 { self.b.ins().fpromote(types::F64, x) } else { x };
+                let wide = if ft == types::F32 {
+                    self.b.ins().fpromote(types::F64, x)
+                } else {
+                    x
+                };
                 let t = self.b.ins().trunc(wide);
                 let (lo, hi) = int_range(to).expect("an integer target");
                 // In range: lo <= t <= hi, exact in f64 for the bounds that matter (hi + 1
@@ -605,7 +665,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 };
                 let zero = self.b.ins().iconst(types::I64, 0);
                 let v = self.b.ins().select(ok, wide_int, zero);
-                if tt == types::I64 { v } else { self.b.ins().ireduce(tt, v) }
+                if tt == types::I64 {
+                    v
+                } else {
+                    self.b.ins().ireduce(tt, v)
+                }
             }
         }
     }
@@ -635,7 +699,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 self.b.def_var(at, zero);
                 let position = self.b.declare_var(types::I64);
                 self.b.def_var(position, zero);
-                Accumulator { value, at, position }
+                Accumulator {
+                    value,
+                    at,
+                    position,
+                }
             })
             .collect()
     }
@@ -655,20 +723,32 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let next = match op {
             // The first element replaces the identity (so a sum of -0.0 is -0.0, as NumPy's).
             ReduceOp::Sum | ReduceOp::Prod => {
-                let bop = if op == ReduceOp::Sum { BinaryOp::Add } else { BinaryOp::Mul };
+                let bop = if op == ReduceOp::Sum {
+                    BinaryOp::Add
+                } else {
+                    BinaryOp::Mul
+                };
                 let r = self.binary(bop, ty, best, v);
                 self.b.ins().select(first, v, r)
             }
             ReduceOp::Any => self.b.ins().bor(best, v),
             ReduceOp::All => self.b.ins().band(best, v),
             ReduceOp::Max | ReduceOp::Min => {
-                let bop = if op == ReduceOp::Max { BinaryOp::Max } else { BinaryOp::Min };
+                let bop = if op == ReduceOp::Max {
+                    BinaryOp::Max
+                } else {
+                    BinaryOp::Min
+                };
                 let m = self.binary(bop, ty, best, v);
                 self.b.ins().select(first, v, m)
             }
             ReduceOp::ArgMax | ReduceOp::ArgMin => {
                 // A strictly better value, or a NaN when the best is not NaN, takes over.
-                let beats = if op == ReduceOp::ArgMax { BinaryOp::IeeeGt } else { BinaryOp::IeeeLt };
+                let beats = if op == ReduceOp::ArgMax {
+                    BinaryOp::IeeeGt
+                } else {
+                    BinaryOp::IeeeLt
+                };
                 let better = self.binary(beats, ty, v, best);
                 let take = if ty.is_float() {
                     let v_nan = self.b.ins().fcmp(FloatCC::Unordered, v, v);

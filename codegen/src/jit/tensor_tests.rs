@@ -4,7 +4,10 @@
 
 use super::tensor::{compile_tensor, supports_tensor};
 use crate::interp::{run_tensor, write_tensor_value};
-use crate::ir::{BinaryOp, Dim, Domain, Input, Kernel, Layout, Literal, Op, ReduceOp, ScalarType, UnaryOp, ValueId};
+use crate::ir::{
+    BinaryOp, Dim, Domain, Input, Kernel, Layout, Literal, Op, ReduceOp, ScalarType, UnaryOp,
+    ValueId,
+};
 use crate::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
 use crate::testing::{random_value, Rng};
 
@@ -34,7 +37,11 @@ fn strided_input(rng: &mut Rng, ty: ScalarType, dims: &[usize]) -> (Vec<u8>, usi
     let (mut low, mut high) = (0i64, 0i64);
     for (&s, &n) in strides.iter().zip(dims) {
         let reach = s * (n.max(1) as i64 - 1);
-        if reach < 0 { low += reach } else { high += reach }
+        if reach < 0 {
+            low += reach
+        } else {
+            high += reach
+        }
     }
     let len = (high - low + 1) as usize;
     let mut bytes = vec![0u8; len * element_bytes(ty)];
@@ -46,10 +53,14 @@ fn strided_input(rng: &mut Rng, ty: ScalarType, dims: &[usize]) -> (Vec<u8>, usi
 
 fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
     let rank = rng.below(4);
-    let dims: Vec<usize> = (0..rank).map(|_| rng.pick(&[0usize, 1, 2, 3, 5, 9])).collect();
+    let dims: Vec<usize> = (0..rank)
+        .map(|_| rng.pick(&[0usize, 1, 2, 3, 5, 9]))
+        .collect();
     let ty = rng.pick(&TYPES);
     let mut k = Kernel {
-        domain: Domain { dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect() },
+        domain: Domain {
+            dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
+        },
         inputs: Vec::new(),
         nodes: Vec::new(),
         outputs: Vec::new(),
@@ -59,7 +70,10 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
     let mut values: Vec<ValueId> = Vec::new();
     for i in 0..1 + rng.below(3) {
         let (bytes, offset, strides) = strided_input(rng, ty, &dims);
-        k.inputs.push(Input { ty, layout: Layout::Strided(strides) });
+        k.inputs.push(Input {
+            ty,
+            layout: Layout::Strided(strides),
+        });
         buffers.push((bytes, offset));
         values.push(k.push(Op::Load(i), ty));
     }
@@ -68,13 +82,72 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
         let a = rng.pick(&values);
         let b = rng.pick(&values);
         let v = match rng.below(7) {
-            0 => k.push(Op::Binary(rng.pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Max, BinaryOp::Min]), a, b), ty),
-            1 if float => k.push(Op::Binary(rng.pick(&[BinaryOp::Div, BinaryOp::Pow]), a, b), ty),
-            2 if float => k.push(Op::Unary(rng.pick(&[UnaryOp::Exp, UnaryOp::Ln, UnaryOp::Sqrt, UnaryOp::Tanh, UnaryOp::Sin, UnaryOp::Floor, UnaryOp::Abs, UnaryOp::Neg]), a), ty),
-            2 => k.push(Op::Unary(if ty.is_signed_int() { rng.pick(&[UnaryOp::Abs, UnaryOp::Neg]) } else { UnaryOp::Abs }, a), ty),
+            0 => k.push(
+                Op::Binary(
+                    rng.pick(&[
+                        BinaryOp::Add,
+                        BinaryOp::Sub,
+                        BinaryOp::Mul,
+                        BinaryOp::Max,
+                        BinaryOp::Min,
+                    ]),
+                    a,
+                    b,
+                ),
+                ty,
+            ),
+            1 if float => k.push(
+                Op::Binary(rng.pick(&[BinaryOp::Div, BinaryOp::Pow]), a, b),
+                ty,
+            ),
+            2 if float => k.push(
+                Op::Unary(
+                    rng.pick(&[
+                        UnaryOp::Exp,
+                        UnaryOp::Ln,
+                        UnaryOp::Sqrt,
+                        UnaryOp::Tanh,
+                        UnaryOp::Sin,
+                        UnaryOp::Floor,
+                        UnaryOp::Abs,
+                        UnaryOp::Neg,
+                    ]),
+                    a,
+                ),
+                ty,
+            ),
+            2 => k.push(
+                Op::Unary(
+                    if ty.is_signed_int() {
+                        rng.pick(&[UnaryOp::Abs, UnaryOp::Neg])
+                    } else {
+                        UnaryOp::Abs
+                    },
+                    a,
+                ),
+                ty,
+            ),
             3 => {
-                let c = k.push(Op::Binary(rng.pick(&[BinaryOp::IeeeLt, BinaryOp::IeeeEq, BinaryOp::IeeeGtEq, BinaryOp::IeeeNotEq]), a, b), ScalarType::Bool);
-                k.push(Op::Case { branches: vec![(c, a)], otherwise: Some(b) }, ty)
+                let c = k.push(
+                    Op::Binary(
+                        rng.pick(&[
+                            BinaryOp::IeeeLt,
+                            BinaryOp::IeeeEq,
+                            BinaryOp::IeeeGtEq,
+                            BinaryOp::IeeeNotEq,
+                        ]),
+                        a,
+                        b,
+                    ),
+                    ScalarType::Bool,
+                );
+                k.push(
+                    Op::Case {
+                        branches: vec![(c, a)],
+                        otherwise: Some(b),
+                    },
+                    ty,
+                )
             }
             4 => {
                 let to = rng.pick(&TYPES);
@@ -83,7 +156,11 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
             }
             5 => {
                 let lit = if float {
-                    if ty == ScalarType::F32 { Literal::F32(2.5f32.to_bits()) } else { Literal::F64((-1.25f64).to_bits()) }
+                    if ty == ScalarType::F32 {
+                        Literal::F32(2.5f32.to_bits())
+                    } else {
+                        Literal::F64((-1.25f64).to_bits())
+                    }
                 } else {
                     Literal::Int(3)
                 };
@@ -93,7 +170,13 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
             _ => {
                 let nan = k.push(Op::Unary(UnaryOp::IsNan, a), ScalarType::Bool);
                 let not = k.push(Op::Unary(UnaryOp::Not, nan), ScalarType::Bool);
-                k.push(Op::Case { branches: vec![(not, a)], otherwise: Some(b) }, ty)
+                k.push(
+                    Op::Case {
+                        branches: vec![(not, a)],
+                        otherwise: Some(b),
+                    },
+                    ty,
+                )
             }
         };
         values.push(v);
@@ -102,16 +185,37 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
     if rank > 0 && rng.chance(50) {
         let reduced = 1 + rng.below(rank);
         let axes: Vec<usize> = (rank - reduced..rank).collect();
-        let op = rng.pick(&[ReduceOp::Sum, ReduceOp::Prod, ReduceOp::Max, ReduceOp::Min, ReduceOp::ArgMax, ReduceOp::ArgMin]);
+        let op = rng.pick(&[
+            ReduceOp::Sum,
+            ReduceOp::Prod,
+            ReduceOp::Max,
+            ReduceOp::Min,
+            ReduceOp::ArgMax,
+            ReduceOp::ArgMin,
+        ]);
         let empty = axes.iter().any(|&a| dims[a] == 0);
         let op = if empty { ReduceOp::Sum } else { op };
-        let out_ty = if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) { ScalarType::I64 } else { ty };
-        let r = k.push(Op::Reduce { op, arg: last, axes }, out_ty);
+        let out_ty = if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) {
+            ScalarType::I64
+        } else {
+            ty
+        };
+        let r = k.push(
+            Op::Reduce {
+                op,
+                arg: last,
+                axes,
+            },
+            out_ty,
+        );
         k.outputs.push(r);
     } else {
         k.outputs.push(last);
         if rng.chance(30) {
-            let c = k.push(Op::Binary(BinaryOp::IeeeGt, last, values[0]), ScalarType::Bool);
+            let c = k.push(
+                Op::Binary(BinaryOp::IeeeGt, last, values[0]),
+                ScalarType::Bool,
+            );
             k.outputs.push(c);
         }
     }
@@ -124,25 +228,45 @@ fn tensor_kernels_compile_to_the_interpreters_bytes() {
     for seed in 0..400 {
         let mut rng = Rng::new(seed);
         let (kernel, buffers) = random_tensor_kernel(&mut rng);
-        kernel.validate().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        kernel
+            .validate()
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         supports_tensor(&kernel).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let jit = compile_tensor(&kernel).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-        let inputs: Vec<TensorIn<'_>> = buffers.iter().map(|(b, o)| TensorIn { bytes: b, offset: *o }).collect();
+        let inputs: Vec<TensorIn<'_>> = buffers
+            .iter()
+            .map(|(b, o)| TensorIn {
+                bytes: b,
+                offset: *o,
+            })
+            .collect();
         let n: usize = output_shape(&kernel).iter().product();
-        let sizes: Vec<usize> = kernel.outputs.iter().map(|o| n * element_bytes(kernel.ty(*o))).collect();
+        let sizes: Vec<usize> = kernel
+            .outputs
+            .iter()
+            .map(|o| n * element_bytes(kernel.ty(*o)))
+            .collect();
         let mut expected: Vec<Vec<u8>> = sizes.iter().map(|&s| vec![0u8; s]).collect();
         let mut got: Vec<Vec<u8>> = sizes.iter().map(|&s| vec![0xAAu8; s]).collect();
         {
-            let mut outs: Vec<TensorOut<'_>> = expected.iter_mut().map(|b| TensorOut { bytes: b }).collect();
+            let mut outs: Vec<TensorOut<'_>> = expected
+                .iter_mut()
+                .map(|b| TensorOut { bytes: b })
+                .collect();
             run_tensor(&kernel, &inputs, &mut outs).unwrap();
         }
         {
-            let mut outs: Vec<TensorOut<'_>> = got.iter_mut().map(|b| TensorOut { bytes: b }).collect();
+            let mut outs: Vec<TensorOut<'_>> =
+                got.iter_mut().map(|b| TensorOut { bytes: b }).collect();
             jit.run(&inputs, &mut outs).unwrap();
         }
         for (j, (e, g)) in expected.iter().zip(&got).enumerate() {
             let ty = kernel.ty(kernel.outputs[j]);
-            assert!(same(e, g, ty), "seed {seed}, output {j}:\n{}\nexpected {e:?}\ngot {g:?}", crate::pretty::pretty(&kernel, &[]));
+            assert!(
+                same(e, g, ty),
+                "seed {seed}, output {j}:\n{}\nexpected {e:?}\ngot {g:?}",
+                crate::pretty::pretty(&kernel, &[])
+            );
         }
         compiled += 1;
     }
@@ -154,11 +278,17 @@ fn same(a: &[u8], b: &[u8], ty: ScalarType) -> bool {
     let w = element_bytes(ty);
     a.chunks(w).zip(b.chunks(w)).all(|(x, y)| match ty {
         ScalarType::F64 => {
-            let (x, y) = (f64::from_le_bytes(x.try_into().unwrap()), f64::from_le_bytes(y.try_into().unwrap()));
+            let (x, y) = (
+                f64::from_le_bytes(x.try_into().unwrap()),
+                f64::from_le_bytes(y.try_into().unwrap()),
+            );
             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
         }
         ScalarType::F32 => {
-            let (x, y) = (f32::from_le_bytes(x.try_into().unwrap()), f32::from_le_bytes(y.try_into().unwrap()));
+            let (x, y) = (
+                f32::from_le_bytes(x.try_into().unwrap()),
+                f32::from_le_bytes(y.try_into().unwrap()),
+            );
             x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
         }
         _ => x == y,
@@ -169,21 +299,41 @@ fn same(a: &[u8], b: &[u8], ty: ScalarType) -> bool {
 fn a_large_kernel_runs_in_parallel_chunks_with_the_same_result() {
     let dims = [300usize, 1000];
     let mut k = Kernel {
-        domain: Domain { dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect() },
-        inputs: vec![Input { ty: ScalarType::F64, layout: Layout::Strided(vec![1000, 1]) }],
+        domain: Domain {
+            dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
+        },
+        inputs: vec![Input {
+            ty: ScalarType::F64,
+            layout: Layout::Strided(vec![1000, 1]),
+        }],
         nodes: Vec::new(),
         outputs: Vec::new(),
         selection: None,
     };
     let x = k.push(Op::Load(0), ScalarType::F64);
     let e = k.push(Op::Unary(UnaryOp::Exp, x), ScalarType::F64);
-    let s = k.push(Op::Reduce { op: ReduceOp::Sum, arg: e, axes: vec![1] }, ScalarType::F64);
+    let s = k.push(
+        Op::Reduce {
+            op: ReduceOp::Sum,
+            arg: e,
+            axes: vec![1],
+        },
+        ScalarType::F64,
+    );
     k.outputs.push(s);
-    let data: Vec<u8> = (0..300_000).flat_map(|i| ((i % 97) as f64 / 50.0).to_le_bytes()).collect();
-    let inputs = [TensorIn { bytes: &data, offset: 0 }];
+    let data: Vec<u8> = (0..300_000)
+        .flat_map(|i| ((i % 97) as f64 / 50.0).to_le_bytes())
+        .collect();
+    let inputs = [TensorIn {
+        bytes: &data,
+        offset: 0,
+    }];
     let mut a = vec![0u8; 300 * 8];
     let mut b = vec![0u8; 300 * 8];
     run_tensor(&k, &inputs, &mut [TensorOut { bytes: &mut a }]).unwrap();
-    compile_tensor(&k).unwrap().run(&inputs, &mut [TensorOut { bytes: &mut b }]).unwrap();
+    compile_tensor(&k)
+        .unwrap()
+        .run(&inputs, &mut [TensorOut { bytes: &mut b }])
+        .unwrap();
     assert_eq!(a, b);
 }

@@ -6,7 +6,13 @@ use corepy_planner::tensor::DType;
 
 /// Writes `parts` (each a buffer and its view) joined along `axis` into `out`, dense over
 /// `shape`.
-pub fn concat(parts: &[(&[u8], &Strided)], axis: usize, dtype: DType, shape: &[usize], out: &mut [u8]) {
+pub fn concat(
+    parts: &[(&[u8], &Strided)],
+    axis: usize,
+    dtype: DType,
+    shape: &[usize],
+    out: &mut [u8],
+) {
     let width = dtype.size();
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();

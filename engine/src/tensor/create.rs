@@ -43,7 +43,11 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Tensor> 
 /// `num` values evenly spaced from `start` to `stop` (included when `endpoint`).
 pub fn linspace(start: f64, stop: f64, num: usize, endpoint: bool, dtype: DType) -> Result<Tensor> {
     let intervals = if endpoint { num.saturating_sub(1) } else { num };
-    let step = if intervals == 0 { 0.0 } else { (stop - start) / intervals as f64 };
+    let step = if intervals == 0 {
+        0.0
+    } else {
+        (stop - start) / intervals as f64
+    };
     Ok(filled(vec![num], dtype, |i| {
         if endpoint && i + 1 == num && num > 1 {
             stop

@@ -7,7 +7,12 @@ use corepy_planner::{CorepyError, Result};
 
 /// `out = a @ b` for views `a` [..., m, k] and `b` [..., k, n] with equal batch dimensions;
 /// `out` is dense [..., m, n].
-pub fn matmul(a: (&[u8], &Strided), b: (&[u8], &Strided), dtype: DType, out: &mut [u8]) -> Result<()> {
+pub fn matmul(
+    a: (&[u8], &Strided),
+    b: (&[u8], &Strided),
+    dtype: DType,
+    out: &mut [u8],
+) -> Result<()> {
     let (abytes, av) = a;
     let (bbytes, bv) = b;
     let rank = av.shape.len();
@@ -27,7 +32,12 @@ pub fn matmul(a: (&[u8], &Strided), b: (&[u8], &Strided), dtype: DType, out: &mu
     let mut index = vec![0usize; batch.len()];
     for c in 0..count {
         let offset = |v: &Strided| {
-            v.offset + index.iter().zip(&v.strides).map(|(&i, &s)| i as i64 * s).sum::<i64>()
+            v.offset
+                + index
+                    .iter()
+                    .zip(&v.strides)
+                    .map(|(&i, &s)| i as i64 * s)
+                    .sum::<i64>()
         };
         let (oa, ob) = (offset(av) as usize, offset(bv) as usize);
         let s = |v: &Strided, d: usize| v.strides[d] as isize;
@@ -40,20 +50,50 @@ pub fn matmul(a: (&[u8], &Strided), b: (&[u8], &Strided), dtype: DType, out: &mu
                     let (pa, pb) = (abytes.as_ptr() as *const f32, bbytes.as_ptr() as *const f32);
                     let dst = (out.as_mut_ptr() as *mut f32).add(dst_at);
                     gemm::gemm(
-                        m, n, k, dst, 1, n as isize, false,
-                        pa.add(oa), s(av, rank - 1), s(av, rank - 2),
-                        pb.add(ob), s(bv, rank - 1), s(bv, rank - 2),
-                        0.0f32, 1.0f32, false, false, false, parallelism,
+                        m,
+                        n,
+                        k,
+                        dst,
+                        1,
+                        n as isize,
+                        false,
+                        pa.add(oa),
+                        s(av, rank - 1),
+                        s(av, rank - 2),
+                        pb.add(ob),
+                        s(bv, rank - 1),
+                        s(bv, rank - 2),
+                        0.0f32,
+                        1.0f32,
+                        false,
+                        false,
+                        false,
+                        parallelism,
                     );
                 }
                 DType::F64 => {
                     let (pa, pb) = (abytes.as_ptr() as *const f64, bbytes.as_ptr() as *const f64);
                     let dst = (out.as_mut_ptr() as *mut f64).add(dst_at);
                     gemm::gemm(
-                        m, n, k, dst, 1, n as isize, false,
-                        pa.add(oa), s(av, rank - 1), s(av, rank - 2),
-                        pb.add(ob), s(bv, rank - 1), s(bv, rank - 2),
-                        0.0f64, 1.0f64, false, false, false, parallelism,
+                        m,
+                        n,
+                        k,
+                        dst,
+                        1,
+                        n as isize,
+                        false,
+                        pa.add(oa),
+                        s(av, rank - 1),
+                        s(av, rank - 2),
+                        pb.add(ob),
+                        s(bv, rank - 1),
+                        s(bv, rank - 2),
+                        0.0f64,
+                        1.0f64,
+                        false,
+                        false,
+                        false,
+                        parallelism,
                     );
                 }
                 other => {

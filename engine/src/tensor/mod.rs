@@ -90,8 +90,17 @@ fn run(program: &Program, jit: bool) -> Result<Vec<Buffer>> {
                 writer.as_mut_slice(),
             )?,
             Step::Concat { axis, parts } => {
-                let parts: Vec<_> = parts.iter().map(|p| (slot_bytes(p.slot), &p.view)).collect();
-                concat::concat(&parts, *axis, planned.dtype, &planned.shape, writer.as_mut_slice())
+                let parts: Vec<_> = parts
+                    .iter()
+                    .map(|p| (slot_bytes(p.slot), &p.view))
+                    .collect();
+                concat::concat(
+                    &parts,
+                    *axis,
+                    planned.dtype,
+                    &planned.shape,
+                    writer.as_mut_slice(),
+                )
             }
         }
         drop(writer);

@@ -24,9 +24,7 @@ fn show(shape: &[usize]) -> String {
 /// NumPy broadcasting of two shapes; the error shows both.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let rank = a.len().max(b.len());
-    let dim = |s: &[usize], i: usize| {
-        i.checked_sub(rank - s.len()).map_or(1, |j| s[j])
-    };
+    let dim = |s: &[usize], i: usize| i.checked_sub(rank - s.len()).map_or(1, |j| s[j]);
     (0..rank)
         .map(|i| match (dim(a, i), dim(b, i)) {
             (x, y) if x == y || y == 1 => Ok(x),
@@ -89,7 +87,11 @@ impl Tensor {
             Some(d) => d,
             None => scalar_dtype(value),
         };
-        Ok(Tensor::new(Kind::Scalar(literal(value, dtype)), Vec::new(), dtype))
+        Ok(Tensor::new(
+            Kind::Scalar(literal(value, dtype)),
+            Vec::new(),
+            dtype,
+        ))
     }
 
     /// This tensor's elements as `dtype` (NumPy's `astype`, an unsafe cast).
@@ -124,9 +126,13 @@ impl Tensor {
             | UnaryFn::Floor
             | UnaryFn::Ceil => (self.cast(d.float_of()), d.float_of()),
         };
-        if (f == UnaryFn::Abs && !d.is_signed() && !d.is_float()) || (f == UnaryFn::IsNan && !d.is_float()) {
+        if (f == UnaryFn::Abs && !d.is_signed() && !d.is_float())
+            || (f == UnaryFn::IsNan && !d.is_float())
+        {
             return match f {
-                UnaryFn::IsNan => Ok(Tensor::scalar(PyScalar::Bool(false), None)?.broadcast_to(self.shape())?),
+                UnaryFn::IsNan => {
+                    Ok(Tensor::scalar(PyScalar::Bool(false), None)?.broadcast_to(self.shape())?)
+                }
                 _ => Ok(self.clone()),
             };
         }
@@ -145,7 +151,11 @@ impl Tensor {
             self.dtype(),
         );
         let shape = self.shape().to_vec();
-        Tensor::new(Kind::Binary(BinaryFn::Ne, self.clone(), zero), shape, DType::Bool)
+        Tensor::new(
+            Kind::Binary(BinaryFn::Ne, self.clone(), zero),
+            shape,
+            DType::Bool,
+        )
     }
 
     /// `self ⊕ other` with broadcasting and promotion.
@@ -167,7 +177,13 @@ impl Tensor {
         }
     }
 
-    fn binary_as(&self, f: BinaryFn, other: &Tensor, common: DType, shape: Vec<usize>) -> Result<Tensor> {
+    fn binary_as(
+        &self,
+        f: BinaryFn,
+        other: &Tensor,
+        common: DType,
+        shape: Vec<usize>,
+    ) -> Result<Tensor> {
         use BinaryFn::*;
         let (operand, result) = match f {
             // True division: a float keeps its type, integers and booleans give float64.
@@ -184,8 +200,12 @@ impl Tensor {
                 ))
             }
             // NumPy: + on booleans is OR, * is AND, ** is int8.
-            Add | Maximum if common == DType::Bool => return self.binary_as(Or, other, common, shape),
-            Mul | Minimum if common == DType::Bool => return self.binary_as(And, other, common, shape),
+            Add | Maximum if common == DType::Bool => {
+                return self.binary_as(Or, other, common, shape)
+            }
+            Mul | Minimum if common == DType::Bool => {
+                return self.binary_as(And, other, common, shape)
+            }
             Pow if common == DType::Bool => (DType::I8, DType::I8),
             _ => (common, common),
         };
@@ -209,7 +229,12 @@ impl Tensor {
         let axes = normalize_axes(axes, self.ndim())?;
         let reduced: usize = axes.iter().map(|&a| self.shape()[a]).product();
         let name = format!("{op:?}").to_lowercase();
-        if reduced == 0 && matches!(op, ReduceFn::Min | ReduceFn::Max | ReduceFn::ArgMin | ReduceFn::ArgMax) {
+        if reduced == 0
+            && matches!(
+                op,
+                ReduceFn::Min | ReduceFn::Max | ReduceFn::ArgMin | ReduceFn::ArgMax
+            )
+        {
             return Err(shape_error(format!(
                 "zero-size tensor to reduction operation {name} which has no identity"
             )));
@@ -249,7 +274,11 @@ impl Tensor {
 
     pub fn mean(&self, axes: Option<&[i64]>, keepdims: bool) -> Result<Tensor> {
         let n = self.count(axes)?;
-        let float = if self.dtype().is_float() { self.dtype() } else { DType::F64 };
+        let float = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            DType::F64
+        };
         let sum = self.cast(float).reduce(ReduceFn::Sum, axes, keepdims)?;
         sum.binary_scalar(BinaryFn::Div, PyScalar::Float(n as f64), false)
     }
@@ -257,7 +286,11 @@ impl Tensor {
     /// Variance with `ddof` delta degrees of freedom (two passes, as NumPy).
     pub fn var(&self, axes: Option<&[i64]>, keepdims: bool, ddof: f64) -> Result<Tensor> {
         let n = self.count(axes)? as f64;
-        let float = if self.dtype().is_float() { self.dtype() } else { DType::F64 };
+        let float = if self.dtype().is_float() {
+            self.dtype()
+        } else {
+            DType::F64
+        };
         let x = self.cast(float);
         let centered = x.binary(BinaryFn::Sub, &x.mean(axes, true)?)?;
         let squares = centered.binary(BinaryFn::Mul, &centered)?;
@@ -272,7 +305,11 @@ impl Tensor {
     /// `exp(x - max) / sum(exp(x - max))` along `axis`; `log`: its logarithm, computed as
     /// `(x - max) - log(sum(exp(x - max)))`.
     pub fn softmax(&self, axis: i64, log: bool) -> Result<Tensor> {
-        let x = if self.dtype().is_float() { self.clone() } else { self.cast(self.dtype().float_of()) };
+        let x = if self.dtype().is_float() {
+            self.clone()
+        } else {
+            self.cast(self.dtype().float_of())
+        };
         let axes = [axis];
         let shifted = x.binary(BinaryFn::Sub, &x.reduce(ReduceFn::Max, Some(&axes), true)?)?;
         let exp = shifted.unary(UnaryFn::Exp)?;
@@ -302,7 +339,11 @@ impl Tensor {
         if unknown.len() > 1 || shape.iter().any(|&n| n < -1) {
             return Err(bad());
         }
-        let known: usize = shape.iter().filter(|&&n| n >= 0).map(|&n| n as usize).product();
+        let known: usize = shape
+            .iter()
+            .filter(|&&n| n >= 0)
+            .map(|&n| n as usize)
+            .product();
         let mut out: Vec<usize> = shape.iter().map(|&n| n.max(0) as usize).collect();
         if let Some(&i) = unknown.first() {
             if known == 0 || total % known != 0 {
@@ -329,7 +370,10 @@ impl Tensor {
                         "axes {o:?} do not match a tensor of dimension {rank}"
                     )));
                 }
-                let axes = o.iter().map(|&a| normalize_axis(a, rank)).collect::<Result<Vec<_>>>()?;
+                let axes = o
+                    .iter()
+                    .map(|&a| normalize_axis(a, rank))
+                    .collect::<Result<Vec<_>>>()?;
                 let mut seen = axes.clone();
                 seen.sort_unstable();
                 seen.dedup();
@@ -404,9 +448,14 @@ impl Tensor {
     pub fn index(&self, items: &[Index]) -> Result<Tensor> {
         let ellipses = items.iter().filter(|i| **i == Index::Ellipsis).count();
         if ellipses > 1 {
-            return Err(CorepyError::invalid_argument("an index can only have a single ellipsis ('...')"));
+            return Err(CorepyError::invalid_argument(
+                "an index can only have a single ellipsis ('...')",
+            ));
         }
-        let consuming = items.iter().filter(|i| matches!(i, Index::Int(_) | Index::Slice { .. })).count();
+        let consuming = items
+            .iter()
+            .filter(|i| matches!(i, Index::Int(_) | Index::Slice { .. }))
+            .count();
         if consuming > self.ndim() {
             return Err(shape_error(format!(
                 "too many indices for tensor: tensor is {}-dimensional, but {consuming} were indexed",
@@ -417,14 +466,27 @@ impl Tensor {
         for item in items {
             if *item == Index::Ellipsis {
                 for _ in 0..self.ndim() - consuming {
-                    expanded.push(Index::Slice { start: None, stop: None, step: None });
+                    expanded.push(Index::Slice {
+                        start: None,
+                        stop: None,
+                        step: None,
+                    });
                 }
             } else {
                 expanded.push(*item);
             }
         }
-        while expanded.iter().filter(|i| !matches!(i, Index::NewAxis)).count() < self.ndim() {
-            expanded.push(Index::Slice { start: None, stop: None, step: None });
+        while expanded
+            .iter()
+            .filter(|i| !matches!(i, Index::NewAxis))
+            .count()
+            < self.ndim()
+        {
+            expanded.push(Index::Slice {
+                start: None,
+                stop: None,
+                step: None,
+            });
         }
         let mut slices = Vec::new();
         let mut result_shape: Vec<i64> = Vec::new();
@@ -440,7 +502,11 @@ impl Tensor {
                         )));
                     }
                     let start = if i < 0 { i + n } else { i } as usize;
-                    slices.push(SliceDim { start, step: 1, len: 1 });
+                    slices.push(SliceDim {
+                        start,
+                        step: 1,
+                        len: 1,
+                    });
                     axis += 1;
                 }
                 Index::Slice { start, stop, step } => {
@@ -456,17 +522,23 @@ impl Tensor {
             .iter()
             .zip(self.shape())
             .all(|(d, &n)| d.start == 0 && d.step == 1 && d.len == n);
-        let sliced = if whole { self.clone() } else { self.view(ViewOp::Slice(slices)) };
+        let sliced = if whole {
+            self.clone()
+        } else {
+            self.view(ViewOp::Slice(slices))
+        };
         sliced.reshape(&result_shape)
     }
 
     /// Tensors joined along an existing axis, promoted to one dtype.
     pub fn concat(parts: &[Tensor], axis: i64) -> Result<Tensor> {
-        let first = parts
-            .first()
-            .ok_or_else(|| CorepyError::invalid_argument("need at least one tensor to concatenate"))?;
+        let first = parts.first().ok_or_else(|| {
+            CorepyError::invalid_argument("need at least one tensor to concatenate")
+        })?;
         if first.ndim() == 0 {
-            return Err(shape_error("zero-dimensional tensors cannot be concatenated".into()));
+            return Err(shape_error(
+                "zero-dimensional tensors cannot be concatenated".into(),
+            ));
         }
         let axis = normalize_axis(axis, first.ndim())?;
         let mut shape = first.shape().to_vec();
@@ -474,7 +546,8 @@ impl Tensor {
         let mut dtype = first.dtype();
         for p in parts {
             let same_rank = p.ndim() == first.ndim();
-            let same_dims = same_rank && (0..p.ndim()).all(|a| a == axis || p.shape()[a] == first.shape()[a]);
+            let same_dims =
+                same_rank && (0..p.ndim()).all(|a| a == axis || p.shape()[a] == first.shape()[a]);
             if !same_dims {
                 return Err(shape_error(format!(
                     "all the input tensor dimensions except for the concatenation axis must match exactly, but shapes {} and {} differ",
@@ -505,7 +578,10 @@ impl Tensor {
             )));
         }
         let axis = normalize_axis(axis, first.ndim() + 1)? as i64;
-        let expanded = parts.iter().map(|p| p.unsqueeze(axis)).collect::<Result<Vec<_>>>()?;
+        let expanded = parts
+            .iter()
+            .map(|p| p.unsqueeze(axis))
+            .collect::<Result<Vec<_>>>()?;
         Tensor::concat(&expanded, axis)
     }
 
@@ -513,10 +589,20 @@ impl Tensor {
     /// promoted to matrices and the added dimension removed from the result.
     pub fn matmul(&self, other: &Tensor) -> Result<Tensor> {
         if self.ndim() == 0 || other.ndim() == 0 {
-            return Err(shape_error("matmul: an operand is 0-dimensional (use * for scalars)".into()));
+            return Err(shape_error(
+                "matmul: an operand is 0-dimensional (use * for scalars)".into(),
+            ));
         }
-        let a = if self.ndim() == 1 { self.unsqueeze(0)? } else { self.clone() };
-        let b = if other.ndim() == 1 { other.unsqueeze(1)? } else { other.clone() };
+        let a = if self.ndim() == 1 {
+            self.unsqueeze(0)?
+        } else {
+            self.clone()
+        };
+        let b = if other.ndim() == 1 {
+            other.unsqueeze(1)?
+        } else {
+            other.clone()
+        };
         let (m, k) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1]);
         let (k2, n) = (b.shape()[b.ndim() - 2], b.shape()[b.ndim() - 1]);
         if k != k2 {
@@ -574,7 +660,12 @@ fn scalar_operation_dtype(f: BinaryFn, tensor: DType, value: PyScalar) -> Result
 }
 
 /// NumPy's slice normalization for a dimension of `n`.
-fn slice_dim(n: usize, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> Result<SliceDim> {
+fn slice_dim(
+    n: usize,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: Option<i64>,
+) -> Result<SliceDim> {
     let n = n as i64;
     let step = step.unwrap_or(1);
     if step == 0 {
@@ -594,7 +685,11 @@ fn slice_dim(n: usize, start: Option<i64>, stop: Option<i64>, step: Option<i64>)
         )
     };
     let len = if step > 0 {
-        if stop > start { (stop - start + step - 1) / step } else { 0 }
+        if stop > start {
+            (stop - start + step - 1) / step
+        } else {
+            0
+        }
     } else if start > stop {
         (start - stop + (-step) - 1) / (-step)
     } else {

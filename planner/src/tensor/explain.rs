@@ -118,7 +118,12 @@ pub fn program_text(
 }
 
 /// Both parts, headed.
-pub fn explain(root: &Tensor, program: &Program, ir: bool, extra: &dyn Fn(usize) -> Option<String>) -> String {
+pub fn explain(
+    root: &Tensor,
+    program: &Program,
+    ir: bool,
+    extra: &dyn Fn(usize) -> Option<String>,
+) -> String {
     format!(
         "Tensor graph: {}\n{}\nProgram: {} step(s)\n{}",
         describe(root),

@@ -95,7 +95,10 @@ pub enum Kind {
     /// A view: the same elements, indexed differently; never copies.
     View(ViewOp, Tensor),
     /// Tensors of one dtype joined along an existing axis.
-    Concat { axis: usize, parts: Vec<Tensor> },
+    Concat {
+        axis: usize,
+        parts: Vec<Tensor>,
+    },
     /// Batched matrix product of two tensors of rank ≥ 2 with broadcast batch dimensions.
     MatMul(Tensor, Tensor),
 }

@@ -233,7 +233,9 @@ impl Lowering {
             });
         }
         let copied = self.copy(&operand)?;
-        let view = op.apply(&copied.view).expect("a dense tensor reshapes as a view");
+        let view = op
+            .apply(&copied.view)
+            .expect("a dense tensor reshapes as a view");
         Ok(Operand {
             slot: copied.slot,
             view,
@@ -266,7 +268,13 @@ impl Lowering {
     }
 
     /// A reduction: its input's region over a domain whose reduced axes come last.
-    fn reduction(&mut self, t: &Tensor, op: ReduceFn, input: &Tensor, axes: &[usize]) -> Result<Operand> {
+    fn reduction(
+        &mut self,
+        t: &Tensor,
+        op: ReduceFn,
+        input: &Tensor,
+        axes: &[usize],
+    ) -> Result<Operand> {
         let rank = input.ndim();
         let kept: Vec<usize> = (0..rank).filter(|a| !axes.contains(a)).collect();
         let order: Vec<usize> = kept.iter().chain(axes).copied().collect();
@@ -285,7 +293,11 @@ impl Lowering {
         };
         let id = b.kernel.push(reduce, t.dtype().scalar());
         b.kernel.outputs.push(id);
-        let label = format!("{} over axes {axes:?} of {}", format!("{op:?}").to_lowercase(), describe(input));
+        let label = format!(
+            "{} over axes {axes:?} of {}",
+            format!("{op:?}").to_lowercase(),
+            describe(input)
+        );
         Ok(self.finish(b, label, t.shape(), t.dtype()))
     }
 
@@ -305,7 +317,10 @@ impl Lowering {
         // a[..., m, k] → [..., m, 1, k] → broadcast over n.
         let mut a_shape = a.shape().to_vec();
         a_shape.insert(rank - 1, 1);
-        let a_views = vec![ViewOp::Reshape(a_shape), ViewOp::BroadcastTo(domain.clone())];
+        let a_views = vec![
+            ViewOp::Reshape(a_shape),
+            ViewOp::BroadcastTo(domain.clone()),
+        ];
         // b[..., k, n] → [..., 1, k, n] → broadcast over m → [..., m, n, k].
         let mut b_shape = b.shape().to_vec();
         b_shape.insert(rank - 2, 1);
@@ -329,13 +344,23 @@ impl Lowering {
             ty,
         );
         builder.kernel.outputs.push(sum);
-        Ok(self.finish(builder, "integer matmul (multiply, sum over k)".into(), t.shape(), t.dtype()))
+        Ok(self.finish(
+            builder,
+            "integer matmul (multiply, sum over k)".into(),
+            t.shape(),
+            t.dtype(),
+        ))
     }
 
     /// The kernel, simplified, as a step.
     fn finish(&mut self, b: Builder, label: String, shape: &[usize], dtype: DType) -> Operand {
         let (kernel, offsets) = simplify(b.kernel, &b.inputs);
-        let inputs = b.inputs.iter().zip(offsets).map(|(o, off)| (o.slot, off)).collect();
+        let inputs = b
+            .inputs
+            .iter()
+            .zip(offsets)
+            .map(|(o, off)| (o.slot, off))
+            .collect();
         self.add(
             Step::Kernel {
                 kernel,
@@ -349,7 +374,13 @@ impl Lowering {
 
     /// The kernel value of `t` seen through `views` (applied in order); `root`: `t` is the
     /// node the kernel computes, so it is not a boundary even when shared.
-    fn value(&mut self, b: &mut Builder, t: &Tensor, views: &[ViewOp], root: bool) -> Result<ValueId> {
+    fn value(
+        &mut self,
+        b: &mut Builder,
+        t: &Tensor,
+        views: &[ViewOp],
+        root: bool,
+    ) -> Result<ValueId> {
         let boundary = !is_elementwise(t) && !matches!(t.kind(), Kind::View(..));
         if boundary || self.realized.contains_key(&t.id()) || (!root && self.worth_realizing(t)) {
             return self.leaf(b, t, views);
@@ -380,12 +411,18 @@ impl Lowering {
                 unary(b, *f, x, t.dtype())
             }
             Kind::Binary(f, x, y) => {
-                let (vx, vy) = (self.value(b, x, &through(x), false)?, self.value(b, y, &through(y), false)?);
+                let (vx, vy) = (
+                    self.value(b, x, &through(x), false)?,
+                    self.value(b, y, &through(y), false)?,
+                );
                 b.push(Op::Binary(binary_op(*f), vx, vy), ty)
             }
             Kind::Where(c, x, y) => {
                 let vc = self.value(b, c, &through(c), false)?;
-                let (vx, vy) = (self.value(b, x, &through(x), false)?, self.value(b, y, &through(y), false)?);
+                let (vx, vy) = (
+                    self.value(b, x, &through(x), false)?,
+                    self.value(b, y, &through(y), false)?,
+                );
                 b.push(
                     Op::Case {
                         branches: vec![(vc, vx)],
@@ -469,12 +506,21 @@ fn cast(b: &mut Builder, x: ValueId, from: DType, to: DType) -> ValueId {
         return x;
     }
     if to == DType::Bool {
-        let zero = b.push(Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), from)), from.scalar());
+        let zero = b.push(
+            Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), from)),
+            from.scalar(),
+        );
         return b.push(Op::Binary(BinaryOp::IeeeNotEq, x, zero), ScalarType::Bool);
     }
     if from == DType::Bool {
-        let one = b.push(Op::Const(super::build::literal(super::dtype::PyScalar::Int(1), to)), to.scalar());
-        let zero = b.push(Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), to)), to.scalar());
+        let one = b.push(
+            Op::Const(super::build::literal(super::dtype::PyScalar::Int(1), to)),
+            to.scalar(),
+        );
+        let zero = b.push(
+            Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), to)),
+            to.scalar(),
+        );
         return b.push(
             Op::Case {
                 branches: vec![(x, one)],
@@ -491,7 +537,10 @@ fn unary(b: &mut Builder, f: UnaryFn, x: ValueId, dtype: DType) -> ValueId {
     let op = match f {
         UnaryFn::Neg if dtype.is_unsigned() => {
             // -x of an unsigned integer wraps: 0 - x.
-            let zero = b.push(Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), dtype)), ty);
+            let zero = b.push(
+                Op::Const(super::build::literal(super::dtype::PyScalar::Int(0), dtype)),
+                ty,
+            );
             return b.push(Op::Binary(BinaryOp::Sub, zero, x), ty);
         }
         UnaryFn::Neg => UnaryOp::Neg,
@@ -545,7 +594,12 @@ fn reduce_op(f: ReduceFn) -> ReduceOp {
 
 /// A short text of what a node computes, for EXPLAIN.
 pub fn describe(t: &Tensor) -> String {
-    let args = |xs: &[&Tensor]| xs.iter().map(|x| describe(x)).collect::<Vec<_>>().join(", ");
+    let args = |xs: &[&Tensor]| {
+        xs.iter()
+            .map(|x| describe(x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let text = match t.kind() {
         Kind::Source(_) => format!("data{:?}", t.shape()),
         Kind::Scalar(l) => format!("{l}"),
@@ -553,15 +607,28 @@ pub fn describe(t: &Tensor) -> String {
         Kind::Binary(f, a, b) => format!("{}({})", format!("{f:?}").to_lowercase(), args(&[a, b])),
         Kind::Where(c, a, b) => format!("where({})", args(&[c, a, b])),
         Kind::Cast(a) => format!("astype({}, {})", describe(a), t.dtype().name()),
-        Kind::Reduce { op, input, axes, .. } => {
-            format!("{}({}, axis={axes:?})", format!("{op:?}").to_lowercase(), describe(input))
+        Kind::Reduce {
+            op, input, axes, ..
+        } => {
+            format!(
+                "{}({}, axis={axes:?})",
+                format!("{op:?}").to_lowercase(),
+                describe(input)
+            )
         }
         Kind::View(op, a) => format!("{}({})", view_name(op), describe(a)),
         Kind::Concat { axis, parts } => format!("concat[{} parts, axis={axis}]", parts.len()),
         Kind::MatMul(a, b) => format!("matmul({})", args(&[a, b])),
     };
     if text.len() > 160 {
-        format!("{}…", &text[..text.char_indices().take_while(|(i, _)| *i < 157).last().map_or(0, |(i, c)| i + c.len_utf8())])
+        format!(
+            "{}…",
+            &text[..text
+                .char_indices()
+                .take_while(|(i, _)| *i < 157)
+                .last()
+                .map_or(0, |(i, c)| i + c.len_utf8())]
+        )
     } else {
         text
     }

@@ -9,7 +9,10 @@ use super::program::Operand;
 
 /// The simplified kernel, and each input's element offset.
 pub fn simplify(mut kernel: Kernel, inputs: &[Operand]) -> (Kernel, Vec<usize>) {
-    let offsets = inputs.iter().map(|o| o.view.offset.max(0) as usize).collect();
+    let offsets = inputs
+        .iter()
+        .map(|o| o.view.offset.max(0) as usize)
+        .collect();
     let mut dims: Vec<usize> = corepy_codegen::tensor_abi::extents(&kernel);
     let reduced = corepy_codegen::tensor_abi::reduced_axes(&kernel);
     let mut is_reduced: Vec<bool> = (0..dims.len()).map(|a| reduced.contains(&a)).collect();
@@ -31,9 +34,7 @@ pub fn simplify(mut kernel: Kernel, inputs: &[Operand]) -> (Kernel, Vec<usize>) 
         a -= 1;
         let outer = a - 1;
         let joins = is_reduced[outer] == is_reduced[a]
-            && strides
-                .iter()
-                .all(|s| s[outer] == s[a] * dims[a] as i64);
+            && strides.iter().all(|s| s[outer] == s[a] * dims[a] as i64);
         if joins {
             dims[outer] *= dims[a];
             dims.remove(a);

@@ -19,7 +19,9 @@ fn kernels(t: &Tensor) -> Vec<String> {
         .steps
         .iter()
         .map(|p| match &p.step {
-            Step::Kernel { kernel, .. } => format!("{:?}", corepy_codegen::tensor_abi::extents(kernel)),
+            Step::Kernel { kernel, .. } => {
+                format!("{:?}", corepy_codegen::tensor_abi::extents(kernel))
+            }
             Step::MatMul { .. } => "matmul".into(),
             Step::Concat { .. } => "concat".into(),
         })
@@ -67,7 +69,11 @@ fn views_fold_into_strides_without_copies() {
     let t = x.permute(None).unwrap();
     let sliced = t
         .index(&[
-            Index::Slice { start: None, stop: None, step: Some(-2) },
+            Index::Slice {
+                start: None,
+                stop: None,
+                step: Some(-2),
+            },
             Index::NewAxis,
             Index::Int(-1),
         ])
@@ -80,7 +86,11 @@ fn views_fold_into_strides_without_copies() {
     let y = t.binary(BinaryFn::Add, &x.permute(None).unwrap()).unwrap();
     assert_eq!(kernels(&y), vec!["[6, 4]"]);
     // A reshape of a transpose cannot be strides: one copy, then the kernel.
-    let r = t.reshape(&[24]).unwrap().binary_scalar(BinaryFn::Mul, PyScalar::Int(2), false).unwrap();
+    let r = t
+        .reshape(&[24])
+        .unwrap()
+        .binary_scalar(BinaryFn::Mul, PyScalar::Int(2), false)
+        .unwrap();
     assert_eq!(kernels(&r), vec!["[6, 4]", "[24]"]);
 }
 
@@ -96,14 +106,24 @@ fn softmax_recomputes_its_small_shared_exp_in_three_passes() {
 fn bad_input_is_a_clear_error() {
     let x = data(&[2, 3], DType::F32);
     let e = x.reshape(&[4]).unwrap_err();
-    assert!(e.to_string().contains("cannot reshape a tensor of size 6"), "{e}");
+    assert!(
+        e.to_string().contains("cannot reshape a tensor of size 6"),
+        "{e}"
+    );
     let e = x.reduce(ReduceFn::Sum, Some(&[2]), false).unwrap_err();
     assert!(e.to_string().contains("axis 2 is out of bounds"), "{e}");
     let e = DType::parse("float16").unwrap_err();
-    assert!(e.to_string().contains("unsupported tensor dtype 'float16'"), "{e}");
-    let e = data(&[0], DType::F32).reduce(ReduceFn::Max, None, false).unwrap_err();
+    assert!(
+        e.to_string().contains("unsupported tensor dtype 'float16'"),
+        "{e}"
+    );
+    let e = data(&[0], DType::F32)
+        .reduce(ReduceFn::Max, None, false)
+        .unwrap_err();
     assert!(e.to_string().contains("zero-size"), "{e}");
-    let e = data(&[2], DType::U8).binary_scalar(BinaryFn::Add, PyScalar::Int(300), false).unwrap_err();
+    let e = data(&[2], DType::U8)
+        .binary_scalar(BinaryFn::Add, PyScalar::Int(300), false)
+        .unwrap_err();
     assert!(e.to_string().contains("out of bounds for uint8"), "{e}");
 }
 
@@ -114,7 +134,9 @@ fn integer_matmul_is_a_multiply_and_sum_kernel() {
     let c = a.matmul(&b).unwrap();
     assert_eq!(c.shape(), &[2, 3, 5]);
     assert_eq!(kernels(&c), vec!["[6, 5, 4]"]);
-    let f = data(&[3, 4], DType::F32).matmul(&data(&[4], DType::F32)).unwrap();
+    let f = data(&[3, 4], DType::F32)
+        .matmul(&data(&[4], DType::F32))
+        .unwrap();
     assert_eq!(f.shape(), &[3]);
     assert_eq!(kernels(&f), vec!["matmul"]);
 }

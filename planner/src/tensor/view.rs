@@ -58,7 +58,11 @@ impl ViewOp {
                 }
                 Strided {
                     shape: dims.iter().map(|d| d.len).collect(),
-                    strides: dims.iter().zip(&s.strides).map(|(d, &st)| st * d.step).collect(),
+                    strides: dims
+                        .iter()
+                        .zip(&s.strides)
+                        .map(|(d, &st)| st * d.step)
+                        .collect(),
                     offset,
                 }
             }
