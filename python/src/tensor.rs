@@ -23,7 +23,8 @@ fn wrap(tensor: Tensor) -> PyTensor {
     PyTensor { tensor }
 }
 
-fn lift(f: impl FnOnce() -> Result<Tensor>) -> PyResult<PyTensor> {
+/// A tensor-building call, guarded (a panic becomes `cp.InternalError`), as a `TensorNode`.
+fn tensor_guarded(f: impl FnOnce() -> Result<Tensor>) -> PyResult<PyTensor> {
     guarded(|| f().map(wrap).or_raise())
 }
 
@@ -169,7 +170,7 @@ impl PyTensor {
         copy: bool,
     ) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
-        lift(|| {
+        tensor_guarded(|| {
             let size = dtype.size() as i64;
             if strides.len() != shape.len() || strides.iter().any(|s| s % size != 0) {
                 return Err(CorepyError::invalid_argument(
@@ -216,20 +217,20 @@ impl PyTensor {
     fn scalar(value: &Bound<'_, PyAny>, dtype_name: Option<&str>) -> PyResult<PyTensor> {
         let value = py_scalar(value)?;
         let dtype = dtype_name.map(dtype).transpose()?;
-        lift(|| Tensor::scalar(value, dtype))
+        tensor_guarded(|| Tensor::scalar(value, dtype))
     }
 
     #[staticmethod]
     #[pyo3(signature = (shape, value, dtype_name))]
     fn full(shape: Vec<usize>, value: &Bound<'_, PyAny>, dtype_name: &str) -> PyResult<PyTensor> {
         let (value, dtype) = (py_scalar(value)?, dtype(dtype_name)?);
-        lift(|| create::full(&shape, value, dtype))
+        tensor_guarded(|| create::full(&shape, value, dtype))
     }
 
     #[staticmethod]
     fn arange(start: f64, stop: f64, step: f64, dtype_name: &str) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
-        lift(|| create::arange(start, stop, step, dtype))
+        tensor_guarded(|| create::arange(start, stop, step, dtype))
     }
 
     #[staticmethod]
@@ -241,13 +242,13 @@ impl PyTensor {
         dtype_name: &str,
     ) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
-        lift(|| create::linspace(start, stop, num, endpoint, dtype))
+        tensor_guarded(|| create::linspace(start, stop, num, endpoint, dtype))
     }
 
     #[staticmethod]
     fn eye(n: usize, m: usize, k: i64, dtype_name: &str) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
-        lift(|| create::eye(n, m, k, dtype))
+        tensor_guarded(|| create::eye(n, m, k, dtype))
     }
 
     #[staticmethod]
@@ -258,30 +259,30 @@ impl PyTensor {
         dtype_name: &str,
     ) -> PyResult<PyTensor> {
         let dtype = dtype(dtype_name)?;
-        lift(|| create::random(&shape, seed, normal, dtype))
+        tensor_guarded(|| create::random(&shape, seed, normal, dtype))
     }
 
     #[getter]
-    fn shape(&self) -> Vec<usize> {
-        self.tensor.shape().to_vec()
+    fn shape(&self) -> PyResult<Vec<usize>> {
+        guarded(|| Ok(self.tensor.shape().to_vec()))
     }
 
     #[getter]
-    fn dtype(&self) -> &'static str {
-        self.tensor.dtype().name()
+    fn dtype(&self) -> PyResult<&'static str> {
+        guarded(|| Ok(self.tensor.dtype().name()))
     }
 
     #[getter]
-    fn is_realized(&self) -> bool {
-        self.tensor.data().is_some()
+    fn is_realized(&self) -> PyResult<bool> {
+        guarded(|| Ok(self.tensor.data().is_some()))
     }
 
     fn unary(&self, name: &str) -> PyResult<PyTensor> {
-        lift(|| self.tensor.unary(unary_fn(name)?))
+        tensor_guarded(|| self.tensor.unary(unary_fn(name)?))
     }
 
     fn binary(&self, name: &str, other: &PyTensor) -> PyResult<PyTensor> {
-        lift(|| self.tensor.binary(binary_fn(name)?, &other.tensor))
+        tensor_guarded(|| self.tensor.binary(binary_fn(name)?, &other.tensor))
     }
 
     fn binary_scalar(
@@ -291,24 +292,23 @@ impl PyTensor {
         reflected: bool,
     ) -> PyResult<PyTensor> {
         let value = py_scalar(value)?;
-        lift(|| {
+        tensor_guarded(|| {
             self.tensor
                 .binary_scalar(binary_fn(name)?, value, reflected)
         })
     }
 
     fn where_(&self, a: &PyTensor, b: &PyTensor) -> PyResult<PyTensor> {
-        lift(|| self.tensor.where_(&a.tensor, &b.tensor))
+        tensor_guarded(|| self.tensor.where_(&a.tensor, &b.tensor))
     }
 
     fn astype(&self, dtype_name: &str) -> PyResult<PyTensor> {
-        let dtype = dtype(dtype_name)?;
-        Ok(wrap(self.tensor.cast(dtype)))
+        tensor_guarded(|| Ok(self.tensor.cast(DType::parse(dtype_name)?)))
     }
 
     #[pyo3(signature = (name, axes, keepdims))]
     fn reduce(&self, name: &str, axes: Option<Vec<i64>>, keepdims: bool) -> PyResult<PyTensor> {
-        lift(|| {
+        tensor_guarded(|| {
             self.tensor
                 .reduce(reduce_fn(name)?, axes.as_deref(), keepdims)
         })
@@ -316,7 +316,7 @@ impl PyTensor {
 
     #[pyo3(signature = (axes, keepdims))]
     fn mean(&self, axes: Option<Vec<i64>>, keepdims: bool) -> PyResult<PyTensor> {
-        lift(|| self.tensor.mean(axes.as_deref(), keepdims))
+        tensor_guarded(|| self.tensor.mean(axes.as_deref(), keepdims))
     }
 
     #[pyo3(signature = (axes, keepdims, ddof, std))]
@@ -327,7 +327,7 @@ impl PyTensor {
         ddof: f64,
         std: bool,
     ) -> PyResult<PyTensor> {
-        lift(|| {
+        tensor_guarded(|| {
             if std {
                 self.tensor.std(axes.as_deref(), keepdims, ddof)
             } else {
@@ -337,54 +337,54 @@ impl PyTensor {
     }
 
     fn softmax(&self, axis: i64, log: bool) -> PyResult<PyTensor> {
-        lift(|| self.tensor.softmax(axis, log))
+        tensor_guarded(|| self.tensor.softmax(axis, log))
     }
 
     fn reshape(&self, shape: Vec<i64>) -> PyResult<PyTensor> {
-        lift(|| self.tensor.reshape(&shape))
+        tensor_guarded(|| self.tensor.reshape(&shape))
     }
 
     #[pyo3(signature = (order=None))]
     fn permute(&self, order: Option<Vec<i64>>) -> PyResult<PyTensor> {
-        lift(|| self.tensor.permute(order.as_deref()))
+        tensor_guarded(|| self.tensor.permute(order.as_deref()))
     }
 
     fn swapaxes(&self, a: i64, b: i64) -> PyResult<PyTensor> {
-        lift(|| self.tensor.swapaxes(a, b))
+        tensor_guarded(|| self.tensor.swapaxes(a, b))
     }
 
     #[pyo3(signature = (axes=None))]
     fn squeeze(&self, axes: Option<Vec<i64>>) -> PyResult<PyTensor> {
-        lift(|| self.tensor.squeeze(axes.as_deref()))
+        tensor_guarded(|| self.tensor.squeeze(axes.as_deref()))
     }
 
     fn unsqueeze(&self, axis: i64) -> PyResult<PyTensor> {
-        lift(|| self.tensor.unsqueeze(axis))
+        tensor_guarded(|| self.tensor.unsqueeze(axis))
     }
 
     fn broadcast_to(&self, shape: Vec<usize>) -> PyResult<PyTensor> {
-        lift(|| self.tensor.broadcast_to(&shape))
+        tensor_guarded(|| self.tensor.broadcast_to(&shape))
     }
 
     fn index(&self, items: Vec<Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let items = items.iter().map(index_item).collect::<PyResult<Vec<_>>>()?;
-        lift(|| self.tensor.index(&items))
+        tensor_guarded(|| self.tensor.index(&items))
     }
 
     #[staticmethod]
     fn concat(parts: Vec<PyTensor>, axis: i64) -> PyResult<PyTensor> {
         let parts: Vec<Tensor> = parts.into_iter().map(|p| p.tensor).collect();
-        lift(|| Tensor::concat(&parts, axis))
+        tensor_guarded(|| Tensor::concat(&parts, axis))
     }
 
     #[staticmethod]
     fn stack(parts: Vec<PyTensor>, axis: i64) -> PyResult<PyTensor> {
         let parts: Vec<Tensor> = parts.into_iter().map(|p| p.tensor).collect();
-        lift(|| Tensor::stack(&parts, axis))
+        tensor_guarded(|| Tensor::stack(&parts, axis))
     }
 
     fn matmul(&self, other: &PyTensor) -> PyResult<PyTensor> {
-        lift(|| self.tensor.matmul(&other.tensor))
+        tensor_guarded(|| self.tensor.matmul(&other.tensor))
     }
 
     /// The realized tensor (the GIL released while it computes).
@@ -403,15 +403,17 @@ impl PyTensor {
 
     /// NumPy's view of a realized tensor: (address, shape, strides in bytes), read-only.
     fn memory(&self) -> PyResult<(usize, Vec<usize>, Vec<i64>)> {
-        let data = self
-            .tensor
-            .data()
-            .ok_or_else(|| CorepyError::internal("memory() of a tensor not realized"))
-            .or_raise()?;
-        let size = data.dtype.size();
-        let address = data.buffer.address() + data.offset * size;
-        let strides = data.strides.iter().map(|s| s * size as i64).collect();
-        Ok((address, data.shape.clone(), strides))
+        guarded(|| {
+            let data = self
+                .tensor
+                .data()
+                .ok_or_else(|| CorepyError::internal("memory() of a tensor not realized"))
+                .or_raise()?;
+            let size = data.dtype.size();
+            let address = data.buffer.address() + data.offset * size;
+            let strides = data.strides.iter().map(|s| s * size as i64).collect();
+            Ok((address, data.shape.clone(), strides))
+        })
     }
 }
 
