@@ -346,7 +346,7 @@ impl Tensor {
             .product();
         let mut out: Vec<usize> = shape.iter().map(|&n| n.max(0) as usize).collect();
         if let Some(&i) = unknown.first() {
-            if known == 0 || total % known != 0 {
+            if known == 0 || !total.is_multiple_of(known) {
                 return Err(bad());
             }
             out[i] = total / known;

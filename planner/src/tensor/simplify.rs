@@ -22,8 +22,7 @@ pub fn simplify(mut kernel: Kernel, inputs: &[Operand]) -> (Kernel, Vec<usize>) 
     }
     // Size-1 dimensions carry no index.
     let keep: Vec<usize> = (0..dims.len()).filter(|&a| dims[a] != 1).collect();
-    let pick = |v: &[usize]| keep.iter().map(|&a| v[a]).collect::<Vec<_>>();
-    dims = pick(&dims);
+    dims = keep.iter().map(|&a| dims[a]).collect();
     is_reduced = keep.iter().map(|&a| is_reduced[a]).collect();
     for s in &mut strides {
         *s = keep.iter().map(|&a| s[a]).collect();
