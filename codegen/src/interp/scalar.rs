@@ -150,14 +150,30 @@ fn numpy_arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> V {
         // enough that this is NumPy's result up to an ulp).
         (BinaryOp::Pow, V::F32(x), V::F32(y)) => V::F32((x as f64).powf(y as f64) as f32),
         (BinaryOp::Pow, a, b) => V::I(int_pow(a.int(), b.int(), ty)),
-        (BinaryOp::Max, V::F64(x), V::F64(y)) => pick(x.is_nan() || (!y.is_nan() && x >= y)),
-        (BinaryOp::Max, V::F32(x), V::F32(y)) => pick(x.is_nan() || (!y.is_nan() && x >= y)),
-        (BinaryOp::Min, V::F64(x), V::F64(y)) => pick(x.is_nan() || (!y.is_nan() && x <= y)),
-        (BinaryOp::Min, V::F32(x), V::F32(y)) => pick(x.is_nan() || (!y.is_nan() && x <= y)),
+        (BinaryOp::Max | BinaryOp::Min, V::F64(x), V::F64(y)) => {
+            pick(float_extreme_is_first(op, x, y, x.is_sign_negative()))
+        }
+        (BinaryOp::Max | BinaryOp::Min, V::F32(x), V::F32(y)) => {
+            pick(float_extreme_is_first(op, x as f64, y as f64, x.is_sign_negative()))
+        }
         (BinaryOp::Max, a, b) => pick(a.int() >= b.int()),
         (BinaryOp::Min, a, b) => pick(a.int() <= b.int()),
         (other, a, b) => unreachable!("validated: {other:?} on {a:?}, {b:?}"),
     }
+}
+
+/// Whether `x` is the float `maximum` (`minimum`) of `x` and `y`: a NaN wins (the first),
+/// and -0.0 is below 0.0 (IEEE 754-2019's maximum, branch-free in hardware); `x_negative`
+/// is `x`'s sign.
+fn float_extreme_is_first(op: BinaryOp, x: f64, y: f64, x_negative: bool) -> bool {
+    if x.is_nan() || y.is_nan() {
+        return x.is_nan();
+    }
+    if x == y {
+        // Equal: only the zeros' signs differ.
+        return (op == BinaryOp::Max) != x_negative;
+    }
+    (op == BinaryOp::Max) == (x > y)
 }
 
 /// `base ** exp` wrapped to `ty` by squaring; a negative exponent gives the power truncated

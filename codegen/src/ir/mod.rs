@@ -134,9 +134,10 @@ pub enum BinaryOp {
     /// `a ** b`: IEEE `pow` for floats; for integers the wrapped power (a negative
     /// exponent gives the power truncated toward zero: 0 but for bases 1 and -1).
     Pow,
-    /// NumPy's `maximum`: NaN if either operand is NaN (the first one), else the larger.
+    /// NumPy's `maximum`: NaN if either operand is NaN, else the larger (-0.0 below 0.0,
+    /// IEEE 754-2019's `maximum`).
     Max,
-    /// NumPy's `minimum`: NaN if either operand is NaN (the first one), else the smaller.
+    /// NumPy's `minimum`: NaN if either operand is NaN, else the smaller (-0.0 below 0.0).
     Min,
     /// IEEE 754 comparisons, as NumPy's: NaN is unordered (every comparison but `!=` is
     /// false) and `-0.0 == 0.0`.

@@ -546,18 +546,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 BinaryOp::Mul => self.b.ins().fmul(x, y),
                 BinaryOp::Div => self.b.ins().fdiv(x, y),
                 BinaryOp::Pow => self.call(5, &[x, y], ty),
-                BinaryOp::Max | BinaryOp::Min => {
-                    // NumPy: x if x is NaN or x wins (x >= y, x <= y), else y.
-                    let cc = if op == BinaryOp::Max {
-                        FloatCC::GreaterThanOrEqual
-                    } else {
-                        FloatCC::LessThanOrEqual
-                    };
-                    let wins = self.b.ins().fcmp(cc, x, y);
-                    let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
-                    let keep = self.b.ins().bor(wins, nan);
-                    self.b.ins().select(keep, x, y)
-                }
+                // Branch-free: NaN if either is NaN, -0.0 below 0.0 (the interpreter's rule).
+                BinaryOp::Max => self.b.ins().fmax(x, y),
+                BinaryOp::Min => self.b.ins().fmin(x, y),
                 BinaryOp::IeeeEq => self.b.ins().fcmp(FloatCC::Equal, x, y),
                 BinaryOp::IeeeNotEq => self.b.ins().fcmp(FloatCC::NotEqual, x, y),
                 BinaryOp::IeeeLt => self.b.ins().fcmp(FloatCC::LessThan, x, y),
