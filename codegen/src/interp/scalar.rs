@@ -153,9 +153,12 @@ fn numpy_arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> V {
         (BinaryOp::Max | BinaryOp::Min, V::F64(x), V::F64(y)) => {
             pick(float_extreme_is_first(op, x, y, x.is_sign_negative()))
         }
-        (BinaryOp::Max | BinaryOp::Min, V::F32(x), V::F32(y)) => {
-            pick(float_extreme_is_first(op, x as f64, y as f64, x.is_sign_negative()))
-        }
+        (BinaryOp::Max | BinaryOp::Min, V::F32(x), V::F32(y)) => pick(float_extreme_is_first(
+            op,
+            x as f64,
+            y as f64,
+            x.is_sign_negative(),
+        )),
         (BinaryOp::Max, a, b) => pick(a.int() >= b.int()),
         (BinaryOp::Min, a, b) => pick(a.int() <= b.int()),
         (other, a, b) => unreachable!("validated: {other:?} on {a:?}, {b:?}"),
