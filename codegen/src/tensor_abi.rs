@@ -89,6 +89,31 @@ pub fn row_major_strides(shape: &[usize]) -> Vec<i64> {
     strides
 }
 
+/// The lowest and highest element index a view reaches from `offset` (non-empty shapes).
+pub fn reach(offset: i128, shape: &[usize], strides: &[i64]) -> (i128, i128) {
+    let (mut low, mut high) = (offset, offset);
+    for (&stride, &n) in strides.iter().zip(shape) {
+        let step = stride as i128 * (n as i128 - 1);
+        if step < 0 {
+            low += step;
+        } else {
+            high += step;
+        }
+    }
+    (low, high)
+}
+
+/// The next index after `index` in row-major order over `dims` (back to zero at the end).
+pub fn advance(index: &mut [usize], dims: &[usize]) {
+    for axis in (0..dims.len()).rev() {
+        index[axis] += 1;
+        if index[axis] < dims[axis] {
+            return;
+        }
+        index[axis] = 0;
+    }
+}
+
 /// Checks that `kernel` is a tensor kernel and that the buffers hold every element it reads
 /// and writes (so renderers cannot touch memory out of bounds).
 pub fn check_tensor_buffers(
@@ -122,15 +147,7 @@ pub fn check_tensor_buffers(
         if empty {
             continue;
         }
-        let (mut low, mut high) = (input.offset as i128, input.offset as i128);
-        for (&stride, &n) in strides.iter().zip(&dims) {
-            let reach = stride as i128 * (n as i128 - 1);
-            if reach < 0 {
-                low += reach;
-            } else {
-                high += reach;
-            }
-        }
+        let (low, high) = reach(input.offset as i128, &dims, &strides);
         let len = (input.bytes.len() / element_bytes(decl.ty)) as i128;
         if low < 0 || high >= len {
             return bad(format!(

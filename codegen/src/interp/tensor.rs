@@ -7,7 +7,8 @@ use super::scalar::{self, V};
 use crate::abi::RunError;
 use crate::ir::{BinaryOp, Kernel, Literal, Op, ReduceOp, ScalarType, ValueId};
 use crate::tensor_abi::{
-    check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn, TensorOut,
+    advance, check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn,
+    TensorOut,
 };
 
 /// Runs a tensor kernel (see [`crate::tensor_abi`] for the buffers' contract).
@@ -87,17 +88,6 @@ fn flat(index: &[usize], dims: &[usize], keep: impl Fn(usize) -> bool) -> usize 
     (0..dims.len())
         .filter(|&a| keep(a))
         .fold(0, |acc, a| acc * dims[a] + index[a])
-}
-
-/// The next index in row-major order.
-fn advance(index: &mut [usize], dims: &[usize]) {
-    for axis in (0..dims.len()).rev() {
-        index[axis] += 1;
-        if index[axis] < dims[axis] {
-            return;
-        }
-        index[axis] = 0;
-    }
 }
 
 /// One node of a tensor kernel (every operand computed, none NULL).

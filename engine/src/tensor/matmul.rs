@@ -1,6 +1,7 @@
 //! Float matrix products through the `gemm` crate (integer ones are kernels: see the
 //! planner), over every index of the batch dimensions, reading strided views in place.
 
+use corepy_codegen::tensor_abi::{advance, reach};
 use corepy_planner::tensor::view::Strided;
 use corepy_planner::tensor::DType;
 use corepy_planner::{CorepyError, Result};
@@ -40,93 +41,82 @@ pub fn matmul(
                     .sum::<i64>()
         };
         let (oa, ob) = (offset(av) as usize, offset(bv) as usize);
-        let s = |v: &Strided, d: usize| v.strides[d] as isize;
         let dst_at = c * m * n;
-        // SAFETY: `check_reach` showed that every element the views reach lies inside the
-        // input buffers; `out` holds count·m·n elements of `dtype` (the caller sized it).
-        unsafe {
-            match dtype {
-                DType::F32 => {
-                    let (pa, pb) = (abytes.as_ptr() as *const f32, bbytes.as_ptr() as *const f32);
-                    let dst = (out.as_mut_ptr() as *mut f32).add(dst_at);
-                    gemm::gemm(
-                        m,
-                        n,
-                        k,
-                        dst,
-                        1,
-                        n as isize,
-                        false,
-                        pa.add(oa),
-                        s(av, rank - 1),
-                        s(av, rank - 2),
-                        pb.add(ob),
-                        s(bv, rank - 1),
-                        s(bv, rank - 2),
-                        0.0f32,
-                        1.0f32,
-                        false,
-                        false,
-                        false,
-                        parallelism,
-                    );
-                }
-                DType::F64 => {
-                    let (pa, pb) = (abytes.as_ptr() as *const f64, bbytes.as_ptr() as *const f64);
-                    let dst = (out.as_mut_ptr() as *mut f64).add(dst_at);
-                    gemm::gemm(
-                        m,
-                        n,
-                        k,
-                        dst,
-                        1,
-                        n as isize,
-                        false,
-                        pa.add(oa),
-                        s(av, rank - 1),
-                        s(av, rank - 2),
-                        pb.add(ob),
-                        s(bv, rank - 1),
-                        s(bv, rank - 2),
-                        0.0f64,
-                        1.0f64,
-                        false,
-                        false,
-                        false,
-                        parallelism,
-                    );
-                }
-                other => {
-                    return Err(CorepyError::internal(format!("gemm of {}", other.name())));
-                }
-            }
+        let (a, b) = ((abytes, av, oa), (bbytes, bv, ob));
+        match dtype {
+            // SAFETY: `check_reach` showed that every element the views reach lies inside
+            // the input buffers; `out` holds count·m·n elements of `dtype` (the caller
+            // sized it).
+            DType::F32 => unsafe { product::<f32>(a, b, (m, k, n), out, dst_at, parallelism) },
+            DType::F64 => unsafe { product::<f64>(a, b, (m, k, n), out, dst_at, parallelism) },
+            other => return Err(CorepyError::internal(format!("gemm of {}", other.name()))),
         }
         advance(&mut index, batch);
     }
     Ok(())
 }
 
-fn advance(index: &mut [usize], dims: &[usize]) {
-    for axis in (0..dims.len()).rev() {
-        index[axis] += 1;
-        if index[axis] < dims[axis] {
-            return;
-        }
-        index[axis] = 0;
+/// One `m`×`k` by `k`×`n` product into `out` at element `dst_at`, each operand a buffer,
+/// its view and the element offset of this batch index.
+///
+/// # Safety
+/// Every element the views reach from the offsets lies in the buffers, and `out` holds
+/// `dst_at + m·n` elements of `T`.
+unsafe fn product<T: 'static + Copy + num_traits_like::Float>(
+    (abytes, av, oa): (&[u8], &Strided, usize),
+    (bbytes, bv, ob): (&[u8], &Strided, usize),
+    (m, k, n): (usize, usize, usize),
+    out: &mut [u8],
+    dst_at: usize,
+    parallelism: gemm::Parallelism,
+) {
+    let rank = av.shape.len();
+    let s = |v: &Strided, d: usize| v.strides[d] as isize;
+    let (pa, pb) = (abytes.as_ptr() as *const T, bbytes.as_ptr() as *const T);
+    let dst = (out.as_mut_ptr() as *mut T).add(dst_at);
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        n as isize,
+        false,
+        pa.add(oa),
+        s(av, rank - 1),
+        s(av, rank - 2),
+        pb.add(ob),
+        s(bv, rank - 1),
+        s(bv, rank - 2),
+        T::ZERO,
+        T::ONE,
+        false,
+        false,
+        false,
+        parallelism,
+    );
+}
+
+/// The constants `gemm` needs of a float type.
+mod num_traits_like {
+    /// A float type with its zero and one.
+    pub trait Float {
+        const ZERO: Self;
+        const ONE: Self;
+    }
+    impl Float for f32 {
+        const ZERO: f32 = 0.0;
+        const ONE: f32 = 1.0;
+    }
+    impl Float for f64 {
+        const ZERO: f64 = 0.0;
+        const ONE: f64 = 1.0;
     }
 }
 
 /// Every element of a (non-empty) view lies inside `bytes`.
 fn check_reach(bytes: &[u8], v: &Strided, dtype: DType) -> Result<()> {
-    let (mut low, mut high) = (v.offset as i128, v.offset as i128);
-    for (&n, &s) in v.shape.iter().zip(&v.strides) {
-        let reach = s as i128 * (n as i128 - 1);
-        if reach < 0 {
-            low += reach;
-        } else {
-            high += reach;
-        }
-    }
+    let (low, high) = reach(v.offset as i128, &v.shape, &v.strides);
     let len = (bytes.len() / dtype.size()) as i128;
     if low < 0 || high >= len {
         return Err(CorepyError::internal("matmul operand out of its buffer"));
