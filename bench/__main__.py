@@ -3,6 +3,7 @@
 python -m bench run tpch --scale 1 --engines corepy,duckdb,polars,datafusion,pandas
 python -m bench run h2o --scale 1e7 --engines corepy,duckdb,polars,datafusion
 python -m bench run expr --engines corepy,corepy-nojit,duckdb,polars,datafusion,numexpr
+python -m bench run tensor --runs 3        # tensors: corepy, NumPy, numexpr, JAX, torch, Pillow
 python -m bench run tpch --smoke           # tiny data, answers checked, nothing timed
 python -m bench report bench/results/tpch-1-2026-12-01.json
 """
@@ -23,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a suite")
-    run.add_argument("suite", choices=[*suites.SUITES, "all"])
+    run.add_argument("suite", choices=[*suites.SUITES, "tensor", "all"])
     run.add_argument("--scale", type=float, help="TPC-H scale factor, H2O rows, expr rows")
     run.add_argument("--engines", default=DEFAULT_ENGINES, help="comma-separated")
     run.add_argument("--runs", type=int, default=3, help="timed runs per query after warm-up")
@@ -65,6 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale is not None and len(names) > 1:
         raise SystemExit("--scale needs one suite: the suites count scale differently")
     out = args.out or runner.ROOT / "bench" / "results" / ("smoke" if args.smoke else "")
+    if args.suite == "tensor":
+        # In-process peers (NumPy, numexpr, JAX, torch, Pillow): see bench/tensors.py.
+        from bench import tensors
+
+        small = ["--shape", "2,3,64,64", "--matmul", "128", "--images", "4"] if args.smoke else []
+        tensors.main([*small, "--repeat", str(args.runs)], out=out)
+        return 0
     failures: list[str] = []
     for name in names:
         suite = suites.get(name)

@@ -61,6 +61,10 @@ def is_own(obj: Any) -> bool:
     return own and (inspect.isfunction(obj) or inspect.isclass(obj))
 
 
+#: Modules whose functions are used by their qualified name (``cp.vision.resize``).
+SUBMODULES = [cp.random, cp.vision]
+
+
 def render() -> str:
     lines = [HEADER]
     functions = [(n, o) for n, o in public_names() if is_own(o) and inspect.isfunction(o)]
@@ -74,6 +78,12 @@ def render() -> str:
         for name, obj in others:
             shown = "the version, a str" if name == "__version__" else f"`{obj!r}`"
             lines.append(f"- `cp.{name}` — {shown}")
+    lines.append("\n## Modules\n")
+    for module in SUBMODULES:
+        for name in sorted(module.__all__):
+            obj = getattr(module, name)
+            short = module.__name__.replace("corepy.", "cp.")
+            lines.append(f"- `{short}.{name}{signature(obj)}` — {summary(obj)}")
     lines.append("\n## Classes\n")
     for name, cls in classes:
         lines.append(f"### `cp.{name}`\n")

@@ -8,7 +8,8 @@
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
-//! * [`tensor`] — tensors realized: fused kernels, GEMM, concatenation;
+//! * [`tensor`] — tensors realized: fused kernels, GEMM, concatenation, resampling;
+//! * [`vision`] — images decoded into tensors and resampled;
 //! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
 pub mod dml;
@@ -20,6 +21,7 @@ pub mod row_index;
 pub mod runtime;
 pub mod session;
 pub mod tensor;
+pub mod vision;
 pub mod write;
 
 pub use execute::{ExplainOptions, QueryResult};

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import corepy.schema  # noqa: F401  (type names for annotations: corepy.schema.Tensor)
 from corepy import _core
 from corepy import random as random  # cp.random.rand / randn
+from corepy import vision as vision  # cp.vision.resize
 from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
 from corepy.dataframe import DataFrame, DataFrameGroupBy, DataFrameWindows
 from corepy.datatypes import (
@@ -115,6 +116,7 @@ from corepy.tensor import (
     zeros,
 )
 from corepy.time_windows import DynamicGroupBy, RollingGroupBy
+from corepy.vision import read_images
 
 if TYPE_CHECKING:
     import numpy as np
@@ -220,6 +222,7 @@ __all__ = [
     "power",
     "quantile",
     "read_csv",
+    "read_images",
     "read_ipc",
     "read_ndjson",
     "read_parquet",

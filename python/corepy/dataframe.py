@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
 
+    from corepy.tensor import Tensor
+
 __all__ = ["DataFrame", "DataFrameGroupBy", "DataFrameWindows"]
 
 P = ParamSpec("P")
@@ -179,6 +181,29 @@ class DataFrame:
             single: np.ndarray[Any, Any] = columns[0].reshape(-1, 1)
             return single
         return np.column_stack(columns)
+
+    def to_tensor(self, columns: str | Sequence[str] | None = None, dtype: Any = None) -> Tensor:
+        """Columns as a tensor: several numeric columns (all when ``columns`` is None) as a
+        2-D tensor ``[rows, columns]`` of their common NumPy type; one column named as a
+        string as a 1-D tensor, or, when it holds fixed-shape tensors, as ``[rows, *shape]``.
+        ``dtype`` casts the result. Nulls in a float column become NaN; in other columns
+        they are an error (a tensor has no nulls).
+
+        >>> import corepy as cp
+        >>> df = cp.from_dict({"a": [1, 2], "b": [0.5, 1.5]}).sort("a").compute()
+        >>> df.to_tensor(["a", "b"]).compute().tolist()
+        [[1.0, 0.5], [2.0, 1.5]]
+        >>> df.to_tensor("a", dtype="float32").dtype
+        'float32'
+        """
+        from corepy.tensor_columns import column_tensor, columns_tensor
+
+        if isinstance(columns, str):
+            tensor = column_tensor(self.get_column(columns), columns)
+        else:
+            names = self.columns if columns is None else list(columns)
+            tensor = columns_tensor(self.get_column, names, self.height)
+        return tensor if dtype is None else tensor.astype(dtype)
 
     def item(self, row: int | None = None, column: int | str | None = None) -> Any:
         """One value: the only one of a 1-by-1 frame, or the one at ``row`` and ``column``.

@@ -1068,6 +1068,16 @@ class LazyFrame:
 
         return SQLContext(frames={table_name: self}).execute(query)
 
+    def to_tensor(self, columns: str | Sequence[str] | None = None, dtype: Any = None) -> Tensor:
+        """Computes the frame and returns columns as a tensor (see
+        :meth:`DataFrame.to_tensor`).
+
+        >>> import corepy as cp
+        >>> cp.from_dict({"a": [1, 2], "b": [3, 4]}).sort("a").to_tensor().compute().tolist()
+        [[1, 3], [2, 4]]
+        """
+        return self.compute().to_tensor(columns, dtype)
+
     def compute(self) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and
         Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable.

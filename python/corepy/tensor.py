@@ -732,6 +732,20 @@ class Tensor:
             return array.astype(dtype)
         return array.copy() if copy else array
 
+    def __arrow_array__(self, type: Any = None) -> Any:
+        """The tensor as an Arrow column (pyarrow's protocol, so ``pa.array(t)`` and
+        ``cp.from_dict({"x": t})`` take tensors): 1-D as a plain array, ``[rows, *shape]``
+        as a fixed-shape tensor extension array.
+
+        >>> import corepy as cp, pyarrow as pa
+        >>> pa.array(cp.arange(3)).to_pylist()
+        [0, 1, 2]
+        """
+        from corepy.tensor_columns import tensor_to_arrow
+
+        array = tensor_to_arrow(self)
+        return array if type is None else array.cast(type)
+
     def tolist(self) -> Any:
         """The values as (nested) Python lists.
 

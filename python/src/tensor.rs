@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use corepy_engine::tensor::{self as engine_tensor, create};
+use corepy_engine::vision::{self, ColorMode};
 use corepy_planner::tensor::{
-    BinaryFn, Buffer, DType, Index, PyScalar, ReduceFn, Tensor, TensorData, UnaryFn,
+    BinaryFn, Buffer, DType, Index, PyScalar, ReduceFn, ResizeMethod, Tensor, TensorData, UnaryFn,
 };
 use corepy_planner::{CorepyError, Result};
 use pyo3::prelude::*;
@@ -381,6 +382,39 @@ impl PyTensor {
     fn stack(parts: Vec<PyTensor>, axis: i64) -> PyResult<PyTensor> {
         let parts: Vec<Tensor> = parts.into_iter().map(|p| p.tensor).collect();
         tensor_guarded(|| Tensor::stack(&parts, axis))
+    }
+
+    /// Images decoded into [images, height, width, channels] uint8 (the GIL released).
+    #[staticmethod]
+    #[pyo3(signature = (path, parallel, size, mode))]
+    fn read_images(
+        py: Python<'_>,
+        path: &str,
+        parallel: bool,
+        size: Option<(usize, usize)>,
+        mode: &str,
+    ) -> PyResult<PyTensor> {
+        guarded(|| {
+            let mode = ColorMode::parse(mode).or_raise()?;
+            let data = py
+                .detach(|| vision::read_images(path, parallel, size, mode))
+                .or_raise()?;
+            Ok(wrap(Tensor::from_data(data)))
+        })
+    }
+
+    #[pyo3(signature = (size, method, antialias, layout))]
+    fn resize(
+        &self,
+        size: (usize, usize),
+        method: &str,
+        antialias: bool,
+        layout: &str,
+    ) -> PyResult<PyTensor> {
+        tensor_guarded(|| {
+            let method = ResizeMethod::parse(method)?;
+            self.tensor.resize(size, method, antialias, layout)
+        })
     }
 
     fn matmul(&self, other: &PyTensor) -> PyResult<PyTensor> {

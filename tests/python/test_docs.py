@@ -23,6 +23,8 @@ MODULES = [
     "corepy.tensor",
     "corepy.random",
     "corepy.schema",
+    "corepy.vision",
+    "corepy.tensor_columns",
 ]
 
 

@@ -8,6 +8,9 @@
 //! dimension to run, then each input's address of domain index zero, then each output's
 //! address. Booleans are bytes (0 or 1), as in the buffers. The transcendental functions
 //! (exp, ln, sin, cos, tanh, pow) call Rust's, so they give the interpreter's results.
+//! Where the innermost dimension allows, its loop runs vectors first ([`vector`]).
+
+mod vector;
 
 use std::time::{Duration, Instant};
 
@@ -78,6 +81,7 @@ pub struct JitTensorKernel {
     kernel: Kernel,
     clif: String,
     compile_time: Duration,
+    lanes: Option<usize>,
 }
 
 // SAFETY: the function is immutable machine code owned by `module` (freed only in Drop); it
@@ -152,6 +156,7 @@ pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
     ctx.func.signature = signature;
     ctx.func.name = UserFuncName::user(0, id.as_u32());
     let mut fb_ctx = FunctionBuilderContext::new();
+    let lanes;
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
         let mut math = Vec::new();
@@ -167,7 +172,9 @@ pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
                 .map_err(|e| e.to_string())?;
             math.push(module.declare_func_in_func(f, b.func));
         }
-        Emitter::new(&mut b, kernel, math).emit();
+        let emitter = Emitter::new(&mut b, kernel, math);
+        lanes = emitter.lanes;
+        emitter.emit();
         b.finalize(module.target_config());
     }
     let clif = ctx.func.display().to_string();
@@ -187,6 +194,7 @@ pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
         kernel: kernel.clone(),
         clif,
         compile_time: start.elapsed(),
+        lanes,
     })
 }
 
@@ -201,6 +209,11 @@ impl JitTensorKernel {
 
     pub fn kernel(&self) -> &Kernel {
         &self.kernel
+    }
+
+    /// The lanes of the innermost loop's vectors (`None`: a scalar loop).
+    pub fn lanes(&self) -> Option<usize> {
+        self.lanes
     }
 
     /// Runs the kernel (see [`crate::tensor_abi`]), the outermost dimension split into
@@ -276,6 +289,7 @@ struct Emitter<'a, 'b> {
     dims: Vec<usize>,
     strides: Vec<Vec<i64>>,
     kept: usize,
+    lanes: Option<usize>,
 }
 
 impl<'a, 'b> Emitter<'a, 'b> {
@@ -294,6 +308,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             }
             kept = 1;
         }
+        let lanes = vector::vector_lanes(kernel, &dims, &strides, kept);
         Emitter {
             b,
             kernel,
@@ -301,6 +316,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             dims,
             strides,
             kept,
+            lanes,
         }
     }
 
@@ -357,6 +373,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
         // Reduction: accumulators start before the first reduced dimension's loop.
         let started = (level == self.kept).then(|| self.start_accumulators());
         let accs: Option<Vec<Accumulator>> = started.clone().or(outer_accs.map(|a| a.to_vec()));
+        if let (Some(lanes), true) = (self.lanes, level + 1 == self.dims.len()) {
+            self.vector_loop(i, to, ptrs, outs, lanes);
+        }
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
         let index = self.b.use_var(i);

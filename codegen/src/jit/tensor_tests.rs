@@ -21,15 +21,35 @@ const TYPES: [ScalarType; 7] = [
     ScalarType::F64,
 ];
 
-/// An input's buffer, its offset and strides over `dims`.
-fn strided_input(rng: &mut Rng, ty: ScalarType, dims: &[usize]) -> (Vec<u8>, usize, Vec<i64>) {
+/// Types of one width (4 or 8 bytes): kernels the vector loop takes.
+const VECTOR_TYPES: [ScalarType; 5] = [
+    ScalarType::I32,
+    ScalarType::F32,
+    ScalarType::I64,
+    ScalarType::U64,
+    ScalarType::F64,
+];
+
+/// An input's buffer, its offset and strides over `dims` (`dense_inner`: the innermost
+/// stride is 1 or 0, as the vector loop needs).
+fn strided_input(
+    rng: &mut Rng,
+    ty: ScalarType,
+    dims: &[usize],
+    dense_inner: bool,
+) -> (Vec<u8>, usize, Vec<i64>) {
     let mut strides = vec![0i64; dims.len()];
     let mut step = 1i64;
     for a in (0..dims.len()).rev() {
-        let spread = rng.pick(&[1i64, 1, 2, 3]);
+        let inner = a + 1 == dims.len();
+        let spread = if inner && dense_inner {
+            1
+        } else {
+            rng.pick(&[1i64, 1, 2, 3])
+        };
         strides[a] = match rng.below(5) {
             0 => 0,
-            1 => -step * spread,
+            1 if !(inner && dense_inner) => -step * spread,
             _ => step * spread,
         };
         step *= (dims[a] as i64).max(1) * spread;
@@ -51,12 +71,25 @@ fn strided_input(rng: &mut Rng, ty: ScalarType, dims: &[usize]) -> (Vec<u8>, usi
     (bytes, (-low) as usize, strides)
 }
 
-fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
-    let rank = rng.below(4);
-    let dims: Vec<usize> = (0..rank)
-        .map(|_| rng.pick(&[0usize, 1, 2, 3, 5, 9]))
-        .collect();
-    let ty = rng.pick(&TYPES);
+/// A random kernel and its inputs; `vector`: one value width, longer dense inner
+/// dimensions and no reductions, so that most compile to the vector loop.
+fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, usize)>) {
+    let rank = if vector {
+        1 + rng.below(3)
+    } else {
+        rng.below(4)
+    };
+    let sizes: &[usize] = if vector {
+        &[1, 3, 4, 7, 16, 33]
+    } else {
+        &[0, 1, 2, 3, 5, 9]
+    };
+    let dims: Vec<usize> = (0..rank).map(|_| rng.pick(sizes)).collect();
+    let ty = rng.pick(if vector {
+        &VECTOR_TYPES[..]
+    } else {
+        &TYPES[..]
+    });
     let mut k = Kernel {
         domain: Domain {
             dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
@@ -69,7 +102,7 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
     let mut buffers = Vec::new();
     let mut values: Vec<ValueId> = Vec::new();
     for i in 0..1 + rng.below(3) {
-        let (bytes, offset, strides) = strided_input(rng, ty, &dims);
+        let (bytes, offset, strides) = strided_input(rng, ty, &dims, vector);
         k.inputs.push(Input {
             ty,
             layout: Layout::Strided(strides),
@@ -150,7 +183,17 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
                 )
             }
             4 => {
-                let to = rng.pick(&TYPES);
+                let to = if vector {
+                    // A cast through another type of the same width keeps one width.
+                    let same: Vec<ScalarType> = VECTOR_TYPES
+                        .iter()
+                        .copied()
+                        .filter(|t| element_bytes(*t) == element_bytes(ty))
+                        .collect();
+                    rng.pick(&same)
+                } else {
+                    rng.pick(&TYPES)
+                };
                 let c = k.push(Op::Cast(a), to);
                 k.push(Op::Cast(c), ty)
             }
@@ -182,7 +225,7 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
         values.push(v);
     }
     let last = *values.last().expect("one value at least");
-    if rank > 0 && rng.chance(50) {
+    if rank > 0 && !vector && rng.chance(50) {
         let reduced = 1 + rng.below(rank);
         let axes: Vec<usize> = (rank - reduced..rank).collect();
         let op = rng.pick(&[
@@ -211,7 +254,7 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
         k.outputs.push(r);
     } else {
         k.outputs.push(last);
-        if rng.chance(30) {
+        if !vector && rng.chance(30) {
             let c = k.push(
                 Op::Binary(BinaryOp::IeeeGt, last, values[0]),
                 ScalarType::Bool,
@@ -224,10 +267,26 @@ fn random_tensor_kernel(rng: &mut Rng) -> (Kernel, Vec<(Vec<u8>, usize)>) {
 
 #[test]
 fn tensor_kernels_compile_to_the_interpreters_bytes() {
+    let (compiled, _) = check_random_kernels(0..400, false);
+    assert_eq!(compiled, 400);
+}
+
+#[test]
+fn vector_loops_give_the_interpreters_bytes() {
+    let (compiled, vectorized) = check_random_kernels(1000..1400, true);
+    assert_eq!(compiled, 400);
+    // Casts to another float width or a float from an integer keep some scalar.
+    assert!(vectorized * 2 > 400, "{vectorized} of 400 vectorized");
+}
+
+/// Compiles and runs the random kernels of `seeds`, comparing every output with the
+/// interpreter's; how many compiled, and how many of those have a vector loop.
+fn check_random_kernels(seeds: std::ops::Range<u64>, vector: bool) -> (usize, usize) {
     let mut compiled = 0;
-    for seed in 0..400 {
+    let mut vectorized = 0;
+    for seed in seeds {
         let mut rng = Rng::new(seed);
-        let (kernel, buffers) = random_tensor_kernel(&mut rng);
+        let (kernel, buffers) = random_tensor_kernel(&mut rng, vector);
         kernel
             .validate()
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -269,8 +328,9 @@ fn tensor_kernels_compile_to_the_interpreters_bytes() {
             );
         }
         compiled += 1;
+        vectorized += usize::from(jit.lanes().is_some());
     }
-    assert_eq!(compiled, 400);
+    (compiled, vectorized)
 }
 
 /// Equal bytes, but any NaN equals any NaN (payloads differ between libm and hardware).

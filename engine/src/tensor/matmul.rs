@@ -20,8 +20,12 @@ pub fn matmul(
     let (m, k, n) = (av.shape[rank - 2], av.shape[rank - 1], bv.shape[rank - 1]);
     let batch = &av.shape[..rank - 2];
     let count: usize = batch.iter().product();
-    if m == 0 || n == 0 || k == 0 || count == 0 {
-        return Ok(()); // The output is zeroed: an empty sum is 0.
+    if k == 0 {
+        out.fill(0); // An empty sum is 0 (the output buffer may hold old bytes).
+        return Ok(());
+    }
+    if m == 0 || n == 0 || count == 0 {
+        return Ok(());
     }
     check_reach(abytes, av, dtype)?;
     check_reach(bbytes, bv, dtype)?;

@@ -62,7 +62,8 @@ fn run(program: &Program, jit: bool) -> Result<Vec<Buffer>> {
     let mut outputs: Vec<Buffer> = Vec::with_capacity(program.steps.len());
     for planned in &program.steps {
         let bytes = planned.shape.iter().product::<usize>() * planned.dtype.size();
-        let (buffer, mut writer) = Buffer::zeroed(bytes);
+        // Every step writes all of its output.
+        let (buffer, mut writer) = Buffer::for_overwrite(bytes);
         let slot_bytes = |slot: Slot| -> &[u8] {
             match slot {
                 Slot::Source(i) => program.sources[i].buffer.as_slice(),
@@ -89,6 +90,25 @@ fn run(program: &Program, jit: bool) -> Result<Vec<Buffer>> {
                 planned.dtype,
                 writer.as_mut_slice(),
             )?,
+            Step::Resize { input, spec } => {
+                let view = &input.view;
+                let shape: [usize; 4] = view.shape.clone().try_into().map_err(|_| {
+                    CorepyError::internal("a resize step reads [images, height, width, channels]")
+                })?;
+                let at = view.offset as usize * planned.dtype.size();
+                let len = shape.iter().product::<usize>() * planned.dtype.size();
+                let bytes = slot_bytes(input.slot).get(at..at + len).ok_or_else(|| {
+                    CorepyError::internal("a resize step's input lies outside its buffer")
+                })?;
+                crate::vision::resize_images(
+                    bytes,
+                    shape,
+                    planned.dtype,
+                    spec.size,
+                    (spec.method, spec.antialias),
+                    writer.as_mut_slice(),
+                )?
+            }
             Step::Concat { axis, parts } => {
                 let parts: Vec<_> = parts
                     .iter()

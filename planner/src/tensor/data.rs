@@ -1,13 +1,11 @@
 //! Tensor data: an immutable buffer of elements and how a tensor lays itself out in it.
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::any::Any;
 use std::sync::Arc;
 
 use super::dtype::DType;
-
-/// Where corepy's own buffers start: a cache line (and an AVX-512 vector).
-pub const ALIGNMENT: usize = 64;
+use super::memory::Allocation;
+pub use super::memory::ALIGNMENT;
 
 /// Immutable bytes with an owner that keeps them alive: memory corepy allocated (64-byte
 /// aligned) or memory of another library (a NumPy array, a DLPack tensor) read in place.
@@ -29,20 +27,14 @@ impl std::fmt::Debug for Buffer {
     }
 }
 
-/// Memory corepy allocated.
-struct Aligned {
-    ptr: *mut u8,
-    layout: Layout,
-}
-
-// SAFETY: plain memory, freed once in `Drop`.
-unsafe impl Send for Aligned {}
-unsafe impl Sync for Aligned {}
+/// Memory corepy allocated (see [`super::memory`]).
+struct Aligned(Option<Allocation>);
 
 impl Drop for Aligned {
     fn drop(&mut self) {
-        // SAFETY: allocated with this layout in `Buffer::zeroed`.
-        unsafe { dealloc(self.ptr, self.layout) }
+        if let Some(allocation) = self.0.take() {
+            allocation.free();
+        }
     }
 }
 
@@ -50,13 +42,18 @@ impl Buffer {
     /// `len` zero bytes, 64-byte aligned, and a mutable view of them to fill before the
     /// buffer is shared.
     pub fn zeroed(len: usize) -> (Buffer, BufferWriter) {
-        let layout = Layout::from_size_align(len.max(1), ALIGNMENT).expect("size fits isize");
-        // SAFETY: the layout has a non-zero size.
-        let ptr = unsafe { alloc_zeroed(layout) };
-        if ptr.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
-        let owner = Arc::new(Aligned { ptr, layout });
+        Buffer::own(Allocation::zeroed(len), len)
+    }
+
+    /// `len` bytes that the writer will overwrite, all of them, before the buffer is read:
+    /// zeros or an earlier buffer's bytes (large outputs reuse freed memory).
+    pub fn for_overwrite(len: usize) -> (Buffer, BufferWriter) {
+        Buffer::own(Allocation::for_overwrite(len), len)
+    }
+
+    fn own(allocation: Allocation, len: usize) -> (Buffer, BufferWriter) {
+        let ptr = allocation.ptr();
+        let owner = Arc::new(Aligned(Some(allocation)));
         let writer = BufferWriter {
             ptr,
             len,
@@ -74,7 +71,7 @@ impl Buffer {
 
     /// A copy of `bytes` in corepy's own aligned memory.
     pub fn copy_of(bytes: &[u8]) -> Buffer {
-        let (buffer, mut writer) = Buffer::zeroed(bytes.len());
+        let (buffer, mut writer) = Buffer::for_overwrite(bytes.len());
         writer.as_mut_slice().copy_from_slice(bytes);
         buffer
     }
@@ -166,10 +163,6 @@ impl TensorData {
 
     /// Whether the elements are dense and row-major from the offset on.
     pub fn is_contiguous(&self) -> bool {
-        let dense = corepy_codegen::tensor_abi::row_major_strides(&self.shape);
-        self.shape
-            .iter()
-            .zip(self.strides.iter().zip(&dense))
-            .all(|(&n, (s, d))| n <= 1 || s == d)
+        super::view::is_row_major(&self.shape, &self.strides)
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::graph::{Kind, Tensor};
 use super::program::{describe, Program, Slot, Step};
+use super::resize::Resize;
 
 /// The graph, one node a line, operands indented under the node; a node met again is
 /// named, not repeated.
@@ -35,6 +36,7 @@ fn node_lines(t: &Tensor, depth: usize, seen: &mut HashSet<usize>, out: &mut Str
         Kind::View(op, _) => format!("view {op:?}").to_lowercase(),
         Kind::Concat { axis, .. } => format!("concat axis={axis}"),
         Kind::MatMul(..) => "matmul".into(),
+        Kind::Resize(spec, _) => resize_label(spec),
     };
     let again = !seen.insert(t.id());
     let _ = writeln!(
@@ -98,6 +100,14 @@ pub fn program_text(
                     slot(b.slot)
                 );
             }
+            Step::Resize { input, spec } => {
+                let _ = writeln!(
+                    out,
+                    "  step{i} = {} (fast_image_resize) {} -> {shape}",
+                    resize_label(spec),
+                    slot(input.slot)
+                );
+            }
             Step::Concat { axis, parts } => {
                 let names: Vec<String> = parts.iter().map(|p| slot(p.slot)).collect();
                 let _ = writeln!(
@@ -130,5 +140,17 @@ pub fn explain(
         graph_text(root),
         program.steps.len(),
         program_text(program, ir, extra)
+    )
+}
+
+fn resize_label(spec: &Resize) -> String {
+    format!(
+        "resize {}x{} {}{} (axes {}, {})",
+        spec.size.0,
+        spec.size.1,
+        spec.method.name(),
+        if spec.antialias { " antialias" } else { "" },
+        spec.height_axis,
+        spec.width_axis
     )
 }

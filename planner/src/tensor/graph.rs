@@ -8,6 +8,7 @@ use corepy_codegen::ir::Literal;
 
 use super::data::TensorData;
 use super::dtype::DType;
+use super::resize::Resize;
 use super::view::ViewOp;
 
 /// A lazy tensor: a node of the graph, cheap to clone.
@@ -101,6 +102,8 @@ pub enum Kind {
     },
     /// Batched matrix product of two tensors of rank ≥ 2 with broadcast batch dimensions.
     MatMul(Tensor, Tensor),
+    /// Images resampled to another height and width.
+    Resize(Resize, Tensor),
 }
 
 impl Tensor {
@@ -155,7 +158,7 @@ impl Tensor {
     pub fn inputs(&self) -> Vec<&Tensor> {
         match &self.0.kind {
             Kind::Source(_) | Kind::Scalar(_) => Vec::new(),
-            Kind::Unary(_, a) | Kind::Cast(a) | Kind::View(_, a) => vec![a],
+            Kind::Unary(_, a) | Kind::Cast(a) | Kind::View(_, a) | Kind::Resize(_, a) => vec![a],
             Kind::Reduce { input, .. } => vec![input],
             Kind::Binary(_, a, b) | Kind::MatMul(a, b) => vec![a, b],
             Kind::Where(c, a, b) => vec![c, a, b],

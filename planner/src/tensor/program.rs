@@ -22,8 +22,9 @@ use corepy_codegen::ir::{
 use super::data::TensorData;
 use super::dtype::DType;
 use super::graph::{BinaryFn, Kind, ReduceFn, Tensor, UnaryFn};
+use super::resize::Resize;
 use super::simplify::simplify;
-use super::view::{Strided, ViewOp};
+use super::view::{is_row_major, Strided, ViewOp};
 use crate::error::Result;
 
 /// Where a step reads a buffer from.
@@ -56,6 +57,10 @@ pub enum Step {
     MatMul { a: Operand, b: Operand },
     /// Parts joined along `axis`.
     Concat { axis: usize, parts: Vec<Operand> },
+    /// Images resampled: `input` is [images, height, width, channels] with row-major
+    /// strides (the channels of a pixel interleaved, at most four); the output is
+    /// [images, size.0, size.1, channels]. `spec` names the axes of the graph's tensor.
+    Resize { input: Operand, spec: Resize },
 }
 
 /// Each step writes a dense row-major buffer of this shape and dtype.
@@ -201,6 +206,7 @@ impl Lowering {
                 op, input, axes, ..
             } => self.reduction(t, *op, input, axes)?,
             Kind::MatMul(a, b) => self.matmul(t, a, b)?,
+            Kind::Resize(spec, input) => self.resize(t, spec, input)?,
             Kind::Concat { axis, parts } => {
                 let parts = parts
                     .iter()
@@ -299,6 +305,51 @@ impl Lowering {
             describe(input)
         );
         Ok(self.finish(b, label, t.shape(), t.dtype()))
+    }
+
+    /// A resize: the input seen as [images, height, width, channels] (copied when its
+    /// strides cannot show it so), resampled, and the result seen back in the input's axis
+    /// order. Channels interleave when they are the last axis, right after the width, and
+    /// number at most four; otherwise every channel is an image of its own.
+    fn resize(&mut self, t: &Tensor, spec: &Resize, input: &Tensor) -> Result<Operand> {
+        let shape = input.shape();
+        let rank = shape.len();
+        let (h, w) = (spec.height_axis, spec.width_axis);
+        let pixel: Vec<usize> = if w + 2 == rank && shape[rank - 1] <= 4 {
+            vec![rank - 1]
+        } else {
+            Vec::new()
+        };
+        let batch: Vec<usize> = (0..rank)
+            .filter(|a| *a != h && *a != w && !pixel.contains(a))
+            .collect();
+        let order: Vec<usize> = batch.iter().chain(&[h, w]).chain(&pixel).copied().collect();
+        let dims = |axes: &[usize]| axes.iter().map(|&a| shape[a]).product::<usize>();
+        let (images, channels) = (dims(&batch), dims(&pixel));
+        let operand = self.realize(input)?;
+        let permuted = self.apply(operand, &ViewOp::Permute(order.clone()))?;
+        let grouped = self.apply(
+            permuted,
+            &ViewOp::Reshape(vec![images, shape[h], shape[w], channels]),
+        )?;
+        let dense_input = if is_row_major(&grouped.view.shape, &grouped.view.strides) {
+            grouped
+        } else {
+            self.copy(&grouped)?
+        };
+        let out_shape = [images, spec.size.0, spec.size.1, channels];
+        let step = Step::Resize {
+            input: dense_input,
+            spec: spec.clone(),
+        };
+        let out = self.add(step, &out_shape, t.dtype());
+        let permuted_shape: Vec<usize> = order.iter().map(|&a| t.shape()[a]).collect();
+        let back = self.apply(out, &ViewOp::Reshape(permuted_shape))?;
+        let mut inverse = vec![0; rank];
+        for (i, &a) in order.iter().enumerate() {
+            inverse[a] = i;
+        }
+        self.apply(back, &ViewOp::Permute(inverse))
     }
 
     /// Integer and boolean products as a multiply-and-sum kernel over [batch…, m, n, k];
@@ -619,6 +670,13 @@ pub fn describe(t: &Tensor) -> String {
         Kind::View(op, a) => format!("{}({})", view_name(op), describe(a)),
         Kind::Concat { axis, parts } => format!("concat[{} parts, axis={axis}]", parts.len()),
         Kind::MatMul(a, b) => format!("matmul({})", args(&[a, b])),
+        Kind::Resize(spec, a) => format!(
+            "resize({}, {}x{}, {})",
+            describe(a),
+            spec.size.0,
+            spec.size.1,
+            spec.method.name()
+        ),
     };
     if text.len() > 160 {
         format!(

@@ -24,6 +24,7 @@ fn kernels(t: &Tensor) -> Vec<String> {
             }
             Step::MatMul { .. } => "matmul".into(),
             Step::Concat { .. } => "concat".into(),
+            Step::Resize { input, .. } => format!("resize {:?}", input.view.shape),
         })
         .collect()
 }
@@ -139,4 +140,40 @@ fn integer_matmul_is_a_multiply_and_sum_kernel() {
         .unwrap();
     assert_eq!(f.shape(), &[3]);
     assert_eq!(kernels(&f), vec!["matmul"]);
+}
+
+#[test]
+fn resizes_read_images_as_pixels_of_interleaved_channels() {
+    use super::resize::ResizeMethod;
+    let bilinear = ResizeMethod::Bilinear;
+    // NHWC uint8 RGB: resampled in place, three channels a pixel.
+    let nhwc = data(&[2, 8, 6, 3], DType::U8);
+    let small = nhwc.resize((4, 3), bilinear, true, "auto").unwrap();
+    assert_eq!(small.shape(), &[2, 4, 3, 3]);
+    assert_eq!(kernels(&small), vec!["resize [2, 8, 6, 3]"]);
+    // NCHW float: each channel an image of its own; the elementwise input is one kernel.
+    let nchw = data(&[2, 3, 8, 6], DType::F32);
+    let normalized = nchw
+        .binary_scalar(BinaryFn::Sub, PyScalar::Float(0.5), false)
+        .unwrap();
+    let resized = normalized.resize((4, 3), bilinear, true, "auto").unwrap();
+    assert_eq!(resized.shape(), &[2, 3, 4, 3]);
+    let steps = kernels(&resized);
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert_eq!(steps[1], "resize [6, 8, 6, 1]");
+    // float64 is resampled in float32: casts on both sides.
+    let wide = data(&[8, 6], DType::F64)
+        .resize((4, 3), bilinear, true, "auto")
+        .unwrap();
+    assert_eq!(wide.dtype(), DType::F64);
+    assert_eq!(kernels(&wide).len(), 3);
+    // Nearest copies any type; the others name the types they take.
+    let labels = data(&[8, 6], DType::I32);
+    assert!(labels
+        .resize((4, 3), ResizeMethod::Nearest, true, "auto")
+        .is_ok());
+    assert!(matches!(
+        labels.resize((4, 3), bilinear, true, "auto"),
+        Err(CorepyError::Schema { .. })
+    ));
 }

@@ -31,6 +31,16 @@ pub struct Strided {
     pub offset: i64,
 }
 
+/// Whether `strides` walk a tensor of `shape` in row-major order, densely (size-1
+/// dimensions aside).
+pub fn is_row_major(shape: &[usize], strides: &[i64]) -> bool {
+    let dense = corepy_codegen::tensor_abi::row_major_strides(shape);
+    shape
+        .iter()
+        .zip(strides.iter().zip(&dense))
+        .all(|(&n, (s, d))| n <= 1 || s == d)
+}
+
 impl ViewOp {
     /// The shape of the view of a tensor of `input` shape (the op was checked when built).
     pub fn shape(&self, input: &[usize]) -> Vec<usize> {
