@@ -10,6 +10,7 @@ pub mod abi;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod math;
 pub mod pretty;
 pub mod semantics;
 pub mod tensor_abi;

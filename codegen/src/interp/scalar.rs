@@ -76,6 +76,11 @@ pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
             let failure = (ty.is_signed_int() && v == min).then_some(FailureKind::Overflow);
             (V::I(wrap(v.abs(), ty)), failure)
         }
+        // corepy's own exp and tanh, in the value's precision (the JIT emits the same).
+        (UnaryOp::Exp, V::F64(x)) => (V::F64(crate::math::exp_f64(x)), None),
+        (UnaryOp::Exp, V::F32(x)) => (V::F32(crate::math::exp_f32(x)), None),
+        (UnaryOp::Tanh, V::F64(x)) => (V::F64(crate::math::tanh_f64(x)), None),
+        (UnaryOp::Tanh, V::F32(x)) => (V::F32(crate::math::tanh_f32(x)), None),
         (op, V::F64(x)) => (V::F64(float_unary(op, x)), sqrt_failure(op, x)),
         (op, V::F32(x)) => {
             let r = float_unary(op, x as f64) as f32;
@@ -99,11 +104,9 @@ fn float_unary(op: UnaryOp, x: f64) -> f64 {
         UnaryOp::Floor => x.floor(),
         UnaryOp::Ceil => x.ceil(),
         UnaryOp::Round => x.round(),
-        UnaryOp::Exp => x.exp(),
         UnaryOp::Ln => x.ln(),
         UnaryOp::Sin => x.sin(),
         UnaryOp::Cos => x.cos(),
-        UnaryOp::Tanh => x.tanh(),
         other => unreachable!("validated: {other:?} on a float"),
     }
 }

@@ -6,10 +6,12 @@
 //!
 //! The function is `fn(frame: *const u64)`; the frame holds the range of the outermost
 //! dimension to run, then each input's address of domain index zero, then each output's
-//! address. Booleans are bytes (0 or 1), as in the buffers. The transcendental functions
-//! (exp, ln, sin, cos, tanh, pow) call Rust's, so they give the interpreter's results.
+//! address. Booleans are bytes (0 or 1), as in the buffers. exp and tanh are emitted inline
+//! ([`math`], the interpreter's algorithm); ln, sin, cos and pow call Rust's, so they give
+//! the interpreter's results too.
 //! Where the innermost dimension allows, its loop runs vectors first ([`vector`]).
 
+mod math;
 mod vector;
 
 use std::time::{Duration, Instant};
@@ -548,11 +550,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
             UnaryOp::Ceil => self.b.ins().ceil(x),
             UnaryOp::IsNan if float => self.b.ins().fcmp(FloatCC::Unordered, x, x),
             UnaryOp::IsNan => self.b.ins().iconst(types::I8, 0),
-            UnaryOp::Exp => self.call(0, &[x], ty),
+            UnaryOp::Exp => math::emit_exp(self.b, x),
             UnaryOp::Ln => self.call(1, &[x], ty),
             UnaryOp::Sin => self.call(2, &[x], ty),
             UnaryOp::Cos => self.call(3, &[x], ty),
-            UnaryOp::Tanh => self.call(4, &[x], ty),
+            UnaryOp::Tanh => math::emit_tanh(self.b, x),
             other => unreachable!("supported: {other:?}"),
         }
     }

@@ -2,8 +2,9 @@
 //! broadcast) in every input and every value has one width, the innermost loop first runs
 //! 128-bit vectors — 4 lanes of 32 bits or 2 of 64 — and the scalar loop finishes the
 //! remainder. Booleans are masks (a lane all ones or all zeros, of the values' width), so
-//! comparisons and selects stay branch-free. The transcendental functions call Rust's once
-//! per lane, so every lane gets the scalar loop's (and the interpreter's) bits.
+//! comparisons and selects stay branch-free. exp and tanh run on the vectors (the same
+//! inline code as the scalar loop's); ln, sin, cos and pow call Rust's once per lane, so
+//! every lane gets the scalar loop's (and the interpreter's) bits.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
@@ -214,11 +215,11 @@ impl Emitter<'_, '_> {
                 let zero = self.b.ins().iconst(vt.lane_type(), 0);
                 self.b.ins().splat(vt, zero)
             }
-            UnaryOp::Exp => self.per_lane(0, &[x], ty, lanes),
+            UnaryOp::Exp => super::math::emit_exp(self.b, x),
             UnaryOp::Ln => self.per_lane(1, &[x], ty, lanes),
             UnaryOp::Sin => self.per_lane(2, &[x], ty, lanes),
             UnaryOp::Cos => self.per_lane(3, &[x], ty, lanes),
-            UnaryOp::Tanh => self.per_lane(4, &[x], ty, lanes),
+            UnaryOp::Tanh => super::math::emit_tanh(self.b, x),
             other => unreachable!("vectorized: {other:?}"),
         }
     }
