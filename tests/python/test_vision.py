@@ -276,7 +276,7 @@ def test_bad_resize_arguments_raise_clear_errors() -> None:
     with pytest.raises(cp.ShapeError, match="layout NHWC"):
         cp.vision.resize(cp.zeros((4, 4, 3)), (2, 2), layout="NHWC")
     with pytest.raises(cp.ShapeError, match="size 0"):
-        cp.vision.resize(cp.zeros((1, 0, 8, 3)), (2, 2))
+        cp.vision.resize(cp.zeros((1, 0, 8, 3)), (2, 2), layout="NHWC")
 
 
 def test_the_design_paper_example_runs_as_written(
