@@ -70,8 +70,8 @@ pub const F32: Constants = Constants {
 pub const F64: Constants = Constants {
     log2e: std::f64::consts::LOG2_E,
     // fdlibm's split: 32 significant bits; k needs at most 11.
-    ln2_hi: 6.931_471_803_691_238_164_9e-1,
-    ln2_lo: 1.908_214_929_270_587_700_02e-10,
+    ln2_hi: f64::from_bits(0x3fe6_2e42_fee0_0000),
+    ln2_lo: f64::from_bits(0x3dea_39ef_3579_3c76),
     low: -746.0,
     high: 710.0,
     taylor: &INVERSE_FACTORIALS,
