@@ -14,6 +14,7 @@ pub mod math;
 pub mod pretty;
 pub mod semantics;
 pub mod tensor_abi;
+pub mod tensor_lanes;
 
 #[cfg(test)]
 mod testing;

@@ -1,7 +1,9 @@
 //! The interpreter over a tensor kernel: the executable specification of n-d domains,
 //! strided inputs and reductions. It walks every index of the domain in row-major order,
 //! evaluates the nodes one element at a time (with the values [`super::scalar`] gives where
-//! a failure is not raised: tensor kernels never fail) and folds reductions in that order.
+//! a failure is not raised: tensor kernels never fail) and folds reductions in that order —
+//! in the partial accumulators of [`crate::tensor_lanes`] when the kernel runs at several
+//! lanes.
 
 use super::scalar::{self, V};
 use crate::abi::RunError;
@@ -10,6 +12,7 @@ use crate::tensor_abi::{
     advance, check_tensor_buffers, element_bytes, extents, input_strides, reduced_axes, TensorIn,
     TensorOut,
 };
+use crate::tensor_lanes::{partial_of, vector_lanes};
 
 /// Runs a tensor kernel (see [`crate::tensor_abi`] for the buffers' contract).
 pub fn run_tensor(
@@ -27,11 +30,18 @@ pub fn run_tensor(
         .filter(|a| !reduced.contains(a))
         .map(|a| dims[a])
         .product();
+    // Accumulators per output element: one, or the partials and the rest.
+    let lanes = match reduced.is_empty() {
+        true => 1,
+        false => vector_lanes(kernel).unwrap_or(1),
+    };
+    let slots = if lanes > 1 { lanes + 1 } else { 1 };
+    let inner = dims.len().saturating_sub(1);
     let mut accumulators: Vec<Vec<Accumulator>> = kernel
         .outputs
         .iter()
         .map(|o| match kernel.node(*o).op {
-            Op::Reduce { .. } => vec![Accumulator::default(); kept_count],
+            Op::Reduce { .. } => vec![Accumulator::default(); kept_count * slots],
             _ => Vec::new(),
         })
         .collect();
@@ -60,7 +70,11 @@ pub fn run_tensor(
                 Op::Reduce { op, arg, .. } => {
                     let position = flat(&index, &dims, |a| reduced.contains(&a));
                     let v = values[arg.index()].expect("computed");
-                    accumulators[j][kept].add(*op, kernel.ty(*arg), v, position);
+                    let slot = match lanes {
+                        1 => 0,
+                        _ => partial_of(index[inner], dims[inner], lanes),
+                    };
+                    accumulators[j][kept * slots + slot].add(*op, kernel.ty(*arg), v, position);
                 }
                 _ => write(
                     outputs[j].bytes,
@@ -74,13 +88,32 @@ pub fn run_tensor(
     }
     for (j, id) in kernel.outputs.iter().enumerate() {
         if let Op::Reduce { op, arg, .. } = &kernel.node(*id).op {
-            let ty = kernel.ty(*id);
-            for (k, acc) in accumulators[j].iter().enumerate() {
-                write(outputs[j].bytes, ty, k, acc.finish(*op, kernel.ty(*arg)));
+            let (ty, arg_ty) = (kernel.ty(*id), kernel.ty(*arg));
+            for (k, accs) in accumulators[j].chunks(slots).enumerate() {
+                let acc = match accs {
+                    [one] => *one,
+                    [partials @ .., rest] => {
+                        combined(*op, arg_ty, partials).merge(*op, arg_ty, rest)
+                    }
+                    [] => unreachable!("slots ≥ 1"),
+                };
+                write(outputs[j].bytes, ty, k, acc.finish(*op, arg_ty));
             }
         }
     }
     Ok(())
+}
+
+/// Partial accumulators combined pairwise: `(p0 ∘ p1) ∘ (p2 ∘ p3)`.
+fn combined(op: ReduceOp, ty: ScalarType, partials: &[Accumulator]) -> Accumulator {
+    let mut level = partials.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| pair[0].merge(op, ty, &pair[1]))
+            .collect();
+    }
+    level[0]
 }
 
 /// The row-major flat index of `index` over the dimensions `keep` selects.
@@ -204,6 +237,19 @@ impl Accumulator {
             }
         };
         self.best = Some(next);
+    }
+
+    /// The fold of `self`'s elements, then `other`'s (a sum, product, max or min).
+    fn merge(&self, op: ReduceOp, ty: ScalarType, other: &Accumulator) -> Accumulator {
+        match (self.best, other.best) {
+            (_, None) => *self,
+            (None, _) => *other,
+            (Some(_), Some(b)) => {
+                let mut merged = *self;
+                merged.add(op, ty, b, 0);
+                merged
+            }
+        }
     }
 
     /// The result; over no elements, the reduction's identity.

@@ -108,9 +108,6 @@ impl std::fmt::Debug for JitTensorKernel {
     }
 }
 
-extern "C" fn exp_f64(x: f64) -> f64 {
-    x.exp()
-}
 extern "C" fn ln_f64(x: f64) -> f64 {
     x.ln()
 }
@@ -120,24 +117,23 @@ extern "C" fn sin_f64(x: f64) -> f64 {
 extern "C" fn cos_f64(x: f64) -> f64 {
     x.cos()
 }
-extern "C" fn tanh_f64(x: f64) -> f64 {
-    x.tanh()
-}
 extern "C" fn pow_f64(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
 
-/// The Rust functions compiled code calls, by symbol.
-fn math_symbols() -> [(&'static str, *const u8); 6] {
+/// The Rust functions compiled code calls, by symbol; their indices in `Emitter::math`.
+fn math_symbols() -> [(&'static str, *const u8); 4] {
     [
-        ("corepy_exp", exp_f64 as *const u8),
         ("corepy_ln", ln_f64 as *const u8),
         ("corepy_sin", sin_f64 as *const u8),
         ("corepy_cos", cos_f64 as *const u8),
-        ("corepy_tanh", tanh_f64 as *const u8),
         ("corepy_pow", pow_f64 as *const u8),
     ]
 }
+const LN: usize = 0;
+const SIN: usize = 1;
+const COS: usize = 2;
+const POW: usize = 3;
 
 /// Compiles a tensor kernel for this machine.
 pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
@@ -310,7 +306,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             }
             kept = 1;
         }
-        let lanes = vector::vector_lanes(kernel, &dims, &strides, kept);
+        let lanes = crate::tensor_lanes::vector_lanes(kernel);
         Emitter {
             b,
             kernel,
@@ -376,7 +372,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let started = (level == self.kept).then(|| self.start_accumulators());
         let accs: Option<Vec<Accumulator>> = started.clone().or(outer_accs.map(|a| a.to_vec()));
         if let (Some(lanes), true) = (self.lanes, level + 1 == self.dims.len()) {
-            self.vector_loop(i, to, ptrs, outs, lanes);
+            self.vector_loop(i, to, ptrs, outs, accs.as_deref(), lanes);
         }
         self.b.ins().jump(header, &[]);
         self.b.switch_to_block(header);
@@ -551,9 +547,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
             UnaryOp::IsNan if float => self.b.ins().fcmp(FloatCC::Unordered, x, x),
             UnaryOp::IsNan => self.b.ins().iconst(types::I8, 0),
             UnaryOp::Exp => math::emit_exp(self.b, x),
-            UnaryOp::Ln => self.call(1, &[x], ty),
-            UnaryOp::Sin => self.call(2, &[x], ty),
-            UnaryOp::Cos => self.call(3, &[x], ty),
+            UnaryOp::Ln => self.call(LN, &[x], ty),
+            UnaryOp::Sin => self.call(SIN, &[x], ty),
+            UnaryOp::Cos => self.call(COS, &[x], ty),
             UnaryOp::Tanh => math::emit_tanh(self.b, x),
             other => unreachable!("supported: {other:?}"),
         }
@@ -566,7 +562,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 BinaryOp::Sub => self.b.ins().fsub(x, y),
                 BinaryOp::Mul => self.b.ins().fmul(x, y),
                 BinaryOp::Div => self.b.ins().fdiv(x, y),
-                BinaryOp::Pow => self.call(5, &[x, y], ty),
+                BinaryOp::Pow => self.call(POW, &[x, y], ty),
                 // Branch-free: NaN if either is NaN, -0.0 below 0.0 (the interpreter's rule).
                 BinaryOp::Max => self.b.ins().fmax(x, y),
                 BinaryOp::Min => self.b.ins().fmin(x, y),
@@ -698,6 +694,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 let t = machine_type(ty);
                 let value = self.b.declare_var(t);
                 let init = match op {
+                    // With partial accumulators, the operation's identity.
+                    _ if self.lanes.is_some() => self.reduction_identity(*op, ty),
                     ReduceOp::Sum => self.identity(ty, 0.0),
                     ReduceOp::Prod => self.identity(ty, 1.0),
                     ReduceOp::Any => self.b.ins().iconst(types::I8, 0),
@@ -706,6 +704,14 @@ impl<'a, 'b> Emitter<'a, 'b> {
                     _ => self.identity(ty, 0.0),
                 };
                 self.b.def_var(value, init);
+                let vector = self.lanes.map(|lanes| {
+                    let vt = self.vector_type(ty, lanes);
+                    let var = self.b.declare_var(vt);
+                    let identity = self.reduction_identity(*op, ty);
+                    let splat = self.b.ins().splat(vt, identity);
+                    self.b.def_var(var, splat);
+                    var
+                });
                 let at = self.b.declare_var(types::I64);
                 let zero = self.b.ins().iconst(types::I64, 0);
                 self.b.def_var(at, zero);
@@ -715,9 +721,38 @@ impl<'a, 'b> Emitter<'a, 'b> {
                     value,
                     at,
                     position,
+                    vector,
                 }
             })
             .collect()
+    }
+
+    /// `x ∘ identity = x` for every x, NaN and -0.0 included: -0.0 for a float sum, 1 for a
+    /// product, -∞ / +∞ (the type's least / greatest integer) for a max / min.
+    fn reduction_identity(&mut self, op: ReduceOp, ty: ScalarType) -> Value {
+        let (lo, hi) = int_range(ty).unwrap_or((0, 0));
+        match (op, ty.is_float()) {
+            (ReduceOp::Sum, true) => self.identity(ty, -0.0),
+            (ReduceOp::Sum, false) => self.identity(ty, 0.0),
+            (ReduceOp::Prod, _) => self.identity(ty, 1.0),
+            (ReduceOp::Max, true) => self.identity(ty, f64::NEG_INFINITY),
+            (ReduceOp::Min, true) => self.identity(ty, f64::INFINITY),
+            (ReduceOp::Max, false) => self.constant(Literal::Int(lo), ty),
+            (ReduceOp::Min, false) => self.constant(Literal::Int(hi), ty),
+            (other, _) => unreachable!("not folded in partials: {other:?}"),
+        }
+    }
+
+    /// `a ∘ b` for a sum, product, max or min (scalars or vectors alike).
+    fn reduce_step(&mut self, op: ReduceOp, ty: ScalarType, a: Value, b: Value) -> Value {
+        let bop = match op {
+            ReduceOp::Sum => BinaryOp::Add,
+            ReduceOp::Prod => BinaryOp::Mul,
+            ReduceOp::Max => BinaryOp::Max,
+            ReduceOp::Min => BinaryOp::Min,
+            other => unreachable!("not a binary fold: {other:?}"),
+        };
+        self.binary(bop, ty, a, b)
     }
 
     fn identity(&mut self, ty: ScalarType, v: f64) -> Value {
@@ -733,6 +768,12 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let position = self.b.use_var(acc.position);
         let first = self.b.ins().icmp_imm_s(IntCC::Equal, position, 0);
         let next = match op {
+            // Started at the identity: every element folds alike.
+            ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Max | ReduceOp::Min
+                if self.lanes.is_some() =>
+            {
+                self.reduce_step(op, ty, best, v)
+            }
             // The first element replaces the identity (so a sum of -0.0 is -0.0, as NumPy's).
             ReduceOp::Sum | ReduceOp::Prod => {
                 let bop = if op == ReduceOp::Sum {
@@ -784,24 +825,42 @@ impl<'a, 'b> Emitter<'a, 'b> {
     fn finish_accumulators(&mut self, accs: &[Accumulator], outs: &[Variable]) {
         let outputs = self.kernel.outputs.clone();
         for ((acc, id), &out) in accs.iter().zip(&outputs).zip(outs) {
-            let Op::Reduce { op, .. } = &self.kernel.node(*id).op else {
+            let Op::Reduce { op, arg, .. } = &self.kernel.node(*id).op else {
                 unreachable!("supported")
             };
-            let v = if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) {
+            let mut v = if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) {
                 self.b.use_var(acc.at)
             } else {
                 self.b.use_var(acc.value)
             };
+            if let Some(vector) = acc.vector {
+                // The partials pairwise, then the rest (`crate::tensor_lanes`).
+                let partials = self.b.use_var(vector);
+                let ty = self.kernel.ty(*arg);
+                let lanes = self.lanes.expect("partials") as u8;
+                let mut level: Vec<Value> = (0..lanes)
+                    .map(|l| self.b.ins().extractlane(partials, l))
+                    .collect();
+                while level.len() > 1 {
+                    level = level
+                        .chunks(2)
+                        .map(|pair| self.reduce_step(*op, ty, pair[0], pair[1]))
+                        .collect();
+                }
+                v = self.reduce_step(*op, ty, level[0], v);
+            }
             self.store(out, v, self.kernel.ty(*id));
         }
     }
 }
 
-/// A reduction's registers: the value so far, where it was found (ArgMin/ArgMax) and the
-/// position of the next element among the reduced ones.
+/// A reduction's registers: the value so far, where it was found (ArgMin/ArgMax), the
+/// position of the next element among the reduced ones, and the partials of a kernel that
+/// runs at several lanes (`crate::tensor_lanes`).
 #[derive(Debug, Clone, Copy)]
 struct Accumulator {
     value: Variable,
     at: Variable,
     position: Variable,
+    vector: Option<Variable>,
 }

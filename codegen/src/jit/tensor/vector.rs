@@ -6,70 +6,14 @@
 //! inline code as the scalar loop's); ln, sin, cos and pow call Rust's once per lane, so
 //! every lane gets the scalar loop's (and the interpreter's) bits.
 
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::Variable;
 
-use super::{flags, machine_type, Emitter};
-use crate::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
+use super::{flags, machine_type, Accumulator, Emitter, COS, LN, POW, SIN};
+use crate::ir::{BinaryOp, Literal, Op, ScalarType, UnaryOp, ValueId};
 use crate::tensor_abi::element_bytes;
-
-/// A vector register's bytes (SSE/NEON; Cranelift has no wider vectors on x86-64).
-const VECTOR_BYTES: usize = 16;
-
-/// The lanes of the vector loop for this kernel over `dims`, each input walking `strides`
-/// (`kept`: the dimensions not reduced), or `None` when only the scalar loop runs.
-pub(super) fn vector_lanes(
-    kernel: &Kernel,
-    dims: &[usize],
-    strides: &[Vec<i64>],
-    kept: usize,
-) -> Option<usize> {
-    let inner = dims.len().checked_sub(1)?;
-    // Reductions fold one element at a time (the interpreter's order).
-    if kept != dims.len() || strides.iter().any(|s| !matches!(s[inner], 0 | 1)) {
-        return None;
-    }
-    let bool_io = kernel.inputs.iter().any(|i| i.ty == ScalarType::Bool)
-        || kernel
-            .outputs
-            .iter()
-            .any(|o| kernel.ty(*o) == ScalarType::Bool);
-    if bool_io {
-        return None;
-    }
-    let width = uniform_width(kernel)?;
-    let wide_int = |id: &ValueId| !kernel.ty(*id).is_float() && width == 8;
-    let vectorizes = |op: &Op, ty: ScalarType| match op {
-        Op::Load(_) | Op::Const(_) | Op::Case { .. } => true,
-        // Only casts that change no bits: integers of one width.
-        Op::Cast(a) => {
-            let from = kernel.ty(*a);
-            machine_type(from) == machine_type(ty) && !from.is_float() && !ty.is_float()
-        }
-        Op::Unary(UnaryOp::Abs, a) => !(wide_int(a) && kernel.ty(*a).is_signed_int()),
-        Op::Unary(..) => true,
-        Op::Binary(BinaryOp::Mul | BinaryOp::Max | BinaryOp::Min, a, _) => !wide_int(a),
-        Op::Binary(..) => true,
-        _ => false,
-    };
-    kernel
-        .nodes
-        .iter()
-        .all(|n| vectorizes(&n.op, n.ty))
-        .then_some(VECTOR_BYTES / width)
-}
-
-/// The one byte width of every non-boolean value (4 or 8), if there is one.
-fn uniform_width(kernel: &Kernel) -> Option<usize> {
-    let mut widths = kernel
-        .nodes
-        .iter()
-        .filter(|n| n.ty != ScalarType::Bool)
-        .map(|n| element_bytes(n.ty));
-    let width = widths.next()?;
-    (matches!(width, 4 | 8) && widths.all(|w| w == width)).then_some(width)
-}
+use crate::tensor_lanes::VECTOR_BYTES;
 
 impl Emitter<'_, '_> {
     /// The vector loop over the innermost dimension: from the index in `i` while a whole
@@ -80,6 +24,7 @@ impl Emitter<'_, '_> {
         to: Value,
         ptrs: &[Value],
         outs: &[Variable],
+        accs: Option<&[Accumulator]>,
         lanes: usize,
     ) {
         let header = self.b.create_block();
@@ -106,7 +51,7 @@ impl Emitter<'_, '_> {
                 self.b.ins().iadd(p, step)
             })
             .collect();
-        self.vector_element(&here, outs, lanes);
+        self.vector_element(&here, outs, accs, lanes);
         self.b.def_var(i, end);
         self.b.ins().jump(header, &[]);
         self.b.seal_block(header);
@@ -114,14 +59,44 @@ impl Emitter<'_, '_> {
         self.b.seal_block(done);
     }
 
-    /// `lanes` consecutive elements: every node as a vector, the outputs stored.
-    fn vector_element(&mut self, ptrs: &[Value], outs: &[Variable], lanes: usize) {
+    /// `lanes` consecutive elements: every node as a vector, the outputs stored (or folded
+    /// into the partials of the reductions, lane by lane).
+    fn vector_element(
+        &mut self,
+        ptrs: &[Value],
+        outs: &[Variable],
+        accs: Option<&[Accumulator]>,
+        lanes: usize,
+    ) {
         let mut values: Vec<Option<Value>> = vec![None; self.kernel.nodes.len()];
         for (n, node) in self.kernel.nodes.iter().enumerate() {
-            values[n] = Some(self.vector_node(&node.op, node.ty, &values, ptrs, lanes));
+            values[n] = match &node.op {
+                Op::Reduce { .. } => None,
+                op => Some(self.vector_node(op, node.ty, &values, ptrs, lanes)),
+            };
         }
-        for (j, id) in self.kernel.outputs.iter().enumerate() {
-            let v = values[id.index()].expect("computed");
+        if let Some(accs) = accs {
+            for (j, id) in self.kernel.outputs.iter().enumerate() {
+                let kernel = self.kernel;
+                let &Op::Reduce { op, arg, .. } = &kernel.node(*id).op else {
+                    unreachable!("supported: reductions are all the outputs")
+                };
+                let partials = accs[j].vector.expect("partials at several lanes");
+                let sofar = self.b.use_var(partials);
+                let v = values[arg.index()].expect("computed");
+                let next = self.reduce_step(op, self.kernel.ty(arg), sofar, v);
+                self.b.def_var(partials, next);
+            }
+            return;
+        }
+        let kernel = self.kernel;
+        for (j, id) in kernel.outputs.iter().enumerate() {
+            // A reduction over no dimension (they all had size 1) is its element.
+            let source = match &kernel.node(*id).op {
+                Op::Reduce { arg, .. } => *arg,
+                _ => *id,
+            };
+            let v = values[source.index()].expect("computed");
             let at = self.b.use_var(outs[j]);
             self.b.ins().store(flags(), v, at, 0);
             let bytes = (lanes * element_bytes(self.kernel.ty(*id))) as i64;
@@ -131,7 +106,7 @@ impl Emitter<'_, '_> {
     }
 
     /// The vector type of `ty`: booleans are masks as wide as the kernel's values.
-    fn vector_type(&self, ty: ScalarType, lanes: usize) -> Type {
+    pub(super) fn vector_type(&self, ty: ScalarType, lanes: usize) -> Type {
         let lane = if ty == ScalarType::Bool {
             Type::int((VECTOR_BYTES / lanes * 8) as u16).expect("a lane width")
         } else {
@@ -198,29 +173,19 @@ impl Emitter<'_, '_> {
         x: Value,
         lanes: usize,
     ) -> Value {
-        let float = arg.is_float();
         match op {
-            UnaryOp::Neg if float => self.b.ins().fneg(x),
-            UnaryOp::Neg => self.b.ins().ineg(x),
-            UnaryOp::Abs if float => self.b.ins().fabs(x),
-            UnaryOp::Abs if arg.is_unsigned_int() => x,
-            UnaryOp::Abs => self.b.ins().iabs(x),
+            // Booleans are masks here, bytes in the scalar loop.
             UnaryOp::Not => self.b.ins().bnot(x),
-            UnaryOp::Sqrt => self.b.ins().sqrt(x),
-            UnaryOp::Floor => self.b.ins().floor(x),
-            UnaryOp::Ceil => self.b.ins().ceil(x),
-            UnaryOp::IsNan if float => self.b.ins().fcmp(FloatCC::Unordered, x, x),
-            UnaryOp::IsNan => {
+            UnaryOp::IsNan if !arg.is_float() => {
                 let vt = self.vector_type(ScalarType::Bool, lanes);
                 let zero = self.b.ins().iconst(vt.lane_type(), 0);
                 self.b.ins().splat(vt, zero)
             }
-            UnaryOp::Exp => super::math::emit_exp(self.b, x),
-            UnaryOp::Ln => self.per_lane(1, &[x], ty, lanes),
-            UnaryOp::Sin => self.per_lane(2, &[x], ty, lanes),
-            UnaryOp::Cos => self.per_lane(3, &[x], ty, lanes),
-            UnaryOp::Tanh => super::math::emit_tanh(self.b, x),
-            other => unreachable!("vectorized: {other:?}"),
+            UnaryOp::Ln => self.per_lane(LN, &[x], ty, lanes),
+            UnaryOp::Sin => self.per_lane(SIN, &[x], ty, lanes),
+            UnaryOp::Cos => self.per_lane(COS, &[x], ty, lanes),
+            // The scalar loop's instructions act per lane on vectors.
+            _ => self.unary(op, ty, arg, x),
         }
     }
 
@@ -233,7 +198,7 @@ impl Emitter<'_, '_> {
         lanes: usize,
     ) -> Value {
         if ty.is_float() && op == BinaryOp::Pow {
-            return self.per_lane(5, &[x, y], ty, lanes);
+            return self.per_lane(POW, &[x, y], ty, lanes);
         }
         // The scalar emitter's instructions are polymorphic: on vectors they act per lane,
         // comparisons giving masks.
