@@ -18,6 +18,7 @@ import os
 from typing import Literal
 
 from corepy import _core
+from corepy.exceptions import InvalidArgumentError
 from corepy.tensor import Tensor
 
 __all__ = ["read_images", "resize"]
@@ -67,7 +68,7 @@ def read_images(
     (1, 3, 3, 3)
     """
     if size is not None:
-        size = (int(size[0]), int(size[1]))
+        size = _size(size)
     return Tensor(_core.TensorNode.read_images(os.fspath(path), parallel, size, mode))
 
 
@@ -94,4 +95,11 @@ def resize(
     >>> cp.vision.resize(x, (2, 2), method="area").compute().tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
-    return Tensor(images._node.resize((int(size[0]), int(size[1])), method, antialias, layout))
+    return Tensor(images._node.resize(_size(size), method, antialias, layout))
+
+
+def _size(size: tuple[int, int]) -> tuple[int, int]:
+    """``(height, width)``, both positive integers."""
+    if len(size) != 2 or any(int(n) != n or n <= 0 for n in size):
+        raise InvalidArgumentError(f"size={size!r}: give (height, width), two positive integers")
+    return int(size[0]), int(size[1])

@@ -262,6 +262,10 @@ def test_bad_resize_arguments_raise_clear_errors() -> None:
         cp.vision.resize(images, (2, 2), method="cubic")  # type: ignore[arg-type]
     with pytest.raises(cp.InvalidArgumentError, match="positive"):
         cp.vision.resize(images, (0, 2))
+    with pytest.raises(cp.InvalidArgumentError, match="positive"):
+        cp.vision.resize(images, (-4, 2))
+    with pytest.raises(cp.InvalidArgumentError, match="height, width"):
+        cp.vision.resize(images, (4,))  # type: ignore[arg-type]
     with pytest.raises(cp.SchemaError, match="int32"):
         cp.vision.resize(cp.zeros((4, 4), dtype="int32"), (2, 2))
     # Nearest copies pixels of any type.
