@@ -524,6 +524,19 @@ def test_dlpack_with_pytorch_both_ways() -> None:
     assert torch.equal(y, x + 1)
 
 
+def test_dlpack_with_jax_both_ways() -> None:
+    # A second DLPack implementation besides NumPy's, installed with the test extras
+    # (PyPI's Linux PyTorch is the CUDA build, too large for CI: the test above runs where
+    # torch is installed).
+    jnp = pytest.importorskip("jax.numpy")
+    x = jnp.arange(6, dtype=jnp.float32).reshape(2, 3)
+    t = cp.from_dlpack(x)
+    assert t.shape == (2, 3) and t.dtype == "float32"
+    assert np.array_equal(t.numpy(), np.asarray(x))
+    y = jnp.from_dlpack((t * 2 + 1).compute())
+    assert bool((y == x * 2 + 1).all())
+
+
 BAD = [
     (lambda: cp.ones((2, 3)) + cp.ones((4,)), cp.ShapeError, r"shapes \(2, 3\) \(4,\)"),
     (lambda: cp.ones((2, 3)).sum(axis=2), cp.ShapeError, "axis 2 is out of bounds"),
