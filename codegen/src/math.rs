@@ -138,6 +138,58 @@ macro_rules! functions {
 functions!(f32, F32, exp_f32, tanh_f32, parts_f32, scale_f32);
 functions!(f64, F64, exp_f64, tanh_f64, parts_f64, scale_f64);
 
+macro_rules! divmod {
+    ($float:ty, $name:ident) => {
+        /// NumPy's float `divmod`: (`floor_divide`, `remainder`). The remainder takes the
+        /// divisor's sign; the quotient is `(a - mod) / b` rounded to the nearest integer
+        /// below; a zero divisor gives `a / b` and `fmod(a, 0)` (NaN).
+        pub fn $name(a: $float, b: $float) -> ($float, $float) {
+            let mut modulus = a % b;
+            if b == 0.0 {
+                return (a / b, modulus);
+            }
+            let mut div = (a - modulus) / b;
+            if modulus != 0.0 {
+                if (b < 0.0) != (modulus < 0.0) {
+                    modulus += b;
+                    div -= 1.0;
+                }
+            } else {
+                modulus = (0.0 as $float).copysign(b);
+            }
+            let floor_div = if div != 0.0 {
+                let floor = div.floor();
+                if div - floor > 0.5 {
+                    floor + 1.0
+                } else {
+                    floor
+                }
+            } else {
+                (0.0 as $float).copysign(a / b)
+            };
+            (floor_div, modulus)
+        }
+    };
+}
+
+divmod!(f32, divmod_f32);
+divmod!(f64, divmod_f64);
+
+/// NumPy's integer `divmod`: the quotient rounded toward −∞ and the remainder with the
+/// divisor's sign; (0, 0) for a zero divisor. The caller wraps them to the type (MIN // −1
+/// is MIN).
+pub fn divmod_int(a: i128, b: i128) -> (i128, i128) {
+    if b == 0 {
+        return (0, 0);
+    }
+    let (mut q, mut r) = (a / b, a % b);
+    if r != 0 && (r < 0) != (b < 0) {
+        q -= 1;
+        r += b;
+    }
+    (q, r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

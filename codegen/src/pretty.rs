@@ -126,5 +126,6 @@ fn unary_name(op: UnaryOp) -> &'static str {
         UnaryOp::Cos => "cos",
         UnaryOp::Tanh => "tanh",
         UnaryOp::IsNan => "is_nan",
+        UnaryOp::BitNot => "bit_not",
     }
 }

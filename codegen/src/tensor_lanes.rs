@@ -44,6 +44,8 @@ pub fn vector_lanes(kernel: &Kernel) -> Option<usize> {
         Op::Unary(UnaryOp::Abs, a) => !(wide_int(a) && kernel.ty(*a).is_signed_int()),
         Op::Unary(..) => true,
         Op::Binary(BinaryOp::Mul | BinaryOp::Max | BinaryOp::Min, a, _) => !wide_int(a),
+        // No vector integer division.
+        Op::Binary(BinaryOp::FloorDiv | BinaryOp::FloorMod, a, _) => kernel.ty(*a).is_float(),
         Op::Binary(..) => true,
         Op::Reduce { op, arg, .. } => match op {
             ReduceOp::Sum => true,

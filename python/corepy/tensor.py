@@ -247,30 +247,39 @@ class Tensor:
     def __rmatmul__(self, other: object) -> Tensor:
         return Tensor(_operand(other).matmul(self._node))
 
+    def __floordiv__(self, other: object) -> Tensor:
+        return self._binary("floordiv", other)
+
+    def __rfloordiv__(self, other: object) -> Tensor:
+        return self._binary("floordiv", other, True)
+
+    def __mod__(self, other: object) -> Tensor:
+        return self._binary("mod", other)
+
+    def __rmod__(self, other: object) -> Tensor:
+        return self._binary("mod", other, True)
+
+    # & | ^ ~ are bitwise on integers and logical on bools, as NumPy's.
     def __and__(self, other: object) -> Tensor:
-        return self._logical("and", other)
+        return self._binary("bitand", other)
 
     def __rand__(self, other: object) -> Tensor:
-        return self._logical("and", other)
+        return self._binary("bitand", other, True)
 
     def __or__(self, other: object) -> Tensor:
-        return self._logical("or", other)
+        return self._binary("bitor", other)
 
     def __ror__(self, other: object) -> Tensor:
-        return self._logical("or", other)
+        return self._binary("bitor", other, True)
 
-    def _logical(self, name: str, other: object) -> Tensor:
-        if self.dtype != "bool":
-            raise SchemaError(
-                f"& and | are logical on bool tensors; this one is {self.dtype} "
-                "(bitwise integer operations are not supported yet)"
-            )
-        return self._binary(name, other)
+    def __xor__(self, other: object) -> Tensor:
+        return self._binary("bitxor", other)
+
+    def __rxor__(self, other: object) -> Tensor:
+        return self._binary("bitxor", other, True)
 
     def __invert__(self) -> Tensor:
-        if self.dtype != "bool":
-            raise SchemaError(f"~ is logical_not on bool tensors; this one is {self.dtype}")
-        return Tensor(self._node.unary("not"))
+        return Tensor(self._node.unary("invert"))
 
     def __neg__(self) -> Tensor:
         return Tensor(self._node.unary("neg"))

@@ -43,6 +43,7 @@ fn unary_fn(name: &str) -> Result<UnaryFn> {
         "floor" => UnaryFn::Floor,
         "ceil" => UnaryFn::Ceil,
         "isnan" => UnaryFn::IsNan,
+        "invert" => UnaryFn::Invert,
         other => {
             return Err(CorepyError::invalid_argument(format!(
                 "unknown tensor function '{other}'"
@@ -68,6 +69,11 @@ fn binary_fn(name: &str) -> Result<BinaryFn> {
         "ge" => BinaryFn::Ge,
         "and" => BinaryFn::And,
         "or" => BinaryFn::Or,
+        "floordiv" => BinaryFn::FloorDiv,
+        "mod" => BinaryFn::Mod,
+        "bitand" => BinaryFn::BitAnd,
+        "bitor" => BinaryFn::BitOr,
+        "bitxor" => BinaryFn::BitXor,
         other => {
             return Err(CorepyError::invalid_argument(format!(
                 "unknown tensor operator '{other}'"

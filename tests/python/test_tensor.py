@@ -97,7 +97,10 @@ shapes = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5)
     st.sampled_from(DTYPES),
     hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=4),
     st.sampled_from(
-        ["add", "sub", "mul", "truediv", "eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum"]
+        [
+            *("add", "sub", "mul", "truediv", "floordiv", "mod"),
+            *("eq", "ne", "lt", "le", "gt", "ge", "maximum", "minimum", "and", "or", "xor"),
+        ]
     ),
     st.data(),
 )
@@ -120,6 +123,11 @@ def test_binary_operations_broadcast_and_promote_as_numpy(
         "ge": np.greater_equal,
         "maximum": np.maximum,
         "minimum": np.minimum,
+        "floordiv": np.floor_divide,
+        "mod": np.remainder,
+        "and": np.bitwise_and,
+        "or": np.bitwise_or,
+        "xor": np.bitwise_xor,
     }[op]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -145,7 +153,9 @@ def _apply(op: str, x: cp.Tensor, y: Any) -> cp.Tensor:
     st.sampled_from(DTYPES),
     shapes,
     st.sampled_from([0, 1, -1, 2, 127, 300, -5, 2.5, -0.0, True]),
-    st.sampled_from(["add", "sub", "mul", "truediv", "lt", "eq", "maximum"]),
+    st.sampled_from(
+        ["add", "sub", "mul", "truediv", "floordiv", "mod", "and", "xor", "lt", "eq", "maximum"]
+    ),
     st.booleans(),
     st.data(),
 )
@@ -161,6 +171,10 @@ def test_python_scalars_are_weak_as_in_numpy_2(
         "lt": np.less,
         "eq": np.equal,
         "maximum": np.maximum,
+        "floordiv": np.floor_divide,
+        "mod": np.remainder,
+        "and": np.bitwise_and,
+        "xor": np.bitwise_xor,
     }[op]
     args = (value, a) if reflected else (a, value)
     with warnings.catch_warnings():
@@ -182,6 +196,37 @@ def _apply_scalar(op: str, t: cp.Tensor, value: Any, reflected: bool) -> cp.Tens
     if reflected and op == "lt":
         return t > value
     return getattr(t, name)(value)  # type: ignore[no-any-return]
+
+
+@SETTINGS
+@given(st.sampled_from(DTYPES), shapes, st.data())
+def test_invert_is_bitwise_on_integers_and_logical_on_bools(
+    dtype: str, shape: Any, data: st.DataObject
+) -> None:
+    a = data.draw(arrays(dtype, shape))
+    if np.dtype(dtype).kind == "f":
+        with pytest.raises(cp.SchemaError, match="bitwise not"):
+            ~cp.asarray(a)
+        return
+    check((~cp.asarray(non_contiguous(a, data.draw(st.booleans())))).compute(), ~a)
+
+
+def test_floor_division_and_remainder_edge_cases_match_numpy() -> None:
+    ints = np.array([7, -7, 7, -7, 0, -128, 127, -128], dtype=np.int8)
+    divisors = np.array([2, 2, -2, -2, 0, -1, 0, 1], dtype=np.int8)
+    floats = np.array([np.inf, -np.inf, np.nan, 5.0, -5.0, 0.0, -0.0, 1e308, -3.0, 3.0])
+    by = np.array([2.0, 2.0, 2.0, 0.0, 0.0, 3.0, 3.0, 1e-308, np.inf, -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for x, y in (
+            (ints, divisors),
+            (floats, by),
+            (floats.astype(np.float32), by.astype(np.float32)),
+        ):
+            check((cp.asarray(x) // cp.asarray(y)).compute(), np.floor_divide(x, y))
+            check((cp.asarray(x) % cp.asarray(y)).compute(), np.remainder(x, y))
+    with pytest.raises(cp.SchemaError, match="bitwise &"):
+        cp.ones(3) & cp.ones(3)
 
 
 UNARY = {

@@ -58,6 +58,7 @@ pub fn unary(op: UnaryOp, ty: ScalarType, a: V) -> (V, Option<FailureKind>) {
         (UnaryOp::IsNan, V::F64(x)) => (V::B(x.is_nan()), None),
         (UnaryOp::IsNan, V::F32(x)) => (V::B(x.is_nan()), None),
         (UnaryOp::IsNan, _) => (V::B(false), None),
+        (UnaryOp::BitNot, V::I(v)) => (V::I(wrap(!v, ty)), None),
         (UnaryOp::Not, V::B(b)) => (V::B(!b), None),
         // Arrow's "wrapping" negation checks decimals: -MIN fails.
         (UnaryOp::Neg, V::I(v)) if decimal_parts(ty).is_some() => (
@@ -130,7 +131,7 @@ pub fn arith(
         let (v, failure) = decimal_arith(op, (s1, s2), s, a.int(), b.int());
         return (V::I(v), failure);
     }
-    if matches!(op, BinaryOp::Pow | BinaryOp::Max | BinaryOp::Min) {
+    if matches!(op, BinaryOp::Pow | BinaryOp::Max | BinaryOp::Min) || op.is_tensor_only() {
         return (numpy_arith(op, ty, a, b), None);
     }
     match (a, b) {
@@ -164,6 +165,39 @@ fn numpy_arith(op: BinaryOp, ty: ScalarType, a: V, b: V) -> V {
         )),
         (BinaryOp::Max, a, b) => pick(a.int() >= b.int()),
         (BinaryOp::Min, a, b) => pick(a.int() <= b.int()),
+        (BinaryOp::FloorDiv | BinaryOp::FloorMod, V::F64(x), V::F64(y)) => {
+            let (div, modulus) = crate::math::divmod_f64(x, y);
+            V::F64(if op == BinaryOp::FloorDiv {
+                div
+            } else {
+                modulus
+            })
+        }
+        (BinaryOp::FloorDiv | BinaryOp::FloorMod, V::F32(x), V::F32(y)) => {
+            let (div, modulus) = crate::math::divmod_f32(x, y);
+            V::F32(if op == BinaryOp::FloorDiv {
+                div
+            } else {
+                modulus
+            })
+        }
+        (BinaryOp::FloorDiv | BinaryOp::FloorMod, a, b) => {
+            let (div, modulus) = crate::math::divmod_int(a.int(), b.int());
+            V::I(wrap(
+                if op == BinaryOp::FloorDiv {
+                    div
+                } else {
+                    modulus
+                },
+                ty,
+            ))
+        }
+        (BinaryOp::BitAnd, V::B(x), V::B(y)) => V::B(x & y),
+        (BinaryOp::BitOr, V::B(x), V::B(y)) => V::B(x | y),
+        (BinaryOp::BitXor, V::B(x), V::B(y)) => V::B(x ^ y),
+        (BinaryOp::BitAnd, a, b) => V::I(wrap(a.int() & b.int(), ty)),
+        (BinaryOp::BitOr, a, b) => V::I(wrap(a.int() | b.int(), ty)),
+        (BinaryOp::BitXor, a, b) => V::I(wrap(a.int() ^ b.int(), ty)),
         (other, a, b) => unreachable!("validated: {other:?} on {a:?}, {b:?}"),
     }
 }

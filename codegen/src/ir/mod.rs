@@ -106,6 +106,8 @@ pub enum UnaryOp {
     Tanh,
     /// Whether a float is NaN (false for other types).
     IsNan,
+    /// Bitwise NOT of an integer (`~`).
+    BitNot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -147,6 +149,16 @@ pub enum BinaryOp {
     IeeeLtEq,
     IeeeGt,
     IeeeGtEq,
+    /// NumPy's `floor_divide` (`//`): integers round toward −∞ and give 0 for a zero
+    /// divisor (MIN // −1 wraps to MIN); floats follow NumPy's `divmod` (see
+    /// [`crate::interp`]).
+    FloorDiv,
+    /// NumPy's `remainder` (`%`): the sign of the divisor; 0 for an integer zero divisor.
+    FloorMod,
+    /// Bitwise AND, OR and XOR of integers (logical on booleans).
+    BitAnd,
+    BitOr,
+    BitXor,
 }
 
 impl BinaryOp {
@@ -184,6 +196,11 @@ impl BinaryOp {
                 | BinaryOp::IeeeLtEq
                 | BinaryOp::IeeeGt
                 | BinaryOp::IeeeGtEq
+                | BinaryOp::FloorDiv
+                | BinaryOp::FloorMod
+                | BinaryOp::BitAnd
+                | BinaryOp::BitOr
+                | BinaryOp::BitXor
         )
     }
 
@@ -198,7 +215,14 @@ impl BinaryOp {
                 | BinaryOp::Pow
                 | BinaryOp::Max
                 | BinaryOp::Min
+                | BinaryOp::FloorDiv
+                | BinaryOp::FloorMod
         )
+    }
+
+    /// Bitwise AND, OR, XOR (of integers or booleans).
+    pub fn is_bitwise(self) -> bool {
+        matches!(self, BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor)
     }
 
     pub fn symbol(self) -> &'static str {
@@ -228,6 +252,11 @@ impl BinaryOp {
             BinaryOp::IeeeLtEq => "le",
             BinaryOp::IeeeGt => "gt",
             BinaryOp::IeeeGtEq => "ge",
+            BinaryOp::FloorDiv => "//",
+            BinaryOp::FloorMod => "mod",
+            BinaryOp::BitAnd => "&",
+            BinaryOp::BitOr => "|",
+            BinaryOp::BitXor => "^",
         }
     }
 }
@@ -243,6 +272,7 @@ impl UnaryOp {
                 | UnaryOp::Cos
                 | UnaryOp::Tanh
                 | UnaryOp::IsNan
+                | UnaryOp::BitNot
         )
     }
 }

@@ -172,6 +172,7 @@ fn check_unary(op: UnaryOp, arg: ScalarType, ty: ScalarType) -> Result<(), Strin
         | UnaryOp::Cos
         | UnaryOp::Tanh => arg == ty && arg.is_float(),
         UnaryOp::IsNan => ty == ScalarType::Bool,
+        UnaryOp::BitNot => arg == ty && arg.is_integer(),
     };
     if ok {
         Ok(())
@@ -187,6 +188,8 @@ fn check_binary(op: BinaryOp, a: ScalarType, b: ScalarType, ty: ScalarType) -> R
         } else {
             decimal_result(op, a, b) == Some(ty)
         }
+    } else if op.is_bitwise() {
+        a == b && a == ty && (a.is_integer() || a == ScalarType::Bool)
     } else if op.is_arithmetic() {
         a == b && a == ty && a.is_numeric()
     } else if op.is_comparison() {

@@ -120,20 +120,66 @@ extern "C" fn cos_f64(x: f64) -> f64 {
 extern "C" fn pow_f64(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
+extern "C" fn floor_div_f64(x: f64, y: f64) -> f64 {
+    crate::math::divmod_f64(x, y).0
+}
+extern "C" fn mod_f64(x: f64, y: f64) -> f64 {
+    crate::math::divmod_f64(x, y).1
+}
+extern "C" fn floor_div_f32(x: f32, y: f32) -> f32 {
+    crate::math::divmod_f32(x, y).0
+}
+extern "C" fn mod_f32(x: f32, y: f32) -> f32 {
+    crate::math::divmod_f32(x, y).1
+}
 
-/// The Rust functions compiled code calls, by symbol; their indices in `Emitter::math`.
-fn math_symbols() -> [(&'static str, *const u8); 4] {
+/// A Rust function compiled code calls: its symbol, address, float type and arity. An f64
+/// function serves f32 values too (promoted, the result rounded once).
+struct MathFn {
+    name: &'static str,
+    address: *const u8,
+    float: Type,
+    arity: usize,
+}
+
+/// The math functions, at their indices in `Emitter::math`.
+fn math_symbols() -> [MathFn; 8] {
+    let f = |name, address, float, arity| MathFn {
+        name,
+        address,
+        float,
+        arity,
+    };
     [
-        ("corepy_ln", ln_f64 as *const u8),
-        ("corepy_sin", sin_f64 as *const u8),
-        ("corepy_cos", cos_f64 as *const u8),
-        ("corepy_pow", pow_f64 as *const u8),
+        f("corepy_ln", ln_f64 as *const u8, types::F64, 1),
+        f("corepy_sin", sin_f64 as *const u8, types::F64, 1),
+        f("corepy_cos", cos_f64 as *const u8, types::F64, 1),
+        f("corepy_pow", pow_f64 as *const u8, types::F64, 2),
+        // NumPy's divmod runs in the values' own precision.
+        f(
+            "corepy_floor_div_f64",
+            floor_div_f64 as *const u8,
+            types::F64,
+            2,
+        ),
+        f("corepy_mod_f64", mod_f64 as *const u8, types::F64, 2),
+        f(
+            "corepy_floor_div_f32",
+            floor_div_f32 as *const u8,
+            types::F32,
+            2,
+        ),
+        f("corepy_mod_f32", mod_f32 as *const u8, types::F32, 2),
     ]
 }
 const LN: usize = 0;
 const SIN: usize = 1;
 const COS: usize = 2;
 const POW: usize = 3;
+const FLOOR_DIV_F64: usize = 4;
+const MOD_F64: usize = 5;
+const FLOOR_DIV_F32: usize = 6;
+const MOD_F32: usize = 7;
 
 /// Compiles a tensor kernel for this machine.
 pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
@@ -141,8 +187,8 @@ pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
     let start = Instant::now();
     let isa = super::host_isa()?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-    for (name, ptr) in math_symbols() {
-        builder.symbol(name, ptr);
+    for f in math_symbols() {
+        builder.symbol(f.name, f.address);
     }
     let mut module = JITModule::new(builder);
     let mut signature = module.make_signature();
@@ -158,17 +204,16 @@ pub fn compile_tensor(kernel: &Kernel) -> Result<JitTensorKernel, String> {
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
         let mut math = Vec::new();
-        for (name, _) in math_symbols() {
+        for f in math_symbols() {
             let mut sig = module.make_signature();
-            let args = if name == "corepy_pow" { 2 } else { 1 };
-            for _ in 0..args {
-                sig.params.push(AbiParam::new(types::F64));
+            for _ in 0..f.arity {
+                sig.params.push(AbiParam::new(f.float));
             }
-            sig.returns.push(AbiParam::new(types::F64));
-            let f = module
-                .declare_function(name, Linkage::Import, &sig)
+            sig.returns.push(AbiParam::new(f.float));
+            let id = module
+                .declare_function(f.name, Linkage::Import, &sig)
                 .map_err(|e| e.to_string())?;
-            math.push(module.declare_func_in_func(f, b.func));
+            math.push((module.declare_func_in_func(id, b.func), f.float));
         }
         let emitter = Emitter::new(&mut b, kernel, math);
         lanes = emitter.lanes;
@@ -283,7 +328,7 @@ fn machine_type(ty: ScalarType) -> Type {
 struct Emitter<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     kernel: &'a Kernel,
-    math: Vec<FuncRef>,
+    math: Vec<(FuncRef, Type)>,
     dims: Vec<usize>,
     strides: Vec<Vec<i64>>,
     kept: usize,
@@ -291,7 +336,7 @@ struct Emitter<'a, 'b> {
 }
 
 impl<'a, 'b> Emitter<'a, 'b> {
-    fn new(b: &'a mut FunctionBuilder<'b>, kernel: &'a Kernel, math: Vec<FuncRef>) -> Self {
+    fn new(b: &'a mut FunctionBuilder<'b>, kernel: &'a Kernel, math: Vec<(FuncRef, Type)>) -> Self {
         let mut dims = extents(kernel);
         let reduced = reduced_axes(kernel).len();
         let mut strides: Vec<Vec<i64>> = (0..kernel.inputs.len())
@@ -513,19 +558,21 @@ impl<'a, 'b> Emitter<'a, 'b> {
     }
 
     fn call(&mut self, f: usize, args: &[Value], ty: ScalarType) -> Value {
+        let (func, float) = self.math[f];
+        let promote = ty == ScalarType::F32 && float == types::F64;
         let args: Vec<Value> = args
             .iter()
             .map(|&a| {
-                if ty == ScalarType::F32 {
+                if promote {
                     self.b.ins().fpromote(types::F64, a)
                 } else {
                     a
                 }
             })
             .collect();
-        let inst = self.b.ins().call(self.math[f], &args);
+        let inst = self.b.ins().call(func, &args);
         let r = self.b.inst_results(inst)[0];
-        if ty == ScalarType::F32 {
+        if promote {
             self.b.ins().fdemote(types::F32, r)
         } else {
             r
@@ -546,6 +593,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             UnaryOp::Ceil => self.b.ins().ceil(x),
             UnaryOp::IsNan if float => self.b.ins().fcmp(FloatCC::Unordered, x, x),
             UnaryOp::IsNan => self.b.ins().iconst(types::I8, 0),
+            UnaryOp::BitNot => self.b.ins().bnot(x),
             UnaryOp::Exp => math::emit_exp(self.b, x),
             UnaryOp::Ln => self.call(LN, &[x], ty),
             UnaryOp::Sin => self.call(SIN, &[x], ty),
@@ -563,6 +611,15 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 BinaryOp::Mul => self.b.ins().fmul(x, y),
                 BinaryOp::Div => self.b.ins().fdiv(x, y),
                 BinaryOp::Pow => self.call(POW, &[x, y], ty),
+                BinaryOp::FloorDiv | BinaryOp::FloorMod => {
+                    let f = match (op == BinaryOp::FloorDiv, ty == ScalarType::F32) {
+                        (true, true) => FLOOR_DIV_F32,
+                        (true, false) => FLOOR_DIV_F64,
+                        (false, true) => MOD_F32,
+                        (false, false) => MOD_F64,
+                    };
+                    self.call(f, &[x, y], ty)
+                }
                 // Branch-free: NaN if either is NaN, -0.0 below 0.0 (the interpreter's rule).
                 BinaryOp::Max => self.b.ins().fmax(x, y),
                 BinaryOp::Min => self.b.ins().fmin(x, y),
@@ -581,8 +638,10 @@ impl<'a, 'b> Emitter<'a, 'b> {
             BinaryOp::Add => self.b.ins().iadd(x, y),
             BinaryOp::Sub => self.b.ins().isub(x, y),
             BinaryOp::Mul => self.b.ins().imul(x, y),
-            BinaryOp::And => self.b.ins().band(x, y),
-            BinaryOp::Or => self.b.ins().bor(x, y),
+            BinaryOp::And | BinaryOp::BitAnd => self.b.ins().band(x, y),
+            BinaryOp::Or | BinaryOp::BitOr => self.b.ins().bor(x, y),
+            BinaryOp::BitXor => self.b.ins().bxor(x, y),
+            BinaryOp::FloorDiv | BinaryOp::FloorMod => self.int_divmod(op, ty, x, y),
             BinaryOp::Max if signed => self.b.ins().smax(x, y),
             BinaryOp::Max => self.b.ins().umax(x, y),
             BinaryOp::Min if signed => self.b.ins().smin(x, y),
@@ -614,6 +673,39 @@ impl<'a, 'b> Emitter<'a, 'b> {
             ),
             other => unreachable!("supported: integer {other:?}"),
         }
+    }
+
+    /// NumPy's integer `//` or `%` (see [`crate::math::divmod_int`]), branch-free: a zero
+    /// divisor divides by 1 and the result is replaced by 0; −1 is not divided by (MIN / −1
+    /// traps on x86) but negated.
+    fn int_divmod(&mut self, op: BinaryOp, ty: ScalarType, x: Value, y: Value) -> Value {
+        let zero = self.constant(Literal::Int(0), ty);
+        let one = self.constant(Literal::Int(1), ty);
+        let by_zero = self.b.ins().icmp(IntCC::Equal, y, zero);
+        let divisor = self.b.ins().select(by_zero, one, y);
+        let (q, r) = if ty.is_signed_int() {
+            let minus_one = self.constant(Literal::Int(-1), ty);
+            let by_minus_one = self.b.ins().icmp(IntCC::Equal, divisor, minus_one);
+            let safe = self.b.ins().select(by_minus_one, one, divisor);
+            let (q, r) = (self.b.ins().sdiv(x, safe), self.b.ins().srem(x, safe));
+            let negated = self.b.ins().ineg(x);
+            let q = self.b.ins().select(by_minus_one, negated, q);
+            let r = self.b.ins().select(by_minus_one, zero, r);
+            // Toward −∞: a remainder whose sign differs from the divisor's moves over.
+            let nonzero = self.b.ins().icmp(IntCC::NotEqual, r, zero);
+            let signs = self.b.ins().bxor(r, divisor);
+            let differ = self.b.ins().icmp(IntCC::SignedLessThan, signs, zero);
+            let adjust = self.b.ins().band(nonzero, differ);
+            let (q_less, r_more) = (self.b.ins().isub(q, one), self.b.ins().iadd(r, divisor));
+            (
+                self.b.ins().select(adjust, q_less, q),
+                self.b.ins().select(adjust, r_more, r),
+            )
+        } else {
+            (self.b.ins().udiv(x, divisor), self.b.ins().urem(x, divisor))
+        };
+        let v = if op == BinaryOp::FloorDiv { q } else { r };
+        self.b.ins().select(by_zero, zero, v)
     }
 
     /// Numeric casts with the interpreter's values: integers wrap, a float outside an

@@ -114,21 +114,20 @@ fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, u
     for _ in 0..1 + rng.below(6) {
         let a = rng.pick(&values);
         let b = rng.pick(&values);
+        let mut arithmetic = vec![
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Max,
+            BinaryOp::Min,
+            BinaryOp::FloorDiv,
+            BinaryOp::FloorMod,
+        ];
+        if !float {
+            arithmetic.extend([BinaryOp::BitAnd, BinaryOp::BitOr, BinaryOp::BitXor]);
+        }
         let v = match rng.below(7) {
-            0 => k.push(
-                Op::Binary(
-                    rng.pick(&[
-                        BinaryOp::Add,
-                        BinaryOp::Sub,
-                        BinaryOp::Mul,
-                        BinaryOp::Max,
-                        BinaryOp::Min,
-                    ]),
-                    a,
-                    b,
-                ),
-                ty,
-            ),
+            0 => k.push(Op::Binary(rng.pick(&arithmetic), a, b), ty),
             1 if float => k.push(
                 Op::Binary(rng.pick(&[BinaryOp::Div, BinaryOp::Pow]), a, b),
                 ty,
@@ -152,9 +151,9 @@ fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, u
             2 => k.push(
                 Op::Unary(
                     if ty.is_signed_int() {
-                        rng.pick(&[UnaryOp::Abs, UnaryOp::Neg])
+                        rng.pick(&[UnaryOp::Abs, UnaryOp::Neg, UnaryOp::BitNot])
                     } else {
-                        UnaryOp::Abs
+                        rng.pick(&[UnaryOp::Abs, UnaryOp::BitNot])
                     },
                     a,
                 ),

@@ -115,6 +115,14 @@ impl Tensor {
             }
             UnaryFn::Neg | UnaryFn::Abs => (self.clone(), d),
             UnaryFn::Not => (self.truthy(), DType::Bool),
+            UnaryFn::Invert if d == DType::Bool => return self.unary(UnaryFn::Not),
+            UnaryFn::Invert if d.is_float() => {
+                return Err(CorepyError::schema(format!(
+                    "~ (bitwise not) takes integer or bool tensors, not {}",
+                    d.name()
+                )))
+            }
+            UnaryFn::Invert => (self.clone(), d),
             UnaryFn::IsNan => (self.clone(), DType::Bool),
             UnaryFn::Floor | UnaryFn::Ceil if !d.is_float() => return Ok(self.clone()),
             UnaryFn::Sqrt
@@ -206,7 +214,20 @@ impl Tensor {
             Mul | Minimum if common == DType::Bool => {
                 return self.binary_as(And, other, common, shape)
             }
-            Pow if common == DType::Bool => (DType::I8, DType::I8),
+            Pow | FloorDiv | Mod if common == DType::Bool => (DType::I8, DType::I8),
+            BitAnd | BitOr | BitXor if common.is_float() => {
+                return Err(CorepyError::schema(format!(
+                    "bitwise {} takes integer or bool tensors, not {}",
+                    match f {
+                        BitAnd => "&",
+                        BitOr => "|",
+                        _ => "^",
+                    },
+                    common.name()
+                )))
+            }
+            BitAnd if common == DType::Bool => return self.binary_as(And, other, common, shape),
+            BitOr if common == DType::Bool => return self.binary_as(Or, other, common, shape),
             _ => (common, common),
         };
         let (a, b) = (self.cast(operand), other.cast(operand));

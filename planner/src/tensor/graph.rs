@@ -38,6 +38,8 @@ pub enum UnaryFn {
     Floor,
     Ceil,
     IsNan,
+    /// `~` of an integer: bitwise NOT (of a bool tensor it is `Not`).
+    Invert,
 }
 
 /// Elementwise functions of two tensors, after broadcasting and promotion.
@@ -59,6 +61,13 @@ pub enum BinaryFn {
     Ge,
     And,
     Or,
+    /// `//` and `%`: NumPy's `floor_divide` and `remainder`.
+    FloorDiv,
+    Mod,
+    /// `&`, `|`, `^` of integers (of bool tensors `&` and `|` are `And` and `Or`).
+    BitAnd,
+    BitOr,
+    BitXor,
 }
 
 /// Reductions a kernel computes (mean, var and std are built from these).

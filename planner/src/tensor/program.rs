@@ -606,6 +606,7 @@ fn unary(b: &mut Builder, f: UnaryFn, x: ValueId, dtype: DType) -> ValueId {
         UnaryFn::Floor => UnaryOp::Floor,
         UnaryFn::Ceil => UnaryOp::Ceil,
         UnaryFn::IsNan => UnaryOp::IsNan,
+        UnaryFn::Invert => UnaryOp::BitNot,
     };
     b.push(Op::Unary(op, x), ty)
 }
@@ -627,6 +628,11 @@ fn binary_op(f: BinaryFn) -> BinaryOp {
         BinaryFn::Ge => BinaryOp::IeeeGtEq,
         BinaryFn::And => BinaryOp::And,
         BinaryFn::Or => BinaryOp::Or,
+        BinaryFn::FloorDiv => BinaryOp::FloorDiv,
+        BinaryFn::Mod => BinaryOp::FloorMod,
+        BinaryFn::BitAnd => BinaryOp::BitAnd,
+        BinaryFn::BitOr => BinaryOp::BitOr,
+        BinaryFn::BitXor => BinaryOp::BitXor,
     }
 }
 

@@ -10,7 +10,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::Variable;
 
-use super::{flags, machine_type, Accumulator, Emitter, COS, LN, POW, SIN};
+use super::{flags, machine_type, Accumulator, Emitter, COS, LN, SIN};
 use crate::ir::{BinaryOp, Literal, Op, ScalarType, UnaryOp, ValueId};
 use crate::tensor_abi::element_bytes;
 use crate::tensor_lanes::VECTOR_BYTES;
@@ -197,8 +197,18 @@ impl Emitter<'_, '_> {
         y: Value,
         lanes: usize,
     ) -> Value {
-        if ty.is_float() && op == BinaryOp::Pow {
-            return self.per_lane(POW, &[x, y], ty, lanes);
+        if ty.is_float() && matches!(op, BinaryOp::Pow | BinaryOp::FloorDiv | BinaryOp::FloorMod) {
+            // Calls into Rust, lane by lane.
+            let mut result = x;
+            for lane in 0..lanes as u8 {
+                let (a, b) = (
+                    self.b.ins().extractlane(x, lane),
+                    self.b.ins().extractlane(y, lane),
+                );
+                let r = self.binary(op, ty, a, b);
+                result = self.b.ins().insertlane(result, r, lane);
+            }
+            return result;
         }
         // The scalar emitter's instructions are polymorphic: on vectors they act per lane,
         // comparisons giving masks.
