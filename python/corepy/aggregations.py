@@ -1,5 +1,6 @@
 """Aggregation shorthands, as in Polars: ``cp.mean("price")`` is
-``cp.col("price").mean()``.
+``cp.col("price").mean()``. Given a tensor, ``sum``, ``mean``, ``min``, ``max``, ``std``
+and ``var`` are NumPy's reductions (``cp.sum(t, axis=0)`` is ``t.sum(axis=0)``).
 
 >>> import corepy as cp
 >>> lf = cp.from_dict({"g": ["a", "a", "b"], "x": [1.0, 3.0, 5.0]})
@@ -9,9 +10,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, overload
 
 from corepy.expr import Expr, col
+from corepy.tensor import Axis, Tensor
 
 __all__ = ["count", "max", "mean", "median", "min", "n_unique", "quantile", "std", "sum", "var"]
 
@@ -25,43 +27,75 @@ def _column(name: str, function: str) -> Expr:
     return col(name)
 
 
-def sum(column: str) -> Expr:
-    """``cp.col(column).sum()``.
+@overload
+def sum(column: str) -> Expr: ...
+@overload
+def sum(column: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+def sum(column: str | Tensor, axis: Axis = None, keepdims: bool = False) -> Expr | Tensor:
+    """``cp.col(column).sum()``; of a tensor, ``t.sum(axis, keepdims)`` (NumPy's ``np.sum``).
 
     >>> import corepy as cp
     >>> cp.from_dict({"x": [1, 2, None]}).select(cp.sum("x")).compute().to_pydict()
     {'x': [3]}
+    >>> cp.sum(cp.tensor([[1, 2], [3, 4]]), axis=0).tolist()
+    [4, 6]
     """
+    if isinstance(column, Tensor):
+        return column.sum(axis=axis, keepdims=keepdims)
     return _column(column, "sum").sum()
 
 
-def mean(column: str) -> Expr:
-    """``cp.col(column).mean()``.
+@overload
+def mean(column: str) -> Expr: ...
+@overload
+def mean(column: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+def mean(column: str | Tensor, axis: Axis = None, keepdims: bool = False) -> Expr | Tensor:
+    """``cp.col(column).mean()``; of a tensor, ``t.mean(axis, keepdims)`` (NumPy's ``np.mean``).
 
     >>> import corepy as cp
     >>> cp.from_dict({"x": [1, 2, None]}).select(cp.mean("x")).compute().to_pydict()
     {'x': [1.5]}
+    >>> cp.mean(cp.tensor([[1, 2], [3, 4]]), axis=1).tolist()
+    [1.5, 3.5]
     """
+    if isinstance(column, Tensor):
+        return column.mean(axis=axis, keepdims=keepdims)
     return _column(column, "mean").mean()
 
 
-def min(column: str) -> Expr:
-    """``cp.col(column).min()``.
+@overload
+def min(column: str) -> Expr: ...
+@overload
+def min(column: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+def min(column: str | Tensor, axis: Axis = None, keepdims: bool = False) -> Expr | Tensor:
+    """``cp.col(column).min()``; of a tensor, ``t.min(axis, keepdims)`` (NumPy's ``np.min``).
 
     >>> import corepy as cp
     >>> cp.from_dict({"x": [3, 1, None]}).select(cp.min("x")).compute().to_pydict()
     {'x': [1]}
+    >>> cp.min(cp.tensor([3, 1, 2])).item()
+    1
     """
+    if isinstance(column, Tensor):
+        return column.min(axis=axis, keepdims=keepdims)
     return _column(column, "min").min()
 
 
-def max(column: str) -> Expr:
-    """``cp.col(column).max()``.
+@overload
+def max(column: str) -> Expr: ...
+@overload
+def max(column: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+def max(column: str | Tensor, axis: Axis = None, keepdims: bool = False) -> Expr | Tensor:
+    """``cp.col(column).max()``; of a tensor, ``t.max(axis, keepdims)`` (NumPy's ``np.max``).
 
     >>> import corepy as cp
     >>> cp.from_dict({"x": [3, 1, None]}).select(cp.max("x")).compute().to_pydict()
     {'x': [3]}
+    >>> cp.max(cp.tensor([3, 1, 2])).item()
+    3
     """
+    if isinstance(column, Tensor):
+        return column.max(axis=axis, keepdims=keepdims)
     return _column(column, "max").max()
 
 
@@ -75,25 +109,51 @@ def median(column: str) -> Expr:
     return _column(column, "median").median()
 
 
-def std(column: str, ddof: int = 1) -> Expr:
-    """``cp.col(column).std(ddof)``: the sample standard deviation by default.
+@overload
+def std(column: str, ddof: int | None = None) -> Expr: ...
+@overload
+def std(
+    column: Tensor, ddof: int | None = None, axis: Axis = None, keepdims: bool = False
+) -> Tensor: ...
+def std(
+    column: str | Tensor, ddof: int | None = None, axis: Axis = None, keepdims: bool = False
+) -> Expr | Tensor:
+    """``cp.col(column).std(ddof)``: the sample standard deviation by default (``ddof=1``,
+    as Polars'). Of a tensor, NumPy's ``np.std`` (``ddof=0`` by default, as NumPy's).
 
     >>> import corepy as cp
     >>> cp.from_dict({"x": [1.0, 3.0]}).select(cp.std("x")).compute().item()
     1.4142135623730951
+    >>> cp.std(cp.tensor([1.0, 3.0])).item()
+    1.0
     """
-    return _column(column, "std").std(ddof)
+    if isinstance(column, Tensor):
+        return column.std(axis=axis, keepdims=keepdims, ddof=0 if ddof is None else ddof)
+    return _column(column, "std").std(1 if ddof is None else ddof)
 
 
-def var(column: str, ddof: int = 1) -> Expr:
-    """``cp.col(column).var(ddof)``: the sample variance by default.
+@overload
+def var(column: str, ddof: int | None = None) -> Expr: ...
+@overload
+def var(
+    column: Tensor, ddof: int | None = None, axis: Axis = None, keepdims: bool = False
+) -> Tensor: ...
+def var(
+    column: str | Tensor, ddof: int | None = None, axis: Axis = None, keepdims: bool = False
+) -> Expr | Tensor:
+    """``cp.col(column).var(ddof)``: the sample variance by default (``ddof=1``, as
+    Polars'). Of a tensor, NumPy's ``np.var`` (``ddof=0`` by default, as NumPy's).
 
     >>> import corepy as cp
     >>> lf = cp.from_dict({"x": [1.0, 3.0]})
     >>> lf.select(cp.var("x"), cp.var("x", ddof=0).alias("pop")).compute().to_pydict()
     {'x': [2.0], 'pop': [1.0]}
+    >>> cp.var(cp.tensor([1.0, 3.0])).item()
+    1.0
     """
-    return _column(column, "var").var(ddof)
+    if isinstance(column, Tensor):
+        return column.var(axis=axis, keepdims=keepdims, ddof=0 if ddof is None else ddof)
+    return _column(column, "var").var(1 if ddof is None else ddof)
 
 
 def count(column: str) -> Expr:

@@ -619,3 +619,15 @@ def test_explain_shows_the_graph_fused_kernels_and_ir() -> None:
     assert "kernel over [96, 8]" in text, text
     detailed = y.explain(kernels=True)
     assert "reduce sum" in detailed and "strides" in detailed
+
+
+def test_aggregation_names_reduce_tensors_as_numpy() -> None:
+    a = np.random.default_rng(2).random((3, 4))
+    t = cp.asarray(a)
+    np.testing.assert_allclose(cp.sum(t, axis=0).numpy(), a.sum(axis=0))
+    np.testing.assert_allclose(cp.mean(t, axis=1, keepdims=True).numpy(), a.mean(1, keepdims=True))
+    assert cp.min(t).item() == a.min() and cp.max(t).item() == a.max()
+    np.testing.assert_allclose(cp.std(t).item(), a.std())
+    np.testing.assert_allclose(cp.var(t, ddof=1, axis=0).numpy(), a.var(axis=0, ddof=1))
+    with pytest.raises(TypeError, match="column name"):
+        cp.sum(3)  # type: ignore[call-overload]
