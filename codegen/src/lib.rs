@@ -12,6 +12,7 @@ pub mod ir;
 pub mod jit;
 pub mod math;
 pub mod pretty;
+pub mod ptx;
 pub mod semantics;
 pub mod tensor_abi;
 pub mod tensor_lanes;
