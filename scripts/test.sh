@@ -18,6 +18,11 @@ ruff format --check python/corepy tests examples bench scripts
 step "mypy --strict"
 mypy --strict python/corepy
 step "Rust tests (unit tests and tests/sql/*.slt)"
+# Every generated PTX module is assembled by ptxas from the CUDA wheel of the test extras
+# (the wheel does not mark it executable).
+COREPY_PTXAS="$(python -c 'import nvidia.cuda_nvcc, os; print(os.path.join(nvidia.cuda_nvcc.__path__[0], "bin", "ptxas"))')"
+chmod +x "$COREPY_PTXAS"
+export COREPY_PTXAS COREPY_REQUIRE_PTXAS=1
 cargo test --release --workspace
 step "Python tests"
 python -m pytest tests/python -q

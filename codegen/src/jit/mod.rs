@@ -400,6 +400,6 @@ fn bits_tail(bits: &[u8], full: usize, rest: usize) -> Vec<u8> {
 pub type SharedKernel = Arc<JitKernel>;
 
 #[cfg(test)]
-mod tensor_tests;
+pub(crate) mod tensor_tests;
 #[cfg(test)]
 mod tests;

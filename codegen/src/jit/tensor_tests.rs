@@ -73,7 +73,7 @@ fn strided_input(
 
 /// A random kernel and its inputs; `vector`: one value width, longer dense inner
 /// dimensions and no reductions, so that most compile to the vector loop.
-fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, usize)>) {
+pub(crate) fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, usize)>) {
     let rank = if vector {
         1 + rng.below(3)
     } else {
@@ -338,7 +338,7 @@ fn check_random_kernels(seeds: std::ops::Range<u64>, vector: bool) -> (usize, us
 }
 
 /// Equal bytes, but any NaN equals any NaN (payloads differ between libm and hardware).
-fn same(a: &[u8], b: &[u8], ty: ScalarType) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8], ty: ScalarType) -> bool {
     let w = element_bytes(ty);
     a.chunks(w).zip(b.chunks(w)).all(|(x, y)| match ty {
         ScalarType::F64 => {

@@ -563,6 +563,9 @@ fn step(
                     "sub" => x - y,
                     "mul" => x * y,
                     "div" => x / y,
+                    // PTX's min and max return the other operand for one NaN.
+                    "max" => x.max(y),
+                    "min" => x.min(y),
                     other => return Err(format!("float {other}")),
                 };
                 // f32 arithmetic rounds once: f64 is wide enough for + − × ÷ of f32s.

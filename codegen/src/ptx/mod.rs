@@ -7,12 +7,15 @@
 //! `engine` loads it through the CUDA driver where there is one.
 //!
 //! What is rendered today: row kernels (fused SQL stages) over every scalar type but
-//! decimals, with NULLs, guards, failures and selections (compacted in row order). Not yet:
-//! decimals, the NumPy functions (exp, ln, sin, cos, tanh, pow, float // and %), tensor
-//! kernels — [`render`] says which, and the stage stays on the CPU.
+//! decimals, with NULLs, guards, failures and selections (compacted in row order); tensor
+//! kernels, elementwise and reductions over any axes (block → grid), exp and tanh with the
+//! CPU's bits. Not yet: decimals, ln, sin, cos, pow, float // and % — [`render`] says
+//! which, and the stage stays on the CPU.
 
+mod math;
 mod node;
 mod rows;
+mod tensor;
 pub mod text;
 
 #[cfg(test)]
@@ -22,6 +25,7 @@ mod tests;
 
 use crate::ir::Kernel;
 pub use rows::failure_code;
+pub use tensor::slices;
 pub use text::{BLOCK, TARGET, VERSION};
 
 /// Bits of the failure word that hold the failing node's index.
@@ -44,6 +48,14 @@ pub enum Param {
     /// One u64 a tile: the exclusive prefix sums of the counts.
     TileOffsets,
     Rows,
+    /// A tensor input: the device address of its element at domain index zero.
+    TensorInput(usize),
+    /// A dense tensor output.
+    TensorOutput(usize),
+    /// One u64 per (output element, slice) of reduction `j`: the slices' partial values.
+    Partials(usize),
+    /// The partials' positions, for an arg-reduction.
+    PartialPositions(usize),
     /// A u64 set to `u64::MAX`; the first failing row lowers it (see [`decode_failure`]).
     Failure,
 }
@@ -59,6 +71,10 @@ impl Param {
             Param::TileCounts => "tile_counts".into(),
             Param::TileOffsets => "tile_offsets".into(),
             Param::Rows => "rows".into(),
+            Param::TensorInput(i) => format!("in{i}"),
+            Param::TensorOutput(o) => format!("out{o}"),
+            Param::Partials(j) => format!("partials{j}"),
+            Param::PartialPositions(j) => format!("positions{j}"),
             Param::Failure => "failure".into(),
         }
     }
@@ -85,12 +101,13 @@ impl PtxModule {
     }
 }
 
-/// Renders a row kernel as one module named after `name`: entry `name`, and for a filter
-/// first `name_count`. An error names what is not rendered yet.
+/// Renders a kernel as one module named after `name`. A row kernel is entry `name`, and
+/// for a filter first `name_count`; a tensor reduction is `name` then `name_finish`. An
+/// error names what is not rendered yet.
 pub fn render(kernel: &Kernel, name: &str) -> Result<PtxModule, String> {
     kernel.validate()?;
     if !kernel.domain.is_rows() {
-        return Err("tensor kernels are not rendered to PTX yet".into());
+        return tensor::render_tensor(kernel, name);
     }
     if kernel.nodes.len() >= 1 << FAILURE_NODE_BITS {
         return Err(format!(

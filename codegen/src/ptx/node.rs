@@ -294,11 +294,10 @@ impl<'k> Lower<'k> {
                 (x.reg.clone(), x.valid.clone())
             }
             UnaryOp::Neg | UnaryOp::Abs => {
-                let t = int_type(ty);
                 let d = self.reg(class);
                 let name = if op == UnaryOp::Neg { "neg" } else { "abs" };
+                // Two's complement: the signed instruction gives the wrapped bits for every type.
                 let signed_t = if class == Class::B32 { "s32" } else { "s64" };
-                let _ = t;
                 self.ins(&format!("{name}.{signed_t}"), &[&d, &x.reg]);
                 let wrapped = if class == Class::B32 {
                     self.wrap32(&d, ty)
@@ -338,6 +337,8 @@ impl<'k> Lower<'k> {
                 self.ins(&format!("cvt.{mode}.{t}.{t}"), &[&d, &x.reg]);
                 (d, x.valid.clone())
             }
+            UnaryOp::Exp if ty.is_float() => (self.exp(&x.reg, ty), x.valid.clone()),
+            UnaryOp::Tanh if ty.is_float() => (self.tanh(&x.reg, ty), x.valid.clone()),
             UnaryOp::Round if ty.is_float() => (self.round_half_away(&x.reg, ty), x.valid.clone()),
             UnaryOp::BitNot if class == Class::B32 || class == Class::B64 => {
                 let d = self.reg(class);
@@ -530,7 +531,7 @@ impl<'k> Lower<'k> {
         key
     }
 
-    fn float_arith(
+    pub(super) fn float_arith(
         &mut self,
         op: BinaryOp,
         ty: ScalarType,
@@ -566,7 +567,6 @@ impl<'k> Lower<'k> {
         let a_nan = self.setp("nan", t, a, a);
         let b_nan = self.setp("nan", t, b, b);
         let equal = self.setp("eq", t, a, b);
-        let zero = float_zero(ty);
         let a_negative = {
             let (int_class, bits, width) = if ty == ScalarType::F32 {
                 (Class::B32, "b32", "s32")
@@ -577,7 +577,6 @@ impl<'k> Lower<'k> {
             self.ins(&format!("mov.{bits}"), &[&raw, a]);
             self.setp("lt", width, &raw, "0")
         };
-        let _ = zero;
         let a_larger = self.setp("gt", t, a, b);
         let (on_equal, on_order) = if op == BinaryOp::Max {
             (self.not(&a_negative), a_larger)
@@ -591,7 +590,7 @@ impl<'k> Lower<'k> {
         self.select(class, &first, a, b)
     }
 
-    fn int_arith(
+    pub(super) fn int_arith(
         &mut self,
         op: BinaryOp,
         ty: ScalarType,

@@ -80,7 +80,6 @@ struct Render<'k> {
     pass: Pass,
     /// Global pointers by parameter.
     pointers: Vec<(Param, Reg)>,
-    rows: Reg,
     tid: Reg,
     lane: Reg,
     tile: Reg,
@@ -141,7 +140,6 @@ impl<'k> Render<'k> {
             l,
             pass,
             pointers,
-            rows,
             tid,
             lane,
             tile,
@@ -178,8 +176,8 @@ impl<'k> Render<'k> {
                     break;
                 }
             }
-            for index in 0..kernel.nodes.len() {
-                if outside[index] == second {
+            for (index, &past_selection) in outside.iter().enumerate() {
+                if past_selection == second {
                     self.node(ValueId(index as u32), kept.clone())?;
                 }
             }
@@ -479,7 +477,6 @@ impl<'k> Render<'k> {
         self.l.code.ins("bra.uni", &[&self.loop_label]);
         self.l.code.label(&self.done_label);
         self.l.code.bare("ret");
-        let _ = &self.rows;
         self.l.code
     }
 }

@@ -338,3 +338,333 @@ fn decimal_and_tensor_kernels_are_refused_with_a_reason() {
     let err = render(&k, "dec").unwrap_err();
     assert!(err.contains("decimal128"), "{err}");
 }
+
+/// Runs a tensor module on the emulator: inputs at their element zero, a reduction's
+/// partials between its two entries.
+fn emulate_tensor(
+    kernel: &Kernel,
+    module: &PtxModule,
+    buffers: &[(Vec<u8>, usize)],
+) -> Result<Vec<Vec<u8>>, String> {
+    use crate::tensor_abi::{element_bytes, output_shape};
+    let entries = parse(&module.text)?;
+    let mut memory = Memory {
+        buffers: Vec::new(),
+    };
+    let mut addresses: Vec<(Param, u64)> = Vec::new();
+    for (i, (bytes, offset)) in buffers.iter().enumerate() {
+        memory.buffers.push(bytes.clone());
+        let at = Memory::address(memory.buffers.len() - 1)
+            + (offset * element_bytes(kernel.inputs[i].ty)) as u64;
+        addresses.push((Param::TensorInput(i), at));
+    }
+    let n: usize = output_shape(kernel).iter().product();
+    let dims = crate::tensor_abi::extents(kernel);
+    let reduced = crate::tensor_abi::reduced_axes(kernel);
+    let reduced_count: usize = reduced.iter().map(|&a| dims[a]).product();
+    let work = n * super::slices(n, reduced_count);
+    let mut outputs = Vec::new();
+    for (j, o) in kernel.outputs.iter().enumerate() {
+        memory
+            .buffers
+            .push(vec![0xAA; n * element_bytes(kernel.ty(*o))]);
+        outputs.push(memory.buffers.len() - 1);
+        addresses.push((
+            Param::TensorOutput(j),
+            Memory::address(memory.buffers.len() - 1),
+        ));
+        memory.buffers.push(vec![0x55; work.max(1) * 8]);
+        addresses.push((
+            Param::Partials(j),
+            Memory::address(memory.buffers.len() - 1),
+        ));
+        memory.buffers.push(vec![0x55; work.max(1) * 8]);
+        addresses.push((
+            Param::PartialPositions(j),
+            Memory::address(memory.buffers.len() - 1),
+        ));
+    }
+    for signature in &module.entries {
+        let entry = &entries[&signature.name];
+        let names: Vec<String> = signature.params.iter().map(Param::name).collect();
+        assert_eq!(entry.params, names);
+        let params: Vec<u64> = signature
+            .params
+            .iter()
+            .map(|p| addresses.iter().find(|(q, _)| q == p).expect("a buffer").1)
+            .collect();
+        launch(entry, &params, BLOCKS, BLOCK, &mut memory)?;
+    }
+    Ok(outputs
+        .into_iter()
+        .map(|b| memory.buffers[b].clone())
+        .collect())
+}
+
+/// Whether a float sum or product of the GPU's order is close to the interpreter's:
+/// within `n · ε` of the sum of magnitudes (sums) or relatively (products); both
+/// non-finite alike, or a product that over- or underflowed in one order.
+fn close_in_another_order(
+    expected: f64,
+    got: f64,
+    magnitude: f64,
+    n: usize,
+    epsilon: f64,
+    product: bool,
+) -> bool {
+    if expected.to_bits() == got.to_bits() || (expected.is_nan() && got.is_nan()) {
+        return true;
+    }
+    let tolerance = 4.0 * (n as f64 + 1.0) * epsilon;
+    if product {
+        let extreme = |x: f64| !x.is_finite() || x == 0.0 || x.abs() < 1e-280 || x.abs() > 1e280;
+        return extreme(expected)
+            || extreme(got)
+            || (expected - got).abs() <= tolerance * expected.abs().max(got.abs());
+    }
+    if !magnitude.is_finite() {
+        return true;
+    }
+    (expected - got).abs() <= tolerance * magnitude
+}
+
+/// The interpreter's sum of magnitudes of a sum's terms (the kernel summing |arg|).
+fn magnitudes(kernel: &Kernel, buffers: &[(Vec<u8>, usize)]) -> Vec<f64> {
+    use crate::ir::{ReduceOp, UnaryOp};
+    use crate::tensor_abi::{output_shape, TensorIn, TensorOut};
+    let mut k = kernel.clone();
+    let Op::Reduce { arg, axes, .. } = k.node(k.outputs[0]).op.clone() else {
+        return Vec::new();
+    };
+    let ty = k.ty(arg);
+    let abs = k.push(Op::Unary(UnaryOp::Abs, arg), ty);
+    let sum = k.push(
+        Op::Reduce {
+            op: ReduceOp::Sum,
+            arg: abs,
+            axes,
+        },
+        ty,
+    );
+    k.outputs = vec![sum];
+    let n: usize = output_shape(&k).iter().product();
+    let w = crate::tensor_abi::element_bytes(ty);
+    let mut out = vec![0u8; n * w];
+    let inputs: Vec<TensorIn<'_>> = buffers
+        .iter()
+        .map(|(b, o)| TensorIn {
+            bytes: b,
+            offset: *o,
+        })
+        .collect();
+    interp::run_tensor(&k, &inputs, &mut [TensorOut { bytes: &mut out }]).expect("runs");
+    out.chunks(w)
+        .map(|c| {
+            if w == 4 {
+                f32::from_le_bytes(c.try_into().unwrap()) as f64
+            } else {
+                f64::from_le_bytes(c.try_into().unwrap())
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn random_tensor_kernels_agree_with_the_interpreter_and_assemble() {
+    use crate::ir::ReduceOp;
+    use crate::jit::tensor_tests::{random_tensor_kernel, same};
+    use crate::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
+    let mut all = super::text::header();
+    let (mut rendered, mut reductions) = (0, 0);
+    let count = 600u64;
+    for seed in 0..count {
+        let mut rng = Rng::new(seed);
+        let (kernel, buffers) = random_tensor_kernel(&mut rng, seed % 2 == 0);
+        let name = format!("t{seed}");
+        let module = match render(&kernel, &name) {
+            Ok(m) => m,
+            Err(e) => {
+                assert!(
+                    [
+                        "Ln",
+                        "Sin",
+                        "Cos",
+                        "Pow",
+                        "float FloorDiv",
+                        "float FloorMod"
+                    ]
+                    .iter()
+                    .any(|w| e.contains(w)),
+                    "seed {seed}: refused for an unexpected reason: {e}"
+                );
+                continue;
+            }
+        };
+        rendered += 1;
+        all.push_str(module.text.split_once("\n\n").expect("a header").1);
+        let got = emulate_tensor(&kernel, &module, &buffers)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", module.text));
+        let n: usize = output_shape(&kernel).iter().product();
+        let inputs: Vec<TensorIn<'_>> = buffers
+            .iter()
+            .map(|(b, o)| TensorIn {
+                bytes: b,
+                offset: *o,
+            })
+            .collect();
+        let mut expected: Vec<Vec<u8>> = kernel
+            .outputs
+            .iter()
+            .map(|o| vec![0u8; n * element_bytes(kernel.ty(*o))])
+            .collect();
+        {
+            let mut outs: Vec<TensorOut<'_>> = expected
+                .iter_mut()
+                .map(|b| TensorOut { bytes: b })
+                .collect();
+            interp::run_tensor(&kernel, &inputs, &mut outs).unwrap();
+        }
+        for (j, (e, g)) in expected.iter().zip(&got).enumerate() {
+            let ty = kernel.ty(kernel.outputs[j]);
+            let op = match kernel.node(kernel.outputs[j]).op {
+                Op::Reduce { op, .. } => Some(op),
+                _ => None,
+            };
+            reductions += usize::from(op.is_some());
+            let reordered = ty.is_float() && matches!(op, Some(ReduceOp::Sum | ReduceOp::Prod));
+            let ok = if reordered {
+                let terms = (kernel
+                    .domain
+                    .dims
+                    .iter()
+                    .map(|d| match d {
+                        crate::ir::Dim::Fixed(n) => *n as usize,
+                        _ => 0,
+                    })
+                    .product::<usize>())
+                    / n.max(1);
+                let mags = magnitudes(&kernel, &buffers);
+                let w = element_bytes(ty);
+                let value = |c: &[u8]| {
+                    if w == 4 {
+                        f32::from_le_bytes(c.try_into().unwrap()) as f64
+                    } else {
+                        f64::from_le_bytes(c.try_into().unwrap())
+                    }
+                };
+                let eps = if w == 4 {
+                    f32::EPSILON as f64
+                } else {
+                    f64::EPSILON
+                };
+                e.chunks(w).zip(g.chunks(w)).enumerate().all(|(i, (x, y))| {
+                    close_in_another_order(
+                        value(x),
+                        value(y),
+                        mags.get(i).copied().unwrap_or(f64::INFINITY),
+                        terms,
+                        eps,
+                        op == Some(ReduceOp::Prod),
+                    )
+                })
+            } else {
+                same(e, g, ty)
+            };
+            assert!(
+                ok,
+                "seed {seed}, output {j}:\n{}\nexpected {e:?}\ngot {g:?}\n{}",
+                crate::pretty::pretty(&kernel, &[]),
+                module.text
+            );
+        }
+    }
+    eprintln!("{rendered} of {count} tensor kernels rendered, {reductions} reductions");
+    assert!(
+        rendered * 2 >= count as usize,
+        "only {rendered} of {count} rendered"
+    );
+    assert!(reductions >= 100, "only {reductions} reductions");
+    assemble(&all, "tensor").unwrap();
+}
+
+/// exp and tanh on a sweep (with NaN, ±inf, ±0 and the clamps' neighbourhoods): the CPU's
+/// bits, in both precisions.
+#[test]
+fn exp_and_tanh_give_the_cpus_bits() {
+    use crate::ir::{Dim, Domain, Input, Layout, UnaryOp};
+    let mut points: Vec<f64> = (0..3000).map(|i| -760.0 + i as f64 * 0.49).collect();
+    points.extend((0..1000).map(|i| -1.0 + i as f64 / 500.0));
+    points.extend([
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        1e-30,
+        -1e-300,
+        88.7,
+        709.9,
+        710.1,
+        -745.2,
+        9.0,
+        20.0,
+        21.0,
+    ]);
+    for ty in [ScalarType::F64, ScalarType::F32] {
+        let n = points.len();
+        let mut k = Kernel {
+            domain: Domain {
+                dims: vec![Dim::Fixed(n as u64)],
+            },
+            inputs: vec![Input {
+                ty,
+                layout: Layout::Contiguous,
+            }],
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+            selection: None,
+        };
+        let x = k.push(Op::Load(0), ty);
+        for op in [UnaryOp::Exp, UnaryOp::Tanh] {
+            let y = k.push(Op::Unary(op, x), ty);
+            k.outputs.push(y);
+        }
+        let bytes: Vec<u8> = if ty == ScalarType::F64 {
+            points.iter().flat_map(|p| p.to_le_bytes()).collect()
+        } else {
+            points
+                .iter()
+                .flat_map(|p| (*p as f32).to_le_bytes())
+                .collect()
+        };
+        let module = render(&k, "exp_tanh").unwrap();
+        let got = emulate_tensor(&k, &module, &[(bytes, 0)]).unwrap();
+        for (i, p) in points.iter().enumerate() {
+            if ty == ScalarType::F64 {
+                let read = |b: &[u8]| f64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
+                let (e, t) = (crate::math::exp_f64(*p), crate::math::tanh_f64(*p));
+                assert!(
+                    read(&got[0]).to_bits() == e.to_bits() || e.is_nan() && read(&got[0]).is_nan(),
+                    "exp({p})"
+                );
+                assert!(
+                    read(&got[1]).to_bits() == t.to_bits() || t.is_nan() && read(&got[1]).is_nan(),
+                    "tanh({p})"
+                );
+            } else {
+                let q = *p as f32;
+                let read = |b: &[u8]| f32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap());
+                let (e, t) = (crate::math::exp_f32(q), crate::math::tanh_f32(q));
+                assert!(
+                    read(&got[0]).to_bits() == e.to_bits() || e.is_nan() && read(&got[0]).is_nan(),
+                    "exp({q})"
+                );
+                assert!(
+                    read(&got[1]).to_bits() == t.to_bits() || t.is_nan() && read(&got[1]).is_nan(),
+                    "tanh({q})"
+                );
+            }
+        }
+        assemble(&module.text, "exp").unwrap();
+    }
+}
