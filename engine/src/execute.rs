@@ -19,6 +19,7 @@ use futures::FutureExt;
 
 use crate::files::check::check_file;
 use crate::files::FileKind;
+use crate::gpu::Placement;
 use crate::runtime::panic_error;
 use crate::session::Session;
 
@@ -59,8 +60,11 @@ pub struct ExplainOptions {
     pub optimized: bool,
     /// Run the query and show each operator's metrics.
     pub analyze: bool,
-    /// Also print each fused kernel: its IR and its Cranelift IR.
+    /// Also print each fused kernel: its IR and its Cranelift IR (and its PTX when the
+    /// stage is placed on, or asked for on, a GPU).
     pub kernels: bool,
+    /// Plan for this device instead of the session's (`explain(device="cuda")`).
+    pub device: Option<Placement>,
 }
 
 impl Default for ExplainOptions {
@@ -69,6 +73,7 @@ impl Default for ExplainOptions {
             optimized: true,
             analyze: false,
             kernels: false,
+            device: None,
         }
     }
 }
@@ -76,13 +81,37 @@ impl Default for ExplainOptions {
 impl Session {
     /// Optimizes and plans `plan` for execution.
     pub async fn physical_plan(&self, plan: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
-        let state = self.context().state();
+        self.physical_plan_on(plan, None).await
+    }
+
+    /// [`Session::physical_plan`], on `device` instead of the session's placement.
+    pub async fn physical_plan_on(
+        &self,
+        plan: &LogicalPlan,
+        device: Option<Placement>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let mut state = self.context().state();
+        let mut gpu = self.gpu_options();
+        if let Some(device) = device {
+            gpu.placement = device;
+        }
+        // The planner of fused stages reads the placement from the query's config.
+        state.config_mut().set_extension(Arc::new(gpu));
         explained(state.create_physical_plan(plan), plan).await
     }
 
     /// Runs `plan` to completion. File errors name the files the plan reads.
     pub async fn collect(&self, plan: &LogicalPlan) -> Result<QueryResult> {
-        let physical = self.physical_plan(plan).await?;
+        self.collect_on(plan, None).await
+    }
+
+    /// [`Session::collect`], on `device` instead of the session's placement.
+    pub async fn collect_on(
+        &self,
+        plan: &LogicalPlan,
+        device: Option<Placement>,
+    ) -> Result<QueryResult> {
+        let physical = self.physical_plan_on(plan, device).await?;
         let schema = physical.schema();
         let batches = self.run_to_batches(physical, plan).await?;
         Ok(QueryResult { schema, batches })
@@ -114,7 +143,7 @@ impl Session {
             "Optimized logical plan",
             optimized.display_indent(),
         );
-        let physical = self.physical_plan(plan).await?;
+        let physical = self.physical_plan_on(plan, options.device).await?;
         if !options.analyze {
             section(
                 &mut text,

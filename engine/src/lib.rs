@@ -15,6 +15,7 @@
 pub mod dml;
 pub mod execute;
 pub mod files;
+pub mod gpu;
 pub mod jit;
 pub mod query_planner;
 pub mod row_index;

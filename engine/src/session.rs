@@ -18,6 +18,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::files::path_schema::PathSchema;
 use crate::files::{open_table, CsvOptions, FileKind};
+use crate::gpu::{Fallback, GpuOptions, Placement};
 use crate::query_planner::CorepyQueryPlanner;
 
 /// Settings of a session; `None` means corepy's default.
@@ -35,6 +36,11 @@ pub struct SessionOptions {
     /// Fuse row-wise work into JIT-compiled kernels (default: on, unless the environment
     /// variable `COREPY_JIT` is `0`).
     pub jit: Option<bool>,
+    /// Where fused stages run (default: `COREPY_DEVICE_PRIORITY`'s first device, else the
+    /// CPU).
+    pub device: Option<Placement>,
+    /// What a stage placed on the GPU does when it cannot run there (default: warn).
+    pub gpu_fallback: Option<Fallback>,
 }
 
 /// Partitions per query unless a session says otherwise: twice the cores. Measured with
@@ -59,6 +65,9 @@ pub fn jit_default() -> bool {
 pub struct Session {
     context: SessionContext,
     options: SessionOptions,
+    /// The device settings queries are planned with (shared by clones; `set_placement`
+    /// changes them for later queries).
+    gpu: Arc<parking_lot::Mutex<GpuOptions>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -115,7 +124,28 @@ impl Session {
         }
         let context = SessionContext::new_with_state(state.build());
         install_path_schema(&context)?;
-        Ok(Self { context, options })
+        let gpu = GpuOptions {
+            placement: match options.device {
+                Some(p) => p,
+                None => crate::gpu::placement::placement_from_env()?,
+            },
+            fallback: options.gpu_fallback.unwrap_or_default(),
+        };
+        Ok(Self {
+            context,
+            options,
+            gpu: Arc::new(parking_lot::Mutex::new(gpu)),
+        })
+    }
+
+    /// The device settings queries are planned with.
+    pub fn gpu_options(&self) -> GpuOptions {
+        *self.gpu.lock()
+    }
+
+    /// Where later queries' fused stages run (`cp.set_backend`).
+    pub fn set_placement(&self, placement: Placement) {
+        self.gpu.lock().placement = placement;
     }
 
     /// The DataFusion context behind this session.

@@ -43,6 +43,9 @@ pub enum CorepyError {
     InvalidArgument { message: String },
     /// An error raised while computing (overflow, division by zero, a failed cast, …).
     Compute { message: String },
+    /// A device asked for cannot be used (no GPU driver, no such device, a device
+    /// failure) and the fallback policy says to fail.
+    Device { message: String },
     /// The query was cancelled before it finished.
     Cancelled,
     /// A bug: a panic or an invariant DataFusion or corepy failed to keep.
@@ -78,7 +81,8 @@ impl fmt::Display for CorepyError {
             | Self::Plan { message }
             | Self::InvalidArgument { message }
             | Self::Shape { message }
-            | Self::Compute { message } => f.write_str(message),
+            | Self::Compute { message }
+            | Self::Device { message } => f.write_str(message),
             Self::PathNotFound { path } => write!(f, "no such file or directory: '{path}'"),
             Self::FileFormat { path, message } if path.is_empty() => f.write_str(message),
             Self::FileFormat { path, message } => write!(f, "cannot read '{path}': {message}"),

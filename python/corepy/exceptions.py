@@ -18,7 +18,9 @@ __all__ = [
     "ColumnNotFoundError",
     "ComputeError",
     "CorepyError",
+    "DeviceError",
     "FileFormatError",
+    "GpuFallbackWarning",
     "InternalError",
     "InvalidArgumentError",
     "PathNotFoundError",
@@ -170,6 +172,27 @@ class ComputeError(CorepyError):
     Traceback (most recent call last):
     ...
     corepy.exceptions.ComputeError: division by zero
+    """
+
+
+class DeviceError(CorepyError):
+    """A device asked for cannot run a stage — no CUDA driver, no such device, a kernel not
+    rendered for the GPU, a device failure — and ``Config(gpu_fallback="raise")`` says to
+    fail rather than run it on the CPU. The message names the stage and what is missing.
+
+    >>> import corepy as cp
+    >>> issubclass(cp.DeviceError, cp.CorepyError)
+    True
+    """
+
+
+class GpuFallbackWarning(UserWarning):
+    """A stage placed on the GPU ran on the CPU instead; the message names the stage and
+    the reason (``Config(gpu_fallback="silent")`` turns these off).
+
+    >>> import corepy as cp
+    >>> issubclass(cp.GpuFallbackWarning, UserWarning)
+    True
     """
 
 

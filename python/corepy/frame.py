@@ -1078,9 +1078,14 @@ class LazyFrame:
         """
         return self.compute().to_tensor(columns, dtype)
 
-    def compute(self) -> DataFrame:
+    def compute(self, *, device: str | None = None) -> DataFrame:
         """Runs the query and returns its result. The GIL is released while it runs, and
         Ctrl-C stops it (``KeyboardInterrupt``), leaving the session usable.
+
+        ``device`` places the fused stages for this query: ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"auto"`` (default: the session's, see :func:`set_backend`). A
+        stage the GPU cannot take runs on the CPU with a :class:`GpuFallbackWarning`, or
+        raises :class:`DeviceError` under ``Config(gpu_fallback="raise")``.
 
         ``collect()`` is the same method, under Polars' name.
 
@@ -1090,18 +1095,30 @@ class LazyFrame:
         ('DataFrame', {'a': [3]})
         """
         from corepy.dataframe import DataFrame
+        from corepy.device import issue_warnings
 
-        return DataFrame(self._lf.compute())
+        try:
+            return DataFrame(self._lf.compute(device))
+        finally:
+            issue_warnings()
 
     collect = compute
 
     def explain(
-        self, *, optimized: bool = True, analyze: bool = False, kernels: bool = False
+        self,
+        *,
+        optimized: bool = True,
+        analyze: bool = False,
+        kernels: bool = False,
+        device: str | None = None,
     ) -> str:
         """The plans as text: the optimized logical plan and the physical plan; with
         ``optimized=False`` the plan as written; with ``analyze=True`` the query runs and
         each operator shows its metrics (rows, time, and for fused stages the kernel and
-        compile times); with ``kernels=True`` also each fused kernel's IR and Cranelift IR.
+        compile times; on a GPU the bytes copied each way and the copy time); with
+        ``kernels=True`` also each fused kernel's IR and Cranelift IR. ``device`` plans for
+        that device (see :meth:`compute`): each stage shows where it runs and why, and with
+        ``kernels=True`` its PTX, which needs no GPU to render.
 
         >>> import corepy as cp
         >>> print(cp.from_dict({"a": [1]}).filter(cp.col("a") > 0).explain(optimized=False))
@@ -1110,7 +1127,12 @@ class LazyFrame:
           TableScan: memory_...
         <BLANKLINE>
         """
-        return self._lf.explain(optimized, analyze, kernels)
+        from corepy.device import issue_warnings
+
+        try:
+            return str(self._lf.explain(optimized, analyze, kernels, device))
+        finally:
+            issue_warnings()
 
     @property
     def schema(self) -> pa.Schema:

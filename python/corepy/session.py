@@ -44,13 +44,23 @@ class Config:
         jit: fuse row-wise work (filters, projections) into compiled kernels. ``None``
             means on, unless the environment variable ``COREPY_JIT`` is ``0``. Turn it off
             to compare results and speed with DataFusion's own evaluation on one build.
+        device: where fused stages run: ``"cpu"``, ``"cuda"``/``"gpu"``, ``"cuda:N"`` or
+            ``"auto"``. ``None`` means the first device of ``COREPY_DEVICE_PRIORITY``
+            (e.g. ``gpu,cpu``), else the CPU.
+        gpu_fallback: what a stage placed on the GPU does when it cannot run there:
+            ``"warn"`` (run it on the CPU with a :class:`GpuFallbackWarning`), ``"raise"``
+            (:class:`DeviceError`) or ``"silent"``.
 
     >>> import corepy as cp
     >>> cp.Session(config=cp.Config(jit=False)).jit
     False
+    >>> cp.Session(config=cp.Config(device="auto", gpu_fallback="raise")).gpu_fallback
+    'raise'
     """
 
     jit: bool | None = None
+    device: str | None = None
+    gpu_fallback: str = "warn"
 
 
 class Session:
@@ -87,6 +97,8 @@ class Session:
             memory_limit,
             None if spill_dir is None else _path(spill_dir),
             None if config is None else config.jit,
+            None if config is None else config.device,
+            None if config is None else config.gpu_fallback,
         )
 
     @property
@@ -98,6 +110,27 @@ class Session:
         True
         """
         return bool(self._session.jit)
+
+    @property
+    def device(self) -> str:
+        """Where this session's fused stages run: ``"cpu"``, ``"cuda:N"`` or ``"auto"``.
+
+        >>> import corepy as cp
+        >>> cp.Session(config=cp.Config(device="gpu")).device
+        'cuda:0'
+        """
+        return str(self._session.device)
+
+    @property
+    def gpu_fallback(self) -> str:
+        """What a stage placed on the GPU does when it cannot run there (see
+        :class:`Config`).
+
+        >>> import corepy as cp
+        >>> cp.Session().gpu_fallback
+        'warn'
+        """
+        return str(self._session.gpu_fallback)
 
     @property
     def target_partitions(self) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from corepy import _core
-from corepy.exceptions import InvalidArgumentError, SchemaError
+from corepy.exceptions import SchemaError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,8 +59,6 @@ _TYPESTR = {
     "float32": "<f4",
     "float64": "<f8",
 }
-
-DEVICES = ("cpu", "auto")
 
 
 def _dtype_name(dtype: Any) -> str | None:
@@ -690,26 +688,45 @@ class Tensor:
         return self.reshape(-1)
 
     # ----- realization ----------------------------------------------------------------
-    def compute(self, device: str = "cpu") -> Tensor:
+    def compute(self, device: str | None = None, *, gpu_fallback: str = "warn") -> Tensor:
         """The realized tensor: every kernel run, the values in memory.
 
-        ``device`` is ``"cpu"`` or ``"auto"`` (the CPU, until GPU kernels arrive).
+        ``device`` is where the kernels run: ``"cpu"``, ``"cuda"``/``"gpu"``, ``"cuda:N"``
+        or ``"auto"`` (default: :func:`corepy.get_backend`). Matrix products, resampling
+        and concatenation run on the CPU; the result is in host memory. A kernel the GPU
+        cannot take runs on the CPU with a :class:`GpuFallbackWarning`
+        (``gpu_fallback="warn"``), quietly (``"silent"``), or raises :class:`DeviceError`
+        (``"raise"``).
 
         >>> import corepy as cp
         >>> (cp.ones((2,)) * 3).compute().tolist()
         [3.0, 3.0]
         """
-        if device not in DEVICES:
-            raise InvalidArgumentError(
-                f"device={device!r} is not available; use one of {', '.join(DEVICES)} "
-                "(GPU kernels are not built yet)"
-            )
-        if self._node.is_realized:
-            return self
-        return Tensor(self._node.compute())
+        from corepy.device import get_backend, issue_warnings
 
-    def explain(self, kernels: bool = False) -> str:
-        """The graph, and the steps that realize it; ``kernels=True`` adds each kernel's IR.
+        if self._node.is_realized:
+            _core.parse_device(device or "cpu")
+            return self
+        try:
+            return Tensor(self._node.compute(device or get_backend(), gpu_fallback))
+        finally:
+            issue_warnings()
+
+    def to_device(self, device: str, *, gpu_fallback: str = "warn") -> Tensor:
+        """The tensor computed on ``device`` (see :meth:`compute`).
+
+        The values come back to host memory after each computation: tensors do not yet
+        stay resident on the GPU between operations.
+
+        >>> import corepy as cp
+        >>> cp.arange(3).to_device("cpu").tolist()
+        [0, 1, 2]
+        """
+        return self.compute(device, gpu_fallback=gpu_fallback)
+
+    def explain(self, kernels: bool = False, device: str = "cpu") -> str:
+        """The graph, and the steps that realize it; ``kernels=True`` adds each kernel's IR,
+        and with ``device="cuda"`` its PTX (rendering needs no GPU).
 
         >>> import corepy as cp
         >>> print(((cp.ones((4, 4)) + 1.0) * 2.0).explain())  # doctest: +ELLIPSIS
@@ -719,7 +736,7 @@ class Tensor:
           step0 = kernel over [16] reading [] -> [4, 4] float64
         ...
         """
-        return str(self._node.explain(kernels))
+        return str(self._node.explain(kernels, device))
 
     def numpy(self) -> np.ndarray[Any, Any]:
         """The values as a NumPy array: the tensor's own memory, read-only, no copy.

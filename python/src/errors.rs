@@ -54,6 +54,7 @@ fn build(py: Python<'_>, error: &CorepyError) -> PyResult<PyErr> {
         CorepyError::InvalidArgument { .. } => "InvalidArgumentError",
         CorepyError::Shape { .. } => "ShapeError",
         CorepyError::Compute { .. } => "ComputeError",
+        CorepyError::Device { .. } => "DeviceError",
         CorepyError::Cancelled => "CancelledError",
         CorepyError::Internal { .. } => "InternalError",
     };

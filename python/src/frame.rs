@@ -367,25 +367,28 @@ impl PyLazyFrame {
         })
     }
 
-    fn compute(&self, py: Python<'_>) -> PyResult<PyDataFrame> {
+    #[pyo3(signature = (device=None))]
+    fn compute(&self, py: Python<'_>, device: Option<&str>) -> PyResult<PyDataFrame> {
         guarded(|| {
             let session = self.session.clone();
             let plan = self.plan.clone();
+            let device = crate::gpu::placement(device)?;
             let result = run_query(py, {
                 let session = session.clone();
-                async move { session.collect(&plan).await }
+                async move { session.collect_on(&plan, device).await }
             })?;
             Ok(PyDataFrame::new(session, result))
         })
     }
 
-    #[pyo3(signature = (optimized=true, analyze=false, kernels=false))]
+    #[pyo3(signature = (optimized=true, analyze=false, kernels=false, device=None))]
     fn explain(
         &self,
         py: Python<'_>,
         optimized: bool,
         analyze: bool,
         kernels: bool,
+        device: Option<&str>,
     ) -> PyResult<String> {
         guarded(|| {
             let session = self.session.clone();
@@ -394,6 +397,7 @@ impl PyLazyFrame {
                 optimized,
                 analyze,
                 kernels,
+                device: crate::gpu::placement(device)?,
             };
             run_query(py, async move { session.explain(&plan, options).await })
         })

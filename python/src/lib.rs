@@ -9,6 +9,7 @@ mod dataframe;
 mod errors;
 mod expr;
 mod frame;
+mod gpu;
 mod run;
 mod session;
 mod tensor;
@@ -26,6 +27,7 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     expr::register(module)?;
     tools::register(module)?;
     tensor::register(module)?;
+    gpu::register(module)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

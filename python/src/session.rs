@@ -56,22 +56,29 @@ fn csv_options(
 #[pymethods]
 impl PySession {
     #[new]
-    #[pyo3(signature = (target_partitions=None, batch_size=None, memory_limit=None, spill_dir=None, jit=None))]
+    #[pyo3(signature = (target_partitions=None, batch_size=None, memory_limit=None, spill_dir=None, jit=None, device=None, gpu_fallback=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         target_partitions: Option<usize>,
         batch_size: Option<usize>,
         memory_limit: Option<usize>,
         spill_dir: Option<PathBuf>,
         jit: Option<bool>,
+        device: Option<&str>,
+        gpu_fallback: Option<&str>,
     ) -> PyResult<Self> {
-        let options = SessionOptions {
-            target_partitions,
-            batch_size,
-            memory_limit,
-            spill_dir,
-            jit,
-        };
         guarded(|| {
+            let options = SessionOptions {
+                target_partitions,
+                batch_size,
+                memory_limit,
+                spill_dir,
+                jit,
+                device: crate::gpu::placement(device)?,
+                gpu_fallback: gpu_fallback
+                    .map(|f| f.parse::<corepy_engine::gpu::Fallback>().or_raise())
+                    .transpose()?,
+            };
             Session::new(options)
                 .map(|session| Self { session })
                 .or_raise()
@@ -86,6 +93,32 @@ impl PySession {
     #[getter]
     fn jit(&self) -> PyResult<bool> {
         guarded(|| Ok(self.session.jit()))
+    }
+
+    /// Where fused stages run: "cpu", "cuda:N" or "auto".
+    #[getter]
+    fn device(&self) -> PyResult<String> {
+        guarded(|| Ok(self.session.gpu_options().placement.to_string()))
+    }
+
+    #[getter]
+    fn gpu_fallback(&self) -> PyResult<String> {
+        guarded(|| {
+            Ok(match self.session.gpu_options().fallback {
+                corepy_engine::gpu::Fallback::Warn => "warn",
+                corepy_engine::gpu::Fallback::Raise => "raise",
+                corepy_engine::gpu::Fallback::Silent => "silent",
+            }
+            .to_string())
+        })
+    }
+
+    fn set_device(&self, device: &str) -> PyResult<()> {
+        guarded(|| {
+            let placement = crate::gpu::placement(Some(device))?.expect("given");
+            self.session.set_placement(placement);
+            Ok(())
+        })
     }
 
     fn sql(&self, py: Python<'_>, query: String) -> PyResult<PyLazyFrame> {

@@ -427,18 +427,30 @@ impl PyTensor {
         tensor_guarded(|| self.tensor.matmul(&other.tensor))
     }
 
-    /// The realized tensor (the GIL released while it computes).
-    fn compute(&self, py: Python<'_>) -> PyResult<PyTensor> {
+    /// The realized tensor (the GIL released while it computes); kernels placed on
+    /// `device` with the `gpu_fallback` policy ("warn", "raise", "silent").
+    #[pyo3(signature = (device="cpu", gpu_fallback="warn"))]
+    fn compute(&self, py: Python<'_>, device: &str, gpu_fallback: &str) -> PyResult<PyTensor> {
         let tensor = self.tensor.clone();
         guarded(|| {
-            let data = py.detach(|| engine_tensor::realize(&tensor)).or_raise()?;
+            let options = corepy_engine::gpu::GpuOptions {
+                placement: crate::gpu::placement(Some(device))?.expect("given"),
+                fallback: gpu_fallback.parse().or_raise()?,
+            };
+            let jit = corepy_engine::session::jit_default();
+            let data = py
+                .detach(|| engine_tensor::realize_on(&tensor, jit, options))
+                .or_raise()?;
             Ok(wrap(Tensor::from_data(data)))
         })
     }
 
-    #[pyo3(signature = (kernels=false))]
-    fn explain(&self, kernels: bool) -> PyResult<String> {
-        guarded(|| engine_tensor::explain(&self.tensor, kernels).or_raise())
+    #[pyo3(signature = (kernels=false, device="cpu"))]
+    fn explain(&self, kernels: bool, device: &str) -> PyResult<String> {
+        guarded(|| {
+            let device = crate::gpu::placement(Some(device))?.expect("given");
+            engine_tensor::explain(&self.tensor, kernels, device).or_raise()
+        })
     }
 
     /// NumPy's view of a realized tensor: (address, shape, strides in bytes), read-only.

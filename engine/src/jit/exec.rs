@@ -27,7 +27,7 @@ use datafusion::physical_plan::filter_pushdown::{
     ChildFilterDescription, FilterDescription, FilterPushdownPhase,
 };
 use datafusion::physical_plan::metrics::{
-    BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
+    BaselineMetrics, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
 };
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
@@ -41,6 +41,10 @@ use futures::TryStreamExt;
 
 use super::arrays::{InputBuffers, OutputBuffers};
 use super::stream::{JitStream, PartitionMetrics};
+use crate::gpu::stage::Placed;
+use crate::gpu::{Fallback, Gpu, GpuRunError};
+use corepy_codegen::abi::ColumnIn;
+use corepy_codegen::ptx::PtxModule;
 
 /// How the stage's kernel is evaluated.
 #[derive(Clone)]
@@ -55,6 +59,14 @@ pub enum Evaluator {
     DataFusion { reason: NotFused },
     /// Interpreted: the reference the tests compare kernels with, never chosen by a plan.
     Interpreter,
+    /// On a GPU, through the stage's PTX module; `cpu` (the compiled kernel) takes a batch
+    /// the device fails on (out of memory, a launch failure), per `fallback`.
+    Gpu {
+        gpu: Arc<Gpu>,
+        module: Arc<PtxModule>,
+        cpu: Box<Evaluator>,
+        fallback: Fallback,
+    },
 }
 
 #[derive(Clone)]
@@ -73,6 +85,8 @@ pub struct JitExec {
     /// The stage's outputs as DataFusion expressions over the input, with their names:
     /// orderings and partitionings carry through them as through a projection.
     outputs: Vec<(Arc<dyn PhysicalExpr>, String)>,
+    /// The device the stage runs on and why (and its PTX when the GPU was asked for).
+    placed: Arc<Placed>,
 }
 
 impl fmt::Debug for JitExec {
@@ -108,20 +122,33 @@ impl JitExec {
             metrics: ExecutionPlanMetricsSet::new(),
             predicate,
             outputs,
+            placed: Arc::new(Placed::default()),
         }
+    }
+
+    /// The stage placed on a device: on a GPU, its kernel runs there (`fallback` says what
+    /// a device failure does); elsewhere the placement is only shown.
+    pub fn placed(mut self, placed: Placed, fallback: Fallback) -> Self {
+        if let (Some(gpu), Some(module), Evaluator::Jit { .. }) =
+            (&placed.gpu, &placed.module, &self.evaluator)
+        {
+            self.evaluator = Evaluator::Gpu {
+                gpu: Arc::clone(gpu),
+                module: Arc::clone(module),
+                cpu: Box::new(self.evaluator.clone()),
+                fallback,
+            };
+        }
+        self.placed = Arc::new(placed);
+        self
     }
 
     /// The same stage evaluated by the interpreter (the reference, for tests).
     pub fn interpreted(&self) -> Self {
-        JitExec::new(
-            Arc::clone(&self.input),
-            Arc::clone(&self.lowered),
-            self.description.clone(),
-            Evaluator::Interpreter,
-            Arc::clone(&self.schema),
-            self.predicate.clone(),
-            self.outputs.clone(),
-        )
+        let mut stage = self.clone();
+        stage.evaluator = Evaluator::Interpreter;
+        stage.metrics = ExecutionPlanMetricsSet::new();
+        stage
     }
 
     /// The same stage as if its kernel had not compiled: DataFusion's operators run it.
@@ -134,7 +161,15 @@ impl JitExec {
 
     /// Whether the kernel runs compiled (not interpreted).
     pub fn is_compiled(&self) -> bool {
-        matches!(self.evaluator, Evaluator::Jit { .. })
+        matches!(
+            self.evaluator,
+            Evaluator::Jit { .. } | Evaluator::Gpu { .. }
+        )
+    }
+
+    /// Where the stage runs, and why.
+    pub fn placement(&self) -> &Placed {
+        &self.placed
     }
 
     /// The kernel IR and, when compiled, the Cranelift IR, for EXPLAIN.
@@ -155,6 +190,19 @@ impl JitExec {
                 ));
             }
             Evaluator::Interpreter => out.push_str("-- interpreted (the reference, for tests)\n"),
+            Evaluator::Gpu { cpu, .. } => {
+                if let Evaluator::Jit { kernel, .. } = cpu.as_ref() {
+                    out.push_str("-- Cranelift IR (the CPU fallback)\n");
+                    out.push_str(kernel.clif());
+                }
+            }
+        }
+        if let Some(module) = &self.placed.module {
+            out.push_str(&format!(
+                "-- PTX ({}; {})\n",
+                self.placed.device, self.placed.why
+            ));
+            out.push_str(&module.text);
         }
         out
     }
@@ -170,8 +218,12 @@ impl DisplayAs for JitExec {
                 )
             }
             Evaluator::Interpreter => "interpreter".to_string(),
+            Evaluator::Gpu { .. } => "ptx".to_string(),
         };
-        write!(f, "JitExec: {}, {how}", self.description)?;
+        write!(f, "{}: {}, {how}", self.name(), self.description)?;
+        if self.placed.module.is_some() || self.placed.gpu.is_some() {
+            write!(f, ", {}", self.placed.why)?;
+        }
         if let DisplayFormatType::Verbose = t {
             write!(f, "\n{}", self.kernel_listing())?;
         }
@@ -203,8 +255,12 @@ fn project_properties(
 }
 
 impl ExecutionPlan for JitExec {
+    /// `GpuExec` for a stage that runs on a GPU.
     fn name(&self) -> &'static str {
-        "JitExec"
+        match self.evaluator {
+            Evaluator::Gpu { .. } => "GpuExec",
+            _ => "JitExec",
+        }
     }
 
     /// What DataFusion's Filter and Projection would estimate for the same stage: join
@@ -270,7 +326,7 @@ impl ExecutionPlan for JitExec {
         _options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let input = children.swap_remove(0);
-        Ok(Arc::new(JitExec::new(
+        let mut stage = JitExec::new(
             input,
             Arc::clone(&self.lowered),
             self.description.clone(),
@@ -278,7 +334,9 @@ impl ExecutionPlan for JitExec {
             Arc::clone(&self.schema),
             self.predicate.clone(),
             self.outputs.clone(),
-        )))
+        );
+        stage.placed = Arc::clone(&self.placed);
+        Ok(Arc::new(stage))
     }
 
     fn gather_filters_for_pushdown(
@@ -317,19 +375,41 @@ impl ExecutionPlan for JitExec {
         }
         let batch_size = context.session_config().batch_size();
         let input = self.input.execute(partition, context)?;
+        let on_gpu = matches!(self.evaluator, Evaluator::Gpu { .. });
+        let builder = || MetricBuilder::new(&self.metrics);
         let metrics = PartitionMetrics {
             baseline: BaselineMetrics::new(&self.metrics, partition),
-            input_rows: MetricBuilder::new(&self.metrics).counter("input_rows", partition),
-            kernel_time: MetricBuilder::new(&self.metrics).subset_time("kernel_time", partition),
+            input_rows: builder().counter("input_rows", partition),
+            kernel_time: builder().subset_time("kernel_time", partition),
+            // Shown only for GPU stages (a zero counter would clutter every CPU stage).
+            to_device_bytes: if on_gpu {
+                builder().counter("bytes_to_device", partition)
+            } else {
+                Default::default()
+            },
+            to_host_bytes: if on_gpu {
+                builder().counter("bytes_to_host", partition)
+            } else {
+                Default::default()
+            },
+            copy_time: if on_gpu {
+                builder().subset_time("copy_time", partition)
+            } else {
+                Default::default()
+            },
         };
         if partition == 0 {
             // Reported once per plan: a kernel found in the cache shows 0 compiled.
             let compiled = MetricBuilder::new(&self.metrics).counter("kernels_compiled", partition);
             let compile = MetricBuilder::new(&self.metrics).subset_time("compile_time", partition);
+            let compiled_evaluator = match &self.evaluator {
+                Evaluator::Gpu { cpu, .. } => cpu.as_ref(),
+                other => other,
+            };
             if let Evaluator::Jit {
                 compiled_now: Some(t),
                 ..
-            } = &self.evaluator
+            } = compiled_evaluator
             {
                 compiled.add(1);
                 compile.add_duration(*t);
@@ -384,7 +464,20 @@ impl JitExec {
     }
 
     /// Runs the kernel on one batch and assembles the output batch.
-    pub(super) fn process(&self, batch: &RecordBatch, kernel_time: &Time) -> Result<RecordBatch> {
+    pub(super) fn process(
+        &self,
+        batch: &RecordBatch,
+        metrics: &PartitionMetrics,
+    ) -> Result<RecordBatch> {
+        self.process_with(&self.evaluator, batch, metrics)
+    }
+
+    fn process_with(
+        &self,
+        evaluator: &Evaluator,
+        batch: &RecordBatch,
+        metrics: &PartitionMetrics,
+    ) -> Result<RecordBatch> {
         let kernel = &self.lowered.kernel;
         let rows = batch.num_rows();
         let inputs: Vec<InputBuffers> = self
@@ -407,15 +500,16 @@ impl JitExec {
             let mut outs: Vec<ColumnOut<'_>> =
                 buffers.iter_mut().map(OutputBuffers::column).collect();
             let sel = selection.as_mut().map(|s| s.as_slice_mut());
-            let _timer = kernel_time.timer();
-            match &self.evaluator {
-                Evaluator::Jit { kernel: k, .. } => k.run(&columns, rows, &mut outs, sel),
-                Evaluator::Interpreter => interp::run(kernel, &columns, rows, &mut outs, sel),
-                Evaluator::DataFusion { .. } => {
-                    unreachable!("a stage that did not compile runs DataFusion's operators")
+            match self.run_kernel(evaluator, &columns, rows, &mut outs, sel, metrics)? {
+                Some(written) => written,
+                // The device failed on this batch: the CPU evaluator runs it afresh.
+                None => {
+                    let Evaluator::Gpu { cpu, .. } = evaluator else {
+                        unreachable!("only a GPU run defers to the CPU")
+                    };
+                    return self.process_with(cpu, batch, metrics);
                 }
             }
-            .map_err(|e| self.run_error(e))?
         };
         let mask =
             selection.map(|s| BooleanArray::new(BooleanBuffer::new(s.into(), 0, rows), None));
@@ -448,6 +542,57 @@ impl JitExec {
             arrays,
             &RecordBatchOptions::new().with_row_count(Some(written)),
         )?)
+    }
+
+    /// Runs `evaluator` on one batch's buffers: the rows written, or `None` when a GPU
+    /// failed and its fallback policy says to run the batch on the CPU instead.
+    fn run_kernel(
+        &self,
+        evaluator: &Evaluator,
+        columns: &[ColumnIn<'_>],
+        rows: usize,
+        outs: &mut [ColumnOut<'_>],
+        sel: Option<&mut [u8]>,
+        metrics: &PartitionMetrics,
+    ) -> Result<Option<usize>> {
+        let kernel = &self.lowered.kernel;
+        let result = match evaluator {
+            Evaluator::Jit { kernel: k, .. } => {
+                let _timer = metrics.kernel_time.timer();
+                k.run(columns, rows, outs, sel)
+            }
+            Evaluator::Interpreter => {
+                let _timer = metrics.kernel_time.timer();
+                interp::run(kernel, columns, rows, outs, sel)
+            }
+            Evaluator::Gpu {
+                gpu,
+                module,
+                fallback,
+                ..
+            } => {
+                return match gpu.run_rows(kernel, module, columns, rows, outs, sel) {
+                    Ok((written, moved)) => {
+                        metrics.kernel_time.add_duration(moved.kernel_time);
+                        metrics.copy_time.add_duration(moved.copy_time);
+                        metrics.to_device_bytes.add(moved.to_device_bytes);
+                        metrics.to_host_bytes.add(moved.to_host_bytes);
+                        Ok(Some(written))
+                    }
+                    Err(GpuRunError::Kernel(e)) => Err(self.run_error(e)),
+                    Err(GpuRunError::Device(why)) => {
+                        let stage = format!("stage `{}`", self.description);
+                        crate::gpu::stage::fall_back(*fallback, &stage, &why, None)
+                            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                        Ok(None)
+                    }
+                };
+            }
+            Evaluator::DataFusion { .. } => {
+                unreachable!("a stage that did not compile runs DataFusion's operators")
+            }
+        };
+        result.map(Some).map_err(|e| self.run_error(e))
     }
 
     /// A kernel failure as DataFusion's error, naming the expression (and so its columns).

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use corepy_planner::fusion::FusedStage;
 use datafusion::catalog::Session;
-use datafusion::common::Result;
+use datafusion::common::{DataFusionError, Result};
+
+use crate::gpu::GpuOptions;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{LogicalPlan, UserDefinedLogicalNode};
 use datafusion::physical_expr::projection::ProjectionExpr;
@@ -73,15 +75,32 @@ impl ExtensionPlanner for FusedStagePlanner {
                 Ok((expr, field.name().clone()))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Some(Arc::new(JitExec::new(
-            Arc::clone(&physical_inputs[0]),
-            Arc::clone(lowered),
-            description,
-            evaluator,
-            Arc::new(stage.schema.as_arrow().clone()),
-            predicate,
-            outputs,
-        ))))
+        // Where the stage runs: the query's device settings (see `crate::gpu`).
+        let options = session_state
+            .config()
+            .get_extension::<GpuOptions>()
+            .map(|o| *o)
+            .unwrap_or_default();
+        let batch_rows = session_state.config().batch_size();
+        let placed = crate::gpu::stage::place(
+            &lowered.kernel,
+            &format!("stage `{description}`"),
+            options,
+            || crate::gpu::stage::row_stage_cost(&lowered.kernel, batch_rows),
+        )
+        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(Some(Arc::new(
+            JitExec::new(
+                Arc::clone(&physical_inputs[0]),
+                Arc::clone(lowered),
+                description,
+                evaluator,
+                Arc::new(stage.schema.as_arrow().clone()),
+                predicate,
+                outputs,
+            )
+            .placed(placed, options.fallback),
+        )))
     }
 }
 

@@ -25,6 +25,10 @@ pub struct PartitionMetrics {
     pub baseline: BaselineMetrics,
     pub input_rows: Count,
     pub kernel_time: Time,
+    /// A GPU stage's copies: bytes each way and their time.
+    pub to_device_bytes: Count,
+    pub to_host_bytes: Count,
+    pub copy_time: Time,
 }
 
 pub struct JitStream {
@@ -57,7 +61,7 @@ impl JitStream {
     fn run(&self, batch: &RecordBatch) -> Result<RecordBatch> {
         let _compute = self.metrics.baseline.elapsed_compute().timer();
         self.metrics.input_rows.add(batch.num_rows());
-        self.stage.process(batch, &self.metrics.kernel_time)
+        self.stage.process(batch, &self.metrics)
     }
 
     /// The next batch of a filtering stage: gathered outputs, never an empty batch.

@@ -13,6 +13,10 @@ use corepy_planner::tensor::explain::explain as explain_text;
 use corepy_planner::tensor::{plan, Buffer, Program, Slot, Step, Tensor, TensorData};
 use corepy_planner::{CorepyError, Result};
 
+use crate::gpu::placement::StageCost;
+use crate::gpu::stage::{fall_back, place};
+use crate::gpu::{Device, Fallback, GpuOptions, GpuRunError, Placement};
+
 /// The tensor's values (a view of existing data when it is one); kernels compiled unless
 /// `COREPY_JIT=0`.
 pub fn realize(tensor: &Tensor) -> Result<TensorData> {
@@ -21,11 +25,17 @@ pub fn realize(tensor: &Tensor) -> Result<TensorData> {
 
 /// [`realize`], choosing the JIT (`jit`) or the interpreter for every kernel.
 pub fn realize_with(tensor: &Tensor, jit: bool) -> Result<TensorData> {
+    realize_on(tensor, jit, GpuOptions::default())
+}
+
+/// [`realize`] with the kernels placed by `gpu` (a GPU, the CPU, or `auto`); matrix
+/// products, resampling and concatenation run on the CPU.
+pub fn realize_on(tensor: &Tensor, jit: bool, gpu: GpuOptions) -> Result<TensorData> {
     if let Some(data) = tensor.data() {
         return Ok(data.clone());
     }
     let program = plan(tensor)?;
-    let outputs = run(&program, jit)?;
+    let outputs = run(&program, jit, gpu)?;
     let result = &program.result;
     let buffer = match result.slot {
         Slot::Source(i) => program.sources[i].buffer.clone(),
@@ -40,27 +50,87 @@ pub fn realize_with(tensor: &Tensor, jit: bool) -> Result<TensorData> {
     })
 }
 
-/// The graph and the steps that realize it; `kernels`: with each kernel's IR.
-pub fn explain(tensor: &Tensor, kernels: bool) -> Result<String> {
+/// The graph and the steps that realize it; `kernels`: with each kernel's IR (and its PTX
+/// when `device` asks for a GPU, which needs none to render it).
+pub fn explain(tensor: &Tensor, kernels: bool, device: Placement) -> Result<String> {
     let program = plan(tensor)?;
+    let options = GpuOptions {
+        placement: device,
+        fallback: Fallback::Silent,
+    };
     let clif = |i: usize| match &program.steps[i].step {
-        Step::Kernel { kernel, .. } => Some(match kernels::compiled(kernel) {
-            Ok(compiled) => format!(
-                "Cranelift IR (compiled in {:.2} ms):\n{}",
-                compiled.compile_time().as_secs_f64() * 1e3,
-                compiled.clif()
-            ),
-            Err(why) => format!("not compiled (runs in the interpreter): {why}"),
-        }),
+        Step::Kernel { kernel, .. } => {
+            let mut text = match kernels::compiled(kernel) {
+                Ok(compiled) => format!(
+                    "Cranelift IR (compiled in {:.2} ms):\n{}",
+                    compiled.compile_time().as_secs_f64() * 1e3,
+                    compiled.clif()
+                ),
+                Err(why) => format!("not compiled (runs in the interpreter): {why}"),
+            };
+            if device != Placement::On(Device::Cpu) {
+                let placed =
+                    place(kernel, &format!("step{i}"), options, || tensor_cost(kernel)).ok();
+                match placed.and_then(|p| p.module.map(|m| (p.device, p.why, m))) {
+                    Some((device, why, module)) => {
+                        text.push_str(&format!("\nPTX ({device}; {why}):\n{}", module.text))
+                    }
+                    None => text.push_str(&format!(
+                        "\nPTX: not rendered ({})",
+                        corepy_codegen::ptx::render(kernel, "k")
+                            .err()
+                            .unwrap_or_default()
+                    )),
+                }
+            }
+            Some(text)
+        }
         _ => None,
     };
     Ok(explain_text(tensor, &program, kernels, &clif))
 }
 
+/// What moving a tensor kernel to the GPU costs (its inputs are in host memory).
+fn tensor_cost(kernel: &corepy_codegen::ir::Kernel) -> StageCost {
+    let elements: usize = corepy_codegen::tensor_abi::extents(kernel).iter().product();
+    let width = |ty: corepy_codegen::ir::ScalarType| ty.byte_width().max(1);
+    StageCost {
+        bytes_in_per_row: kernel.inputs.iter().map(|i| width(i.ty)).sum(),
+        bytes_out_per_row: kernel.outputs.iter().map(|o| width(kernel.ty(*o))).sum(),
+        rows: elements,
+        ops_per_row: kernel.nodes.len(),
+        resident: false,
+    }
+}
+
+/// Runs one kernel step where `gpu` places it: on a GPU, falling back to the CPU per the
+/// policy when the device fails; else on the CPU.
+fn run_kernel(
+    index: usize,
+    kernel: &corepy_codegen::ir::Kernel,
+    ins: &[TensorIn<'_>],
+    outs: &mut [TensorOut<'_>],
+    jit: bool,
+    gpu: GpuOptions,
+) -> Result<()> {
+    let stage = format!("tensor step{index}");
+    let placed = place(kernel, &stage, gpu, || tensor_cost(kernel))?;
+    if let (Some(device), Some(module)) = (&placed.gpu, &placed.module) {
+        match device.run_tensor(kernel, module, ins, outs) {
+            Ok(_) => return Ok(()),
+            Err(GpuRunError::Kernel(e)) => return Err(kernel_error(e)),
+            Err(GpuRunError::Device(why)) => {
+                fall_back(gpu.fallback, &stage, &why, None)?;
+            }
+        }
+    }
+    kernels::run(kernel, ins, outs, jit).map_err(kernel_error)
+}
+
 /// Runs every step; the buffer each wrote.
-fn run(program: &Program, jit: bool) -> Result<Vec<Buffer>> {
+fn run(program: &Program, jit: bool, gpu: GpuOptions) -> Result<Vec<Buffer>> {
     let mut outputs: Vec<Buffer> = Vec::with_capacity(program.steps.len());
-    for planned in &program.steps {
+    for (index, planned) in program.steps.iter().enumerate() {
         let bytes = planned.shape.iter().product::<usize>() * planned.dtype.size();
         // Every step writes all of its output.
         let (buffer, mut writer) = Buffer::for_overwrite(bytes);
@@ -82,7 +152,7 @@ fn run(program: &Program, jit: bool) -> Result<Vec<Buffer>> {
                 let mut outs = [TensorOut {
                     bytes: writer.as_mut_slice(),
                 }];
-                kernels::run(kernel, &ins, &mut outs, jit).map_err(kernel_error)?;
+                run_kernel(index, kernel, &ins, &mut outs, jit, gpu)?;
             }
             Step::MatMul { a, b } => matmul::matmul(
                 (slot_bytes(a.slot), &a.view),

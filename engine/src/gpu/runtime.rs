@@ -1,0 +1,416 @@
+//! One device: its context and stream, the modules loaded on it (cached by entry name), and
+//! the launch code for row and tensor kernels.
+//!
+//! Device memory comes from the stream's allocator, which is CUDA's stream-ordered pool
+//! (`cuMemAllocAsync`) on devices that support it, so buffers freed by one batch are reused
+//! by the next without a driver round trip. Arguments are built from each entry's
+//! signature (`corepy_codegen::ptx::EntrySignature`), the same list the renderer declared.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
+use corepy_codegen::ir::Kernel;
+use corepy_codegen::ptx::{decode_failure, slices, EntrySignature, Param, PtxModule, BLOCK};
+use corepy_codegen::tensor_abi::{
+    element_bytes, extents, output_shape, reduced_axes, TensorIn, TensorOut,
+};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DriverError,
+    LaunchConfig, PushKernelArg,
+};
+
+use super::probe::GpuInfo;
+
+/// Bytes and time spent moving data and running kernels, for EXPLAIN ANALYZE.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Transfer {
+    pub to_device_bytes: usize,
+    pub to_host_bytes: usize,
+    pub copy_time: Duration,
+    pub kernel_time: Duration,
+}
+
+/// Why a run on the GPU did not give an answer.
+#[derive(Debug)]
+pub enum GpuRunError {
+    /// The data raised an error (the same the CPU would raise).
+    Kernel(RunError),
+    /// The device failed: out of memory, a launch failure, a lost context.
+    Device(String),
+}
+
+impl From<DriverError> for GpuRunError {
+    fn from(e: DriverError) -> Self {
+        GpuRunError::Device(format!("CUDA driver error {e:?}"))
+    }
+}
+
+/// An opened device.
+pub struct Gpu {
+    pub info: GpuInfo,
+    context: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    functions: Mutex<HashMap<String, CudaFunction>>,
+    /// One run at a time on the stream: runs of several partitions queue here.
+    running: Mutex<()>,
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Gpu({:?})", self.info)
+    }
+}
+
+impl Gpu {
+    pub fn new(context: Arc<CudaContext>, info: GpuInfo) -> Self {
+        let stream = context.default_stream();
+        Gpu {
+            info,
+            context,
+            stream,
+            functions: Mutex::new(HashMap::new()),
+            running: Mutex::new(()),
+        }
+    }
+
+    /// The entry's function, loading its module on first use.
+    fn function(&self, module: &PtxModule, entry: &str) -> Result<CudaFunction, GpuRunError> {
+        let mut functions = self.functions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = functions.get(entry) {
+            return Ok(f.clone());
+        }
+        let loaded: Arc<CudaModule> = self
+            .context
+            .load_module(cudarc::nvrtc::Ptx::from_src(module.text.clone()))
+            .map_err(|e| {
+                GpuRunError::Device(format!("the driver refused PTX module {entry}: {e:?}"))
+            })?;
+        for signature in &module.entries {
+            let f = loaded.load_function(&signature.name)?;
+            functions.insert(signature.name.clone(), f);
+        }
+        functions
+            .get(entry)
+            .cloned()
+            .ok_or_else(|| GpuRunError::Device(format!("no entry {entry} in its module")))
+    }
+
+    /// Blocks for a grid over `units` tiles: enough to fill the device, at most one a tile.
+    fn grid(&self, units: usize) -> LaunchConfig {
+        let blocks = units.clamp(1, self.info.multiprocessors * 8) as u32;
+        LaunchConfig {
+            grid_dim: (blocks, 1, 1),
+            block_dim: (BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    /// Launches `signature`'s entry with the device addresses (or values) of `args`.
+    fn launch(
+        &self,
+        module: &PtxModule,
+        signature: &EntrySignature,
+        args: &Args<'_>,
+        units: usize,
+    ) -> Result<(), GpuRunError> {
+        let f = self.function(module, &signature.name)?;
+        let values: Vec<u64> = signature
+            .params
+            .iter()
+            .map(|p| {
+                args.value(*p).ok_or_else(|| {
+                    GpuRunError::Device(format!("no buffer for parameter {}", p.name()))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let mut builder = self.stream.launch_builder(&f);
+        for v in &values {
+            builder.arg(v);
+        }
+        // SAFETY: the parameters follow the entry's signature, each a u64 (a device address
+        // of a buffer sized for the kernel, or a count), as the renderer declared them.
+        unsafe { builder.launch(self.grid(units)) }?;
+        Ok(())
+    }
+
+    fn upload(
+        &self,
+        bytes: &[u8],
+        len: usize,
+        transfer: &mut Transfer,
+    ) -> Result<CudaSlice<u8>, GpuRunError> {
+        let mut slice = self.stream.alloc_zeros::<u8>(len.max(bytes.len()).max(8))?;
+        if !bytes.is_empty() {
+            self.stream
+                .memcpy_htod(bytes, &mut slice.slice_mut(0..bytes.len()))?;
+        }
+        transfer.to_device_bytes += bytes.len();
+        Ok(slice)
+    }
+
+    fn download(
+        &self,
+        slice: &CudaSlice<u8>,
+        out: &mut [u8],
+        transfer: &mut Transfer,
+    ) -> Result<(), GpuRunError> {
+        let n = out.len().min(slice.len());
+        self.stream.memcpy_dtoh(&slice.slice(0..n), &mut out[..n])?;
+        transfer.to_host_bytes += n;
+        Ok(())
+    }
+
+    /// Runs a row kernel over one batch, as `JitKernel::run` does on the CPU: the same
+    /// buffers in, the same buffers out, the rows written returned.
+    pub fn run_rows(
+        &self,
+        kernel: &Kernel,
+        module: &PtxModule,
+        inputs: &[ColumnIn<'_>],
+        rows: usize,
+        outputs: &mut [ColumnOut<'_>],
+        selection: Option<&mut [u8]>,
+    ) -> Result<(usize, Transfer), GpuRunError> {
+        corepy_codegen::abi::check_buffers(kernel, inputs, rows, outputs, selection.as_deref())
+            .map_err(GpuRunError::Kernel)?;
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = Transfer::default();
+        let started = Instant::now();
+        let padded = padded_rows(rows).max(64);
+        let tiles = rows.div_ceil(BLOCK as usize);
+        let mut buffers: Vec<(Param, CudaSlice<u8>)> = Vec::new();
+        for (i, column) in inputs.iter().enumerate() {
+            let ty = kernel.inputs[i].ty;
+            let n = values_bytes(ty, rows).min(column.values.len());
+            buffers.push((
+                Param::InputValues(i),
+                self.upload(&column.values[..n], values_bytes(ty, padded), &mut t)?,
+            ));
+            if let Some(bits) = column.validity {
+                let n = bitmap_bytes(rows).min(bits.len());
+                buffers.push((
+                    Param::InputValidity(i),
+                    self.upload(&bits[..n], bitmap_bytes(padded), &mut t)?,
+                ));
+            }
+        }
+        for (o, id) in kernel.outputs.iter().enumerate() {
+            buffers.push((
+                Param::OutputValues(o),
+                self.stream
+                    .alloc_zeros::<u8>(values_bytes(kernel.ty(*id), padded).max(8))?,
+            ));
+            buffers.push((
+                Param::OutputValidity(o),
+                self.stream.alloc_zeros::<u8>(bitmap_bytes(padded))?,
+            ));
+        }
+        if kernel.selection.is_some() {
+            buffers.push((
+                Param::Selection,
+                self.stream.alloc_zeros::<u8>(bitmap_bytes(padded))?,
+            ));
+            buffers.push((
+                Param::TileCounts,
+                self.stream.alloc_zeros::<u8>(tiles.max(1) * 4)?,
+            ));
+        }
+        buffers.push((
+            Param::Failure,
+            self.stream.clone_htod(&u64::MAX.to_le_bytes())?,
+        ));
+        self.stream.synchronize()?;
+        t.copy_time += started.elapsed();
+
+        let kernel_started = Instant::now();
+        let mut written = rows;
+        for signature in &module.entries {
+            if signature.params.contains(&Param::TileOffsets) {
+                // Between a filter's passes: the tiles' kept rows, summed into offsets.
+                let counts_slice = &buffers
+                    .iter()
+                    .find(|(p, _)| *p == Param::TileCounts)
+                    .expect("counts")
+                    .1;
+                let counts: Vec<u8> = self.stream.clone_dtoh(counts_slice)?;
+                let mut offsets = Vec::with_capacity(tiles.max(1) * 8);
+                let mut total = 0u64;
+                for t in 0..tiles {
+                    offsets.extend_from_slice(&total.to_le_bytes());
+                    total +=
+                        u32::from_le_bytes(counts[t * 4..t * 4 + 4].try_into().expect("4 bytes"))
+                            as u64;
+                }
+                offsets.resize(tiles.max(1) * 8, 0);
+                written = total as usize;
+                buffers.push((Param::TileOffsets, self.stream.clone_htod(&offsets)?));
+            }
+            let args = Args {
+                stream: &self.stream,
+                buffers: &buffers,
+                offsets: &[],
+                rows: rows as u64,
+            };
+            self.launch(module, signature, &args, tiles)?;
+        }
+        let failure: Vec<u8> = self.stream.clone_dtoh(
+            &buffers
+                .iter()
+                .find(|(p, _)| *p == Param::Failure)
+                .expect("failure")
+                .1,
+        )?;
+        t.kernel_time += kernel_started.elapsed();
+        if let Some(f) = decode_failure(u64::from_le_bytes(
+            failure[..8].try_into().expect("8 bytes"),
+        )) {
+            return Err(GpuRunError::Kernel(RunError::Failed(f)));
+        }
+
+        let copy_started = Instant::now();
+        let find = |p: Param| &buffers.iter().find(|(q, _)| *q == p).expect("allocated").1;
+        for (o, out) in outputs.iter_mut().enumerate() {
+            let ty = kernel.ty(kernel.outputs[o]);
+            let mut values =
+                vec![0u8; values_bytes(ty, padded_rows(written)).min(out.values_len())];
+            self.download(find(Param::OutputValues(o)), &mut values, &mut t)?;
+            out.write_values(0, &values);
+            let n = bitmap_bytes(padded_rows(written)).min(out.validity.len());
+            self.download(
+                find(Param::OutputValidity(o)),
+                &mut out.validity[..n],
+                &mut t,
+            )?;
+        }
+        if let Some(bits) = selection {
+            let n = bits.len().min(bitmap_bytes(padded));
+            self.download(find(Param::Selection), &mut bits[..n], &mut t)?;
+        }
+        self.stream.synchronize()?;
+        t.copy_time += copy_started.elapsed();
+        Ok((written, t))
+    }
+
+    /// Runs a tensor kernel: inputs copied whole, outputs copied back.
+    pub fn run_tensor(
+        &self,
+        kernel: &Kernel,
+        module: &PtxModule,
+        inputs: &[TensorIn<'_>],
+        outputs: &mut [TensorOut<'_>],
+    ) -> Result<Transfer, GpuRunError> {
+        corepy_codegen::tensor_abi::check_tensor_buffers(kernel, inputs, outputs)
+            .map_err(GpuRunError::Kernel)?;
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = Transfer::default();
+        let started = Instant::now();
+        let mut buffers: Vec<(Param, CudaSlice<u8>)> = Vec::new();
+        let mut offsets: Vec<(Param, u64)> = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            buffers.push((
+                Param::TensorInput(i),
+                self.upload(input.bytes, input.bytes.len(), &mut t)?,
+            ));
+            offsets.push((
+                Param::TensorInput(i),
+                (input.offset * element_bytes(kernel.inputs[i].ty)) as u64,
+            ));
+        }
+        let n: usize = output_shape(kernel).iter().product();
+        let dims = extents(kernel);
+        let reduced_count: usize = reduced_axes(kernel).iter().map(|&a| dims[a]).product();
+        let work = n * slices(n, reduced_count);
+        for (j, id) in kernel.outputs.iter().enumerate() {
+            buffers.push((
+                Param::TensorOutput(j),
+                self.stream
+                    .alloc_zeros::<u8>((n * element_bytes(kernel.ty(*id))).max(8))?,
+            ));
+            buffers.push((
+                Param::Partials(j),
+                self.stream.alloc_zeros::<u8>(work.max(1) * 8)?,
+            ));
+            buffers.push((
+                Param::PartialPositions(j),
+                self.stream.alloc_zeros::<u8>(work.max(1) * 8)?,
+            ));
+        }
+        self.stream.synchronize()?;
+        t.copy_time += started.elapsed();
+        let kernel_started = Instant::now();
+        let total: usize = dims.iter().product();
+        for signature in &module.entries {
+            let reads_inputs = signature
+                .params
+                .iter()
+                .any(|p| matches!(p, Param::TensorInput(_)));
+            let has_partials = signature
+                .params
+                .iter()
+                .any(|p| matches!(p, Param::Partials(_)));
+            let units = match (reads_inputs, has_partials) {
+                // A reduction's slices: one block an (output element, slice).
+                (true, true) => work,
+                // Its finish: one thread an output element.
+                (false, true) => n.div_ceil(BLOCK as usize),
+                _ => total.div_ceil(BLOCK as usize),
+            };
+            let args = Args {
+                stream: &self.stream,
+                buffers: &buffers,
+                offsets: &offsets,
+                rows: 0,
+            };
+            self.launch(module, signature, &args, units)?;
+        }
+        self.stream.synchronize()?;
+        t.kernel_time += kernel_started.elapsed();
+        let copy_started = Instant::now();
+        for (j, out) in outputs.iter_mut().enumerate() {
+            let slice = &buffers
+                .iter()
+                .find(|(p, _)| *p == Param::TensorOutput(j))
+                .expect("allocated")
+                .1;
+            let len = n * element_bytes(kernel.ty(kernel.outputs[j]));
+            self.download(slice, &mut out.bytes[..len], &mut t)?;
+        }
+        self.stream.synchronize()?;
+        t.copy_time += copy_started.elapsed();
+        Ok(t)
+    }
+}
+
+/// The device buffers of one run, by parameter.
+struct Args<'a> {
+    stream: &'a Arc<CudaStream>,
+    buffers: &'a [(Param, CudaSlice<u8>)],
+    /// Bytes added to a buffer's address (a tensor input's element zero).
+    offsets: &'a [(Param, u64)],
+    rows: u64,
+}
+
+impl Args<'_> {
+    /// A parameter's value: a buffer's device address, the row count, or 0 for a missing
+    /// validity bitmap (no NULLs).
+    fn value(&self, p: Param) -> Option<u64> {
+        match p {
+            Param::Rows => Some(self.rows),
+            _ => match self.buffers.iter().find(|(q, _)| *q == p) {
+                Some((_, slice)) => {
+                    let (address, _sync) = slice.device_ptr(self.stream);
+                    let offset = self
+                        .offsets
+                        .iter()
+                        .find(|(q, _)| *q == p)
+                        .map_or(0, |(_, o)| *o);
+                    Some(address + offset)
+                }
+                None if matches!(p, Param::InputValidity(_)) => Some(0),
+                None => None,
+            },
+        }
+    }
+}
