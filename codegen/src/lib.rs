@@ -1,7 +1,7 @@
 //! corepy's code generator: the kernel IR (typed SSA over columns and tensors) and its
 //! renderers — Cranelift for the CPU, an interpreter that is the executable specification
-//! the others are tested against, and a pretty-printer for EXPLAIN. (A PTX renderer for
-//! NVIDIA GPUs will read the same IR.)
+//! the others are tested against, PTX for NVIDIA GPUs (`ptx`), and a pretty-printer for
+//! EXPLAIN.
 //!
 //! The crate sits at the bottom of the pipeline and knows nothing of DataFusion plans or
 //! Python: `planner` lowers fused plan regions to this IR, `engine` runs what it compiles.
@@ -17,5 +17,5 @@ pub mod semantics;
 pub mod tensor_abi;
 pub mod tensor_lanes;
 
-#[cfg(test)]
-mod testing;
+/// Random kernels and data for differential tests (used by the GPU self-test too).
+pub mod testing;

@@ -1,8 +1,14 @@
-//! Random kernels and columns for the differential tests of the renderers.
+//! Random kernels and columns for the differential tests of the renderers (the Cranelift
+//! and PTX tests here, and the GPU self-test that `tests/gpu/run.sh` runs on a GPU).
 
 use crate::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
 use crate::interp::V;
-use crate::ir::{BinaryOp, Kernel, Literal, Op, ScalarType, UnaryOp, ValueId};
+use crate::interp::{self, write_tensor_value};
+use crate::ir::{
+    BinaryOp, Dim, Domain, Input, Kernel, Layout, Literal, Op, ReduceOp, ScalarType, UnaryOp,
+    ValueId,
+};
+use crate::tensor_abi::element_bytes;
 
 /// A small, seedable generator (xorshift64*), so that failures are reproducible by seed.
 pub struct Rng(u64);
@@ -12,7 +18,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -20,11 +26,11 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.next_u64() % 100 < percent
     }
 
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
@@ -123,8 +129,8 @@ pub fn random_value(rng: &mut Rng, ty: ScalarType) -> V {
         ScalarType::Bool => V::B(rng.chance(50)),
         ScalarType::F64 => {
             let (r1, r2) = (
-                (rng.next() % 2000) as f64 / 7.0 - 100.0,
-                (rng.next() % 200) as f64 - 100.0,
+                (rng.next_u64() % 2000) as f64 / 7.0 - 100.0,
+                (rng.next_u64() % 200) as f64 - 100.0,
             );
             V::F64(rng.pick(&[
                 0.0,
@@ -144,7 +150,7 @@ pub fn random_value(rng: &mut Rng, ty: ScalarType) -> V {
             ]))
         }
         ScalarType::F32 => {
-            let r = (rng.next() % 2000) as f32 / 3.0 - 300.0;
+            let r = (rng.next_u64() % 2000) as f32 / 3.0 - 300.0;
             V::F32(rng.pick(&[
                 0.0f32,
                 -0.0,
@@ -164,7 +170,7 @@ pub fn random_value(rng: &mut Rng, ty: ScalarType) -> V {
                 1 => hi,
                 2 => 0,
                 3 => rng.pick(&[-1i128, 1, 2, -2]).clamp(lo, hi),
-                _ => ((rng.next() % 201) as i128 - 100).clamp(lo, hi),
+                _ => ((rng.next_u64() % 201) as i128 - 100).clamp(lo, hi),
             };
             V::I(v)
         }
@@ -576,4 +582,383 @@ pub fn run_with(
         selection: selection.map(|bits| (0..rows).map(|r| crate::abi::get_bit(&bits, r)).collect()),
         columns,
     })
+}
+
+/// Random columns for a kernel's inputs (a quarter to half of them with NULLs).
+pub fn columns_for(kernel: &Kernel, rng: &mut Rng, rows: usize) -> Vec<Column> {
+    kernel
+        .inputs
+        .iter()
+        .map(|i| {
+            let nulls = rng.pick(&[0, 0, 10, 50]);
+            random_column(rng, i.ty, rows, nulls)
+        })
+        .collect()
+}
+
+/// Same outputs, or a failure that the interpreter finds too: the same kind on the same
+/// row (`failures` lists every one the data raises).
+pub fn agree(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    got: &Result<RunResult, RunError>,
+    reference: &Result<RunResult, RunError>,
+) -> bool {
+    match (got, reference) {
+        (Ok(x), Ok(y)) => x == y,
+        (Err(RunError::Failed(failure)), Err(RunError::Failed(_))) => {
+            let mut all = Vec::new();
+            let _ = run_with(kernel, columns, rows, |i, o, s| {
+                all = interp::failures(kernel, i, rows, o, s)?;
+                Ok(0)
+            });
+            all.iter()
+                .any(|f| f.kind == failure.kind && f.row == failure.row)
+        }
+        _ => false,
+    }
+}
+
+pub const TENSOR_TYPES: [ScalarType; 7] = [
+    ScalarType::I8,
+    ScalarType::I32,
+    ScalarType::I64,
+    ScalarType::U8,
+    ScalarType::U64,
+    ScalarType::F32,
+    ScalarType::F64,
+];
+
+/// Types of one width (4 or 8 bytes): kernels the vector loop takes.
+pub const VECTOR_TYPES: [ScalarType; 5] = [
+    ScalarType::I32,
+    ScalarType::F32,
+    ScalarType::I64,
+    ScalarType::U64,
+    ScalarType::F64,
+];
+
+/// An input's buffer, its offset and strides over `dims` (`dense_inner`: the innermost
+/// stride is 1 or 0, as the vector loop needs).
+pub fn strided_input(
+    rng: &mut Rng,
+    ty: ScalarType,
+    dims: &[usize],
+    dense_inner: bool,
+) -> (Vec<u8>, usize, Vec<i64>) {
+    let mut strides = vec![0i64; dims.len()];
+    let mut step = 1i64;
+    for a in (0..dims.len()).rev() {
+        let inner = a + 1 == dims.len();
+        let spread = if inner && dense_inner {
+            1
+        } else {
+            rng.pick(&[1i64, 1, 2, 3])
+        };
+        strides[a] = match rng.below(5) {
+            0 => 0,
+            1 if !(inner && dense_inner) => -step * spread,
+            _ => step * spread,
+        };
+        step *= (dims[a] as i64).max(1) * spread;
+    }
+    let (mut low, mut high) = (0i64, 0i64);
+    for (&s, &n) in strides.iter().zip(dims) {
+        let reach = s * (n.max(1) as i64 - 1);
+        if reach < 0 {
+            low += reach
+        } else {
+            high += reach
+        }
+    }
+    let len = (high - low + 1) as usize;
+    let mut bytes = vec![0u8; len * element_bytes(ty)];
+    for i in 0..len {
+        write_tensor_value(&mut bytes, ty, i, random_value(rng, ty));
+    }
+    (bytes, (-low) as usize, strides)
+}
+
+/// A random kernel and its inputs; `vector`: one value width, longer dense inner
+/// dimensions and no reductions, so that most compile to the vector loop.
+pub fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8>, usize)>) {
+    let rank = if vector {
+        1 + rng.below(3)
+    } else {
+        rng.below(4)
+    };
+    let sizes: &[usize] = if vector {
+        &[1, 3, 4, 7, 16, 33]
+    } else {
+        &[0, 1, 2, 3, 5, 9]
+    };
+    let dims: Vec<usize> = (0..rank).map(|_| rng.pick(sizes)).collect();
+    let ty = rng.pick(if vector {
+        &VECTOR_TYPES[..]
+    } else {
+        &TENSOR_TYPES[..]
+    });
+    let mut k = Kernel {
+        domain: Domain {
+            dims: dims.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
+        },
+        inputs: Vec::new(),
+        nodes: Vec::new(),
+        outputs: Vec::new(),
+        selection: None,
+    };
+    let mut buffers = Vec::new();
+    let mut values: Vec<ValueId> = Vec::new();
+    for i in 0..1 + rng.below(3) {
+        let (bytes, offset, strides) = strided_input(rng, ty, &dims, vector);
+        k.inputs.push(Input {
+            ty,
+            layout: Layout::Strided(strides),
+        });
+        buffers.push((bytes, offset));
+        values.push(k.push(Op::Load(i), ty));
+    }
+    let float = ty.is_float();
+    for _ in 0..1 + rng.below(6) {
+        let a = rng.pick(&values);
+        let b = rng.pick(&values);
+        let mut arithmetic = vec![
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Max,
+            BinaryOp::Min,
+            BinaryOp::FloorDiv,
+            BinaryOp::FloorMod,
+        ];
+        if !float {
+            arithmetic.extend([BinaryOp::BitAnd, BinaryOp::BitOr, BinaryOp::BitXor]);
+        }
+        let v = match rng.below(7) {
+            0 => k.push(Op::Binary(rng.pick(&arithmetic), a, b), ty),
+            1 if float => k.push(
+                Op::Binary(rng.pick(&[BinaryOp::Div, BinaryOp::Pow]), a, b),
+                ty,
+            ),
+            2 if float => k.push(
+                Op::Unary(
+                    rng.pick(&[
+                        UnaryOp::Exp,
+                        UnaryOp::Ln,
+                        UnaryOp::Sqrt,
+                        UnaryOp::Tanh,
+                        UnaryOp::Sin,
+                        UnaryOp::Floor,
+                        UnaryOp::Abs,
+                        UnaryOp::Neg,
+                    ]),
+                    a,
+                ),
+                ty,
+            ),
+            2 => k.push(
+                Op::Unary(
+                    if ty.is_signed_int() {
+                        rng.pick(&[UnaryOp::Abs, UnaryOp::Neg, UnaryOp::BitNot])
+                    } else {
+                        rng.pick(&[UnaryOp::Abs, UnaryOp::BitNot])
+                    },
+                    a,
+                ),
+                ty,
+            ),
+            3 => {
+                let c = k.push(
+                    Op::Binary(
+                        rng.pick(&[
+                            BinaryOp::IeeeLt,
+                            BinaryOp::IeeeEq,
+                            BinaryOp::IeeeGtEq,
+                            BinaryOp::IeeeNotEq,
+                        ]),
+                        a,
+                        b,
+                    ),
+                    ScalarType::Bool,
+                );
+                k.push(
+                    Op::Case {
+                        branches: vec![(c, a)],
+                        otherwise: Some(b),
+                    },
+                    ty,
+                )
+            }
+            4 => {
+                let to = if vector {
+                    // A cast through another type of the same width keeps one width.
+                    let same: Vec<ScalarType> = VECTOR_TYPES
+                        .iter()
+                        .copied()
+                        .filter(|t| element_bytes(*t) == element_bytes(ty))
+                        .collect();
+                    rng.pick(&same)
+                } else {
+                    rng.pick(&TENSOR_TYPES)
+                };
+                let c = k.push(Op::Cast(a), to);
+                k.push(Op::Cast(c), ty)
+            }
+            5 => {
+                let lit = if float {
+                    if ty == ScalarType::F32 {
+                        Literal::F32(2.5f32.to_bits())
+                    } else {
+                        Literal::F64((-1.25f64).to_bits())
+                    }
+                } else {
+                    Literal::Int(3)
+                };
+                let c = k.push(Op::Const(lit), ty);
+                k.push(Op::Binary(BinaryOp::Mul, a, c), ty)
+            }
+            _ => {
+                let nan = k.push(Op::Unary(UnaryOp::IsNan, a), ScalarType::Bool);
+                let not = k.push(Op::Unary(UnaryOp::Not, nan), ScalarType::Bool);
+                k.push(
+                    Op::Case {
+                        branches: vec![(not, a)],
+                        otherwise: Some(b),
+                    },
+                    ty,
+                )
+            }
+        };
+        values.push(v);
+    }
+    let last = *values.last().expect("one value at least");
+    if rank > 0 && rng.chance(50) {
+        let reduced = rng.below(rank + 1);
+        let axes: Vec<usize> = (rank - reduced..rank).collect();
+        let op = rng.pick(&[
+            ReduceOp::Sum,
+            ReduceOp::Prod,
+            ReduceOp::Max,
+            ReduceOp::Min,
+            ReduceOp::ArgMax,
+            ReduceOp::ArgMin,
+        ]);
+        let empty = axes.iter().any(|&a| dims[a] == 0);
+        let op = if empty { ReduceOp::Sum } else { op };
+        let out_ty = if matches!(op, ReduceOp::ArgMax | ReduceOp::ArgMin) {
+            ScalarType::I64
+        } else {
+            ty
+        };
+        let r = k.push(
+            Op::Reduce {
+                op,
+                arg: last,
+                axes,
+            },
+            out_ty,
+        );
+        k.outputs.push(r);
+    } else {
+        k.outputs.push(last);
+        if !vector && rng.chance(30) {
+            let c = k.push(
+                Op::Binary(BinaryOp::IeeeGt, last, values[0]),
+                ScalarType::Bool,
+            );
+            k.outputs.push(c);
+        }
+    }
+    (k, buffers)
+}
+
+/// Equal bytes, but any NaN equals any NaN (payloads differ between libm and hardware).
+pub fn same(a: &[u8], b: &[u8], ty: ScalarType) -> bool {
+    let w = element_bytes(ty);
+    a.chunks(w).zip(b.chunks(w)).all(|(x, y)| match ty {
+        ScalarType::F64 => {
+            let (x, y) = (
+                f64::from_le_bytes(x.try_into().unwrap()),
+                f64::from_le_bytes(y.try_into().unwrap()),
+            );
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        ScalarType::F32 => {
+            let (x, y) = (
+                f32::from_le_bytes(x.try_into().unwrap()),
+                f32::from_le_bytes(y.try_into().unwrap()),
+            );
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())
+        }
+        _ => x == y,
+    })
+}
+
+/// Whether a float sum or product of the GPU's order is close to the interpreter's:
+/// within `n · ε` of the sum of magnitudes (sums) or relatively (products); both
+/// non-finite alike, or a product that over- or underflowed in one order.
+pub fn close_in_another_order(
+    expected: f64,
+    got: f64,
+    magnitude: f64,
+    n: usize,
+    epsilon: f64,
+    product: bool,
+) -> bool {
+    if expected.to_bits() == got.to_bits() || (expected.is_nan() && got.is_nan()) {
+        return true;
+    }
+    let tolerance = 4.0 * (n as f64 + 1.0) * epsilon;
+    if product {
+        let extreme = |x: f64| !x.is_finite() || x == 0.0 || x.abs() < 1e-280 || x.abs() > 1e280;
+        return extreme(expected)
+            || extreme(got)
+            || (expected - got).abs() <= tolerance * expected.abs().max(got.abs());
+    }
+    if !magnitude.is_finite() {
+        return true;
+    }
+    (expected - got).abs() <= tolerance * magnitude
+}
+
+/// The interpreter's sum of magnitudes of a sum's terms (the kernel summing |arg|).
+pub fn magnitudes(kernel: &Kernel, buffers: &[(Vec<u8>, usize)]) -> Vec<f64> {
+    use crate::ir::{ReduceOp, UnaryOp};
+    use crate::tensor_abi::{output_shape, TensorIn, TensorOut};
+    let mut k = kernel.clone();
+    let Op::Reduce { arg, axes, .. } = k.node(k.outputs[0]).op.clone() else {
+        return Vec::new();
+    };
+    let ty = k.ty(arg);
+    let abs = k.push(Op::Unary(UnaryOp::Abs, arg), ty);
+    let sum = k.push(
+        Op::Reduce {
+            op: ReduceOp::Sum,
+            arg: abs,
+            axes,
+        },
+        ty,
+    );
+    k.outputs = vec![sum];
+    let n: usize = output_shape(&k).iter().product();
+    let w = crate::tensor_abi::element_bytes(ty);
+    let mut out = vec![0u8; n * w];
+    let inputs: Vec<TensorIn<'_>> = buffers
+        .iter()
+        .map(|(b, o)| TensorIn {
+            bytes: b,
+            offset: *o,
+        })
+        .collect();
+    interp::run_tensor(&k, &inputs, &mut [TensorOut { bytes: &mut out }]).expect("runs");
+    out.chunks(w)
+        .map(|c| {
+            if w == 4 {
+                f32::from_le_bytes(c.try_into().unwrap()) as f64
+            } else {
+                f64::from_le_bytes(c.try_into().unwrap())
+            }
+        })
+        .collect()
 }

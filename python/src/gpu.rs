@@ -27,6 +27,27 @@ fn gpu_status(py: Python<'_>, ordinal: usize) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// Runs `count` random row and tensor kernels on `cuda:<ordinal>` against the interpreter
+/// and the CPU JIT (the GIL released); a dict of counts and mismatches.
+#[pyfunction]
+#[pyo3(signature = (count=500, ordinal=0))]
+fn gpu_selftest(py: Python<'_>, count: u64, ordinal: usize) -> PyResult<Py<PyAny>> {
+    guarded(|| {
+        let device = gpu::gpu(ordinal)
+            .map_err(|no| corepy_planner::CorepyError::Device {
+                message: no.message,
+            })
+            .or_raise()?;
+        let report = py.detach(|| gpu::selftest::selftest(&device, count));
+        let d = PyDict::new(py);
+        d.set_item("row_kernels", report.row_kernels)?;
+        d.set_item("tensor_kernels", report.tensor_kernels)?;
+        d.set_item("not_rendered", report.not_rendered)?;
+        d.set_item("mismatches", report.mismatches)?;
+        Ok(d.into_any().unbind())
+    })
+}
+
 /// The fallback warnings recorded since the last call.
 #[pyfunction]
 fn take_warnings() -> Vec<String> {
@@ -43,6 +64,7 @@ fn parse_device(device: &str) -> PyResult<String> {
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(gpu_status, module)?)?;
     module.add_function(wrap_pyfunction!(take_warnings, module)?)?;
+    module.add_function(wrap_pyfunction!(gpu_selftest, module)?)?;
     module.add_function(wrap_pyfunction!(parse_device, module)?)?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::*;
 use crate::interp;
 use crate::ir::{Literal, UnaryOp};
 use crate::testing::{
-    random_column, random_kernel, run_with, written_image, Column, Rng, RunResult,
+    agree, columns_for, random_kernel, run_with, written_image, Column, Rng, RunResult,
 };
 
 fn jit_run(kernel: &Kernel, columns: &[Column], rows: usize) -> Result<RunResult, RunError> {
@@ -22,41 +22,6 @@ fn interp_run(kernel: &Kernel, columns: &[Column], rows: usize) -> Result<RunRes
     run_with(kernel, columns, rows, |i, o, s| {
         interp::run(kernel, i, rows, o, s)
     })
-}
-
-/// Same outputs, or a failure that the interpreter finds too: the same kind on the same
-/// row (`failures` lists every one the data raises).
-fn agree(
-    kernel: &Kernel,
-    columns: &[Column],
-    rows: usize,
-    jit: &Result<RunResult, RunError>,
-    reference: &Result<RunResult, RunError>,
-) -> bool {
-    match (jit, reference) {
-        (Ok(x), Ok(y)) => x == y,
-        (Err(RunError::Failed(failure)), Err(RunError::Failed(_))) => {
-            let mut all = Vec::new();
-            let _ = run_with(kernel, columns, rows, |i, o, s| {
-                all = interp::failures(kernel, i, rows, o, s)?;
-                Ok(0)
-            });
-            all.iter()
-                .any(|f| f.kind == failure.kind && f.row == failure.row)
-        }
-        _ => false,
-    }
-}
-
-fn columns_for(kernel: &Kernel, rng: &mut Rng, rows: usize) -> Vec<Column> {
-    kernel
-        .inputs
-        .iter()
-        .map(|i| {
-            let nulls = rng.pick(&[0, 0, 10, 50]);
-            random_column(rng, i.ty, rows, nulls)
-        })
-        .collect()
 }
 
 /// Shrinks a failing case to fewer rows, then prints it.

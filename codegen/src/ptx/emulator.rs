@@ -513,15 +513,31 @@ fn step(
                 mask(!a, width)
             }
         }
-        "shl" => mask(arg(1, width)? << (arg(2, 32)? as u32).min(63), width),
-        "shr" => {
-            let s = (arg(2, 32)? as u32).min(width - 1);
-            let a = arg(1, width)?;
-            if kind == 's' {
-                mask((signed(a, width) >> s) as u64, width)
+        // Shift amounts past the width are clamped to it (PTX): all bits shifted out.
+        "shl" => {
+            let s = arg(2, 32)? as u32;
+            if s >= width {
+                0
             } else {
-                a >> s
+                mask(arg(1, width)? << s, width)
             }
+        }
+        "shr" => {
+            let s = arg(2, 32)? as u32;
+            let a = arg(1, width)?;
+            match (kind, s >= width) {
+                ('s', _) => mask((signed(a, width) >> s.min(width - 1)) as u64, width),
+                (_, true) => 0,
+                _ => a >> s,
+            }
+        }
+        "clz" => {
+            let a = arg(1, width)?;
+            (if width == 64 {
+                a.leading_zeros()
+            } else {
+                (a as u32).leading_zeros()
+            }) as u64
         }
         "popc" => (arg(1, 32)? as u32).count_ones() as u64,
         "cvt" => convert(&op, arg(1, 64)?)?,

@@ -12,6 +12,7 @@
 //! CPU's bits. Not yet: decimals, ln, sin, cos, pow, float // and % — [`render`] says
 //! which, and the stage stays on the CPU.
 
+mod decimal;
 mod math;
 mod node;
 mod rows;

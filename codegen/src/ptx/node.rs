@@ -31,9 +31,7 @@ pub fn class_of(ty: ScalarType) -> Result<Class, String> {
         ScalarType::Bool => Class::Pred,
         ScalarType::F32 => Class::F32,
         ScalarType::F64 => Class::F64,
-        ScalarType::Decimal128 { .. } => {
-            return Err(format!("{ty} arithmetic is not rendered to PTX yet"))
-        }
+        ScalarType::Decimal128 { .. } => Class::Wide,
         ty if ty.bits() <= 32 => Class::B32,
         _ => Class::B64,
     })
@@ -116,6 +114,12 @@ impl<'k> Lower<'k> {
             let take_b = self.and(&other, b);
             return self.or(&take_a, &take_b);
         }
+        if class == Class::Wide {
+            let ((a0, a1), (b0, b1)) = (Self::words(a), Self::words(b));
+            let lo = self.select(Class::B64, cond, &a0, &b0);
+            let hi = self.select(Class::B64, cond, &a1, &b1);
+            return format!("{lo}:{hi}");
+        }
         let d = self.reg(class);
         let opcode = match class {
             Class::B32 => "selp.b32",
@@ -181,6 +185,8 @@ impl<'k> Lower<'k> {
                 }
             }
             (Literal::Null, Class::Pred) => self.never.clone(),
+            (Literal::Null, Class::Wide) => self.wide_const(0),
+            (Literal::Int(v), Class::Wide) => self.wide_const(v),
             (Literal::Null, class) => {
                 let zero = match class {
                     Class::F32 => f32_imm(0.0),
@@ -283,6 +289,10 @@ impl<'k> Lower<'k> {
                 (self.setp("nan", t, &x.reg, &x.reg), x.valid.clone())
             }
             UnaryOp::IsNan => (self.never.clone(), x.valid.clone()),
+            UnaryOp::Neg if class == Class::Wide => {
+                (self.decimal_neg(&x.reg, raises), x.valid.clone())
+            }
+            UnaryOp::Abs if class == Class::Wide => (self.decimal_abs(&x.reg), x.valid.clone()),
             UnaryOp::Neg | UnaryOp::Abs if ty.is_float() => {
                 let d = self.reg(class);
                 let t = float_type(ty);
@@ -412,6 +422,9 @@ impl<'k> Lower<'k> {
             };
             self.ins(name, &[&d, &x.reg, &y.reg]);
             d
+        } else if class == Class::Wide {
+            let operands = (operand, self.kernel.ty(b));
+            self.decimal_arith(op, operands, ty, &x.reg, &y.reg, raises)?
         } else if ty.is_float() {
             self.float_arith(op, ty, class, &x.reg, &y.reg)?
         } else {
@@ -479,6 +492,7 @@ impl<'k> Lower<'k> {
                 let (x, y) = (self.pred_to_u32(a), self.pred_to_u32(b));
                 self.setp(cmp, "u32", &x, &y)
             }
+            ScalarType::Decimal128 { .. } => self.wide_compare(cmp, a, b),
             ty if ty.is_float() && ieee => self.setp(cmp, float_type(ty), a, b),
             ty if ty.is_float() => {
                 let sql = !matches!(
@@ -812,6 +826,23 @@ impl<'k> Lower<'k> {
         let x = self.get(a).clone();
         let from = self.kernel.ty(a);
         let from_class = class_of(from)?;
+        if class == Class::Wide {
+            let reg = self.cast_to_decimal(&x.reg, from, from_class, to, raises)?;
+            return Ok(Value {
+                reg,
+                valid: x.valid,
+            });
+        }
+        if from_class == Class::Wide {
+            if !to.is_float() {
+                return Err(format!("a cast from {from} to {to}"));
+            }
+            let reg = self.decimal_to_float(&x.reg, from, to);
+            return Ok(Value {
+                reg,
+                valid: x.valid,
+            });
+        }
         let reg = match (from.is_float(), to.is_float()) {
             (true, true) if from == to => x.reg.clone(),
             (true, true) => {
@@ -924,6 +955,7 @@ impl<'k> Lower<'k> {
     fn null_value(&mut self, class: Class) -> Reg {
         match class {
             Class::Pred => self.never.clone(),
+            Class::Wide => self.wide_const(0),
             Class::F32 => self.code.constant(class, &f32_imm(0.0)),
             Class::F64 => self.code.constant(class, &f64_imm(0.0)),
             _ => self.code.constant(class, "0"),

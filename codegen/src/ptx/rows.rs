@@ -295,6 +295,16 @@ impl<'k> Render<'k> {
         );
         let reg = self.l.code.reg(class);
         let in_range = self.in_range.clone();
+        if let Some((lo, hi)) = reg.split_once(':') {
+            // A decimal: two 8-byte words, low first (a little-endian i128).
+            self.l
+                .code
+                .ins_if(&in_range, "ld.global.u64", &[lo, &format!("[{address}]")]);
+            self.l
+                .code
+                .ins_if(&in_range, "ld.global.u64", &[hi, &format!("[{address}+8]")]);
+            return Ok(Value { reg, valid });
+        }
         self.l.code.ins_if(
             &in_range,
             &format!("ld.global.{}", memory_type(ty)),
@@ -310,6 +320,15 @@ impl<'k> Render<'k> {
             "mad.lo.u64",
             &[&address, index, &ty.byte_width().to_string(), pointer],
         );
+        if let Some((lo, hi)) = reg.split_once(':') {
+            self.l
+                .code
+                .ins_if(when, "st.global.u64", &[&format!("[{address}]"), lo]);
+            self.l
+                .code
+                .ins_if(when, "st.global.u64", &[&format!("[{address}+8]"), hi]);
+            return;
+        }
         self.l.code.ins_if(
             when,
             &format!("st.global.{}", memory_type(ty)),

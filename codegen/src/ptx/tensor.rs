@@ -521,6 +521,7 @@ fn shared_access(
         Class::B64 => ("u64", Class::B64),
         Class::F32 => ("f32", Class::F32),
         Class::F64 => ("f64", Class::F64),
+        Class::Wide => unreachable!("checked: tensors hold no decimals"),
     };
     if store {
         let source = if class == Class::Pred {
@@ -760,6 +761,7 @@ fn assign(l: &mut Lower<'_>, ty: ScalarType, acc: &Acc, new: &Acc, when: &str) {
         Class::B64 => "mov.b64",
         Class::F32 => "mov.f32",
         Class::F64 => "mov.f64",
+        Class::Wide => unreachable!("checked: tensors hold no decimals"),
     };
     l.code.ins(mov, &[&acc.value, &value]);
     if let (Some(at), Some(new_at)) = (&acc.at, &new.at) {
@@ -781,6 +783,7 @@ fn partial_bits(l: &mut Lower<'_>, class: Class, v: &str) -> Reg {
             l.code.ins("cvt.u64.u32", &[&r, &b]);
         }
         Class::F64 => l.code.ins("mov.b64", &[&r, v]),
+        Class::Wide => unreachable!("checked: tensors hold no decimals"),
     }
     r
 }
@@ -805,6 +808,7 @@ fn from_partial(l: &mut Lower<'_>, class: Class, bits: &str) -> Reg {
             l.code.ins("mov.b32", &[&r, &low]);
             r
         }
+        Class::Wide => unreachable!("checked: tensors hold no decimals"),
     }
 }
 

@@ -9,7 +9,10 @@ use super::{decode_failure, render, Param, PtxModule, BLOCK};
 use crate::abi::{bitmap_bytes, padded_rows, ColumnIn, ColumnOut, RunError};
 use crate::interp;
 use crate::ir::{Kernel, Op, ScalarType};
-use crate::testing::{random_column, random_kernel, run_with, Column, Rng, RunResult};
+use crate::testing::{
+    agree, close_in_another_order, columns_for, magnitudes, random_kernel, run_with, Column, Rng,
+    RunResult,
+};
 
 /// Blocks of every emulated launch: few enough that blocks take several tiles each.
 const BLOCKS: u32 = 2;
@@ -142,40 +145,6 @@ fn interp_run(kernel: &Kernel, columns: &[Column], rows: usize) -> Result<RunRes
     })
 }
 
-/// Same outputs, or a failure the interpreter raises too (kind and row).
-fn agree(
-    kernel: &Kernel,
-    columns: &[Column],
-    rows: usize,
-    got: &Result<RunResult, RunError>,
-    reference: &Result<RunResult, RunError>,
-) -> bool {
-    match (got, reference) {
-        (Ok(x), Ok(y)) => x == y,
-        (Err(RunError::Failed(failure)), Err(RunError::Failed(_))) => {
-            let mut all = Vec::new();
-            let _ = run_with(kernel, columns, rows, |i, o, s| {
-                all = interp::failures(kernel, i, rows, o, s)?;
-                Ok(0)
-            });
-            all.iter()
-                .any(|f| f.kind == failure.kind && f.row == failure.row)
-        }
-        _ => false,
-    }
-}
-
-fn columns_for(kernel: &Kernel, rng: &mut Rng, rows: usize) -> Vec<Column> {
-    kernel
-        .inputs
-        .iter()
-        .map(|i| {
-            let nulls = rng.pick(&[0, 0, 10, 50]);
-            random_column(rng, i.ty, rows, nulls)
-        })
-        .collect()
-}
-
 /// `ptxas` from the CUDA wheel on PyPI (`nvidia-cuda-nvcc-cu12`, in the test extras): the
 /// path in `COREPY_PTXAS`, else the one in the project's `.venv`.
 pub fn ptxas() -> Option<PathBuf> {
@@ -237,20 +206,12 @@ fn random_kernels_agree(seeds: std::ops::Range<u64>, row_counts: &[usize]) -> (u
         let rows = rng.pick(row_counts);
         let columns = columns_for(&kernel, &mut rng, rows);
         let name = format!("k{seed}");
-        let module = match render(&kernel, &name) {
-            Ok(m) => m,
-            Err(e) => {
-                let decimal = kernel
-                    .nodes
-                    .iter()
-                    .any(|n| matches!(n.ty, ScalarType::Decimal128 { .. }));
-                assert!(
-                    decimal,
-                    "seed {seed}: only decimal kernels are refused, not: {e}"
-                );
-                continue;
-            }
-        };
+        let module = render(&kernel, &name).unwrap_or_else(|e| {
+            panic!(
+                "seed {seed}: not rendered: {e}\n{}",
+                crate::pretty::pretty(&kernel, &[])
+            )
+        });
         rendered += 1;
         all.push_str(module.text.split_once("\n\n").expect("a header").1);
         let (got, reference) = (
@@ -320,23 +281,131 @@ fn modules_declare_the_version_and_target_drivers_load() {
 }
 
 #[test]
-fn decimal_and_tensor_kernels_are_refused_with_a_reason() {
+fn what_is_not_rendered_is_refused_with_a_reason() {
     let mut k = Kernel::rows();
-    let d = ScalarType::Decimal128 {
-        precision: 10,
-        scale: 2,
-    };
-    let x = k.input(d);
-    let y = k.push(
-        Op::Binary(crate::ir::BinaryOp::Add, x, x),
-        ScalarType::Decimal128 {
-            precision: 11,
-            scale: 2,
-        },
-    );
+    let x = k.input(ScalarType::F64);
+    let y = k.push(Op::Binary(crate::ir::BinaryOp::Rem, x, x), ScalarType::F64);
     k.outputs.push(y);
-    let err = render(&k, "dec").unwrap_err();
-    assert!(err.contains("decimal128"), "{err}");
+    let err = render(&k, "rem").unwrap_err();
+    assert!(err.contains("float Rem"), "{err}");
+    let mut t = Kernel {
+        domain: crate::ir::Domain {
+            dims: vec![crate::ir::Dim::Fixed(4)],
+        },
+        inputs: vec![crate::ir::Input {
+            ty: ScalarType::F64,
+            layout: crate::ir::Layout::Contiguous,
+        }],
+        nodes: Vec::new(),
+        outputs: Vec::new(),
+        selection: None,
+    };
+    let x = t.push(Op::Load(0), ScalarType::F64);
+    let y = t.push(Op::Unary(crate::ir::UnaryOp::Ln, x), ScalarType::F64);
+    t.outputs.push(y);
+    let err = render(&t, "ln").unwrap_err();
+    assert!(err.contains("Ln"), "{err}");
+}
+
+/// Decimal arithmetic at the edges of i128: rescaling, products and sums that overflow,
+/// −MIN, casts checked against the precision, and the conversion to float (rounded once).
+#[test]
+fn decimal_edges_agree_with_the_interpreter() {
+    use crate::ir::{BinaryOp, UnaryOp};
+    let d = |precision: u8, scale: i8| ScalarType::Decimal128 { precision, scale };
+    let values: Vec<i128> = vec![
+        0,
+        1,
+        -1,
+        7,
+        -7,
+        99_999,
+        i128::MAX,
+        i128::MIN,
+        i128::MIN + 1,
+        i128::MAX / 10,
+        (1 << 64) - 1,
+        1 << 64,
+        -(1 << 64),
+        1 << 63,
+        -(1 << 63),
+        (1 << 100) + 12345,
+        -(1 << 100) - 1,
+        10i128.pow(37),
+        -(10i128.pow(37)),
+        10i128.pow(38) - 1,
+        (1i128 << 53) + 1,
+        (1i128 << 54) + 3,
+        0x1234_5678_9abc_def0_1234_5678,
+    ];
+    let rows = values.len() * values.len();
+    let column = |pick: &dyn Fn(usize) -> i128| {
+        let mut bytes = Vec::new();
+        for r in 0..rows {
+            bytes.extend_from_slice(&pick(r).to_le_bytes());
+        }
+        Column {
+            ty: d(38, 2),
+            values: bytes,
+            validity: None,
+        }
+    };
+    let n = values.len();
+    let a = column(&|r| values[r / n]);
+    let b = column(&|r| values[r % n]);
+    // Each check twice: failures raised, and failures off (a FALSE guard on every node that
+    // can fail), where every row's wrapped value is compared.
+    let mut checks = Vec::new();
+    for raise in [true, false] {
+        let start =
+            |k: &mut Kernel| k.push(Op::Const(crate::ir::Literal::Bool(raise)), ScalarType::Bool);
+        for op in [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul] {
+            let mut k = Kernel::rows();
+            let guard = start(&mut k);
+            let x = k.input(d(38, 2));
+            let y = k.input(d(38, 0));
+            let out = crate::semantics::decimal_result(op, d(38, 2), d(38, 0)).unwrap();
+            let z = k.push(Op::Binary(op, x, y), out);
+            k.nodes[z.index()].guard = Some(guard);
+            k.outputs.push(z);
+            checks.push(k);
+        }
+        let mut k = Kernel::rows();
+        let guard = start(&mut k);
+        let x = k.input(d(38, 2));
+        let neg = k.push(Op::Unary(UnaryOp::Neg, x), d(38, 2));
+        let f = k.push(Op::Cast(x), ScalarType::F64);
+        let g = k.push(Op::Cast(x), ScalarType::F32);
+        let up = k.push(Op::Cast(x), d(20, 4));
+        let lt = k.push(Op::Binary(BinaryOp::Lt, x, neg), ScalarType::Bool);
+        for id in [neg, up] {
+            k.nodes[id.index()].guard = Some(guard);
+        }
+        k.outputs.extend([neg, f, g, up, lt]);
+        checks.push(k);
+    }
+    for (i, kernel) in checks.iter().enumerate() {
+        // Each output alone, so that one failing row does not hide the others' values.
+        for o in 0..kernel.outputs.len() {
+            let mut one = kernel.clone();
+            one.outputs = vec![kernel.outputs[o]];
+            let (one, _) = one.pruned();
+            let inputs: Vec<Column> = vec![a.clone(), b.clone()][..one.inputs.len()].to_vec();
+            let module = render(&one, &format!("dec{i}_{o}")).unwrap();
+            for r in [1, rows] {
+                let (got, reference) = (
+                    ptx_run(&one, &module, &inputs, r),
+                    interp_run(&one, &inputs, r),
+                );
+                assert!(
+                    agree(&one, &inputs, r, &got, &reference),
+                    "check {i}, output {o}, {r} rows\n{}\nptx: {got:?}\ninterp: {reference:?}",
+                    crate::pretty::pretty(&one, &[])
+                );
+            }
+            assemble(&module.text, &format!("dec{i}_{o}")).unwrap();
+        }
+    }
 }
 
 /// Runs a tensor module on the emulator: inputs at their element zero, a reduction's
@@ -401,85 +470,17 @@ fn emulate_tensor(
         .collect())
 }
 
-/// Whether a float sum or product of the GPU's order is close to the interpreter's:
-/// within `n · ε` of the sum of magnitudes (sums) or relatively (products); both
-/// non-finite alike, or a product that over- or underflowed in one order.
-fn close_in_another_order(
-    expected: f64,
-    got: f64,
-    magnitude: f64,
-    n: usize,
-    epsilon: f64,
-    product: bool,
-) -> bool {
-    if expected.to_bits() == got.to_bits() || (expected.is_nan() && got.is_nan()) {
-        return true;
-    }
-    let tolerance = 4.0 * (n as f64 + 1.0) * epsilon;
-    if product {
-        let extreme = |x: f64| !x.is_finite() || x == 0.0 || x.abs() < 1e-280 || x.abs() > 1e280;
-        return extreme(expected)
-            || extreme(got)
-            || (expected - got).abs() <= tolerance * expected.abs().max(got.abs());
-    }
-    if !magnitude.is_finite() {
-        return true;
-    }
-    (expected - got).abs() <= tolerance * magnitude
-}
-
-/// The interpreter's sum of magnitudes of a sum's terms (the kernel summing |arg|).
-fn magnitudes(kernel: &Kernel, buffers: &[(Vec<u8>, usize)]) -> Vec<f64> {
-    use crate::ir::{ReduceOp, UnaryOp};
-    use crate::tensor_abi::{output_shape, TensorIn, TensorOut};
-    let mut k = kernel.clone();
-    let Op::Reduce { arg, axes, .. } = k.node(k.outputs[0]).op.clone() else {
-        return Vec::new();
-    };
-    let ty = k.ty(arg);
-    let abs = k.push(Op::Unary(UnaryOp::Abs, arg), ty);
-    let sum = k.push(
-        Op::Reduce {
-            op: ReduceOp::Sum,
-            arg: abs,
-            axes,
-        },
-        ty,
-    );
-    k.outputs = vec![sum];
-    let n: usize = output_shape(&k).iter().product();
-    let w = crate::tensor_abi::element_bytes(ty);
-    let mut out = vec![0u8; n * w];
-    let inputs: Vec<TensorIn<'_>> = buffers
-        .iter()
-        .map(|(b, o)| TensorIn {
-            bytes: b,
-            offset: *o,
-        })
-        .collect();
-    interp::run_tensor(&k, &inputs, &mut [TensorOut { bytes: &mut out }]).expect("runs");
-    out.chunks(w)
-        .map(|c| {
-            if w == 4 {
-                f32::from_le_bytes(c.try_into().unwrap()) as f64
-            } else {
-                f64::from_le_bytes(c.try_into().unwrap())
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn random_tensor_kernels_agree_with_the_interpreter_and_assemble() {
     use crate::ir::ReduceOp;
-    use crate::jit::tensor_tests::{random_tensor_kernel, same};
     use crate::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
+    use crate::testing::{random_tensor_kernel, same};
     let mut all = super::text::header();
     let (mut rendered, mut reductions) = (0, 0);
     let count = 600u64;
     for seed in 0..count {
         let mut rng = Rng::new(seed);
-        let (kernel, buffers) = random_tensor_kernel(&mut rng, seed % 2 == 0);
+        let (kernel, buffers) = random_tensor_kernel(&mut rng, seed.is_multiple_of(2));
         let name = format!("t{seed}");
         let module = match render(&kernel, &name) {
             Ok(m) => m,

@@ -22,6 +22,9 @@ pub enum Class {
     B64,
     F32,
     F64,
+    /// A decimal128: two `.b64` registers named together as `"lo:hi"` (PTX 8.0 has no
+    /// 128-bit integers).
+    Wide,
 }
 
 impl Class {
@@ -34,6 +37,7 @@ impl Class {
             Class::B64 => "%rd",
             Class::F32 => "%f",
             Class::F64 => "%fd",
+            Class::Wide => unreachable!("a wide value is two .b64 registers"),
         }
     }
 
@@ -44,6 +48,7 @@ impl Class {
             Class::B64 => ".b64",
             Class::F32 => ".f32",
             Class::F64 => ".f64",
+            Class::Wide => unreachable!("a wide value is two .b64 registers"),
         }
     }
 
@@ -58,7 +63,7 @@ pub type Reg = String;
 /// The body of one entry: its instructions and the registers they use.
 #[derive(Debug, Default)]
 pub struct Code {
-    counts: [u32; 5],
+    counts: [u32; 6],
     lines: String,
     labels: u32,
 }
@@ -66,6 +71,10 @@ pub struct Code {
 impl Code {
     /// A fresh register of `class`.
     pub fn reg(&mut self, class: Class) -> Reg {
+        if class == Class::Wide {
+            let (lo, hi) = (self.reg(Class::B64), self.reg(Class::B64));
+            return format!("{lo}:{hi}");
+        }
         let n = &mut self.counts[class.index()];
         *n += 1;
         format!("{}{}", class.prefix(), *n - 1)
@@ -104,7 +113,7 @@ impl Code {
     pub fn constant(&mut self, class: Class, value: &str) -> Reg {
         let r = self.reg(class);
         let opcode = match class {
-            Class::Pred => unreachable!("predicates are set by setp"),
+            Class::Pred | Class::Wide => unreachable!("set by setp, or two moves"),
             Class::B32 => "mov.b32",
             Class::B64 => "mov.b64",
             Class::F32 => "mov.f32",

@@ -9,6 +9,7 @@ pub mod modules;
 pub mod placement;
 pub mod probe;
 pub mod runtime;
+pub mod selftest;
 pub mod stage;
 pub mod warnings;
 
