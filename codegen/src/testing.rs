@@ -962,3 +962,82 @@ pub fn magnitudes(kernel: &Kernel, buffers: &[(Vec<u8>, usize)]) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The interpreter's outputs of a tensor kernel over `buffers` (each input's bytes and the
+/// element index of its domain index zero).
+pub fn interp_tensor(
+    kernel: &Kernel,
+    buffers: &[(Vec<u8>, usize)],
+) -> Result<Vec<Vec<u8>>, RunError> {
+    use crate::tensor_abi::{output_shape, TensorIn, TensorOut};
+    let n: usize = output_shape(kernel).iter().product();
+    let inputs: Vec<TensorIn<'_>> = buffers
+        .iter()
+        .map(|(b, o)| TensorIn {
+            bytes: b,
+            offset: *o,
+        })
+        .collect();
+    let mut outputs: Vec<Vec<u8>> = kernel
+        .outputs
+        .iter()
+        .map(|o| vec![0u8; n * element_bytes(kernel.ty(*o))])
+        .collect();
+    {
+        let mut outs: Vec<TensorOut<'_>> =
+            outputs.iter_mut().map(|b| TensorOut { bytes: b }).collect();
+        interp::run_tensor(kernel, &inputs, &mut outs)?;
+    }
+    Ok(outputs)
+}
+
+/// Whether another renderer's tensor outputs `got` are the interpreter's `expected`: the
+/// same bytes (any NaN equal to any NaN), except float sums and products, which a GPU folds
+/// in its own order ([`close_in_another_order`]). The first output that differs, if any.
+pub fn tensor_outputs_match(
+    kernel: &Kernel,
+    buffers: &[(Vec<u8>, usize)],
+    expected: &[Vec<u8>],
+    got: &[Vec<u8>],
+) -> Result<(), usize> {
+    let n: usize = crate::tensor_abi::output_shape(kernel).iter().product();
+    let terms = crate::tensor_abi::extents(kernel).iter().product::<usize>() / n.max(1);
+    for (j, (e, g)) in expected.iter().zip(got).enumerate() {
+        let ty = kernel.ty(kernel.outputs[j]);
+        let op = match kernel.node(kernel.outputs[j]).op {
+            Op::Reduce { op, .. } => Some(op),
+            _ => None,
+        };
+        let reordered = ty.is_float() && matches!(op, Some(ReduceOp::Sum | ReduceOp::Prod));
+        let ok = if reordered {
+            let w = element_bytes(ty);
+            let value = |c: &[u8]| match w {
+                4 => f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64,
+                _ => f64::from_le_bytes(c.try_into().expect("8 bytes")),
+            };
+            let eps = if w == 4 {
+                f32::EPSILON as f64
+            } else {
+                f64::EPSILON
+            };
+            let mags = magnitudes(kernel, buffers);
+            e.chunks(w).zip(g.chunks(w)).enumerate().all(|(i, (x, y))| {
+                let magnitude = mags.get(i).copied().unwrap_or(f64::INFINITY);
+                close_in_another_order(
+                    value(x),
+                    value(y),
+                    magnitude,
+                    terms,
+                    eps,
+                    op == Some(ReduceOp::Prod),
+                )
+            })
+        } else {
+            same(e, g, ty)
+        };
+        if !ok {
+            return Err(j);
+        }
+    }
+    Ok(())
+}

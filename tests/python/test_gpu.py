@@ -115,16 +115,26 @@ def test_explain_shows_the_ptx_of_each_stage_on_any_machine() -> None:
     assert ".entry" not in lf.explain(kernels=True)
 
 
-def test_a_stage_not_rendered_for_the_gpu_says_why() -> None:
+def test_a_kernel_not_rendered_for_the_gpu_says_why() -> None:
+    t = (cp.arange(1, 6, dtype="float64") * 2.0).log()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = t.compute(device="cuda").tolist()
+    assert got == t.compute().tolist()
+    messages = [str(w.message) for w in caught if issubclass(w.category, cp.GpuFallbackWarning)]
+    assert any("not rendered for the GPU" in m and "Ln" in m for m in messages), messages
+    assert "PTX: not rendered" in t.explain(kernels=True, device="cuda")
+
+
+def test_decimal_stages_render_for_the_gpu() -> None:
     lf = cp.from_dict({"d": [1, 2, 3]}).select(
         (cp.col("d").cast(cp.Decimal(10, 2)) * cp.col("d").cast(cp.Decimal(10, 2))).alias("p")
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        got = lf.compute(device="cuda").to_pydict()
-    assert got == lf.compute().to_pydict()
-    messages = [str(w.message) for w in caught if issubclass(w.category, cp.GpuFallbackWarning)]
-    assert any("not rendered for the GPU" in m and "decimal128" in m for m in messages), messages
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cp.GpuFallbackWarning)
+        assert lf.compute(device="cuda").to_pydict() == lf.compute().to_pydict()
+        text = lf.explain(kernels=True, device="cuda")
+    assert "-- PTX (" in text and "mul.hi.u64" in text, text
 
 
 def test_bad_device_strings_are_invalid_arguments() -> None:

@@ -135,6 +135,22 @@ pub fn render(kernel: &Kernel, name: &str) -> Result<PtxModule, String> {
     Ok(PtxModule { text, entries })
 }
 
+/// An entry's text and its signature: `.u64` parameters named after `params`.
+fn signed_entry(
+    name: &str,
+    params: Vec<Param>,
+    shared_words: u32,
+    code: &text::Code,
+) -> (String, EntrySignature) {
+    let names: Vec<String> = params.iter().map(Param::name).collect();
+    let text = text::entry(name, &names, shared_words, code);
+    let signature = EntrySignature {
+        name: name.to_string(),
+        params,
+    };
+    (text, signature)
+}
+
 /// A stable entry name for `kernel`: `corepy_` and a hash of its IR (FNV-1a over the IR's
 /// debug form, so the name is the same in every process and build).
 pub fn entry_name(kernel: &Kernel) -> String {

@@ -226,6 +226,15 @@ impl<'k> Lower<'k> {
         d
     }
 
+    /// An integer result of `class` made a value of `ty`: 32-bit registers wrapped to the
+    /// type's width, 64-bit ones as they are.
+    pub(super) fn wrapped(&mut self, value: Reg, ty: ScalarType, class: Class) -> Reg {
+        match class {
+            Class::B32 => self.wrap32(&value, ty),
+            _ => value,
+        }
+    }
+
     /// A 32-bit register's value widened exactly to 64 bits.
     fn widen(&mut self, value: &str, ty: ScalarType) -> Reg {
         let d = self.reg(Class::B64);
@@ -309,11 +318,7 @@ impl<'k> Lower<'k> {
                 // Two's complement: the signed instruction gives the wrapped bits for every type.
                 let signed_t = if class == Class::B32 { "s32" } else { "s64" };
                 self.ins(&format!("{name}.{signed_t}"), &[&d, &x.reg]);
-                let wrapped = if class == Class::B32 {
-                    self.wrap32(&d, ty)
-                } else {
-                    d
-                };
+                let wrapped = self.wrapped(d, ty, class);
                 let checked = match op {
                     UnaryOp::Neg => ty.is_integer() && ty.is_signed_int(),
                     _ => ty.is_signed_int(),
@@ -354,11 +359,7 @@ impl<'k> Lower<'k> {
                 let d = self.reg(class);
                 let bits = if class == Class::B32 { "b32" } else { "b64" };
                 self.ins(&format!("not.{bits}"), &[&d, &x.reg]);
-                let wrapped = if class == Class::B32 {
-                    self.wrap32(&d, ty)
-                } else {
-                    d
-                };
+                let wrapped = self.wrapped(d, ty, class);
                 (wrapped, x.valid.clone())
             }
             other => return Err(format!("{other:?} on {ty} is not rendered to PTX yet")),
@@ -750,11 +751,7 @@ impl<'k> Lower<'k> {
         let d = self.reg(class);
         let name = if op == BinaryOp::Div { "div" } else { "rem" };
         self.ins(&format!("{name}.{t}"), &[&d, a, &divisor]);
-        if class == Class::B32 {
-            self.wrap32(&d, ty)
-        } else {
-            d
-        }
+        self.wrapped(d, ty, class)
     }
 
     /// NumPy's integer `//` and `%`: toward −∞, 0 for a zero divisor, `MIN // -1` wraps
@@ -809,11 +806,7 @@ impl<'k> Lower<'k> {
         let zero = self.code.constant(class, "0");
         let result = if op == BinaryOp::FloorDiv { q } else { r };
         let result = self.select(class, &zero_divisor, &zero, &result);
-        if class == Class::B32 {
-            self.wrap32(&result, ty)
-        } else {
-            result
-        }
+        self.wrapped(result, ty, class)
     }
 
     fn cast(

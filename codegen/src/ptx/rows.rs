@@ -17,7 +17,7 @@
 //! `row << 24 | node << 4 | kind`, so the caller reads the first failing row.
 
 use super::node::{class_of, Lower, Raise, Value};
-use super::text::{entry, Class, Code, Reg, BLOCK};
+use super::text::{Class, Code, Reg, BLOCK};
 use super::{EntrySignature, Param, FAILURE_NODE_BITS};
 use crate::abi::FailureKind;
 use crate::ir::{Kernel, Op, ScalarType, ValueId};
@@ -64,15 +64,8 @@ pub fn render_entry(
     let mut r = Render::start(kernel, &params, pass);
     r.body()?;
     let code = r.finish();
-    let names: Vec<String> = params.iter().map(Param::name).collect();
     let shared = if pass == Pass::Write { BLOCK / 32 } else { 0 };
-    Ok((
-        entry(name, &names, shared, &code),
-        EntrySignature {
-            name: name.to_string(),
-            params,
-        },
-    ))
+    Ok(super::signed_entry(name, params, shared, &code))
 }
 
 struct Render<'k> {
@@ -246,19 +239,24 @@ impl<'k> Render<'k> {
         );
     }
 
+    /// The address of the 32-bit bitmap word that holds bit `index`.
+    fn word_address(&mut self, pointer: &str, index: &str) -> Reg {
+        let word_index = self.l.code.reg(Class::B64);
+        self.l.code.ins("shr.u64", &[&word_index, index, "5"]);
+        let address = self.l.code.reg(Class::B64);
+        self.l
+            .code
+            .ins("mad.lo.u64", &[&address, &word_index, "4", pointer]);
+        address
+    }
+
     /// Bit `row` of a bitmap at `pointer` (false past the rows or where `pointer` is null
     /// and `null_means` is false).
     fn bit(&mut self, pointer: &str, null_means: bool) -> Reg {
         let present = self.l.setp("ne", "u64", pointer, "0");
         let fetch = self.l.and(&present, &self.in_range.clone());
-        let word_index = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("shr.u64", &[&word_index, &self.row.clone(), "5"]);
-        let address = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("mad.lo.u64", &[&address, &word_index, "4", pointer]);
+        let row = self.row.clone();
+        let address = self.word_address(pointer, &row);
         let word = self
             .l
             .code
@@ -342,14 +340,8 @@ impl<'k> Render<'k> {
         self.l.code.ins("vote.sync.ballot.b32", &[&word, bit, "-1"]);
         let lane0 = self.l.setp("eq", "u32", &self.lane.clone(), "0");
         let first = self.l.and(&lane0, &self.in_range.clone());
-        let word_index = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("shr.u64", &[&word_index, &self.row.clone(), "5"]);
-        let address = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("mad.lo.u64", &[&address, &word_index, "4", pointer]);
+        let row = self.row.clone();
+        let address = self.word_address(pointer, &row);
         self.l
             .code
             .ins_if(&first, "st.global.u32", &[&format!("[{address}]"), &word]);
@@ -469,12 +461,7 @@ impl<'k> Render<'k> {
     /// Sets bit `index` of the bitmap at `pointer` where `when` holds (atomically: rows of
     /// two warps may share a word once compacted).
     fn set_bit(&mut self, when: &str, pointer: &str, index: &str) {
-        let word_index = self.l.code.reg(Class::B64);
-        self.l.code.ins("shr.u64", &[&word_index, index, "5"]);
-        let address = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("mad.lo.u64", &[&address, &word_index, "4", pointer]);
+        let address = self.word_address(pointer, index);
         let low = self.l.code.reg(Class::B32);
         self.l.code.ins("cvt.u32.u64", &[&low, index]);
         let shift = self.l.code.reg(Class::B32);

@@ -15,7 +15,7 @@
 
 use super::node::{class_of, Lower, Value};
 use super::rows::memory_type;
-use super::text::{entry, f32_imm, f64_imm, Class, Code, Reg, BLOCK};
+use super::text::{f32_imm, f64_imm, Class, Code, Reg, BLOCK};
 use super::{EntrySignature, Param, PtxModule};
 use crate::ir::{BinaryOp, Kernel, Op, ReduceOp, ScalarType, ValueId};
 use crate::semantics::int_range;
@@ -297,14 +297,7 @@ fn elementwise(kernel: &Kernel, name: &str) -> Result<(String, EntrySignature), 
         store(&mut l, &in_range, &outs[j], &flat, kernel.ty(*o), &reg);
     }
     tiles.close(&mut l);
-    let names: Vec<String> = params.iter().map(Param::name).collect();
-    Ok((
-        entry(name, &names, 0, &l.code),
-        EntrySignature {
-            name: name.to_string(),
-            params,
-        },
-    ))
+    Ok(super::signed_entry(name, params, 0, &l.code))
 }
 
 /// A reduction's running state: its value and, for the arg-reductions, its position
@@ -424,11 +417,7 @@ impl Lower<'_> {
             format!("mul.lo.{t}")
         };
         self.code.ins(&name, &[&d, a, b]);
-        Ok(if class == Class::B32 {
-            self.wrap32(&d, ty)
-        } else {
-            d
-        })
+        Ok(self.wrapped(d, ty, class))
     }
 
     /// Whether `b` replaces `a` as the arg-extreme: `a` is empty; or `b` is a NaN and `a`
@@ -734,14 +723,7 @@ fn reduce_slices(kernel: &Kernel, name: &str) -> Result<(String, EntrySignature)
     // The next work item reuses the slots.
     l.code.bare("bar.sync 0");
     tiles.close(&mut l);
-    let names: Vec<String> = params.iter().map(Param::name).collect();
-    Ok((
-        entry(name, &names, words, &l.code),
-        EntrySignature {
-            name: name.to_string(),
-            params,
-        },
-    ))
+    Ok(super::signed_entry(name, params, words, &l.code))
 }
 
 /// `base + bytes` as a register (a shared address).
@@ -879,14 +861,7 @@ fn finish(kernel: &Kernel, name: &str) -> Result<(String, EntrySignature), Strin
         store(&mut l, &in_range, &out, &k, out_ty, &result);
     }
     tiles.close(&mut l);
-    let names: Vec<String> = params.iter().map(Param::name).collect();
-    Ok((
-        entry(name, &names, 0, &l.code),
-        EntrySignature {
-            name: name.to_string(),
-            params,
-        },
-    ))
+    Ok(super::signed_entry(name, params, 0, &l.code))
 }
 
 /// A reduction over no element: the interpreter's identity (+0.0 for a float sum).

@@ -9,10 +9,7 @@ use super::{decode_failure, render, Param, PtxModule, BLOCK};
 use crate::abi::{bitmap_bytes, padded_rows, ColumnIn, ColumnOut, RunError};
 use crate::interp;
 use crate::ir::{Kernel, Op, ScalarType};
-use crate::testing::{
-    agree, close_in_another_order, columns_for, magnitudes, random_kernel, run_with, Column, Rng,
-    RunResult,
-};
+use crate::testing::{agree, columns_for, random_kernel, run_with, Column, Rng, RunResult};
 
 /// Blocks of every emulated launch: few enough that blocks take several tiles each.
 const BLOCKS: u32 = 2;
@@ -472,9 +469,7 @@ fn emulate_tensor(
 
 #[test]
 fn random_tensor_kernels_agree_with_the_interpreter_and_assemble() {
-    use crate::ir::ReduceOp;
-    use crate::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
-    use crate::testing::{random_tensor_kernel, same};
+    use crate::testing::{interp_tensor, random_tensor_kernel, tensor_outputs_match};
     let mut all = super::text::header();
     let (mut rendered, mut reductions) = (0, 0);
     let count = 600u64;
@@ -505,76 +500,17 @@ fn random_tensor_kernels_agree_with_the_interpreter_and_assemble() {
         all.push_str(module.text.split_once("\n\n").expect("a header").1);
         let got = emulate_tensor(&kernel, &module, &buffers)
             .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", module.text));
-        let n: usize = output_shape(&kernel).iter().product();
-        let inputs: Vec<TensorIn<'_>> = buffers
-            .iter()
-            .map(|(b, o)| TensorIn {
-                bytes: b,
-                offset: *o,
-            })
-            .collect();
-        let mut expected: Vec<Vec<u8>> = kernel
-            .outputs
-            .iter()
-            .map(|o| vec![0u8; n * element_bytes(kernel.ty(*o))])
-            .collect();
-        {
-            let mut outs: Vec<TensorOut<'_>> = expected
-                .iter_mut()
-                .map(|b| TensorOut { bytes: b })
-                .collect();
-            interp::run_tensor(&kernel, &inputs, &mut outs).unwrap();
-        }
-        for (j, (e, g)) in expected.iter().zip(&got).enumerate() {
-            let ty = kernel.ty(kernel.outputs[j]);
-            let op = match kernel.node(kernel.outputs[j]).op {
-                Op::Reduce { op, .. } => Some(op),
-                _ => None,
-            };
-            reductions += usize::from(op.is_some());
-            let reordered = ty.is_float() && matches!(op, Some(ReduceOp::Sum | ReduceOp::Prod));
-            let ok = if reordered {
-                let terms = (kernel
-                    .domain
-                    .dims
-                    .iter()
-                    .map(|d| match d {
-                        crate::ir::Dim::Fixed(n) => *n as usize,
-                        _ => 0,
-                    })
-                    .product::<usize>())
-                    / n.max(1);
-                let mags = magnitudes(&kernel, &buffers);
-                let w = element_bytes(ty);
-                let value = |c: &[u8]| {
-                    if w == 4 {
-                        f32::from_le_bytes(c.try_into().unwrap()) as f64
-                    } else {
-                        f64::from_le_bytes(c.try_into().unwrap())
-                    }
-                };
-                let eps = if w == 4 {
-                    f32::EPSILON as f64
-                } else {
-                    f64::EPSILON
-                };
-                e.chunks(w).zip(g.chunks(w)).enumerate().all(|(i, (x, y))| {
-                    close_in_another_order(
-                        value(x),
-                        value(y),
-                        mags.get(i).copied().unwrap_or(f64::INFINITY),
-                        terms,
-                        eps,
-                        op == Some(ReduceOp::Prod),
-                    )
-                })
-            } else {
-                same(e, g, ty)
-            };
-            assert!(
-                ok,
-                "seed {seed}, output {j}:\n{}\nexpected {e:?}\ngot {g:?}\n{}",
+        let expected = interp_tensor(&kernel, &buffers).expect("the interpreter runs");
+        reductions += usize::from(matches!(
+            kernel.node(kernel.outputs[0]).op,
+            Op::Reduce { .. }
+        ));
+        if let Err(j) = tensor_outputs_match(&kernel, &buffers, &expected, &got) {
+            panic!(
+                "seed {seed}, output {j}:\n{}\nexpected {:?}\ngot {:?}\n{}",
                 crate::pretty::pretty(&kernel, &[]),
+                expected[j],
+                got[j],
                 module.text
             );
         }

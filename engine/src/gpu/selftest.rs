@@ -3,11 +3,10 @@
 //! CI. `tests/gpu/run.sh` calls it (through `corepy._core.gpu_selftest`) on a GPU machine.
 
 use corepy_codegen::abi::RunError;
-use corepy_codegen::ir::{Op, ReduceOp, ScalarType};
 use corepy_codegen::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
 use corepy_codegen::testing::{
-    agree, close_in_another_order, columns_for, magnitudes, random_kernel, random_tensor_kernel,
-    run_with, same, Rng,
+    agree, columns_for, interp_tensor, random_kernel, random_tensor_kernel, run_with,
+    tensor_outputs_match, Rng,
 };
 use corepy_codegen::{interp, jit};
 
@@ -95,23 +94,15 @@ fn tensor_kernel(gpu: &Gpu, seed: u64, report: &mut Report) {
             offset: *o,
         })
         .collect();
+    let Ok(expected) = interp_tensor(&kernel, &buffers) else {
+        return;
+    };
     let n: usize = output_shape(&kernel).iter().product();
-    let sizes: Vec<usize> = kernel
+    let mut got: Vec<Vec<u8>> = kernel
         .outputs
         .iter()
-        .map(|o| n * element_bytes(kernel.ty(*o)))
+        .map(|o| vec![0xAA; n * element_bytes(kernel.ty(*o))])
         .collect();
-    let mut expected: Vec<Vec<u8>> = sizes.iter().map(|&s| vec![0u8; s]).collect();
-    let mut got: Vec<Vec<u8>> = sizes.iter().map(|&s| vec![0xAA; s]).collect();
-    {
-        let mut outs: Vec<TensorOut<'_>> = expected
-            .iter_mut()
-            .map(|b| TensorOut { bytes: b })
-            .collect();
-        if interp::run_tensor(&kernel, &inputs, &mut outs).is_err() {
-            return;
-        }
-    }
     let ran = {
         let mut outs: Vec<TensorOut<'_>> = got.iter_mut().map(|b| TensorOut { bytes: b }).collect();
         gpu.run_tensor(&kernel, &module, &inputs, &mut outs)
@@ -122,46 +113,10 @@ fn tensor_kernel(gpu: &Gpu, seed: u64, report: &mut Report) {
             .push(format!("tensor kernel, seed {seed}: {e:?}"));
         return;
     }
-    let terms: usize = corepy_codegen::tensor_abi::extents(&kernel)
-        .iter()
-        .product::<usize>()
-        / n.max(1);
-    for (j, (e, g)) in expected.iter().zip(&got).enumerate() {
-        let ty = kernel.ty(kernel.outputs[j]);
-        let op = match kernel.node(kernel.outputs[j]).op {
-            Op::Reduce { op, .. } => Some(op),
-            _ => None,
-        };
-        let ok = if ty.is_float() && matches!(op, Some(ReduceOp::Sum | ReduceOp::Prod)) {
-            let w = element_bytes(ty);
-            let value = |c: &[u8]| match w {
-                4 => f32::from_le_bytes(c.try_into().expect("4 bytes")) as f64,
-                _ => f64::from_le_bytes(c.try_into().expect("8 bytes")),
-            };
-            let eps = if ty == ScalarType::F32 {
-                f32::EPSILON as f64
-            } else {
-                f64::EPSILON
-            };
-            let mags = magnitudes(&kernel, &buffers);
-            e.chunks(w).zip(g.chunks(w)).enumerate().all(|(i, (x, y))| {
-                close_in_another_order(
-                    value(x),
-                    value(y),
-                    mags.get(i).copied().unwrap_or(f64::INFINITY),
-                    terms,
-                    eps,
-                    op == Some(ReduceOp::Prod),
-                )
-            })
-        } else {
-            same(e, g, ty)
-        };
-        if !ok {
-            report.mismatches.push(format!(
-                "tensor kernel, seed {seed}, output {j}: the GPU and the interpreter disagree\n{}",
-                corepy_codegen::pretty::pretty(&kernel, &[])
-            ));
-        }
+    if let Err(j) = tensor_outputs_match(&kernel, &buffers, &expected, &got) {
+        report.mismatches.push(format!(
+            "tensor kernel, seed {seed}, output {j}: the GPU and the interpreter disagree\n{}",
+            corepy_codegen::pretty::pretty(&kernel, &[])
+        ));
     }
 }
