@@ -78,6 +78,24 @@ def gpu_available(device: str = "cuda:0") -> tuple[bool, str]:
     return False, str(status)
 
 
+def gpu_selftest(count: int = 500, device: str = "cuda:0") -> dict[str, Any]:
+    """Runs ``count`` random row kernels and ``count`` random tensor kernels of corepy's
+    differential suites on the GPU, against the interpreter and the CPU JIT: how many ran,
+    how many were not rendered for the GPU, and each mismatch. Raises
+    :class:`DeviceError` where there is no GPU. (``tests/gpu/run.sh`` runs it.)
+
+    >>> import corepy as cp
+    >>> from corepy.device import gpu_selftest
+    >>> try:
+    ...     report = gpu_selftest(5)
+    ... except cp.DeviceError:
+    ...     report = {"mismatches": []}
+    >>> report["mismatches"]
+    []
+    """
+    return dict(_core.gpu_selftest(count, _ordinal(device)))
+
+
 def _ordinal(device: str) -> int:
     canonical = str(_core.parse_device(device))
     if not canonical.startswith("cuda:"):

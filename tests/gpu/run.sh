@@ -38,7 +38,8 @@ $PY - <<'PY' 2>&1 | tee "$OUT/selftest.txt"
 import json, sys, time
 import corepy as cp
 started = time.perf_counter()
-report = cp._core.gpu_selftest(int(__import__("os").environ.get("COREPY_GPU_SELFTEST", "2000")))
+from corepy.device import gpu_selftest
+report = gpu_selftest(int(__import__("os").environ.get("COREPY_GPU_SELFTEST", "2000")))
 report["seconds"] = round(time.perf_counter() - started, 1)
 print(json.dumps(report, indent=1))
 sys.exit(1 if report["mismatches"] else 0)

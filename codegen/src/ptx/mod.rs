@@ -15,6 +15,7 @@
 mod decimal;
 mod math;
 mod node;
+pub mod precompiled;
 mod rows;
 mod tensor;
 pub mod text;

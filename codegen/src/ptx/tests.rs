@@ -605,3 +605,21 @@ fn exp_and_tanh_give_the_cpus_bits() {
         assemble(&module.text, "exp").unwrap();
     }
 }
+
+/// The precompiled helpers: PTX 8.0 for sm_80, the entry and parameter count the launch
+/// code uses, and ptxas assembles them.
+#[test]
+fn precompiled_modules_assemble_with_the_declared_signature() {
+    use super::precompiled::{TILE_OFFSETS_ENTRY, TILE_OFFSETS_PARAMS, TILE_OFFSETS_PTX};
+    assert!(TILE_OFFSETS_PTX.contains(".version 8.0\n.target sm_80\n"));
+    let header = format!(".visible .entry {TILE_OFFSETS_ENTRY}(");
+    let at = TILE_OFFSETS_PTX.find(&header).expect("the entry");
+    let params =
+        &TILE_OFFSETS_PTX[at..TILE_OFFSETS_PTX[at..].find(')').expect("a parameter list") + at];
+    assert_eq!(
+        params.matches(".param .u64").count(),
+        TILE_OFFSETS_PARAMS,
+        "{params}"
+    );
+    assemble(TILE_OFFSETS_PTX, "tile_offsets").unwrap();
+}

@@ -97,6 +97,50 @@ impl Gpu {
             .ok_or_else(|| GpuRunError::Device(format!("no entry {entry} in its module")))
     }
 
+    /// The precompiled helper's exclusive prefix sums of a filter's tile counts (in
+    /// `buffers`), and their total.
+    fn tile_offsets(
+        &self,
+        buffers: &[(Param, CudaSlice<u8>)],
+        tiles: usize,
+    ) -> Result<(CudaSlice<u8>, u64), GpuRunError> {
+        use corepy_codegen::ptx::precompiled::{
+            TILE_OFFSETS_ENTRY, TILE_OFFSETS_PTX, TILE_OFFSETS_THREADS,
+        };
+        let helper = PtxModule {
+            text: TILE_OFFSETS_PTX.to_string(),
+            entries: vec![EntrySignature {
+                name: TILE_OFFSETS_ENTRY.to_string(),
+                params: Vec::new(),
+            }],
+        };
+        let f = self.function(&helper, TILE_OFFSETS_ENTRY)?;
+        let counts = &buffers
+            .iter()
+            .find(|(p, _)| *p == Param::TileCounts)
+            .expect("counts")
+            .1;
+        let offsets = self.stream.alloc_zeros::<u8>(tiles.max(1) * 8)?;
+        let total = self.stream.alloc_zeros::<u8>(8)?;
+        let tiles = tiles as u64;
+        let mut builder = self.stream.launch_builder(&f);
+        builder.arg(counts).arg(&offsets).arg(&tiles).arg(&total);
+        let config = LaunchConfig {
+            grid_dim: (1, 1, 1),
+            block_dim: (TILE_OFFSETS_THREADS, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        // SAFETY: the helper's four parameters (checked against its PTX by the codegen
+        // tests): the counts (a u32 a tile), the offsets (a u64 a tile), the tile count and
+        // a u64 for the total.
+        unsafe { builder.launch(config) }?;
+        let total_bytes: Vec<u8> = self.stream.clone_dtoh(&total)?;
+        Ok((
+            offsets,
+            u64::from_le_bytes(total_bytes[..8].try_into().expect("8 bytes")),
+        ))
+    }
+
     /// Blocks for a grid over `units` tiles: enough to fill the device, at most one a tile.
     fn grid(&self, units: usize) -> LaunchConfig {
         let blocks = units.clamp(1, self.info.multiprocessors * 8) as u32;
@@ -228,24 +272,11 @@ impl Gpu {
         let mut written = rows;
         for signature in &module.entries {
             if signature.params.contains(&Param::TileOffsets) {
-                // Between a filter's passes: the tiles' kept rows, summed into offsets.
-                let counts_slice = &buffers
-                    .iter()
-                    .find(|(p, _)| *p == Param::TileCounts)
-                    .expect("counts")
-                    .1;
-                let counts: Vec<u8> = self.stream.clone_dtoh(counts_slice)?;
-                let mut offsets = Vec::with_capacity(tiles.max(1) * 8);
-                let mut total = 0u64;
-                for t in 0..tiles {
-                    offsets.extend_from_slice(&total.to_le_bytes());
-                    total +=
-                        u32::from_le_bytes(counts[t * 4..t * 4 + 4].try_into().expect("4 bytes"))
-                            as u64;
-                }
-                offsets.resize(tiles.max(1) * 8, 0);
+                // Between a filter's passes: the tiles' kept rows summed into offsets on the
+                // device (a precompiled helper); only the total comes back.
+                let (offsets, total) = self.tile_offsets(&buffers, tiles)?;
                 written = total as usize;
-                buffers.push((Param::TileOffsets, self.stream.clone_htod(&offsets)?));
+                buffers.push((Param::TileOffsets, offsets));
             }
             let args = Args {
                 stream: &self.stream,
