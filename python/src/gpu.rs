@@ -50,8 +50,8 @@ fn gpu_selftest(py: Python<'_>, count: u64, ordinal: usize) -> PyResult<Py<PyAny
 
 /// The fallback warnings recorded since the last call.
 #[pyfunction]
-fn take_warnings() -> Vec<String> {
-    gpu::warnings::take()
+fn take_warnings() -> PyResult<Vec<String>> {
+    guarded(|| Ok(gpu::warnings::take()))
 }
 
 /// Checks a device string (`"cpu"`, `"cuda"`, `"cuda:N"`, `"gpu"`, `"auto"`), giving its
