@@ -13,8 +13,8 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --release --workspace --all-targets --quiet -- -D warnings
 step "ruff"
-ruff check python/corepy tests examples bench scripts
-ruff format --check python/corepy tests examples bench scripts
+ruff check python/corepy tests examples bench scripts codegen/cuda
+ruff format --check python/corepy tests examples bench scripts codegen/cuda
 step "mypy --strict"
 mypy --strict python/corepy
 step "Rust tests (unit tests and tests/sql/*.slt)"

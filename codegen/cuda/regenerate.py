@@ -21,7 +21,7 @@ OPTIONS = [b"--gpu-architecture=compute_80"]
 def nvrtc() -> ctypes.CDLL:
     import nvidia.cuda_nvrtc  # the wheel's package
 
-    lib = Path(list(nvidia.cuda_nvrtc.__path__)[0]) / "lib"
+    lib = Path(next(iter(nvidia.cuda_nvrtc.__path__))) / "lib"
     candidates = sorted(lib.glob("libnvrtc.so*"))
     if not candidates:
         raise SystemExit(f"no libnvrtc in {lib}")

@@ -601,7 +601,7 @@ BAD = [
         "300 out of bounds for uint8",
     ),
     (lambda: cp.concat([cp.ones((2, 3)), cp.ones((2, 4))]), cp.ShapeError, "concatenation axis"),
-    (lambda: cp.ones(3).compute(device="tpu"), cp.InvalidArgumentError, "device \"tpu\""),
+    (lambda: cp.ones(3).compute(device="tpu"), cp.InvalidArgumentError, 'device "tpu"'),
 ]
 
 
