@@ -12,15 +12,14 @@ use std::time::{Duration, Instant};
 
 use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
 use corepy_codegen::ir::Kernel;
-use corepy_codegen::ptx::{decode_failure, slices, EntrySignature, Param, PtxModule, BLOCK};
-use corepy_codegen::tensor_abi::{
-    element_bytes, extents, output_shape, reduced_axes, TensorIn, TensorOut,
-};
+use corepy_codegen::ptx::{decode_failure, EntrySignature, Param, PtxModule, BLOCK};
+use corepy_codegen::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DriverError,
     LaunchConfig, PushKernelArg,
 };
 
+use super::buffers::{device_rows, row_buffers, tensor_buffers, tensor_units, Contents};
 use super::probe::GpuInfo;
 
 /// Bytes and time spent moving data and running kernels, for EXPLAIN ANALYZE.
@@ -222,49 +221,26 @@ impl Gpu {
         let _one_at_a_time = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let mut t = Transfer::default();
         let started = Instant::now();
-        let padded = padded_rows(rows).max(64);
+        let padded = device_rows(rows);
         let tiles = rows.div_ceil(BLOCK as usize);
+        let validity: Vec<bool> = inputs.iter().map(|c| c.validity.is_some()).collect();
         let mut buffers: Vec<(Param, CudaSlice<u8>)> = Vec::new();
-        for (i, column) in inputs.iter().enumerate() {
-            let ty = kernel.inputs[i].ty;
-            let n = values_bytes(ty, rows).min(column.values.len());
-            buffers.push((
-                Param::InputValues(i),
-                self.upload(&column.values[..n], values_bytes(ty, padded), &mut t)?,
-            ));
-            if let Some(bits) = column.validity {
-                let n = bitmap_bytes(rows).min(bits.len());
-                buffers.push((
-                    Param::InputValidity(i),
-                    self.upload(&bits[..n], bitmap_bytes(padded), &mut t)?,
-                ));
-            }
+        for planned in row_buffers(kernel, rows, &validity) {
+            let slice = match planned.contents {
+                Contents::InputValues(i) => {
+                    let n = values_bytes(kernel.inputs[i].ty, rows).min(inputs[i].values.len());
+                    self.upload(&inputs[i].values[..n], planned.bytes, &mut t)?
+                }
+                Contents::InputValidity(i) => {
+                    let bits = inputs[i].validity.expect("planned for a bitmap");
+                    let n = bitmap_bytes(rows).min(bits.len());
+                    self.upload(&bits[..n], planned.bytes, &mut t)?
+                }
+                Contents::Zeroed => self.stream.alloc_zeros::<u8>(planned.bytes)?,
+                Contents::NoFailure => self.stream.clone_htod(&u64::MAX.to_le_bytes())?,
+            };
+            buffers.push((planned.param, slice));
         }
-        for (o, id) in kernel.outputs.iter().enumerate() {
-            buffers.push((
-                Param::OutputValues(o),
-                self.stream
-                    .alloc_zeros::<u8>(values_bytes(kernel.ty(*id), padded).max(8))?,
-            ));
-            buffers.push((
-                Param::OutputValidity(o),
-                self.stream.alloc_zeros::<u8>(bitmap_bytes(padded))?,
-            ));
-        }
-        if kernel.selection.is_some() {
-            buffers.push((
-                Param::Selection,
-                self.stream.alloc_zeros::<u8>(bitmap_bytes(padded))?,
-            ));
-            buffers.push((
-                Param::TileCounts,
-                self.stream.alloc_zeros::<u8>(tiles.max(1) * 4)?,
-            ));
-        }
-        buffers.push((
-            Param::Failure,
-            self.stream.clone_htod(&u64::MAX.to_le_bytes())?,
-        ));
         self.stream.synchronize()?;
         t.copy_time += started.elapsed();
 
@@ -337,57 +313,32 @@ impl Gpu {
         let _one_at_a_time = self.running.lock().unwrap_or_else(|e| e.into_inner());
         let mut t = Transfer::default();
         let started = Instant::now();
+        let lens: Vec<usize> = inputs.iter().map(|i| i.bytes.len()).collect();
         let mut buffers: Vec<(Param, CudaSlice<u8>)> = Vec::new();
-        let mut offsets: Vec<(Param, u64)> = Vec::new();
-        for (i, input) in inputs.iter().enumerate() {
-            buffers.push((
-                Param::TensorInput(i),
-                self.upload(input.bytes, input.bytes.len(), &mut t)?,
-            ));
-            offsets.push((
-                Param::TensorInput(i),
-                (input.offset * element_bytes(kernel.inputs[i].ty)) as u64,
-            ));
+        for planned in tensor_buffers(kernel, &lens) {
+            let slice = match planned.contents {
+                Contents::InputValues(i) => self.upload(inputs[i].bytes, planned.bytes, &mut t)?,
+                _ => self.stream.alloc_zeros::<u8>(planned.bytes)?,
+            };
+            buffers.push((planned.param, slice));
         }
+        // Each input is passed as the address of its element at domain index zero.
+        let offsets: Vec<(Param, u64)> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                (
+                    Param::TensorInput(i),
+                    (input.offset * element_bytes(kernel.inputs[i].ty)) as u64,
+                )
+            })
+            .collect();
         let n: usize = output_shape(kernel).iter().product();
-        let dims = extents(kernel);
-        let reduced_count: usize = reduced_axes(kernel).iter().map(|&a| dims[a]).product();
-        let work = n * slices(n, reduced_count);
-        for (j, id) in kernel.outputs.iter().enumerate() {
-            buffers.push((
-                Param::TensorOutput(j),
-                self.stream
-                    .alloc_zeros::<u8>((n * element_bytes(kernel.ty(*id))).max(8))?,
-            ));
-            buffers.push((
-                Param::Partials(j),
-                self.stream.alloc_zeros::<u8>(work.max(1) * 8)?,
-            ));
-            buffers.push((
-                Param::PartialPositions(j),
-                self.stream.alloc_zeros::<u8>(work.max(1) * 8)?,
-            ));
-        }
         self.stream.synchronize()?;
         t.copy_time += started.elapsed();
         let kernel_started = Instant::now();
-        let total: usize = dims.iter().product();
         for signature in &module.entries {
-            let reads_inputs = signature
-                .params
-                .iter()
-                .any(|p| matches!(p, Param::TensorInput(_)));
-            let has_partials = signature
-                .params
-                .iter()
-                .any(|p| matches!(p, Param::Partials(_)));
-            let units = match (reads_inputs, has_partials) {
-                // A reduction's slices: one block an (output element, slice).
-                (true, true) => work,
-                // Its finish: one thread an output element.
-                (false, true) => n.div_ceil(BLOCK as usize),
-                _ => total.div_ceil(BLOCK as usize),
-            };
+            let units = tensor_units(kernel, signature);
             let args = Args {
                 stream: &self.stream,
                 buffers: &buffers,
