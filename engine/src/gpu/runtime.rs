@@ -201,6 +201,8 @@ impl Gpu {
     ) -> Result<(), GpuRunError> {
         let n = out.len().min(slice.len());
         self.stream.memcpy_dtoh(&slice.slice(0..n), &mut out[..n])?;
+        // The host reads `out` next: the copy must have landed.
+        self.stream.synchronize()?;
         transfer.to_host_bytes += n;
         Ok(())
     }
