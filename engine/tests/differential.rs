@@ -1,6 +1,7 @@
 //! Differential test of fusion: random SQL expressions over random columns (NULLs, NaN,
-//! ±inf, -0.0, MIN/MAX), each run three ways — fused and JIT-compiled, fused and
-//! interpreted, and unfused by DataFusion — which must agree: the same rows, the same
+//! ±inf, -0.0, MIN/MAX), each run four ways — fused and JIT-compiled, fused and
+//! interpreted, fused and rendered to PTX (run on the PTX emulator), and unfused by
+//! DataFusion — which must agree: the same rows, the same
 //! values (bit for bit; a float NaN equals a NaN), the same validity, and an error of the
 //! same kind (division by zero, out of range, square root) in all three or in none.
 //!
@@ -305,8 +306,21 @@ fn leaf(rng: &mut Rng, ty: Ty) -> String {
 
 type Outcome = Result<Vec<RecordBatch>, String>;
 
+/// Every PTX module the run rendered, by entry (assembled with ptxas at the end).
+static RENDERED: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// How a run evaluates the fused stages.
+#[derive(Clone, Copy, PartialEq)]
+enum Way {
+    Jit,
+    Interpreter,
+    /// Their PTX, on corepy's PTX emulator (every stage must render).
+    Ptx,
+}
+
 /// Runs `sql`; returns the outcome and the number of fused stages in its plan.
-fn run(context: &SessionContext, sql: &str, interpret: bool) -> (Outcome, usize) {
+fn run(context: &SessionContext, sql: &str, way: Way) -> (Outcome, usize) {
     let context = context.clone();
     let sql = sql.to_string();
     corepy_engine::runtime::block_on(async move {
@@ -326,11 +340,21 @@ fn run(context: &SessionContext, sql: &str, interpret: bool) -> (Outcome, usize)
                     return Ok(Transformed::no(node));
                 };
                 fused += 1;
-                Ok(if interpret {
-                    Transformed::yes(Arc::new(exec.interpreted()) as Arc<dyn ExecutionPlan>)
-                } else {
-                    Transformed::no(node)
-                })
+                let replaced = match way {
+                    Way::Jit => return Ok(Transformed::no(node)),
+                    Way::Interpreter => exec.interpreted(),
+                    Way::Ptx => {
+                        let module = exec.ptx().expect("every fused stage renders to PTX");
+                        RENDERED
+                            .lock()
+                            .expect("not poisoned")
+                            .insert(module.entries[0].name.clone(), module.text.clone());
+                        exec.emulated().expect("rendered")
+                    }
+                };
+                Ok(Transformed::yes(
+                    Arc::new(replaced) as Arc<dyn ExecutionPlan>
+                ))
             })?
             .data;
         let result = collect(plan, context.task_ctx())
@@ -492,23 +516,34 @@ fn fused_interpreted_and_unfused_results_agree() {
             sql.push_str(&format!(" WHERE {}", expr(&mut rng, Ty::Bool, depth)));
             expressions += 1;
         }
-        let (jit, fused) = run(&fused_context, &sql, false);
-        let (interpreted, _) = run(&fused_context, &sql, true);
-        let (plain, unfused) = run(&plain_context, &sql, false);
+        let (jit, fused) = run(&fused_context, &sql, Way::Jit);
+        let (interpreted, _) = run(&fused_context, &sql, Way::Interpreter);
+        let (ptx, _) = run(&fused_context, &sql, Way::Ptx);
+        let (plain, unfused) = run(&plain_context, &sql, Way::Jit);
         assert_eq!(unfused, 0, "jit=false fuses nothing");
         fused_queries += u64::from(fused > 0);
         assert!(
-            agrees(&jit, &plain) && agrees(&interpreted, &plain),
-            "seed {seed}: results differ\nquery: {sql}\ndata:\n{}\nJIT:\n{}\ninterpreter:\n{}\nDataFusion:\n{}",
+            agrees(&jit, &plain) && agrees(&interpreted, &plain) && agrees(&ptx, &plain),
+            "seed {seed}: results differ\nquery: {sql}\ndata:\n{}\nJIT:\n{}\ninterpreter:\n{}\nPTX (emulator):\n{}\nDataFusion:\n{}",
             pretty_format_batches(&[batch])
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
             show(&jit),
             show(&interpreted),
+            show(&ptx),
             show(&plain)
         );
     }
     eprintln!("{expressions} expressions in {queries} queries, {fused_queries} queries fused");
+    // Every module, assembled by ptxas for sm_90 (where it is installed; CI requires it).
+    let modules = RENDERED.lock().expect("not poisoned");
+    let mut all = corepy_codegen::ptx::text::header();
+    for text in modules.values() {
+        all.push_str(text.split_once("\n\n").expect("a header").1);
+    }
+    corepy_codegen::ptx::ptxas::assemble(&all, "differential")
+        .expect("ptxas assembles every module");
+    eprintln!("{} PTX modules assembled", modules.len());
     assert!(
         fused_queries * 3 >= queries,
         "too few queries fused ({fused_queries} of {queries}): the test would prove little"

@@ -1,6 +1,7 @@
-//! A small PTX emulator for the tests: it parses the modules the renderer writes and runs
-//! them on the CPU, so CI (which has no GPU) checks every generated kernel against the
-//! interpreter, as tinygrad checks its PTX on an emulator.
+//! A small PTX emulator: it parses the modules the renderer writes and runs them on the
+//! CPU, so CI (which has no GPU) checks every generated kernel against the interpreter, as
+//! tinygrad checks its PTX on an emulator. [`run_rows`] runs a row kernel's module as the
+//! engine runs it on a GPU (the engine's differential test uses it as a fourth evaluator).
 //!
 //! It knows the instructions the renderer emits, no more, and runs a block's threads in
 //! lockstep (one program counter a block), which suits code whose branches are uniform
@@ -8,6 +9,10 @@
 //! accesses are bounds-checked against the buffers handed in.
 
 use std::collections::HashMap;
+
+use super::{decode_failure, Param, PtxModule, BLOCK};
+use crate::abi::{bitmap_bytes, padded_rows, ColumnIn, ColumnOut, RunError};
+use crate::ir::{Kernel, ScalarType};
 
 /// A parsed entry.
 #[derive(Debug)]
@@ -727,4 +732,118 @@ fn convert(op: &[&str], a: u64) -> Result<u64, String> {
             mask(v, tw)
         }
     })
+}
+
+/// Blocks of every emulated launch: few enough that blocks take several tiles each.
+pub const BLOCKS: u32 = 2;
+
+/// Runs a rendered module on the emulator as the engine runs it on a GPU: device buffers
+/// padded to whole 64-row words, a filter's two passes with the prefix sums between them.
+pub fn run_rows(
+    kernel: &Kernel,
+    module: &PtxModule,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    outputs: &mut [ColumnOut<'_>],
+    selection: Option<&mut [u8]>,
+) -> Result<usize, RunError> {
+    let entries = parse(&module.text).map_err(RunError::BadBuffers)?;
+    let padded = padded_rows(rows).max(64);
+    let tiles = rows.div_ceil(BLOCK as usize);
+    let mut memory = Memory {
+        buffers: Vec::new(),
+    };
+    let add = |memory: &mut Memory, bytes: Vec<u8>| {
+        memory.buffers.push(bytes);
+        Memory::address(memory.buffers.len() - 1)
+    };
+    let padded_copy = |bytes: &[u8], len: usize| {
+        let mut v = bytes.to_vec();
+        v.resize(len.max(bytes.len()).next_multiple_of(8), 0);
+        v
+    };
+    let mut addresses: Vec<(Param, u64)> = Vec::new();
+    for (i, column) in inputs.iter().enumerate() {
+        let ty = kernel.inputs[i].ty;
+        let len = crate::abi::values_bytes(ty, padded);
+        addresses.push((
+            Param::InputValues(i),
+            add(&mut memory, padded_copy(column.values, len)),
+        ));
+        let validity = match column.validity {
+            Some(bits) => add(&mut memory, padded_copy(bits, bitmap_bytes(padded))),
+            None => 0,
+        };
+        addresses.push((Param::InputValidity(i), validity));
+    }
+    for (o, id) in kernel.outputs.iter().enumerate() {
+        let len = crate::abi::values_bytes(kernel.ty(*id), padded);
+        let fill = if kernel.ty(*id) == ScalarType::Bool {
+            0
+        } else {
+            0xA5
+        };
+        addresses.push((Param::OutputValues(o), add(&mut memory, vec![fill; len])));
+        addresses.push((
+            Param::OutputValidity(o),
+            add(&mut memory, vec![0; bitmap_bytes(padded)]),
+        ));
+    }
+    let selection_at = add(&mut memory, vec![0; bitmap_bytes(padded)]);
+    addresses.push((Param::Selection, selection_at));
+    let counts_at = add(&mut memory, vec![0; tiles.max(1) * 4]);
+    addresses.push((Param::TileCounts, counts_at));
+    let offsets_at = add(&mut memory, vec![0; tiles.max(1) * 8]);
+    addresses.push((Param::TileOffsets, offsets_at));
+    addresses.push((Param::Rows, rows as u64));
+    let failure_at = add(&mut memory, u64::MAX.to_le_bytes().to_vec());
+    addresses.push((Param::Failure, failure_at));
+    let buffer = |address: u64| ((address - Memory::address(0)) >> 32) as usize;
+
+    let mut written = rows;
+    for signature in &module.entries {
+        let entry = &entries[&signature.name];
+        let names: Vec<String> = signature.params.iter().map(Param::name).collect();
+        assert_eq!(
+            entry.params, names,
+            "the launch code's parameters are the entry's"
+        );
+        let params: Vec<u64> = signature
+            .params
+            .iter()
+            .map(|p| addresses.iter().find(|(q, _)| q == p).expect("a buffer").1)
+            .collect();
+        launch(entry, &params, BLOCKS, BLOCK, &mut memory).map_err(RunError::BadBuffers)?;
+        if signature.params.contains(&Param::TileCounts) {
+            // The prefix sums between the passes (the engine's scan).
+            let counts = &memory.buffers[buffer(counts_at)];
+            let mut offsets = Vec::new();
+            let mut total = 0u64;
+            for t in 0..tiles {
+                offsets.extend_from_slice(&total.to_le_bytes());
+                total += u32::from_le_bytes(counts[t * 4..t * 4 + 4].try_into().unwrap()) as u64;
+            }
+            offsets.resize(tiles.max(1) * 8, 0);
+            memory.buffers[buffer(offsets_at)] = offsets;
+            written = total as usize;
+        }
+    }
+    let failure = u64::from_le_bytes(memory.buffers[buffer(failure_at)][..8].try_into().unwrap());
+    if let Some(f) = decode_failure(failure) {
+        return Err(RunError::Failed(f));
+    }
+    for (o, out) in outputs.iter_mut().enumerate() {
+        let find = |p: Param| buffer(addresses.iter().find(|(q, _)| *q == p).unwrap().1);
+        let values = &memory.buffers[find(Param::OutputValues(o))];
+        let n = out.values_len().min(values.len());
+        out.write_values(0, &values[..n]);
+        let validity = &memory.buffers[find(Param::OutputValidity(o))];
+        let n = out.validity.len().min(validity.len());
+        out.validity[..n].copy_from_slice(&validity[..n]);
+    }
+    if let Some(bits) = selection {
+        let n = bits.len();
+        bits.copy_from_slice(&memory.buffers[buffer(selection_at)][..n]);
+    }
+    Ok(written)
 }

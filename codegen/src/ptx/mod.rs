@@ -20,8 +20,8 @@ mod rows;
 mod tensor;
 pub mod text;
 
-#[cfg(test)]
-mod emulator;
+pub mod emulator;
+pub mod ptxas;
 #[cfg(test)]
 mod tests;
 

@@ -59,6 +59,8 @@ pub enum Evaluator {
     DataFusion { reason: NotFused },
     /// Interpreted: the reference the tests compare kernels with, never chosen by a plan.
     Interpreter,
+    /// The stage's PTX run on corepy's PTX emulator (for tests: never chosen by a plan).
+    PtxEmulator { module: Arc<PtxModule> },
     /// On a GPU, through the stage's PTX module; `cpu` (the compiled kernel) takes a batch
     /// the device fails on (out of memory, a launch failure), per `fallback`.
     Gpu {
@@ -151,6 +153,21 @@ impl JitExec {
         stage
     }
 
+    /// The stage's kernel rendered to PTX (or why it is not).
+    pub fn ptx(&self) -> Result<Arc<PtxModule>, String> {
+        crate::gpu::modules::ptx_module(&self.lowered.kernel)
+    }
+
+    /// The same stage with its PTX run on the PTX emulator (the tests' fourth evaluator);
+    /// `None` when the kernel is not rendered to PTX.
+    pub fn emulated(&self) -> Option<Self> {
+        let module = self.ptx().ok()?;
+        let mut stage = self.clone();
+        stage.evaluator = Evaluator::PtxEmulator { module };
+        stage.metrics = ExecutionPlanMetricsSet::new();
+        Some(stage)
+    }
+
     /// The same stage as if its kernel had not compiled: DataFusion's operators run it.
     pub fn unfused(&self, reason: NotFused) -> Self {
         let mut stage = self.clone();
@@ -190,6 +207,7 @@ impl JitExec {
                 ));
             }
             Evaluator::Interpreter => out.push_str("-- interpreted (the reference, for tests)\n"),
+            Evaluator::PtxEmulator { .. } => out.push_str("-- PTX on the emulator (for tests)\n"),
             Evaluator::Gpu { cpu, .. } => {
                 if let Evaluator::Jit { kernel, .. } = cpu.as_ref() {
                     out.push_str("-- Cranelift IR (the CPU fallback)\n");
@@ -219,6 +237,7 @@ impl DisplayAs for JitExec {
             }
             Evaluator::Interpreter => "interpreter".to_string(),
             Evaluator::Gpu { .. } => "ptx".to_string(),
+            Evaluator::PtxEmulator { .. } => "ptx emulator".to_string(),
         };
         write!(f, "{}: {}, {how}", self.name(), self.description)?;
         if self.placed.module.is_some() || self.placed.gpu.is_some() {
@@ -564,6 +583,9 @@ impl JitExec {
             Evaluator::Interpreter => {
                 let _timer = metrics.kernel_time.timer();
                 interp::run(kernel, columns, rows, outs, sel)
+            }
+            Evaluator::PtxEmulator { module } => {
+                corepy_codegen::ptx::emulator::run_rows(kernel, module, columns, rows, outs, sel)
             }
             Evaluator::Gpu {
                 gpu,
