@@ -3,7 +3,8 @@
 //!
 //! Device memory comes from the stream's allocator, which is CUDA's stream-ordered pool
 //! (`cuMemAllocAsync`) on devices that support it, so buffers freed by one batch are reused
-//! by the next without a driver round trip. Arguments are built from each entry's
+//! by the next without a driver round trip. Uploads of 1 MiB or more go through a pinned
+//! (page-locked) staging buffer. Arguments are built from each entry's
 //! signature (`corepy_codegen::ptx::EntrySignature`), the same list the renderer declared.
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use corepy_codegen::ptx::{decode_failure, EntrySignature, Param, PtxModule, BLOC
 use corepy_codegen::tensor_abi::{element_bytes, output_shape, TensorIn, TensorOut};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, DevicePtr, DriverError,
-    LaunchConfig, PushKernelArg,
+    LaunchConfig, PinnedHostSlice, PushKernelArg,
 };
 
 use super::buffers::{device_rows, row_buffers, tensor_buffers, tensor_units, Contents};
@@ -52,9 +53,18 @@ pub struct Gpu {
     context: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     functions: Mutex<HashMap<String, CudaFunction>>,
-    /// One run at a time on the stream: runs of several partitions queue here.
+    /// One run at a time on the stream: runs of several partitions queue here. It also
+    /// guards the staging buffer.
     running: Mutex<()>,
+    /// Page-locked host memory that uploads go through (the DMA engine reads it directly;
+    /// from pageable memory the driver would stage each copy itself). Grown to the largest
+    /// upload, kept for the process.
+    staging: Mutex<Option<PinnedHostSlice<u8>>>,
 }
+
+/// Uploads smaller than this go straight from pageable memory: copying them into the
+/// staging buffer first would cost more than it saves.
+const STAGED_FROM: usize = 1 << 20;
 
 impl std::fmt::Debug for Gpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,6 +81,7 @@ impl Gpu {
             stream,
             functions: Mutex::new(HashMap::new()),
             running: Mutex::new(()),
+            staging: Mutex::new(None),
         }
     }
 
@@ -185,12 +196,33 @@ impl Gpu {
         transfer: &mut Transfer,
     ) -> Result<CudaSlice<u8>, GpuRunError> {
         let mut slice = self.stream.alloc_zeros::<u8>(len.max(bytes.len()).max(8))?;
-        if !bytes.is_empty() {
+        if bytes.len() >= STAGED_FROM {
+            self.upload_staged(bytes, &mut slice)?;
+        } else if !bytes.is_empty() {
             self.stream
                 .memcpy_htod(bytes, &mut slice.slice_mut(0..bytes.len()))?;
         }
         transfer.to_device_bytes += bytes.len();
         Ok(slice)
+    }
+
+    /// Copies `bytes` to the start of `slice` through the pinned staging buffer, and waits
+    /// for the copy (the buffer is reused by the next upload).
+    fn upload_staged(&self, bytes: &[u8], slice: &mut CudaSlice<u8>) -> Result<(), GpuRunError> {
+        let mut staging = self.staging.lock().unwrap_or_else(|e| e.into_inner());
+        if staging.as_ref().is_none_or(|s| s.len() < bytes.len()) {
+            // SAFETY: page-locked memory of the given length, written below before any read.
+            *staging = Some(unsafe {
+                self.context
+                    .alloc_pinned::<u8>(bytes.len().next_power_of_two())
+            }?);
+        }
+        let pinned = staging.as_mut().expect("allocated above").as_mut_slice()?;
+        pinned[..bytes.len()].copy_from_slice(bytes);
+        self.stream
+            .memcpy_htod(&pinned[..bytes.len()], &mut slice.slice_mut(0..bytes.len()))?;
+        self.stream.synchronize()?;
+        Ok(())
     }
 
     fn download(
