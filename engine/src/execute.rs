@@ -95,6 +95,15 @@ impl Session {
         if let Some(device) = device {
             gpu.placement = device;
         }
+        if !self.jit() && matches!(gpu.placement, Placement::On(crate::gpu::Device::Cuda(_))) {
+            // Only fused stages run on a GPU: with fusion off nothing would, so say so.
+            crate::gpu::stage::fall_back(
+                gpu.fallback,
+                "the query",
+                "fusion is off (COREPY_JIT=0 or Config(jit=False)), and only fused stages run on the GPU",
+                None,
+            )?;
+        }
         // The planner of fused stages reads the placement from the query's config.
         state.config_mut().set_extension(Arc::new(gpu));
         explained(state.create_physical_plan(plan), plan).await

@@ -21,6 +21,8 @@ import pytest
 import corepy as cp
 
 HAS_GPU, GPU_WHY = cp.gpu_available()
+# Only fused stages run on a GPU: the frame tests fuse whatever COREPY_JIT says.
+FUSING = cp.Session(config=cp.Config(jit=True))
 needs_no_gpu = pytest.mark.skipif(HAS_GPU, reason="a GPU is present")
 needs_gpu = pytest.mark.skipif(not HAS_GPU, reason=f"no GPU: {GPU_WHY}")
 
@@ -38,7 +40,7 @@ def frame() -> cp.LazyFrame:
             "c": pa.array(rng.integers(1, 50, n).astype(np.int32)),
         }
     )
-    return cp.from_arrow(table)
+    return FUSING.from_arrow(table)
 
 
 def query(lf: cp.LazyFrame) -> cp.LazyFrame:
@@ -55,7 +57,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, "COREPY_JIT": "1", **env},
         timeout=120,
     )
 
@@ -74,7 +76,7 @@ def test_cuda_without_a_gpu_warns_names_the_stage_and_gives_the_cpu_answer() -> 
 
 @needs_no_gpu
 def test_raise_fails_with_a_device_error_naming_what_is_missing() -> None:
-    session = cp.Session(config=cp.Config(gpu_fallback="raise"))
+    session = cp.Session(config=cp.Config(jit=True, gpu_fallback="raise"))
     lf = query(session.from_arrow(frame().compute().to_arrow()))
     with pytest.raises(cp.DeviceError, match=r"cannot run on the GPU: no GPU \((driver|device)"):
         lf.compute(device="cuda:0")
@@ -84,7 +86,7 @@ def test_raise_fails_with_a_device_error_naming_what_is_missing() -> None:
 
 @needs_no_gpu
 def test_silent_falls_back_without_a_warning() -> None:
-    session = cp.Session(config=cp.Config(device="cuda", gpu_fallback="silent"))
+    session = cp.Session(config=cp.Config(jit=True, device="cuda", gpu_fallback="silent"))
     lf = query(session.from_arrow(frame().compute().to_arrow()))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -127,7 +129,7 @@ def test_a_kernel_not_rendered_for_the_gpu_says_why() -> None:
 
 
 def test_decimal_stages_render_for_the_gpu() -> None:
-    lf = cp.from_dict({"d": [1, 2, 3]}).select(
+    lf = FUSING.from_dict({"d": [1, 2, 3]}).select(
         (cp.col("d").cast(cp.Decimal(10, 2)) * cp.col("d").cast(cp.Decimal(10, 2))).alias("p")
     )
     with warnings.catch_warnings():
@@ -135,6 +137,16 @@ def test_decimal_stages_render_for_the_gpu() -> None:
         assert lf.compute(device="cuda").to_pydict() == lf.compute().to_pydict()
         text = lf.explain(kernels=True, device="cuda")
     assert "-- PTX (" in text and "mul.hi.u64" in text, text
+
+
+def test_a_gpu_without_fusion_says_nothing_runs_there() -> None:
+    plain = cp.Session(config=cp.Config(jit=False))
+    lf = query(plain.from_arrow(frame().compute().to_arrow()))
+    with pytest.warns(cp.GpuFallbackWarning, match="fusion is off"):
+        assert lf.compute(device="cuda").to_pydict() == lf.compute().to_pydict()
+    strict = cp.Session(config=cp.Config(jit=False, gpu_fallback="raise"))
+    with pytest.raises(cp.DeviceError, match="fusion is off"):
+        query(strict.from_arrow(frame().compute().to_arrow())).compute(device="cuda")
 
 
 def test_bad_device_strings_are_invalid_arguments() -> None:
@@ -244,7 +256,7 @@ def test_gpu_answers_are_the_cpus() -> None:
 
 @needs_gpu
 def test_gpu_kernel_failures_are_the_cpus_errors() -> None:
-    lf = cp.from_dict({"a": [1, 2, 0, 4]}).select((cp.lit(10) // cp.col("a")).alias("q"))
+    lf = FUSING.from_dict({"a": [1, 2, 0, 4]}).select((cp.lit(10) // cp.col("a")).alias("q"))
     with pytest.raises(cp.ComputeError, match="division by zero"):
         lf.compute(
             device="cuda",

@@ -19,6 +19,7 @@ pub mod precompiled;
 mod rows;
 mod tensor;
 pub mod text;
+mod tiles;
 
 pub mod emulator;
 pub mod ptxas;

@@ -18,6 +18,7 @@
 
 use super::node::{class_of, Lower, Raise, Value};
 use super::text::{Class, Code, Reg, BLOCK};
+use super::tiles::{thread_index, TileLoop};
 use super::{EntrySignature, Param, FAILURE_NODE_BITS};
 use crate::abi::FailureKind;
 use crate::ir::{Kernel, Op, ScalarType, ValueId};
@@ -75,12 +76,10 @@ struct Render<'k> {
     pointers: Vec<(Param, Reg)>,
     tid: Reg,
     lane: Reg,
-    tile: Reg,
-    nctaid: Reg,
+    /// The loop over tiles (its `tile` register is the tile being run).
+    tiles: TileLoop,
     row: Reg,
     in_range: Reg,
-    loop_label: String,
-    done_label: String,
 }
 
 impl<'k> Render<'k> {
@@ -104,28 +103,10 @@ impl<'k> Render<'k> {
                 pointers.push((*p, pointer));
             }
         }
-        let tid = l.code.reg(Class::B32);
-        l.code.ins("mov.u32", &[&tid, "%tid.x"]);
+        let (tid, tid64) = thread_index(&mut l);
         let lane = l.code.reg(Class::B32);
         l.code.ins("and.b32", &[&lane, &tid, "31"]);
-        let ctaid = l.code.reg(Class::B32);
-        l.code.ins("mov.u32", &[&ctaid, "%ctaid.x"]);
-        let nctaid32 = l.code.reg(Class::B32);
-        l.code.ins("mov.u32", &[&nctaid32, "%nctaid.x"]);
-        let tile = l.code.reg(Class::B64);
-        l.code.ins("cvt.u64.u32", &[&tile, &ctaid]);
-        let nctaid = l.code.reg(Class::B64);
-        l.code.ins("cvt.u64.u32", &[&nctaid, &nctaid32]);
-        let loop_label = l.code.new_label("tile");
-        let done_label = l.code.new_label("done");
-        l.code.label(&loop_label);
-        let start = l.code.reg(Class::B64);
-        l.code
-            .ins("mul.lo.u64", &[&start, &tile, &BLOCK.to_string()]);
-        let finished = l.setp("ge", "u64", &start, &rows);
-        l.code.ins_if(&finished, "bra.uni", &[&done_label]);
-        let tid64 = l.code.reg(Class::B64);
-        l.code.ins("cvt.u64.u32", &[&tid64, &tid]);
+        let (tiles, start) = TileLoop::open(&mut l, BLOCK as u64, &rows);
         let row = l.code.reg(Class::B64);
         l.code.ins("add.u64", &[&row, &start, &tid64]);
         let in_range = l.setp("lt", "u64", &row, &rows);
@@ -135,12 +116,9 @@ impl<'k> Render<'k> {
             pointers,
             tid,
             lane,
-            tile,
-            nctaid,
+            tiles,
             row,
             in_range,
-            loop_label,
-            done_label,
         }
     }
 
@@ -377,9 +355,10 @@ impl<'k> Render<'k> {
         let lane0 = self.l.setp("eq", "u32", &self.lane.clone(), "0");
         let counts = self.pointer(Param::TileCounts);
         let address = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("mad.lo.u64", &[&address, &self.tile.clone(), "4", &counts]);
+        self.l.code.ins(
+            "mad.lo.u64",
+            &[&address, &self.tiles.tile.clone(), "4", &counts],
+        );
         self.l
             .code
             .ins_if(&lane0, "red.global.add.u32", &[&format!("[{address}]"), &n]);
@@ -430,9 +409,10 @@ impl<'k> Render<'k> {
         self.l.code.bare("bar.sync 0");
         let offsets = self.pointer(Param::TileOffsets);
         let address = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("mad.lo.u64", &[&address, &self.tile.clone(), "8", &offsets]);
+        self.l.code.ins(
+            "mad.lo.u64",
+            &[&address, &self.tiles.tile.clone(), "8", &offsets],
+        );
         let base = self.l.code.reg(Class::B64);
         self.l
             .code
@@ -475,14 +455,7 @@ impl<'k> Render<'k> {
 
     /// Closes the tile loop.
     fn finish(mut self) -> Code {
-        let next = self.l.code.reg(Class::B64);
-        self.l
-            .code
-            .ins("add.u64", &[&next, &self.tile, &self.nctaid]);
-        self.l.code.ins("mov.u64", &[&self.tile, &next]);
-        self.l.code.ins("bra.uni", &[&self.loop_label]);
-        self.l.code.label(&self.done_label);
-        self.l.code.bare("ret");
+        self.tiles.close(&mut self.l);
         self.l.code
     }
 }

@@ -16,6 +16,7 @@
 use super::node::{class_of, Lower, Value};
 use super::rows::memory_type;
 use super::text::{f32_imm, f64_imm, Class, Code, Reg, BLOCK};
+use super::tiles::{thread_index, TileLoop};
 use super::{EntrySignature, Param, PtxModule};
 use crate::ir::{BinaryOp, Kernel, Op, ReduceOp, ScalarType, ValueId};
 use crate::semantics::int_range;
@@ -99,61 +100,6 @@ fn load_params(l: &mut Lower<'_>, params: &[Param]) -> Vec<Reg> {
             global
         })
         .collect()
-}
-
-/// A block-uniform loop over tiles: `for (tile = ctaid; tile * per_tile < end; tile += nctaid)`.
-struct TileLoop {
-    tile: Reg,
-    nctaid: Reg,
-    top: String,
-    done: String,
-}
-
-impl TileLoop {
-    fn open(l: &mut Lower<'_>, per_tile: u64, end: &str) -> (Self, Reg) {
-        let ctaid = l.code.reg(Class::B32);
-        l.code.ins("mov.u32", &[&ctaid, "%ctaid.x"]);
-        let n32 = l.code.reg(Class::B32);
-        l.code.ins("mov.u32", &[&n32, "%nctaid.x"]);
-        let tile = l.code.reg(Class::B64);
-        l.code.ins("cvt.u64.u32", &[&tile, &ctaid]);
-        let nctaid = l.code.reg(Class::B64);
-        l.code.ins("cvt.u64.u32", &[&nctaid, &n32]);
-        let top = l.code.new_label("tile");
-        let done = l.code.new_label("done");
-        l.code.label(&top);
-        let start = l.code.reg(Class::B64);
-        l.code
-            .ins("mul.lo.u64", &[&start, &tile, &per_tile.to_string()]);
-        let finished = l.setp("ge", "u64", &start, end);
-        l.code.ins_if(&finished, "bra.uni", &[&done]);
-        (
-            TileLoop {
-                tile,
-                nctaid,
-                top,
-                done,
-            },
-            start,
-        )
-    }
-
-    fn close(self, l: &mut Lower<'_>) {
-        let next = l.code.reg(Class::B64);
-        l.code.ins("add.u64", &[&next, &self.tile, &self.nctaid]);
-        l.code.ins("mov.u64", &[&self.tile, &next]);
-        l.code.ins("bra.uni", &[&self.top]);
-        l.code.label(&self.done);
-        l.code.bare("ret");
-    }
-}
-
-fn thread_index(l: &mut Lower<'_>) -> (Reg, Reg) {
-    let tid = l.code.reg(Class::B32);
-    l.code.ins("mov.u32", &[&tid, "%tid.x"]);
-    let tid64 = l.code.reg(Class::B64);
-    l.code.ins("cvt.u64.u32", &[&tid64, &tid]);
-    (tid, tid64)
 }
 
 /// The coordinates of flat row-major index `flat` over `extents` (last fastest).

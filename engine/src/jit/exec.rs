@@ -130,16 +130,23 @@ impl JitExec {
 
     /// The stage placed on a device: on a GPU, its kernel runs there (`fallback` says what
     /// a device failure does); elsewhere the placement is only shown.
-    pub fn placed(mut self, placed: Placed, fallback: Fallback) -> Self {
-        if let (Some(gpu), Some(module), Evaluator::Jit { .. }) =
-            (&placed.gpu, &placed.module, &self.evaluator)
-        {
-            self.evaluator = Evaluator::Gpu {
-                gpu: Arc::clone(gpu),
-                module: Arc::clone(module),
-                cpu: Box::new(self.evaluator.clone()),
-                fallback,
-            };
+    pub fn placed(mut self, mut placed: Placed, fallback: Fallback) -> Self {
+        if let (Some(gpu), Some(module)) = (&placed.gpu, &placed.module) {
+            if let Evaluator::Jit { .. } = self.evaluator {
+                self.evaluator = Evaluator::Gpu {
+                    gpu: Arc::clone(gpu),
+                    module: Arc::clone(module),
+                    cpu: Box::new(self.evaluator.clone()),
+                    fallback,
+                };
+            } else {
+                // A GPU stage needs the compiled CPU kernel to fall back on: without it the
+                // stage stays with DataFusion's operators, and EXPLAIN must not say GPU.
+                placed.gpu = None;
+                placed.device = crate::gpu::Device::Cpu;
+                placed.why =
+                    "device=cpu (not compiled for the CPU, which a GPU stage falls back on)".into();
+            }
         }
         self.placed = Arc::new(placed);
         self
@@ -182,11 +189,6 @@ impl JitExec {
             self.evaluator,
             Evaluator::Jit { .. } | Evaluator::Gpu { .. }
         )
-    }
-
-    /// Where the stage runs, and why.
-    pub fn placement(&self) -> &Placed {
-        &self.placed
     }
 
     /// The kernel IR and, when compiled, the Cranelift IR, for EXPLAIN.
