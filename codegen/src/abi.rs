@@ -196,7 +196,10 @@ pub fn check_buffers(
         (Some(_), Some(bits)) if bits.len() < bitmap_bytes(padded) => {
             bad(format!("the selection bitmap must hold {padded} rows"))
         }
-        (Some(_), None) => bad("the kernel filters: a selection bitmap is needed".into()),
+        // An aggregating kernel folds the kept rows and writes no selection.
+        (Some(_), None) if kernel.aggregates.is_empty() => {
+            bad("the kernel filters: a selection bitmap is needed".into())
+        }
         _ => Ok(()),
     }
 }

@@ -7,6 +7,7 @@
 //! Python: `planner` lowers fused plan regions to this IR, `engine` runs what it compiles.
 
 pub mod abi;
+pub mod aggregate;
 pub mod interp;
 pub mod ir;
 pub mod jit;

@@ -66,6 +66,10 @@ pub fn pretty(kernel: &Kernel, input_names: &[String]) -> String {
     for (i, output) in kernel.outputs.iter().enumerate() {
         let _ = writeln!(out, "  out{i} = {output}");
     }
+    for (i, a) in kernel.aggregates.iter().enumerate() {
+        let arg = a.arg.map_or("*".to_string(), |arg| arg.to_string());
+        let _ = writeln!(out, "  agg{i} = {}({arg})", a.func.name());
+    }
     out
 }
 

@@ -2,11 +2,12 @@
 //! and PTX tests here, and the GPU self-test that `tests/gpu/run.sh` runs on a GPU).
 
 use crate::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
+use crate::aggregate::AggregateState;
 use crate::interp::V;
 use crate::interp::{self, write_tensor_value};
 use crate::ir::{
-    BinaryOp, Dim, Domain, Input, Kernel, Layout, Literal, Op, ReduceOp, ScalarType, UnaryOp,
-    ValueId,
+    AggFunc, Aggregate, BinaryOp, Dim, Domain, Input, Kernel, Layout, Literal, Op, ReduceOp,
+    ScalarType, UnaryOp, ValueId,
 };
 use crate::tensor_abi::element_bytes;
 
@@ -441,6 +442,58 @@ pub fn random_kernel(rng: &mut Rng, depth: usize) -> Kernel {
     g.kernel
 }
 
+/// A random aggregating kernel: a random kernel whose outputs become aggregates (sum where
+/// the type is summed, else min or max, sometimes a count), sometimes with `count(*)`.
+pub fn random_aggregating_kernel(rng: &mut Rng, depth: usize) -> Kernel {
+    let mut kernel = random_kernel(rng, depth);
+    let outputs = std::mem::take(&mut kernel.outputs);
+    for arg in outputs {
+        let ty = kernel.ty(arg);
+        let mut choices = vec![AggFunc::Count];
+        if crate::ir::aggregate_summable(ty) {
+            choices.extend([AggFunc::Sum, AggFunc::Sum]);
+        }
+        if ty != ScalarType::Bool {
+            choices.extend([AggFunc::Min, AggFunc::Max]);
+        }
+        let func = rng.pick(&choices);
+        kernel.aggregates.push(Aggregate {
+            func,
+            arg: Some(arg),
+        });
+    }
+    if rng.chance(30) {
+        kernel.aggregates.push(Aggregate {
+            func: AggFunc::Count,
+            arg: None,
+        });
+    }
+    kernel
+}
+
+/// An aggregate state in comparable form: per aggregate, the rows counted and the value
+/// (NaN of either sign and payload as NaN).
+pub fn state_image(kernel: &Kernel, state: &AggregateState) -> Vec<(u64, Option<Element>)> {
+    (0..kernel.aggregates.len())
+        .map(|i| {
+            let value = state.value(kernel, i).map(element);
+            (state.rows(i), value)
+        })
+        .collect()
+}
+
+/// A value in comparable form.
+pub fn element(v: V) -> Element {
+    match v {
+        V::F64(x) if x.is_nan() => Element::NaN,
+        V::F32(x) if x.is_nan() => Element::NaN,
+        V::F64(x) => Element::Bits(x.to_bits() as u128),
+        V::F32(x) => Element::Bits(x.to_bits() as u128),
+        V::I(i) => Element::Bits(i as u128),
+        V::B(b) => Element::Bits(b as u128),
+    }
+}
+
 /// The outputs of one run, trimmed to the rows written.
 #[derive(Debug, PartialEq)]
 pub struct RunResult {
@@ -563,16 +616,8 @@ pub fn run_with(
             let ty = kernel.ty(*o);
             (0..written)
                 .map(|row| {
-                    crate::abi::get_bit(validity, row).then(|| {
-                        match crate::interp::read_value(values, ty, row) {
-                            V::F64(x) if x.is_nan() => Element::NaN,
-                            V::F32(x) if x.is_nan() => Element::NaN,
-                            V::F64(x) => Element::Bits(x.to_bits() as u128),
-                            V::F32(x) => Element::Bits(x.to_bits() as u128),
-                            V::I(i) => Element::Bits(i as u128),
-                            V::B(b) => Element::Bits(b as u128),
-                        }
-                    })
+                    crate::abi::get_bit(validity, row)
+                        .then(|| element(crate::interp::read_value(values, ty, row)))
                 })
                 .collect()
         })
@@ -707,6 +752,7 @@ pub fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8
         nodes: Vec::new(),
         outputs: Vec::new(),
         selection: None,
+        aggregates: Vec::new(),
     };
     let mut buffers = Vec::new();
     let mut values: Vec<ValueId> = Vec::new();

@@ -119,8 +119,13 @@ impl Session {
         for rule in analyzer_rules() {
             state = state.with_analyzer_rule(rule);
         }
-        for rule in optimizer_rules(options.jit.unwrap_or_else(jit_default)) {
+        let jit = options.jit.unwrap_or_else(jit_default);
+        for rule in optimizer_rules(jit) {
             state = state.with_optimizer_rule(rule);
+        }
+        if jit {
+            state =
+                state.with_physical_optimizer_rule(Arc::new(crate::jit::aggregate::FoldAggregates));
         }
         let context = SessionContext::new_with_state(state.build());
         install_path_schema(&context)?;

@@ -8,7 +8,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
-use crate::fusion::FuseRowWise;
+use crate::fusion::{FuseRowWise, PushAggregateArguments};
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
 /// decide what a statement means, not how it runs. Overflow checks come first, so that
@@ -21,6 +21,7 @@ pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
 pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = Vec::new();
     if jit {
+        rules.push(Arc::new(PushAggregateArguments));
         rules.push(Arc::new(FuseRowWise));
     }
     rules

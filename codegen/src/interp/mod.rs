@@ -9,6 +9,7 @@ pub use scalar::{read as read_value, wrap as wrap_int, write_slice as write_valu
 pub use tensor::{read as read_tensor_value, run_tensor, write as write_tensor_value};
 
 use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, RunError};
+use crate::aggregate::AggregateState;
 use crate::ir::{BinaryOp, Kernel, Literal, Node, Op, UnaryOp, ValueId};
 
 /// Runs `kernel` over `rows` rows; returns the number of rows written to the outputs (all of
@@ -20,7 +21,36 @@ pub fn run(
     outputs: &mut [ColumnOut<'_>],
     selection: Option<&mut [u8]>,
 ) -> Result<usize, RunError> {
-    run_noting(kernel, inputs, rows, outputs, selection, None)
+    if !kernel.aggregates.is_empty() {
+        return Err(RunError::BadBuffers(
+            "a kernel with aggregates runs through `run_aggregating`".into(),
+        ));
+    }
+    run_noting(kernel, inputs, rows, outputs, selection, None, None)
+}
+
+/// Runs an aggregating kernel over `rows` rows, folding every kept row into `state` (in
+/// row order). A failing aggregate is reported as node `nodes.len() + i` (aggregate `i`).
+pub fn run_aggregating(
+    kernel: &Kernel,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    state: &mut AggregateState,
+) -> Result<(), RunError> {
+    check_state(kernel, state)?;
+    run_noting(kernel, inputs, rows, &mut [], None, None, Some(state)).map(|_| ())
+}
+
+/// Checks that `state` belongs to a kernel with `kernel`'s aggregates.
+pub fn check_state(kernel: &Kernel, state: &mut AggregateState) -> Result<(), RunError> {
+    let expected = crate::aggregate::SLOTS * kernel.aggregates.len();
+    if kernel.aggregates.is_empty() || state.slots_mut().len() != expected {
+        return Err(RunError::BadBuffers(format!(
+            "an aggregate state of {expected} slots is needed for {} aggregates",
+            kernel.aggregates.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Every failure a run raises (kind, node, row), where [`run`] stops at the first: the
@@ -42,6 +72,7 @@ pub fn failures(
         outputs,
         selection,
         Some(&mut failures),
+        None,
     )?;
     Ok(failures)
 }
@@ -55,6 +86,7 @@ fn run_noting(
     outputs: &mut [ColumnOut<'_>],
     mut selection: Option<&mut [u8]>,
     mut noted: Option<&mut Vec<Failure>>,
+    mut state: Option<&mut AggregateState>,
 ) -> Result<usize, RunError> {
     check_buffers(kernel, inputs, rows, outputs, selection.as_deref())?;
     let mut values: Vec<Option<V>> = vec![None; kernel.nodes.len()];
@@ -90,6 +122,9 @@ fn run_noting(
                 crate::abi::set_bit(bits, row);
             }
         }
+        if let Some(state) = state.as_deref_mut() {
+            fold_row(kernel, state, &values, row)?;
+        }
         for (column, id) in outputs.iter_mut().zip(&kernel.outputs) {
             let v = values[id.index()];
             scalar::write(column, kernel.ty(*id), written, v);
@@ -100,6 +135,27 @@ fn run_noting(
         written += 1;
     }
     Ok(written)
+}
+
+/// Folds one kept row into every aggregate.
+fn fold_row(
+    kernel: &Kernel,
+    state: &mut AggregateState,
+    values: &[Option<V>],
+    row: usize,
+) -> Result<(), RunError> {
+    for (i, a) in kernel.aggregates.iter().enumerate() {
+        // count(*) counts the row: any non-NULL stands for it.
+        let v = a.arg.map_or(Some(V::B(true)), |arg| values[arg.index()]);
+        state.fold(kernel, i, v).map_err(|kind| {
+            RunError::Failed(Failure {
+                kind,
+                node: ValueId((kernel.nodes.len() + i) as u32),
+                row,
+            })
+        })?;
+    }
+    Ok(())
 }
 
 /// One node on one row; `values` holds the earlier nodes of the same row.

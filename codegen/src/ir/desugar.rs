@@ -14,6 +14,7 @@ pub fn desugar(kernel: &Kernel) -> (Kernel, Vec<Option<ValueId>>) {
         nodes: Vec::with_capacity(kernel.nodes.len()),
         outputs: Vec::new(),
         selection: None,
+        aggregates: Vec::new(),
     };
     let mut map: Vec<ValueId> = Vec::with_capacity(kernel.nodes.len());
     let mut origin = Vec::with_capacity(kernel.nodes.len());
@@ -48,6 +49,11 @@ pub fn desugar(kernel: &Kernel) -> (Kernel, Vec<Option<ValueId>>) {
     }
     out.outputs = kernel.outputs.iter().map(|o| map[o.index()]).collect();
     out.selection = kernel.selection.map(|s| map[s.index()]);
+    out.aggregates = kernel
+        .aggregates
+        .iter()
+        .map(|a| a.remap(|id| map[id.index()]))
+        .collect();
     (out, origin)
 }
 

@@ -10,11 +10,15 @@
 //! is laid out over them, so strided n-d tensor loops fit the same types as the flat column
 //! loops that fused SQL produces today.
 
+mod aggregate;
 mod desugar;
 mod literal;
 mod types;
 mod validate;
 
+pub use aggregate::{
+    ordered as aggregate_ordered, summable as aggregate_summable, AggFunc, Aggregate,
+};
 pub use desugar::desugar;
 pub use literal::Literal;
 pub use types::ScalarType;
@@ -400,6 +404,9 @@ pub struct Kernel {
     /// A boolean value; when set, only elements where it is TRUE are kept, and outputs are
     /// written compacted (element `k` of an output is the `k`-th kept element).
     pub selection: Option<ValueId>,
+    /// Aggregates folded over the kept rows into a state the caller holds across batches
+    /// (see [`crate::aggregate`]); a kernel with aggregates writes no outputs.
+    pub aggregates: Vec<Aggregate>,
 }
 
 impl Kernel {
@@ -411,6 +418,7 @@ impl Kernel {
             nodes: Vec::new(),
             outputs: Vec::new(),
             selection: None,
+            aggregates: Vec::new(),
         }
     }
 
@@ -467,7 +475,14 @@ impl Kernel {
     pub fn pruned(&self) -> (Kernel, Vec<Option<ValueId>>) {
         let n = self.nodes.len();
         let mut live = vec![false; n];
-        for id in self.outputs.iter().chain(&self.selection) {
+        let aggregated = self.aggregates.iter().filter_map(|a| a.arg);
+        for id in self
+            .outputs
+            .iter()
+            .chain(&self.selection)
+            .copied()
+            .chain(aggregated)
+        {
             live[id.index()] = true;
         }
         for index in (0..n).rev() {
@@ -501,6 +516,11 @@ impl Kernel {
                 .map(|o| renumber[o.index()].expect("live"))
                 .collect(),
             selection: self.selection.map(|s| renumber[s.index()].expect("live")),
+            aggregates: self
+                .aggregates
+                .iter()
+                .map(|a| a.remap(|id| renumber[id.index()].expect("live")))
+                .collect(),
         };
         (kernel, renumber)
     }

@@ -37,6 +37,7 @@ pub(super) fn validate(kernel: &Kernel) -> Result<(), String> {
         }
     }
     check_reductions(kernel)?;
+    super::aggregate::validate(kernel)?;
     if let Some(selection) = kernel.selection {
         if selection.index() >= kernel.nodes.len() {
             return Err(format!("selection {selection} does not exist"));

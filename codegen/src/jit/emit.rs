@@ -1,6 +1,7 @@
 //! Builds the Cranelift function of a scheduled kernel: a loop over chunks of 64 rows,
 //! each chunk running the word steps and lane loops of its [`Schedule`].
 
+mod aggregate;
 mod decimal;
 
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
     let chunk_base = slot(b, CHUNK_BASE);
     let count0 = slot(b, COUNT);
     let selection_ptr = slot(b, SELECTION);
+    let state = slot(b, STATE);
+    let accumulators = aggregate::load(b, kernel, state);
     let n_in = kernel.inputs.len();
     let io: Vec<Value> = (0..2 * (n_in + kernel.outputs.len()))
         .map(|i| slot(b, IO + i))
@@ -105,6 +108,7 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
         next,
         selection: None,
         outside: kernel.outside_selection(),
+        accumulators: accumulators.clone(),
     };
     chunk.run();
     let b = chunk.b;
@@ -119,6 +123,7 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
     let final_count = b.use_var(count);
     b.ins()
         .store(flags(), final_count, frame, (COUNT * 8) as i32);
+    aggregate::store(b, &accumulators, state);
     let ok = b.ins().iconst(types::I64, 0);
     b.ins().return_(&[ok]);
 
@@ -158,6 +163,8 @@ struct Chunk<'a, 'b, 'c> {
     selection: Option<Value>,
     /// Nodes the selection does not depend on (they fail only on kept rows).
     outside: Vec<bool>,
+    /// The registers aggregates fold into.
+    accumulators: Vec<aggregate::Accumulator>,
 }
 
 /// The state of a loop over the set bits of a word (see [`Chunk::open_bit_walk`]).
@@ -187,6 +194,7 @@ impl Chunk<'_, '_, '_> {
             self.word_step(k as i32);
         }
         self.finish_outputs();
+        self.fold_aggregates();
     }
 
     fn in_values(&self, i: usize) -> Value {
@@ -410,10 +418,13 @@ impl Chunk<'_, '_, '_> {
         let sel = self.kernel.selection.expect("filtering kernel");
         let t = self.true_word(sel);
         let word = self.b.ins().band(t, self.live);
-        let index = self.b.ins().iadd(self.chunk_base, self.c);
-        let offset = self.b.ins().ishl_imm_s(index, 3);
-        let addr = self.b.ins().iadd(self.selection_ptr, offset);
-        self.b.ins().store(flags(), word, addr, 0);
+        if self.kernel.aggregates.is_empty() {
+            // (An aggregating kernel folds the kept rows instead of writing them out.)
+            let index = self.b.ins().iadd(self.chunk_base, self.c);
+            let offset = self.b.ins().ishl_imm_s(index, 3);
+            let addr = self.b.ins().iadd(self.selection_ptr, offset);
+            self.b.ins().store(flags(), word, addr, 0);
+        }
         let go = self.b.create_block();
         self.b.ins().brif(word, go, &[], self.next, &[]);
         self.b.switch_to_block(go);

@@ -16,9 +16,11 @@ pub const ERR_NODE: usize = 5;
 pub const ERR_ROW: usize = 6;
 /// The selection bitmap (kernels with a filter).
 pub const SELECTION: usize = 7;
+/// The slots of an aggregating kernel's state (see [`crate::aggregate`]).
+pub const STATE: usize = 8;
 /// Input `i`: values at `IO + 2i`, validity at `IO + 2i + 1`; then output
 /// `j`: values at `IO + 2 * inputs + 2j`, validity next to it.
-pub const IO: usize = 8;
+pub const IO: usize = 9;
 
 pub const KIND_DIVIDE_BY_ZERO: i64 = 1;
 pub const KIND_OVERFLOW: i64 = 2;

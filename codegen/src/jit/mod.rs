@@ -242,14 +242,47 @@ impl JitKernel {
         outputs: &mut [ColumnOut<'_>],
         selection: Option<&mut [u8]>,
     ) -> Result<usize, RunError> {
+        if !self.kernel.aggregates.is_empty() {
+            return Err(RunError::BadBuffers(
+                "a kernel with aggregates runs through `run_aggregating`".into(),
+            ));
+        }
         check_buffers(&self.kernel, inputs, rows, outputs, selection.as_deref())?;
+        let selection_ptr = selection.map_or(0, |s| s.as_mut_ptr() as u64);
+        self.run_frames(inputs, rows, outputs, selection_ptr, 0)
+    }
+
+    /// Runs an aggregating kernel over `rows` rows, folding the kept rows into `state`
+    /// (see [`crate::interp::run_aggregating`] for the contract).
+    pub fn run_aggregating(
+        &self,
+        inputs: &[ColumnIn<'_>],
+        rows: usize,
+        state: &mut crate::aggregate::AggregateState,
+    ) -> Result<(), RunError> {
+        crate::interp::check_state(&self.kernel, state)?;
+        check_buffers(&self.kernel, inputs, rows, &[], None)?;
+        let state_ptr = state.slots_mut().as_mut_ptr() as u64;
+        self.run_frames(inputs, rows, &mut [], 0, state_ptr)
+            .map(|_| ())
+    }
+
+    /// Runs the passes over every chunk of the checked buffers.
+    fn run_frames(
+        &self,
+        inputs: &[ColumnIn<'_>],
+        rows: usize,
+        outputs: &mut [ColumnOut<'_>],
+        selection_ptr: u64,
+        state_ptr: u64,
+    ) -> Result<usize, RunError> {
         let mut frames: Vec<Vec<u64>> = self
             .passes
             .iter()
             .map(|p| vec![0u64; frame_len(p.inputs, p.outputs)])
             .collect();
-        let selection_ptr = selection.map_or(0, |s| s.as_mut_ptr() as u64);
         for (pass, frame) in self.passes.iter().zip(&mut frames) {
+            frame[STATE] = state_ptr;
             let first_output = IO + 2 * pass.inputs;
             for (j, column) in outputs.iter_mut().take(pass.outputs).enumerate() {
                 frame[first_output + 2 * j] = column.values_ptr() as u64;
@@ -352,12 +385,11 @@ impl JitKernel {
             _ => FailureKind::Overflow,
         };
         let compiled = frame[ERR_NODE] as usize;
-        let node = pass
-            .origin
-            .get(compiled)
-            .copied()
-            .flatten()
-            .unwrap_or(ValueId(compiled as u32));
+        let node = match pass.origin.get(compiled) {
+            Some(origin) => origin.unwrap_or(ValueId(compiled as u32)),
+            // Past the nodes: aggregate `compiled - nodes` failed.
+            None => ValueId((self.kernel.nodes.len() + compiled - pass.origin.len()) as u32),
+        };
         Err(RunError::Failed(Failure {
             kind,
             node,
@@ -399,6 +431,8 @@ fn bits_tail(bits: &[u8], full: usize, rest: usize) -> Vec<u8> {
 /// Shared, cheaply cloned handle to a compiled kernel.
 pub type SharedKernel = Arc<JitKernel>;
 
+#[cfg(test)]
+mod aggregate_tests;
 #[cfg(test)]
 pub(crate) mod tensor_tests;
 #[cfg(test)]

@@ -247,6 +247,12 @@ fn finish(kernel: &Kernel, s: &mut Schedule) {
             s.spilled[o.index()] = true;
         }
     }
+    // Aggregates fold after the loops, reading their arguments from the scratch.
+    for arg in kernel.aggregates.iter().filter_map(|a| a.arg) {
+        if matches!(s.place[arg.index()], Place::Lane(_)) {
+            s.spilled[arg.index()] = true;
+        }
+    }
     s.lanes = (0..s.loops)
         .map(|k| {
             if s.is_sparse(kernel, k) {

@@ -112,6 +112,9 @@ pub fn render(kernel: &Kernel, name: &str) -> Result<PtxModule, String> {
     if !kernel.domain.is_rows() {
         return tensor::render_tensor(kernel, name);
     }
+    if !kernel.aggregates.is_empty() {
+        return Err("aggregates are not rendered to PTX yet".into());
+    }
     if kernel.nodes.len() >= 1 << FAILURE_NODE_BITS {
         return Err(format!(
             "{} nodes are too many for one PTX kernel",

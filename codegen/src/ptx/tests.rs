@@ -132,6 +132,7 @@ fn what_is_not_rendered_is_refused_with_a_reason() {
         nodes: Vec::new(),
         outputs: Vec::new(),
         selection: None,
+        aggregates: Vec::new(),
     };
     let x = t.push(Op::Load(0), ScalarType::F64);
     let y = t.push(Op::Unary(crate::ir::UnaryOp::Ln, x), ScalarType::F64);
@@ -396,6 +397,7 @@ fn exp_and_tanh_give_the_cpus_bits() {
             nodes: Vec::new(),
             outputs: Vec::new(),
             selection: None,
+            aggregates: Vec::new(),
         };
         let x = k.push(Op::Load(0), ty);
         for op in [UnaryOp::Exp, UnaryOp::Tanh] {

@@ -621,18 +621,48 @@ impl JitExec {
 
     /// A kernel failure as DataFusion's error, naming the expression (and so its columns).
     fn run_error(&self, error: RunError) -> DataFusionError {
-        match error {
-            RunError::Failed(f) => {
-                let what = match f.kind {
-                    FailureKind::DivideByZero => "division by zero",
-                    FailureKind::Overflow => "arithmetic overflow",
-                    FailureKind::NegativeSqrt => "square root of a negative number",
-                };
-                let expr = self.lowered.label(f.node).unwrap_or("a fused expression");
-                DataFusionError::Execution(format!("{what} in `{expr}` (row {} of a batch)", f.row))
-            }
-            RunError::BadBuffers(m) => DataFusionError::Internal(format!("fused kernel: {m}")),
+        kernel_error(error, |node| self.lowered.label(node))
+    }
+
+    /// The stage's input (what a folded aggregation reads instead of the stage).
+    pub fn stage_input(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.input
+    }
+
+    /// The stage's kernel and how its columns map to the input's.
+    pub fn lowered(&self) -> &Arc<Lowered> {
+        &self.lowered
+    }
+
+    /// The stage's expressions, as EXPLAIN shows them.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Whether the stage runs as a kernel compiled for the CPU (not on a GPU, not
+    /// interpreted, not as DataFusion's operators).
+    pub fn runs_compiled_on_cpu(&self) -> bool {
+        matches!(self.evaluator, Evaluator::Jit { .. })
+    }
+}
+
+/// A kernel failure as DataFusion's error, naming the expression `label` gives for the
+/// failing node (and so its columns).
+pub(crate) fn kernel_error<'a>(
+    error: RunError,
+    label: impl Fn(corepy_codegen::ir::ValueId) -> Option<&'a str>,
+) -> DataFusionError {
+    match error {
+        RunError::Failed(f) => {
+            let what = match f.kind {
+                FailureKind::DivideByZero => "division by zero",
+                FailureKind::Overflow => "arithmetic overflow",
+                FailureKind::NegativeSqrt => "square root of a negative number",
+            };
+            let expr = label(f.node).unwrap_or("a fused expression");
+            DataFusionError::Execution(format!("{what} in `{expr}` (row {} of a batch)", f.row))
         }
+        RunError::BadBuffers(m) => DataFusionError::Internal(format!("fused kernel: {m}")),
     }
 }
 

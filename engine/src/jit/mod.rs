@@ -1,5 +1,6 @@
 //! Running fused stages: the `JitExec` operator, its planner and the kernel cache.
 
+pub mod aggregate;
 pub mod arrays;
 pub mod cache;
 pub mod exec;
@@ -26,6 +27,9 @@ pub fn kernel_listings(plan: &Arc<dyn ExecutionPlan>) -> String {
 
 fn collect_listings(plan: &Arc<dyn ExecutionPlan>, out: &mut String) {
     if let Some(exec) = plan.downcast_ref::<JitExec>() {
+        out.push_str(&exec.kernel_listing());
+    }
+    if let Some(exec) = plan.downcast_ref::<aggregate::JitAggregateExec>() {
         out.push_str(&exec.kernel_listing());
     }
     for child in plan.children() {

@@ -20,7 +20,7 @@ mod sum;
 
 pub use arithmetic::{as_written, CheckedArithmetic, CheckedOp};
 pub use rule::CheckOverflow;
-pub use sum::CheckedSum;
+pub use sum::{sum_overflow, CheckedSum};
 
 #[cfg(test)]
 mod tests;

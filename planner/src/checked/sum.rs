@@ -45,7 +45,8 @@ impl CheckedSum {
     }
 }
 
-fn overflow() -> DataFusionError {
+/// The error of a checked integer sum that overflows (the JIT's folded sums raise it too).
+pub fn sum_overflow() -> DataFusionError {
     DataFusionError::ArrowError(
         Box::new(ArrowError::ArithmeticOverflow(
             "integer overflow in sum(): the total does not fit its type (cast the argument \
@@ -169,7 +170,7 @@ impl AggregateUDFImpl for CheckedSum {
 /// Adds the non-null values of `array` to `sum`, failing on overflow.
 fn add_all<T: ArrowPrimitiveType>(sum: &mut T::Native, array: &PrimitiveArray<T>) -> Result<()> {
     for value in array.iter().flatten() {
-        *sum = sum.add_checked(value).map_err(|_| overflow())?;
+        *sum = sum.add_checked(value).map_err(|_| sum_overflow())?;
     }
     Ok(())
 }
@@ -223,7 +224,7 @@ impl<T: ArrowPrimitiveType + Send + Sync> Accumulator for RunningSum<T> {
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let array = values[0].as_primitive::<T>();
         for value in array.iter().flatten() {
-            self.sum = self.sum.sub_checked(value).map_err(|_| overflow())?;
+            self.sum = self.sum.sub_checked(value).map_err(|_| sum_overflow())?;
         }
         self.count -= (array.len() - array.null_count()) as u64;
         Ok(())
@@ -301,7 +302,7 @@ where
         }
         let mut sum = T::Native::ZERO;
         for value in &self.values {
-            sum = sum.add_checked(*value).map_err(|_| overflow())?;
+            sum = sum.add_checked(*value).map_err(|_| sum_overflow())?;
         }
         ScalarValue::new_primitive::<T>(Some(sum), &T::DATA_TYPE)
     }
@@ -344,7 +345,9 @@ impl<T: ArrowPrimitiveType + Send + Sync> GroupSums<T> {
             let kept = filter.is_none_or(|f| f.is_valid(row) && f.value(row));
             if kept && values.is_valid(row) {
                 let sum = &mut self.sums[group];
-                *sum = sum.add_checked(values.value(row)).map_err(|_| overflow())?;
+                *sum = sum
+                    .add_checked(values.value(row))
+                    .map_err(|_| sum_overflow())?;
                 self.seen.set_bit(group, true);
             }
         }

@@ -1,12 +1,15 @@
 //! Fusion of row-wise work: the rule that finds fusable Filter/Projection regions, the
-//! `FusedStage` node that replaces them, and the lowering of their expressions to kernels.
+//! `FusedStage` node that replaces them, and the lowering of their expressions to kernels;
+//! before it, the rule that moves computed aggregate arguments into a fusable Projection.
 
+mod aggregate_args;
 mod lower;
 mod not_fused;
 mod partial;
 mod rule;
 mod stage;
 
+pub use aggregate_args::PushAggregateArguments;
 pub use lower::{lower_stage, scalar_type, Lowered, StageOutput};
 pub use not_fused::{unfused_regions, NotFused};
 pub use rule::FuseRowWise;

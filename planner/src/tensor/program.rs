@@ -140,6 +140,7 @@ impl Builder {
                 nodes: Vec::new(),
                 outputs: Vec::new(),
                 selection: None,
+                aggregates: Vec::new(),
             },
             inputs: Vec::new(),
             memo: HashMap::new(),

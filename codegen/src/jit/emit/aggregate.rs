@@ -1,0 +1,190 @@
+//! Aggregates folded inline: after a chunk's loops, each aggregate adds the rows it counts
+//! (one popcount of the kept rows where its argument is valid) and walks those rows' set
+//! bits, folding each value into an accumulator that lives in a register across chunks.
+//! The accumulators are loaded from the caller's [`crate::aggregate::AggregateState`] when
+//! the call starts and stored back when it returns, so a partition's batches fold into one
+//! state. The fold goes row by row in row order, as the interpreter's does, so float sums
+//! agree bit for bit.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Type, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::{clif_type, flags, Chunk, Iter};
+use crate::aggregate::{ROWS, SLOTS, VALUE};
+use crate::ir::{AggFunc, Kernel, ScalarType, ValueId};
+use crate::jit::frame::KIND_OVERFLOW;
+
+/// The registers of one aggregate: rows counted, and the value (for all but a count).
+#[derive(Clone, Copy)]
+pub(super) struct Accumulator {
+    rows: Variable,
+    value: Option<(Variable, Type)>,
+}
+
+fn offset(i: usize, slot: usize) -> i32 {
+    (8 * (SLOTS * i + slot)) as i32
+}
+
+/// Declares every aggregate's accumulators and loads them from the state at `state`.
+pub(super) fn load(b: &mut FunctionBuilder<'_>, kernel: &Kernel, state: Value) -> Vec<Accumulator> {
+    kernel
+        .aggregates
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let rows = b.declare_var(types::I64);
+            let counted = b.ins().load(types::I64, flags(), state, offset(i, ROWS));
+            b.def_var(rows, counted);
+            let value = a.value_type(kernel).map(|ty| {
+                let t = clif_type(ty);
+                let var = b.declare_var(t);
+                let v = b.ins().load(t, flags(), state, offset(i, VALUE));
+                b.def_var(var, v);
+                (var, t)
+            });
+            Accumulator { rows, value }
+        })
+        .collect()
+}
+
+/// Stores the accumulators back into the state (on the way out of a call that succeeded).
+pub(super) fn store(b: &mut FunctionBuilder<'_>, accumulators: &[Accumulator], state: Value) {
+    for (i, acc) in accumulators.iter().enumerate() {
+        let rows = b.use_var(acc.rows);
+        b.ins().store(flags(), rows, state, offset(i, ROWS));
+        if let Some((var, _)) = acc.value {
+            let v = b.use_var(var);
+            b.ins().store(flags(), v, state, offset(i, VALUE));
+        }
+    }
+}
+
+impl Chunk<'_, '_, '_> {
+    /// Folds the chunk's kept rows into every aggregate (after the chunk's last step, when
+    /// every validity word and spilled value is known).
+    pub(super) fn fold_aggregates(&mut self) {
+        let kept = self.selection.unwrap_or(self.live);
+        for i in 0..self.kernel.aggregates.len() {
+            let a = self.kernel.aggregates[i];
+            let mask = match a.arg {
+                Some(arg) => {
+                    let ok = self.ok(arg);
+                    self.b.ins().band(kept, ok)
+                }
+                None => kept,
+            };
+            let acc = self.accumulators[i];
+            let n = self.b.ins().popcnt(mask);
+            let rows = self.b.use_var(acc.rows);
+            let rows = self.b.ins().iadd(rows, n);
+            self.b.def_var(acc.rows, rows);
+            if let (Some(arg), Some((var, _))) = (a.arg, acc.value) {
+                self.fold_values(i, arg, var, mask);
+            }
+        }
+    }
+
+    /// Walks the set bits of `mask`, folding the argument's value on each row into `var`.
+    fn fold_values(&mut self, i: usize, arg: ValueId, var: Variable, mask: Value) {
+        let head = self.b.create_block();
+        let w = self.b.append_block_param(head, types::I64);
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().jump(head, &[BlockArg::Value(mask)]);
+        self.b.switch_to_block(head);
+        self.b.ins().brif(w, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let bit = self.b.ins().ctz(w);
+        let mut it = Iter {
+            r: bit,
+            lanes: 1,
+            values: HashMap::new(),
+            pos: None,
+        };
+        let v = self.operand(&mut it, arg);
+        let acc = self.b.use_var(var);
+        let next = self.fold_one(i, &it, acc, v);
+        self.b.def_var(var, next);
+        let w1 = self.b.ins().iadd_imm_s(w, -1);
+        let rest = self.b.ins().band(w, w1);
+        self.b.ins().jump(head, &[BlockArg::Value(rest)]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
+    /// `acc` combined with one row's `v` by aggregate `i`.
+    fn fold_one(&mut self, i: usize, it: &Iter, acc: Value, v: Value) -> Value {
+        let a = self.kernel.aggregates[i];
+        let ty = a.value_type(self.kernel).expect("a value to fold");
+        match a.func {
+            AggFunc::Sum => self.add(i, it, ty, acc, v),
+            AggFunc::Min => self.keep(it, ty, acc, v, true),
+            AggFunc::Max => self.keep(it, ty, acc, v, false),
+            AggFunc::Count => unreachable!("a count folds no value"),
+        }
+    }
+
+    /// A sum's step: IEEE for f64, wrapping for decimals, checked for i64 and u64.
+    fn add(&mut self, i: usize, it: &Iter, ty: ScalarType, acc: Value, v: Value) -> Value {
+        let (sum, overflow) = match ty {
+            ScalarType::F64 => return self.b.ins().fadd(acc, v),
+            ScalarType::Decimal128 { .. } => return self.b.ins().iadd(acc, v),
+            ScalarType::U64 => self.b.ins().uadd_overflow(acc, v),
+            _ => self.b.ins().sadd_overflow(acc, v),
+        };
+        let kind = self.b.ins().iconst(types::I64, KIND_OVERFLOW);
+        let node = (self.kernel.nodes.len() + i) as i64;
+        let node = self.b.ins().iconst(types::I64, node);
+        let chunk = self.b.ins().iadd(self.chunk_base, self.c);
+        let row = self.b.ins().imul_imm_s(chunk, crate::abi::CHUNK as i64);
+        let row = self.b.ins().iadd(row, it.r);
+        let go = self.b.create_block();
+        self.b.ins().brif(
+            overflow,
+            self.fail,
+            &[
+                BlockArg::Value(kind),
+                BlockArg::Value(node),
+                BlockArg::Value(row),
+            ],
+            go,
+            &[],
+        );
+        self.b.switch_to_block(go);
+        self.b.seal_block(go);
+        sum
+    }
+
+    /// `v` where it comes before (`min`) or after (max) `acc` in total order, else `acc`.
+    fn keep(&mut self, it: &Iter, ty: ScalarType, acc: Value, v: Value, min: bool) -> Value {
+        let (x, y, signed) = if ty.is_float() {
+            let x = self.order_key(it, v, ty, false);
+            let y = self.order_key(it, acc, ty, false);
+            (x, y, true)
+        } else {
+            (v, acc, !ty.is_unsigned_int())
+        };
+        let cc = match (min, signed) {
+            (true, true) => IntCC::SignedLessThan,
+            (true, false) => IntCC::UnsignedLessThan,
+            (false, true) => IntCC::SignedGreaterThan,
+            (false, false) => IntCC::UnsignedGreaterThan,
+        };
+        let better = self.b.ins().icmp(cc, x, y);
+        if self.b.func.dfg.value_type(v) == types::I128 {
+            // By halves: Cranelift would fold a 128-bit select of a comparison into an
+            // `smax`/`smin`, which it cannot lower on x86.
+            let (v_lo, v_hi) = self.b.ins().isplit(v);
+            let (a_lo, a_hi) = self.b.ins().isplit(acc);
+            let lo = self.b.ins().select(better, v_lo, a_lo);
+            let hi = self.b.ins().select(better, v_hi, a_hi);
+            return self.b.ins().iconcat(lo, hi);
+        }
+        self.b.ins().select(better, v, acc)
+    }
+}

@@ -1,0 +1,11 @@
+//! Partial aggregations folded into the fused stage under them: the plan of which
+//! aggregates fold and into which state columns (`plan.rs`), the operator that runs the
+//! folding kernel (`exec.rs`) and the physical rule that puts it in place (`rule.rs`).
+
+mod exec;
+mod plan;
+mod rule;
+
+pub use exec::JitAggregateExec;
+pub use plan::{plan_fold, FoldPlan, Source, StateColumn};
+pub use rule::FoldAggregates;

@@ -1,0 +1,259 @@
+//! Which partial aggregations fold into a fused stage's kernel, and how: the kernel's
+//! aggregates, and for each column of DataFusion's partial-aggregate state the slot of the
+//! kernel's [`AggregateState`] it comes from.
+//!
+//! Folded: `count`, `sum`, `min`, `max` and `avg` without DISTINCT, FILTER or ORDER BY,
+//! with no grouping keys, over columns of the stage (a computed argument is a stage
+//! column after `PushAggregateArguments`). Anything else is left to DataFusion.
+
+use std::sync::Arc;
+
+use corepy_codegen::aggregate::AggregateState;
+use corepy_codegen::ir::{
+    aggregate_ordered, aggregate_summable, AggFunc, Aggregate, Kernel, Op, ScalarType, ValueId,
+};
+use corepy_planner::fusion::{scalar_type, StageOutput};
+use datafusion::arrow::array::{make_array, ArrayData, ArrayRef};
+use datafusion::arrow::buffer::{Buffer, NullBuffer};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
+use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
+use datafusion::physical_expr::expressions::{Column, Literal};
+use datafusion::physical_plan::aggregates::AggregateExec;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::jit::JitExec;
+
+/// Where one column of the partial state comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The rows aggregate `i` counted.
+    Rows(usize),
+    /// The value of aggregate `i` (NULL while it counted no row).
+    Value(usize),
+}
+
+/// One column of DataFusion's partial-aggregate state.
+#[derive(Debug, Clone)]
+pub struct StateColumn {
+    pub field: FieldRef,
+    pub source: Source,
+}
+
+/// A partial aggregation folded into a stage's kernel.
+#[derive(Debug)]
+pub struct FoldPlan {
+    /// The stage's kernel with aggregates instead of outputs.
+    pub kernel: Kernel,
+    /// For each kernel input, the column of the stage's input it reads.
+    pub inputs: Vec<usize>,
+    /// For each kernel input, the column's name (for EXPLAIN).
+    pub input_names: Vec<String>,
+    /// The SQL text of nodes that can fail, for error messages.
+    pub labels: Vec<(ValueId, String)>,
+    pub columns: Vec<StateColumn>,
+    /// Each aggregate as DataFusion shows it, for EXPLAIN.
+    pub shown: Vec<String>,
+}
+
+impl FoldPlan {
+    /// The label of a failing node.
+    pub fn label(&self, node: ValueId) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(id, _)| *id == node)
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// The state as one row of DataFusion's partial-aggregate columns.
+    pub fn state_arrays(&self, state: &AggregateState) -> Result<Vec<ArrayRef>> {
+        self.columns
+            .iter()
+            .map(|column| {
+                let (bytes, valid) = match column.source {
+                    Source::Rows(i) => (state.rows(i).to_le_bytes().to_vec(), true),
+                    Source::Value(i) => (state.value_bytes(i).to_vec(), state.rows(i) > 0),
+                };
+                let width = column.field.data_type().primitive_width().unwrap_or(8);
+                let data = ArrayData::builder(column.field.data_type().clone())
+                    .len(1)
+                    .add_buffer(Buffer::from_vec(bytes[..width].to_vec()))
+                    .nulls((!valid).then(|| NullBuffer::new_null(1)))
+                    .build()?;
+                Ok(make_array(data))
+            })
+            .collect()
+    }
+}
+
+/// The fold of `aggregate` (a partial or single aggregation) into `stage`, or why not.
+pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan, String> {
+    if !aggregate.group_expr().is_empty() {
+        return Err("grouping keys are not folded yet".into());
+    }
+    if aggregate.filter_expr().iter().any(Option::is_some) {
+        return Err("FILTER clauses are not folded".into());
+    }
+    let lowered = stage.lowered();
+    let mut builder = Builder {
+        kernel: lowered.kernel.clone(),
+        inputs: lowered.inputs.clone(),
+        input_names: lowered.input_names.clone(),
+        stage,
+        columns: Vec::new(),
+    };
+    builder.kernel.outputs.clear();
+    for expr in aggregate.aggr_expr() {
+        builder.add(expr)?;
+    }
+    let width: usize = builder.columns.len();
+    if width != aggregate.schema().fields().len() {
+        return Err("the partial state's columns do not match its schema".into());
+    }
+    let (kernel, renumber) = builder.kernel.pruned();
+    kernel.validate()?;
+    let labels = lowered
+        .labels
+        .iter()
+        .filter_map(|(id, text)| renumber[id.index()].map(|new| (new, text.clone())))
+        .collect();
+    let shown = aggregate
+        .aggr_expr()
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect();
+    Ok(FoldPlan {
+        kernel,
+        inputs: builder.inputs,
+        input_names: builder.input_names,
+        labels,
+        columns: builder.columns,
+        shown,
+    })
+}
+
+struct Builder<'a> {
+    kernel: Kernel,
+    inputs: Vec<usize>,
+    input_names: Vec<String>,
+    stage: &'a JitExec,
+    columns: Vec<StateColumn>,
+}
+
+impl Builder<'_> {
+    /// Adds the kernel aggregates and state columns of one DataFusion aggregate.
+    fn add(&mut self, expr: &Arc<AggregateFunctionExpr>) -> Result<(), String> {
+        let name = expr.fun().name().to_string();
+        if expr.is_distinct() || !expr.order_bys().is_empty() || expr.ignore_nulls() {
+            return Err(format!("{name} with DISTINCT, ORDER BY or IGNORE NULLS"));
+        }
+        let fields = expr.state_fields().map_err(|e| e.to_string())?;
+        let args = expr.expressions();
+        let [arg] = args.as_slice() else {
+            return Err(format!("{name} of {} arguments", args.len()));
+        };
+        let arg = self.argument(arg)?;
+        let ty = arg.map(|a| self.kernel.ty(a));
+        let sources: Vec<Source> = match (name.as_str(), ty) {
+            ("count", _) => vec![Source::Rows(self.push(AggFunc::Count, arg))],
+            ("sum", Some(t)) if aggregate_summable(t) => {
+                vec![Source::Value(self.push(AggFunc::Sum, arg))]
+            }
+            ("min", Some(t)) if aggregate_ordered(t) => {
+                vec![Source::Value(self.push(AggFunc::Min, arg))]
+            }
+            ("max", Some(t)) if aggregate_ordered(t) => {
+                vec![Source::Value(self.push(AggFunc::Max, arg))]
+            }
+            ("avg", Some(t)) if matches!(t, ScalarType::F64 | ScalarType::Decimal128 { .. }) => {
+                let count = self.push(AggFunc::Count, arg);
+                let sum = self.push(AggFunc::Sum, arg);
+                vec![Source::Rows(count), Source::Value(sum)]
+            }
+            _ => return Err(format!("{name} of {ty:?} is not folded")),
+        };
+        if fields.len() != sources.len() {
+            return Err(format!(
+                "{name}'s partial state has {} columns",
+                fields.len()
+            ));
+        }
+        for (field, source) in fields.into_iter().zip(sources) {
+            self.check_field(&field, source)?;
+            self.columns.push(StateColumn { field, source });
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, func: AggFunc, arg: Option<ValueId>) -> usize {
+        self.kernel.aggregates.push(Aggregate { func, arg });
+        self.kernel.aggregates.len() - 1
+    }
+
+    /// The node an aggregate reads: a stage output's node, or a load of an input column
+    /// the stage passes through; `None` for a constant (`count(*)`).
+    fn argument(
+        &mut self,
+        arg: &Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+    ) -> Result<Option<ValueId>, String> {
+        if let Some(literal) = arg.downcast_ref::<Literal>() {
+            return if literal.value().is_null() {
+                Err("an aggregate of NULL".into())
+            } else {
+                Ok(None)
+            };
+        }
+        let Some(column) = arg.downcast_ref::<Column>() else {
+            return Err(format!("the argument `{arg}` is not a column of the stage"));
+        };
+        let lowered = self.stage.lowered();
+        match lowered.outputs.get(column.index()) {
+            Some(StageOutput::Kernel(j)) => Ok(Some(lowered.kernel.outputs[*j])),
+            Some(StageOutput::Pass(i)) => self.load(*i).map(Some),
+            None => Err(format!("column {column} is not a stage output")),
+        }
+    }
+
+    /// The node that loads column `i` of the stage's input, declared if the kernel has none.
+    fn load(&mut self, i: usize) -> Result<ValueId, String> {
+        if let Some(k) = self.inputs.iter().position(|&c| c == i) {
+            let found = self.kernel.nodes.iter().position(|n| n.op == Op::Load(k));
+            if let Some(node) = found {
+                return Ok(ValueId(node as u32));
+            }
+        }
+        let schema = self.stage.stage_input().schema();
+        let field = schema.field(i);
+        let ty = scalar_type(field.data_type())
+            .ok_or_else(|| format!("{} is not a kernel type", field.data_type()))?;
+        self.inputs.push(i);
+        self.input_names.push(field.name().clone());
+        Ok(self.kernel.input(ty))
+    }
+
+    /// Checks that a state column holds what its source gives, byte for byte.
+    fn check_field(&self, field: &FieldRef, source: Source) -> Result<(), String> {
+        let dt = field.data_type();
+        let fits = match source {
+            Source::Rows(_) => matches!(dt, DataType::Int64 | DataType::UInt64),
+            Source::Value(i) => {
+                let ty = self.kernel.aggregates[i]
+                    .value_type(&self.kernel)
+                    .expect("a value");
+                match (scalar_type(dt), ty) {
+                    (
+                        Some(ScalarType::Decimal128 { scale: a, .. }),
+                        ScalarType::Decimal128 { scale: b, .. },
+                    ) => a == b,
+                    (Some(state), ty) => state == ty,
+                    (None, _) => false,
+                }
+            }
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!("a partial state column of type {dt}"))
+        }
+    }
+}

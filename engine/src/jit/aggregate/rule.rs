@@ -1,0 +1,98 @@
+//! The physical rule that folds a partial aggregation into the fused stage under it.
+//!
+//! DataFusion plans `Aggregate` as a Partial AggregateExec per partition and a Final one
+//! over their states (or, over one partition, a Single one). Where the Partial (or
+//! Single) aggregation reads a `JitExec` compiled for the CPU and every aggregate folds
+//! (see [`super::plan`]), the pair becomes one `JitAggregateExec`; a Single aggregation
+//! becomes that and a Final one. Anything else is left as it is, so the answer never
+//! depends on whether the fold applies.
+
+use std::sync::Arc;
+
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::Result;
+use datafusion::config::ConfigOptions;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::exec::JitAggregateExec;
+use super::plan::plan_fold;
+use crate::jit::{kernel_cache, JitExec};
+
+#[derive(Debug, Default)]
+pub struct FoldAggregates;
+
+impl PhysicalOptimizerRule for FoldAggregates {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(fold).data()
+    }
+
+    fn name(&self) -> &str {
+        "corepy_fold_aggregates"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
+    let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
+        return Ok(Transformed::no(node));
+    };
+    let Some(stage) = aggregate.input().downcast_ref::<JitExec>() else {
+        return Ok(Transformed::no(node));
+    };
+    if !stage.runs_compiled_on_cpu() {
+        return Ok(Transformed::no(node));
+    }
+    let single = match aggregate.mode() {
+        AggregateMode::Partial => false,
+        AggregateMode::Single => true,
+        _ => return Ok(Transformed::no(node)),
+    };
+    // The partial aggregation whose state the kernel produces.
+    let partial = if single {
+        AggregateExec::try_new(
+            AggregateMode::Partial,
+            aggregate.group_expr().clone(),
+            aggregate.aggr_expr().to_vec(),
+            aggregate.filter_expr().to_vec(),
+            Arc::clone(aggregate.input()),
+            aggregate.input_schema(),
+        )?
+    } else {
+        aggregate.clone()
+    };
+    let Ok(plan) = plan_fold(stage, &partial) else {
+        return Ok(Transformed::no(node));
+    };
+    let Ok(compiled) = kernel_cache().get_or_compile(&plan.kernel) else {
+        return Ok(Transformed::no(node));
+    };
+    let folded: Arc<dyn ExecutionPlan> = Arc::new(JitAggregateExec::new(
+        Arc::clone(stage.stage_input()),
+        Arc::new(plan),
+        compiled.kernel,
+        compiled.compiled_now,
+        stage.description().to_string(),
+        partial.schema(),
+    ));
+    if !single {
+        return Ok(Transformed::yes(folded));
+    }
+    let last = AggregateExec::try_new(
+        AggregateMode::Final,
+        aggregate.group_expr().as_final(),
+        aggregate.aggr_expr().to_vec(),
+        aggregate.filter_expr().to_vec(),
+        folded,
+        aggregate.input_schema(),
+    )?;
+    Ok(Transformed::yes(Arc::new(last)))
+}
