@@ -165,7 +165,7 @@ impl Builder<'_> {
             ("max", Some(t)) if aggregate_ordered(t) => {
                 vec![Source::Value(self.push(AggFunc::Max, arg))]
             }
-            ("avg", Some(t)) if matches!(t, ScalarType::F64 | ScalarType::Decimal128 { .. }) => {
+            ("avg", Some(ScalarType::F64 | ScalarType::Decimal128 { .. })) => {
                 let count = self.push(AggFunc::Count, arg);
                 let sum = self.push(AggFunc::Sum, arg);
                 vec![Source::Rows(count), Source::Value(sum)]

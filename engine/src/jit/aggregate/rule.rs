@@ -14,7 +14,9 @@ use datafusion::common::Result;
 use datafusion::config::ConfigOptions;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
 use super::exec::JitAggregateExec;
 use super::plan::plan_fold;
@@ -45,7 +47,15 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
         return Ok(Transformed::no(node));
     };
-    let Some(stage) = aggregate.input().downcast_ref::<JitExec>() else {
+    // A round-robin repartition may sit between (a one-partition source spread over the
+    // cores): the kernel then reads the stage's input spread the same way.
+    let (stage, spread) = match aggregate.input().downcast_ref::<RepartitionExec>() {
+        Some(r) if matches!(r.partitioning(), Partitioning::RoundRobinBatch(_)) => {
+            (r.input().downcast_ref::<JitExec>(), Some(r))
+        }
+        _ => (aggregate.input().downcast_ref::<JitExec>(), None),
+    };
+    let Some(stage) = stage else {
         return Ok(Transformed::no(node));
     };
     if !stage.runs_compiled_on_cpu() {
@@ -75,8 +85,15 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     let Ok(compiled) = kernel_cache().get_or_compile(&plan.kernel) else {
         return Ok(Transformed::no(node));
     };
+    let input = match spread {
+        Some(r) => Arc::new(r.clone()).replace_children(
+            vec![Arc::clone(stage.stage_input())],
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )?,
+        None => Arc::clone(stage.stage_input()),
+    };
     let folded: Arc<dyn ExecutionPlan> = Arc::new(JitAggregateExec::new(
-        Arc::clone(stage.stage_input()),
+        input,
         Arc::new(plan),
         compiled.kernel,
         compiled.compiled_now,
