@@ -1034,10 +1034,16 @@ impl Chunk<'_, '_, '_> {
         let bit = self.word_bits(it, gate);
         let cond = self.b.ins().uextend(types::I64, cond);
         let fails = self.b.ins().band(cond, bit);
+        self.fail_if(it, fails, kind, index);
+    }
+
+    /// Leaves for the failure exit when `fails` is non-zero, reporting `kind`, `node` (an
+    /// index past the nodes: an aggregate) and this iteration's row of the batch.
+    fn fail_if(&mut self, it: &Iter, fails: Value, kind: Value, node: usize) {
         let chunk = self.b.ins().iadd(self.chunk_base, self.c);
         let row = self.b.ins().imul_imm_s(chunk, CHUNK as i64);
         let row = self.b.ins().iadd(row, it.r);
-        let node_id = self.b.ins().iconst(types::I64, index as i64);
+        let node_id = self.b.ins().iconst(types::I64, node as i64);
         let go = self.b.create_block();
         self.b.ins().brif(
             fails,

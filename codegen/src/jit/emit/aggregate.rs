@@ -138,25 +138,7 @@ impl Chunk<'_, '_, '_> {
             _ => self.b.ins().sadd_overflow(acc, v),
         };
         let kind = self.b.ins().iconst(types::I64, KIND_OVERFLOW);
-        let node = (self.kernel.nodes.len() + i) as i64;
-        let node = self.b.ins().iconst(types::I64, node);
-        let chunk = self.b.ins().iadd(self.chunk_base, self.c);
-        let row = self.b.ins().imul_imm_s(chunk, crate::abi::CHUNK as i64);
-        let row = self.b.ins().iadd(row, it.r);
-        let go = self.b.create_block();
-        self.b.ins().brif(
-            overflow,
-            self.fail,
-            &[
-                BlockArg::Value(kind),
-                BlockArg::Value(node),
-                BlockArg::Value(row),
-            ],
-            go,
-            &[],
-        );
-        self.b.switch_to_block(go);
-        self.b.seal_block(go);
+        self.fail_if(it, overflow, kind, self.kernel.nodes.len() + i);
         sum
     }
 
