@@ -30,32 +30,20 @@ pub struct AggregateState {
 impl AggregateState {
     /// The state before any row: no rows counted, each value at its starting point.
     pub fn new(kernel: &Kernel) -> Self {
-        let mut state = AggregateState {
-            slots: vec![0; SLOTS * kernel.aggregates.len()],
-        };
-        for (i, a) in kernel.aggregates.iter().enumerate() {
-            if let Some(ty) = a.value_type(kernel) {
-                let start = match a.func {
-                    AggFunc::Min => greatest(ty),
-                    AggFunc::Max => least(ty),
-                    AggFunc::Sum | AggFunc::Count => zero(ty),
-                };
-                state.set_value(i, ty, start);
-            }
+        AggregateState {
+            slots: initial_slots(kernel),
         }
-        state
     }
 
     /// Rows counted by aggregate `i` (its result, for a count).
     pub fn rows(&self, i: usize) -> u64 {
-        self.slots[SLOTS * i + ROWS]
+        rows_of(&self.slots, i)
     }
 
     /// The value of aggregate `i` of `kernel` (`None`: NULL, no row counted). A count has
     /// no value: see [`AggregateState::rows`].
     pub fn value(&self, kernel: &Kernel, i: usize) -> Option<V> {
-        let ty = kernel.aggregates[i].value_type(kernel)?;
-        (self.rows(i) > 0).then(|| read_value(&self.value_bytes(i), ty, 0))
+        value_of(&self.slots, kernel, i)
     }
 
     /// The raw slots, which compiled kernels update in place.
@@ -65,41 +53,83 @@ impl AggregateState {
 
     /// The 16 bytes holding aggregate `i`'s value (meaningful once it counted a row).
     pub fn value_bytes(&self, i: usize) -> [u8; 16] {
-        let lo = self.slots[SLOTS * i + VALUE];
-        let hi = self.slots[SLOTS * i + VALUE + 1];
-        ((lo as u128) | ((hi as u128) << 64)).to_le_bytes()
-    }
-
-    fn set_value(&mut self, i: usize, ty: ScalarType, v: V) {
-        let mut bytes = [0u8; 16];
-        write_value(&mut bytes, ty, 0, v);
-        let bits = u128::from_le_bytes(bytes);
-        self.slots[SLOTS * i + VALUE] = bits as u64;
-        self.slots[SLOTS * i + VALUE + 1] = (bits >> 64) as u64;
+        value_bytes_of(&self.slots, i)
     }
 
     /// Folds one kept row's argument (`None`: NULL) into aggregate `i`: the reference
     /// semantics the renderers follow. An integer sum that overflows fails.
     pub fn fold(&mut self, kernel: &Kernel, i: usize, v: Option<V>) -> Result<(), FailureKind> {
-        let a: Aggregate = kernel.aggregates[i];
-        let Some(v) = v else {
-            return Ok(());
-        };
-        let slot = SLOTS * i + ROWS;
-        self.slots[slot] += 1;
-        let Some(ty) = a.value_type(kernel) else {
-            return Ok(());
-        };
-        let acc = read_value(&self.value_bytes(i), ty, 0);
-        let next = match a.func {
-            AggFunc::Count => return Ok(()),
-            AggFunc::Sum => add(ty, acc, v)?,
-            AggFunc::Min => pick(acc, v, Ordering::Less),
-            AggFunc::Max => pick(acc, v, Ordering::Greater),
-        };
-        self.set_value(i, ty, next);
-        Ok(())
+        fold_slots(&mut self.slots, kernel, i, v)
     }
+}
+
+/// The slots of every aggregate of `kernel` before any row.
+pub fn initial_slots(kernel: &Kernel) -> Vec<u64> {
+    let mut slots = vec![0; SLOTS * kernel.aggregates.len()];
+    for (i, a) in kernel.aggregates.iter().enumerate() {
+        if let Some(ty) = a.value_type(kernel) {
+            let start = match a.func {
+                AggFunc::Min => greatest(ty),
+                AggFunc::Max => least(ty),
+                AggFunc::Sum | AggFunc::Count => zero(ty),
+            };
+            set_value(&mut slots, i, ty, start);
+        }
+    }
+    slots
+}
+
+/// Rows counted by aggregate `i` of the aggregate slots `slots`.
+pub fn rows_of(slots: &[u64], i: usize) -> u64 {
+    slots[SLOTS * i + ROWS]
+}
+
+/// The value of aggregate `i` in `slots` (`None`: no row counted, or a count).
+pub fn value_of(slots: &[u64], kernel: &Kernel, i: usize) -> Option<V> {
+    let ty = kernel.aggregates[i].value_type(kernel)?;
+    (rows_of(slots, i) > 0).then(|| read_value(&value_bytes_of(slots, i), ty, 0))
+}
+
+/// The 16 bytes holding aggregate `i`'s value in `slots`.
+pub fn value_bytes_of(slots: &[u64], i: usize) -> [u8; 16] {
+    let lo = slots[SLOTS * i + VALUE];
+    let hi = slots[SLOTS * i + VALUE + 1];
+    ((lo as u128) | ((hi as u128) << 64)).to_le_bytes()
+}
+
+fn set_value(slots: &mut [u64], i: usize, ty: ScalarType, v: V) {
+    let mut bytes = [0u8; 16];
+    write_value(&mut bytes, ty, 0, v);
+    let bits = u128::from_le_bytes(bytes);
+    slots[SLOTS * i + VALUE] = bits as u64;
+    slots[SLOTS * i + VALUE + 1] = (bits >> 64) as u64;
+}
+
+/// Folds one kept row's argument (`None`: NULL) into aggregate `i` of `slots`.
+pub fn fold_slots(
+    slots: &mut [u64],
+    kernel: &Kernel,
+    i: usize,
+    v: Option<V>,
+) -> Result<(), FailureKind> {
+    let a: Aggregate = kernel.aggregates[i];
+    let Some(v) = v else {
+        return Ok(());
+    };
+    let Some(ty) = a.value_type(kernel) else {
+        slots[SLOTS * i + ROWS] += 1;
+        return Ok(());
+    };
+    let acc = read_value(&value_bytes_of(slots, i), ty, 0);
+    let next = match a.func {
+        AggFunc::Count => acc,
+        AggFunc::Sum => add(ty, acc, v)?,
+        AggFunc::Min => pick(acc, v, Ordering::Less),
+        AggFunc::Max => pick(acc, v, Ordering::Greater),
+    };
+    slots[SLOTS * i + ROWS] += 1;
+    set_value(slots, i, ty, next);
+    Ok(())
 }
 
 /// `acc + v` in a sum's type.

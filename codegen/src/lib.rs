@@ -8,6 +8,7 @@
 
 pub mod abi;
 pub mod aggregate;
+pub mod groups;
 pub mod interp;
 pub mod ir;
 pub mod jit;

@@ -3,6 +3,7 @@
 
 use crate::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut, RunError};
 use crate::aggregate::AggregateState;
+use crate::groups::GroupTable;
 use crate::interp::V;
 use crate::interp::{self, write_tensor_value};
 use crate::ir::{
@@ -471,6 +472,48 @@ pub fn random_aggregating_kernel(rng: &mut Rng, depth: usize) -> Kernel {
     kernel
 }
 
+/// A random grouping kernel: a random aggregating kernel grouped by one or two keys read
+/// from new inputs (small domains, so that groups repeat, and NULLs).
+pub fn random_grouping_kernel(rng: &mut Rng, depth: usize) -> Kernel {
+    let mut kernel = random_aggregating_kernel(rng, depth);
+    for _ in 0..1 + rng.below(2) {
+        let ty = rng.pick(&[
+            ScalarType::I8,
+            ScalarType::U8,
+            ScalarType::Bool,
+            ScalarType::I32,
+            ScalarType::I64,
+            ScalarType::U64,
+            ScalarType::Date32,
+        ]);
+        let key = kernel.input(ty);
+        kernel.group_keys.push(key);
+    }
+    kernel
+}
+
+/// A group table in comparable form: per group (in key order), its header, keys and the
+/// [`state_image`] of its aggregates.
+pub fn table_image(kernel: &Kernel, table: &GroupTable) -> Vec<GroupImage> {
+    let mut groups: Vec<GroupImage> = table
+        .iter()
+        .map(|(header, keys, slots)| {
+            let state = (0..kernel.aggregates.len())
+                .map(|i| {
+                    let value = crate::aggregate::value_of(slots, kernel, i).map(element);
+                    (crate::aggregate::rows_of(slots, i), value)
+                })
+                .collect();
+            (header, keys.to_vec(), state)
+        })
+        .collect();
+    groups.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    groups
+}
+
+/// One group of a [`table_image`].
+pub type GroupImage = (u64, Vec<u64>, Vec<(u64, Option<Element>)>);
+
 /// An aggregate state in comparable form: per aggregate, the rows counted and the value
 /// (NaN of either sign and payload as NaN).
 pub fn state_image(kernel: &Kernel, state: &AggregateState) -> Vec<(u64, Option<Element>)> {
@@ -753,6 +796,7 @@ pub fn random_tensor_kernel(rng: &mut Rng, vector: bool) -> (Kernel, Vec<(Vec<u8
         outputs: Vec::new(),
         selection: None,
         aggregates: Vec::new(),
+        group_keys: Vec::new(),
     };
     let mut buffers = Vec::new();
     let mut values: Vec<ValueId> = Vec::new();

@@ -9,7 +9,8 @@ pub use scalar::{read as read_value, wrap as wrap_int, write_slice as write_valu
 pub use tensor::{read as read_tensor_value, run_tensor, write as write_tensor_value};
 
 use crate::abi::{check_buffers, ColumnIn, ColumnOut, Failure, RunError};
-use crate::aggregate::AggregateState;
+use crate::aggregate::{fold_slots, AggregateState};
+use crate::groups::{key_word, GroupTable};
 use crate::ir::{BinaryOp, Kernel, Literal, Node, Op, UnaryOp, ValueId};
 
 /// Runs `kernel` over `rows` rows; returns the number of rows written to the outputs (all of
@@ -21,12 +22,27 @@ pub fn run(
     outputs: &mut [ColumnOut<'_>],
     selection: Option<&mut [u8]>,
 ) -> Result<usize, RunError> {
-    if !kernel.aggregates.is_empty() {
+    if !kernel.aggregates.is_empty() || !kernel.group_keys.is_empty() {
         return Err(RunError::BadBuffers(
-            "a kernel with aggregates runs through `run_aggregating`".into(),
+            "a kernel with aggregates runs through `run_aggregating` or `run_grouping`".into(),
         ));
     }
-    run_noting(kernel, inputs, rows, outputs, selection, None, None)
+    run_noting(
+        kernel,
+        inputs,
+        rows,
+        outputs,
+        selection,
+        None,
+        Sink::Outputs,
+    )
+}
+
+/// Where a run's kept rows go, besides the outputs.
+enum Sink<'s> {
+    Outputs,
+    Aggregates(&'s mut AggregateState),
+    Groups(&'s mut GroupTable),
 }
 
 /// Runs an aggregating kernel over `rows` rows, folding every kept row into `state` (in
@@ -38,13 +54,49 @@ pub fn run_aggregating(
     state: &mut AggregateState,
 ) -> Result<(), RunError> {
     check_state(kernel, state)?;
-    run_noting(kernel, inputs, rows, &mut [], None, None, Some(state)).map(|_| ())
+    let sink = Sink::Aggregates(state);
+    run_noting(kernel, inputs, rows, &mut [], None, None, sink).map(|_| ())
 }
 
-/// Checks that `state` belongs to a kernel with `kernel`'s aggregates.
+/// Runs a grouping kernel over `rows` rows, folding every kept row into its group's
+/// aggregates in `table` (which has room reserved for `rows` new groups).
+pub fn run_grouping(
+    kernel: &Kernel,
+    inputs: &[ColumnIn<'_>],
+    rows: usize,
+    table: &mut GroupTable,
+) -> Result<(), RunError> {
+    check_table(kernel, table, rows)?;
+    let sink = Sink::Groups(table);
+    run_noting(kernel, inputs, rows, &mut [], None, None, sink).map(|_| ())
+}
+
+/// Checks that `table` belongs to a grouping kernel like `kernel` and has room for `rows`
+/// new groups.
+pub fn check_table(kernel: &Kernel, table: &mut GroupTable, rows: usize) -> Result<(), RunError> {
+    let stride = 1 + kernel.group_keys.len() + crate::aggregate::SLOTS * kernel.aggregates.len();
+    if kernel.group_keys.is_empty() || table.stride() != stride {
+        return Err(RunError::BadBuffers(format!(
+            "a group table of {stride} words a slot is needed for {} keys and {} aggregates",
+            kernel.group_keys.len(),
+            kernel.aggregates.len()
+        )));
+    }
+    if !table.has_room(rows) {
+        return Err(RunError::BadBuffers(format!(
+            "the group table has no room reserved for {rows} rows"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that `state` belongs to an ungrouped kernel with `kernel`'s aggregates.
 pub fn check_state(kernel: &Kernel, state: &mut AggregateState) -> Result<(), RunError> {
     let expected = crate::aggregate::SLOTS * kernel.aggregates.len();
-    if kernel.aggregates.is_empty() || state.slots_mut().len() != expected {
+    if kernel.aggregates.is_empty()
+        || !kernel.group_keys.is_empty()
+        || state.slots_mut().len() != expected
+    {
         return Err(RunError::BadBuffers(format!(
             "an aggregate state of {expected} slots is needed for {} aggregates",
             kernel.aggregates.len()
@@ -72,7 +124,7 @@ pub fn failures(
         outputs,
         selection,
         Some(&mut failures),
-        None,
+        Sink::Outputs,
     )?;
     Ok(failures)
 }
@@ -86,7 +138,7 @@ fn run_noting(
     outputs: &mut [ColumnOut<'_>],
     mut selection: Option<&mut [u8]>,
     mut noted: Option<&mut Vec<Failure>>,
-    mut state: Option<&mut AggregateState>,
+    mut sink: Sink<'_>,
 ) -> Result<usize, RunError> {
     check_buffers(kernel, inputs, rows, outputs, selection.as_deref())?;
     let mut values: Vec<Option<V>> = vec![None; kernel.nodes.len()];
@@ -122,8 +174,13 @@ fn run_noting(
                 crate::abi::set_bit(bits, row);
             }
         }
-        if let Some(state) = state.as_deref_mut() {
-            fold_row(kernel, state, &values, row)?;
+        match &mut sink {
+            Sink::Outputs => {}
+            Sink::Aggregates(state) => fold_row(kernel, state.slots_mut(), &values, row)?,
+            Sink::Groups(table) => {
+                let (header, keys) = group_of(kernel, &values);
+                fold_row(kernel, table.group_mut(header, &keys), &values, row)?;
+            }
         }
         for (column, id) in outputs.iter_mut().zip(&kernel.outputs) {
             let v = values[id.index()];
@@ -137,17 +194,35 @@ fn run_noting(
     Ok(written)
 }
 
-/// Folds one kept row into every aggregate.
+/// A row's group: its header (1, and bit `k + 1` for a NULL key `k`) and key words.
+fn group_of(kernel: &Kernel, values: &[Option<V>]) -> (u64, Vec<u64>) {
+    let mut header = 1;
+    let keys = kernel
+        .group_keys
+        .iter()
+        .enumerate()
+        .map(|(k, key)| {
+            let v = values[key.index()];
+            if v.is_none() {
+                header |= 1 << (k + 1);
+            }
+            key_word(kernel.ty(*key), v)
+        })
+        .collect();
+    (header, keys)
+}
+
+/// Folds one kept row into every aggregate of `slots`.
 fn fold_row(
     kernel: &Kernel,
-    state: &mut AggregateState,
+    slots: &mut [u64],
     values: &[Option<V>],
     row: usize,
 ) -> Result<(), RunError> {
     for (i, a) in kernel.aggregates.iter().enumerate() {
         // count(*) counts the row: any non-NULL stands for it.
         let v = a.arg.map_or(Some(V::B(true)), |arg| values[arg.index()]);
-        state.fold(kernel, i, v).map_err(|kind| {
+        fold_slots(slots, kernel, i, v).map_err(|kind| {
             RunError::Failed(Failure {
                 kind,
                 node: ValueId((kernel.nodes.len() + i) as u32),

@@ -70,10 +70,36 @@ pub fn ordered(ty: ScalarType) -> bool {
     ty != ScalarType::Bool
 }
 
+/// Whether `ty` is a grouping key: a value of at most 64 bits compared bit for bit
+/// (integers, booleans, dates, timestamps, durations; floats and decimals are not yet).
+pub fn groupable(ty: ScalarType) -> bool {
+    !ty.is_float() && !matches!(ty, ScalarType::Decimal128 { .. })
+}
+
+/// Most grouping keys a kernel folds by.
+pub const MAX_GROUP_KEYS: usize = 4;
+
 /// Checks the aggregates of a kernel (called by [`Kernel::validate`]).
 pub(super) fn validate(kernel: &Kernel) -> Result<(), String> {
-    if kernel.aggregates.is_empty() {
+    if kernel.aggregates.is_empty() && kernel.group_keys.is_empty() {
         return Ok(());
+    }
+    if kernel.group_keys.len() > MAX_GROUP_KEYS {
+        return Err(format!(
+            "{} grouping keys: at most {MAX_GROUP_KEYS} are folded",
+            kernel.group_keys.len()
+        ));
+    }
+    for (i, key) in kernel.group_keys.iter().enumerate() {
+        if key.index() >= kernel.nodes.len() {
+            return Err(format!("key {i}: {key} does not exist"));
+        }
+        if !groupable(kernel.ty(*key)) {
+            return Err(format!(
+                "key {i}: {} is not a grouping key yet",
+                kernel.ty(*key)
+            ));
+        }
     }
     if !kernel.domain.is_rows() {
         return Err("aggregates need a one-dimensional row domain".into());

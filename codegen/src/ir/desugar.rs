@@ -15,6 +15,7 @@ pub fn desugar(kernel: &Kernel) -> (Kernel, Vec<Option<ValueId>>) {
         outputs: Vec::new(),
         selection: None,
         aggregates: Vec::new(),
+        group_keys: Vec::new(),
     };
     let mut map: Vec<ValueId> = Vec::with_capacity(kernel.nodes.len());
     let mut origin = Vec::with_capacity(kernel.nodes.len());
@@ -54,6 +55,7 @@ pub fn desugar(kernel: &Kernel) -> (Kernel, Vec<Option<ValueId>>) {
         .iter()
         .map(|a| a.remap(|id| map[id.index()]))
         .collect();
+    out.group_keys = kernel.group_keys.iter().map(|k| map[k.index()]).collect();
     (out, origin)
 }
 

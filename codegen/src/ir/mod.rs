@@ -407,6 +407,9 @@ pub struct Kernel {
     /// Aggregates folded over the kept rows into a state the caller holds across batches
     /// (see [`crate::aggregate`]); a kernel with aggregates writes no outputs.
     pub aggregates: Vec<Aggregate>,
+    /// Keys the aggregates are grouped by: one state per distinct tuple of key values,
+    /// NULL being a value of its own (see [`crate::groups`]). Empty: one state in all.
+    pub group_keys: Vec<ValueId>,
 }
 
 impl Kernel {
@@ -419,6 +422,7 @@ impl Kernel {
             outputs: Vec::new(),
             selection: None,
             aggregates: Vec::new(),
+            group_keys: Vec::new(),
         }
     }
 
@@ -476,13 +480,12 @@ impl Kernel {
         let n = self.nodes.len();
         let mut live = vec![false; n];
         let aggregated = self.aggregates.iter().filter_map(|a| a.arg);
-        for id in self
+        let roots = self
             .outputs
             .iter()
             .chain(&self.selection)
-            .copied()
-            .chain(aggregated)
-        {
+            .chain(&self.group_keys);
+        for id in roots.copied().chain(aggregated) {
             live[id.index()] = true;
         }
         for index in (0..n).rev() {
@@ -520,6 +523,11 @@ impl Kernel {
                 .aggregates
                 .iter()
                 .map(|a| a.remap(|id| renumber[id.index()].expect("live")))
+                .collect(),
+            group_keys: self
+                .group_keys
+                .iter()
+                .map(|k| renumber[k.index()].expect("live"))
                 .collect(),
         };
         (kernel, renumber)

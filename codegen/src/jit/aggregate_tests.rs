@@ -5,9 +5,13 @@
 use super::compile;
 use crate::abi::{FailureKind, RunError};
 use crate::aggregate::AggregateState;
+use crate::groups::GroupTable;
 use crate::interp::{self, V};
 use crate::ir::{AggFunc, Aggregate, Kernel, ScalarType};
-use crate::testing::{columns_for, random_aggregating_kernel, state_image, Column, Rng};
+use crate::testing::{
+    columns_for, random_aggregating_kernel, random_grouping_kernel, state_image, table_image,
+    Column, GroupImage, Rng,
+};
 
 type Image = Vec<(u64, Option<crate::testing::Element>)>;
 
@@ -139,4 +143,99 @@ fn an_empty_or_all_null_input_leaves_values_null_and_counts_zero() {
             assert_eq!(jit.unwrap(), vec![(0, None)]);
         }
     }
+}
+
+fn group_twice(
+    kernel: &Kernel,
+    columns: &[Column],
+    rows: usize,
+    mut run: impl FnMut(&[crate::abi::ColumnIn<'_>], &mut GroupTable) -> Result<(), RunError>,
+) -> Result<Vec<GroupImage>, RunError> {
+    let inputs: Vec<_> = columns.iter().map(Column::as_in).collect();
+    let mut table = GroupTable::new(kernel);
+    for _ in 0..2 {
+        table.reserve(rows);
+        run(&inputs, &mut table)?;
+    }
+    Ok(table_image(kernel, &table))
+}
+
+#[test]
+fn random_grouping_kernels_agree_with_the_interpreter() {
+    let count: u64 = std::env::var("COREPY_SOAK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3_000);
+    let (mut grouped, mut groups) = (0, 0);
+    for seed in 1..=count {
+        let mut rng = Rng::new(seed ^ 0x5EED);
+        let kernel = random_grouping_kernel(&mut rng, 3);
+        let rows = rng.pick(&[0, 1, 63, 64, 65, 200]);
+        let columns = columns_for(&kernel, &mut rng, rows);
+        let compiled = compile(&kernel).unwrap_or_else(|e| {
+            panic!(
+                "compile failed: {e}\n{}",
+                crate::pretty::pretty(&kernel, &[])
+            )
+        });
+        let jit = group_twice(&kernel, &columns, rows, |i, t| {
+            compiled.run_grouping(i, rows, t)
+        });
+        let reference = group_twice(&kernel, &columns, rows, |i, t| {
+            interp::run_grouping(&kernel, i, rows, t)
+        });
+        let same = match (&jit, &reference) {
+            (Ok(a), Ok(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|(x, y)| x.0 == y.0 && x.1 == y.1 && same_states(&kernel, &x.2, &y.2))
+            }
+            (Err(RunError::Failed(_)), Err(RunError::Failed(_))) => true,
+            _ => false,
+        };
+        assert!(
+            same,
+            "seed {seed}, {rows} rows:\n{}jit:    {jit:?}\ninterp: {reference:?}",
+            crate::pretty::pretty(&kernel, &[])
+        );
+        if let Ok(t) = &reference {
+            grouped += 1;
+            groups += t.len();
+        }
+    }
+    assert!(grouped > count / 2, "{grouped} grouped");
+    assert!(
+        groups > count as usize,
+        "{groups} groups: keys should repeat and differ"
+    );
+}
+
+#[test]
+fn a_null_key_is_its_own_group_and_groups_carry_across_calls_and_growth() {
+    let mut k = Kernel::rows();
+    let key = k.input(ScalarType::I64);
+    k.group_keys.push(key);
+    k.aggregates.push(Aggregate {
+        func: AggFunc::Count,
+        arg: None,
+    });
+    let values: Vec<Option<V>> = (0..500)
+        .map(|i| (i % 10 != 0).then_some(V::I(i % 50)))
+        .collect();
+    let columns = [column_of(ScalarType::I64, &values)];
+    let compiled = compile(&k).unwrap();
+    let inputs: Vec<_> = columns.iter().map(Column::as_in).collect();
+    let mut table = GroupTable::new(&k);
+    for _ in 0..3 {
+        table.reserve(500);
+        compiled.run_grouping(&inputs, 500, &mut table).unwrap();
+    }
+    let image = table_image(&k, &table);
+    // Keys 0, 10, 20, 30, 40 only ever come with NULL: 45 keys and the NULL group.
+    assert_eq!(image.len(), 46);
+    let null_group = image.iter().find(|g| g.0 == 0b11).expect("a NULL group");
+    assert_eq!(null_group.2[0].0, 150);
+    let seven = image.iter().find(|g| g.0 == 1 && g.1 == [7]).unwrap();
+    assert_eq!(seven.2[0].0, 30);
 }

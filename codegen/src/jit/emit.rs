@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod decimal;
+mod groups;
 
 use std::collections::HashMap;
 
@@ -52,7 +53,14 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
     let count0 = slot(b, COUNT);
     let selection_ptr = slot(b, SELECTION);
     let state = slot(b, STATE);
-    let accumulators = aggregate::load(b, kernel, state);
+    // An ungrouped kernel's state is its aggregates' slots; a grouping one's, the
+    // descriptor of its group table.
+    let grouping = !kernel.group_keys.is_empty();
+    let (accumulators, table) = if grouping {
+        (Vec::new(), Some(groups::load(b, state)))
+    } else {
+        (aggregate::load(b, kernel, state), None)
+    };
     let n_in = kernel.inputs.len();
     let io: Vec<Value> = (0..2 * (n_in + kernel.outputs.len()))
         .map(|i| slot(b, IO + i))
@@ -109,6 +117,7 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
         selection: None,
         outside: kernel.outside_selection(),
         accumulators: accumulators.clone(),
+        table,
     };
     chunk.run();
     let b = chunk.b;
@@ -124,6 +133,9 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
     b.ins()
         .store(flags(), final_count, frame, (COUNT * 8) as i32);
     aggregate::store(b, &accumulators, state);
+    if let Some(table) = &table {
+        groups::store(b, table, state);
+    }
     let ok = b.ins().iconst(types::I64, 0);
     b.ins().return_(&[ok]);
 
@@ -165,6 +177,8 @@ struct Chunk<'a, 'b, 'c> {
     outside: Vec<bool>,
     /// The registers aggregates fold into.
     accumulators: Vec<aggregate::Accumulator>,
+    /// The group table a grouping kernel folds into.
+    table: Option<groups::Table>,
 }
 
 /// The state of a loop over the set bits of a word (see [`Chunk::open_bit_walk`]).
@@ -194,7 +208,11 @@ impl Chunk<'_, '_, '_> {
             self.word_step(k as i32);
         }
         self.finish_outputs();
-        self.fold_aggregates();
+        if self.table.is_some() {
+            self.fold_groups();
+        } else {
+            self.fold_aggregates();
+        }
     }
 
     fn in_values(&self, i: usize) -> Value {
@@ -418,7 +436,7 @@ impl Chunk<'_, '_, '_> {
         let sel = self.kernel.selection.expect("filtering kernel");
         let t = self.true_word(sel);
         let word = self.b.ins().band(t, self.live);
-        if self.kernel.aggregates.is_empty() {
+        if self.kernel.aggregates.is_empty() && self.kernel.group_keys.is_empty() {
             // (An aggregating kernel folds the kept rows instead of writing them out.)
             let index = self.b.ins().iadd(self.chunk_base, self.c);
             let offset = self.b.ins().ishl_imm_s(index, 3);

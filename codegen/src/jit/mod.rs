@@ -242,9 +242,9 @@ impl JitKernel {
         outputs: &mut [ColumnOut<'_>],
         selection: Option<&mut [u8]>,
     ) -> Result<usize, RunError> {
-        if !self.kernel.aggregates.is_empty() {
+        if !self.kernel.aggregates.is_empty() || !self.kernel.group_keys.is_empty() {
             return Err(RunError::BadBuffers(
-                "a kernel with aggregates runs through `run_aggregating`".into(),
+                "a kernel with aggregates runs through `run_aggregating` or `run_grouping`".into(),
             ));
         }
         check_buffers(&self.kernel, inputs, rows, outputs, selection.as_deref())?;
@@ -265,6 +265,23 @@ impl JitKernel {
         let state_ptr = state.slots_mut().as_mut_ptr() as u64;
         self.run_frames(inputs, rows, &mut [], 0, state_ptr)
             .map(|_| ())
+    }
+
+    /// Runs a grouping kernel over `rows` rows, folding the kept rows into their groups in
+    /// `table` (see [`crate::interp::run_grouping`] for the contract).
+    pub fn run_grouping(
+        &self,
+        inputs: &[ColumnIn<'_>],
+        rows: usize,
+        table: &mut crate::groups::GroupTable,
+    ) -> Result<(), RunError> {
+        crate::interp::check_table(&self.kernel, table, rows)?;
+        check_buffers(&self.kernel, inputs, rows, &[], None)?;
+        let descriptor = table.descriptor_mut().as_mut_ptr() as u64;
+        let result = self.run_frames(inputs, rows, &mut [], 0, descriptor);
+        // (The groups a failed call started are kept: the query fails anyway.)
+        table.after_run();
+        result.map(|_| ())
     }
 
     /// Runs the passes over every chunk of the checked buffers.

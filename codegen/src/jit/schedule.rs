@@ -247,8 +247,9 @@ fn finish(kernel: &Kernel, s: &mut Schedule) {
             s.spilled[o.index()] = true;
         }
     }
-    // Aggregates fold after the loops, reading their arguments from the scratch.
-    for arg in kernel.aggregates.iter().filter_map(|a| a.arg) {
+    // Aggregates fold after the loops, reading their arguments and keys from the scratch.
+    let folded = kernel.aggregates.iter().filter_map(|a| a.arg);
+    for arg in folded.chain(kernel.group_keys.iter().copied()) {
         if matches!(s.place[arg.index()], Place::Lane(_)) {
             s.spilled[arg.index()] = true;
         }

@@ -96,6 +96,7 @@ fn a_large_kernel_runs_in_parallel_chunks_with_the_same_result() {
         outputs: Vec::new(),
         selection: None,
         aggregates: Vec::new(),
+        group_keys: Vec::new(),
     };
     let x = k.push(Op::Load(0), ScalarType::F64);
     let e = k.push(Op::Unary(UnaryOp::Exp, x), ScalarType::F64);

@@ -133,6 +133,7 @@ fn what_is_not_rendered_is_refused_with_a_reason() {
         outputs: Vec::new(),
         selection: None,
         aggregates: Vec::new(),
+        group_keys: Vec::new(),
     };
     let x = t.push(Op::Load(0), ScalarType::F64);
     let y = t.push(Op::Unary(crate::ir::UnaryOp::Ln, x), ScalarType::F64);
@@ -398,6 +399,7 @@ fn exp_and_tanh_give_the_cpus_bits() {
             outputs: Vec::new(),
             selection: None,
             aggregates: Vec::new(),
+            group_keys: Vec::new(),
         };
         let x = k.push(Op::Load(0), ty);
         for op in [UnaryOp::Exp, UnaryOp::Tanh] {

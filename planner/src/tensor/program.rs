@@ -141,6 +141,7 @@ impl Builder {
                 outputs: Vec::new(),
                 selection: None,
                 aggregates: Vec::new(),
+                group_keys: Vec::new(),
             },
             inputs: Vec::new(),
             memo: HashMap::new(),

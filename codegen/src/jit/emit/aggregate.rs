@@ -118,7 +118,7 @@ impl Chunk<'_, '_, '_> {
     }
 
     /// `acc` combined with one row's `v` by aggregate `i`.
-    fn fold_one(&mut self, i: usize, it: &Iter, acc: Value, v: Value) -> Value {
+    pub(super) fn fold_one(&mut self, i: usize, it: &Iter, acc: Value, v: Value) -> Value {
         let a = self.kernel.aggregates[i];
         let ty = a.value_type(self.kernel).expect("a value to fold");
         match a.func {

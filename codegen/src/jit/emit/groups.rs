@@ -1,0 +1,237 @@
+//! Grouped aggregates folded inline: after a chunk's loops, each kept row's keys are
+//! hashed and its group found in the caller's [`crate::groups::GroupTable`] by linear
+//! probing (an empty slot starts the group), then each aggregate folds the row's argument
+//! into the group's slots in memory. The table has room for every row of the call (the
+//! caller reserves it), so the loop never grows it and never calls out.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Value};
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::{clif_type, flags, Chunk, Iter};
+use crate::aggregate::{initial_slots, ROWS, SLOTS, VALUE};
+use crate::ir::{ScalarType, ValueId};
+
+/// The table a call folds into: its slots and slot mask (from the descriptor), and the
+/// number of groups (written back when the call ends).
+#[derive(Clone, Copy)]
+pub(super) struct Table {
+    slots: Value,
+    mask: Value,
+    groups: Variable,
+}
+
+/// Reads the table's descriptor at `descriptor`.
+pub(super) fn load(b: &mut FunctionBuilder<'_>, descriptor: Value) -> Table {
+    let slots = b.ins().load(types::I64, flags(), descriptor, 0);
+    let mask = b.ins().load(types::I64, flags(), descriptor, 8);
+    let groups = b.declare_var(types::I64);
+    let count = b.ins().load(types::I64, flags(), descriptor, 16);
+    b.def_var(groups, count);
+    Table {
+        slots,
+        mask,
+        groups,
+    }
+}
+
+/// Writes the number of groups back to the descriptor.
+pub(super) fn store(b: &mut FunctionBuilder<'_>, table: &Table, descriptor: Value) {
+    let groups = b.use_var(table.groups);
+    b.ins().store(flags(), groups, descriptor, 16);
+}
+
+/// The multiply-and-fold of [`crate::groups::mix`].
+fn mix(b: &mut FunctionBuilder<'_>, x: Value) -> Value {
+    let m = b.ins().imul_imm_s(x, 0x9E37_79B9_7F4A_7C15_u64 as i64);
+    let high = b.ins().ushr_imm_s(m, 29);
+    b.ins().bxor(m, high)
+}
+
+impl Chunk<'_, '_, '_> {
+    /// Folds the chunk's kept rows into their groups.
+    pub(super) fn fold_groups(&mut self) {
+        let table = self.table.expect("a grouping kernel has a table");
+        let kept = self.selection.unwrap_or(self.live);
+        let head = self.b.create_block();
+        let w = self.b.append_block_param(head, types::I64);
+        let body = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().jump(head, &[BlockArg::Value(kept)]);
+        self.b.switch_to_block(head);
+        self.b.ins().brif(w, body, &[], done, &[]);
+        self.b.switch_to_block(body);
+        self.b.seal_block(body);
+        let bit = self.b.ins().ctz(w);
+        let mut it = Iter {
+            r: bit,
+            lanes: 1,
+            values: HashMap::new(),
+            pos: None,
+        };
+        // Everything the row needs, before any branch (so that every use is dominated).
+        let (header, keys) = self.group_words(&mut it);
+        let args: Vec<Option<(Value, Value)>> = self
+            .kernel
+            .aggregates
+            .iter()
+            .map(|a| a.arg)
+            .map(|arg| arg.map(|arg| (self.row_valid(arg, bit), self.arg_value(&mut it, arg))))
+            .collect();
+        let group = self.find_group(&table, header, &keys);
+        for (i, arg) in args.into_iter().enumerate() {
+            self.fold_into(&it, i, group, arg);
+        }
+        let w1 = self.b.ins().iadd_imm_s(w, -1);
+        let rest = self.b.ins().band(w, w1);
+        self.b.ins().jump(head, &[BlockArg::Value(rest)]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+
+    /// 1 where `id` is valid on row `bit`, else 0.
+    fn row_valid(&mut self, id: ValueId, bit: Value) -> Value {
+        let ok = self.ok(id);
+        let shifted = self.b.ins().ushr(ok, bit);
+        self.b.ins().band_imm_u(shifted, 1)
+    }
+
+    /// A value on this row (a boolean from its word, as 0 or 1).
+    fn arg_value(&mut self, it: &mut Iter, id: ValueId) -> Value {
+        if self.kernel.ty(id) == ScalarType::Bool {
+            let word = self.word(id);
+            let shifted = self.b.ins().ushr(word, it.r);
+            return self.b.ins().band_imm_u(shifted, 1);
+        }
+        self.operand(it, id)
+    }
+
+    /// The row's group header and key words, as [`crate::groups`] lays them out.
+    fn group_words(&mut self, it: &mut Iter) -> (Value, Vec<Value>) {
+        let mut header = self.b.ins().iconst(types::I64, 1);
+        let mut words = Vec::new();
+        for k in 0..self.kernel.group_keys.len() {
+            let key = self.kernel.group_keys[k];
+            let valid = self.row_valid(key, it.r);
+            let null = self.b.ins().bxor_imm_u(valid, 1);
+            let flag = self.b.ins().ishl_imm_s(null, k as i64 + 1);
+            header = self.b.ins().bor(header, flag);
+            let v = self.arg_value(it, key);
+            let ty = self.kernel.ty(key);
+            let wide = if self.b.func.dfg.value_type(v) == types::I64 {
+                v
+            } else if ty.is_unsigned_int() || ty == ScalarType::Bool {
+                self.b.ins().uextend(types::I64, v)
+            } else {
+                self.b.ins().sextend(types::I64, v)
+            };
+            let zero = self.b.ins().iconst(types::I64, 0);
+            let word = self.b.ins().select(valid, wide, zero);
+            words.push(word);
+        }
+        (header, words)
+    }
+
+    /// The address of the row's group slot, started if the group is new.
+    fn find_group(&mut self, table: &Table, header: Value, keys: &[Value]) -> Value {
+        let stride = (1 + keys.len() + SLOTS * self.kernel.aggregates.len()) as i64;
+        let mut h = mix(self.b, header);
+        for &k in keys {
+            let x = self.b.ins().bxor(h, k);
+            h = mix(self.b, x);
+        }
+        let start = self.b.ins().band(h, table.mask);
+        let probe = self.b.create_block();
+        let at = self.b.append_block_param(probe, types::I64);
+        let compare = self.b.create_block();
+        let claim = self.b.create_block();
+        let next = self.b.create_block();
+        let found = self.b.create_block();
+        let slot = self.b.append_block_param(found, types::I64);
+        self.b.ins().jump(probe, &[BlockArg::Value(start)]);
+
+        self.b.switch_to_block(probe);
+        let offset = self.b.ins().imul_imm_s(at, stride * 8);
+        let addr = self.b.ins().iadd(table.slots, offset);
+        let existing = self.b.ins().load(types::I64, flags(), addr, 0);
+        self.b.ins().brif(existing, compare, &[], claim, &[]);
+
+        self.b.switch_to_block(compare);
+        self.b.seal_block(compare);
+        let mut same = self.b.ins().icmp(IntCC::Equal, existing, header);
+        for (k, &key) in keys.iter().enumerate() {
+            let held = self
+                .b
+                .ins()
+                .load(types::I64, flags(), addr, 8 * (1 + k as i32));
+            let eq = self.b.ins().icmp(IntCC::Equal, held, key);
+            same = self.b.ins().band(same, eq);
+        }
+        self.b
+            .ins()
+            .brif(same, found, &[BlockArg::Value(addr)], next, &[]);
+
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
+        let step = self.b.ins().iadd_imm_s(at, 1);
+        let wrapped = self.b.ins().band(step, table.mask);
+        self.b.ins().jump(probe, &[BlockArg::Value(wrapped)]);
+        self.b.seal_block(probe);
+
+        self.b.switch_to_block(claim);
+        self.b.seal_block(claim);
+        self.b.ins().store(flags(), header, addr, 0);
+        for (k, &key) in keys.iter().enumerate() {
+            self.b.ins().store(flags(), key, addr, 8 * (1 + k as i32));
+        }
+        for (j, word) in initial_slots(self.kernel).into_iter().enumerate() {
+            let v = self.b.ins().iconst(types::I64, word as i64);
+            let at = 8 * (1 + keys.len() + j) as i32;
+            self.b.ins().store(flags(), v, addr, at);
+        }
+        let groups = self.b.use_var(table.groups);
+        let groups = self.b.ins().iadd_imm_s(groups, 1);
+        self.b.def_var(table.groups, groups);
+        self.b.ins().jump(found, &[BlockArg::Value(addr)]);
+
+        self.b.switch_to_block(found);
+        self.b.seal_block(found);
+        let aggregates = (8 * (1 + keys.len())) as i64;
+        self.b.ins().iadd_imm_s(slot, aggregates)
+    }
+
+    /// Folds the row into aggregate `i` of the group whose aggregate slots are at `group`;
+    /// `arg` is the argument's validity (0 or 1) and value (`None`: `count(*)`).
+    fn fold_into(&mut self, it: &Iter, i: usize, group: Value, arg: Option<(Value, Value)>) {
+        let rows_at = (8 * (SLOTS * i + ROWS)) as i32;
+        let value_at = (8 * (SLOTS * i + VALUE)) as i32;
+        let rows = self.b.ins().load(types::I64, flags(), group, rows_at);
+        let Some((valid, v)) = arg else {
+            let rows = self.b.ins().iadd_imm_s(rows, 1);
+            self.b.ins().store(flags(), rows, group, rows_at);
+            return;
+        };
+        let ty = self.kernel.aggregates[i].value_type(self.kernel);
+        let Some(ty) = ty else {
+            let rows = self.b.ins().iadd(rows, valid);
+            self.b.ins().store(flags(), rows, group, rows_at);
+            return;
+        };
+        let fold = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(valid, fold, &[], done, &[]);
+        self.b.switch_to_block(fold);
+        self.b.seal_block(fold);
+        let rows = self.b.ins().iadd_imm_s(rows, 1);
+        self.b.ins().store(flags(), rows, group, rows_at);
+        let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
+        let next = self.fold_one(i, it, acc, v);
+        self.b.ins().store(flags(), next, group, value_at);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+    }
+}
