@@ -46,6 +46,11 @@ impl AggregateState {
         value_of(&self.slots, kernel, i)
     }
 
+    /// The slots (see [`rows_of`] and [`value_of`]).
+    pub fn slots(&self) -> &[u64] {
+        &self.slots
+    }
+
     /// The raw slots, which compiled kernels update in place.
     pub fn slots_mut(&mut self) -> &mut [u64] {
         &mut self.slots

@@ -551,7 +551,7 @@ fn fused_interpreted_and_unfused_results_agree() {
 }
 
 /// What a column of an aggregate query holds, for comparing it.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Check {
     /// Equal (floats NaN-aware).
     Exact,
@@ -564,6 +564,24 @@ enum Check {
 /// A random aggregate query over random expressions: count, sum, avg, min and max
 /// (DataFusion keeps those the kernel does not fold: min/max of booleans).
 fn aggregate_query(rng: &mut Rng) -> (String, Vec<Check>) {
+    // Grouped half of the time, by one or two keys (columns and computed keys; the
+    // computed ones become stage columns like computed arguments).
+    let keys: Vec<&str> = if rng.chance(50) {
+        (0..1 + rng.below(2))
+            .map(|_| {
+                rng.pick(&[
+                    "j1",
+                    "b1",
+                    "i1 % 4",
+                    "j1 % 3",
+                    "i2",
+                    "CAST(f1 > 0.0 AS INT)",
+                ])
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut select = Vec::new();
     let mut checks = Vec::new();
     for _ in 0..1 + rng.below(4) {
@@ -572,6 +590,9 @@ fn aggregate_query(rng: &mut Rng) -> (String, Vec<Check>) {
         let e = expr(rng, ty, depth);
         let func = match ty {
             Ty::Bool => rng.pick(&["count", "count", "min"]),
+            // DataFusion's grouped min and max of floats depend on the order rows arrive
+            // in (a NaN stands until the next value), so the plan's shape changes them.
+            Ty::F64 if !keys.is_empty() => rng.pick(&["count", "sum", "sum", "avg"]),
             _ => rng.pick(&["count", "sum", "sum", "avg", "min", "max"]),
         };
         if rng.chance(10) {
@@ -595,21 +616,42 @@ fn aggregate_query(rng: &mut Rng) -> (String, Vec<Check>) {
             checks.push(Check::Exact);
         }
     }
-    let named: Vec<String> = select
+    let mut named: Vec<String> = keys
         .iter()
         .enumerate()
-        .map(|(i, s)| format!("{s} AS a{i}"))
+        .map(|(i, k)| format!("{k} AS k{i}"))
         .collect();
+    named.extend(
+        select
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{s} AS a{i}")),
+    );
+    let mut checks_with_keys = vec![Check::Exact; keys.len()];
+    checks_with_keys.extend(checks.iter().map(|c| match c {
+        Check::Rounded { bound } => Check::Rounded {
+            bound: bound + keys.len(),
+        },
+        exact => *exact,
+    }));
     let mut sql = format!("SELECT {} FROM t", named.join(", "));
     if rng.chance(60) {
         let depth = 1 + rng.below(3);
         sql.push_str(&format!(" WHERE {}", expr(rng, Ty::Bool, depth)));
     }
-    (sql, checks)
+    if !keys.is_empty() {
+        let positions: Vec<String> = (1..=keys.len()).map(|p| p.to_string()).collect();
+        sql.push_str(&format!(
+            " GROUP BY {} ORDER BY {}",
+            positions.join(", "),
+            positions.join(", ")
+        ));
+    }
+    (sql, checks_with_keys)
 }
 
-/// Runs `sql` with the JIT; the outcome and whether an aggregation was folded.
-fn run_folding(context: &SessionContext, sql: &str) -> (Outcome, bool) {
+/// Runs `sql`; the outcome and the physical plan it ran.
+fn run_folding(context: &SessionContext, sql: &str) -> (Outcome, String) {
     let context = context.clone();
     let sql = sql.to_string();
     corepy_engine::runtime::block_on(async move {
@@ -619,7 +661,7 @@ fn run_folding(context: &SessionContext, sql: &str) -> (Outcome, bool) {
         };
         let plan = match plan {
             Ok(p) => p,
-            Err(e) => return Ok((Err(format!("plan: {e}")), false)),
+            Err(e) => return Ok((Err(format!("plan: {e}")), String::new())),
         };
         let shown = datafusion::physical_plan::displayable(plan.as_ref())
             .indent(false)
@@ -627,7 +669,7 @@ fn run_folding(context: &SessionContext, sql: &str) -> (Outcome, bool) {
         let result = collect(plan, context.task_ctx())
             .await
             .map_err(|e| e.to_string());
-        Ok((result, shown.contains("JitAggregateExec")))
+        Ok((result, shown))
     })
     .expect("runs")
 }
@@ -638,14 +680,16 @@ fn same_aggregates(fused: &Outcome, plain: &Outcome, checks: &[Check], rows: usi
         return agrees(fused, plain) || fused == plain;
     };
     let (Some(f), Some(p)) = (concat(f), concat(p)) else {
-        return false;
+        // No batch at all: a grouped query with no rows left.
+        let rows = |b: &[RecordBatch]| b.iter().map(RecordBatch::num_rows).sum::<usize>();
+        return rows(f) == 0 && rows(p) == 0;
     };
-    if f.num_rows() != 1 || p.num_rows() != 1 || f.num_columns() != p.num_columns() {
+    if f.num_rows() != p.num_rows() || f.num_columns() != p.num_columns() {
         return false;
     }
-    let float = |b: &RecordBatch, c: usize| {
+    let float = |b: &RecordBatch, c: usize, r: usize| {
         let column = b.column(c).as_any().downcast_ref::<Float64Array>()?;
-        column.is_valid(0).then(|| column.value(0))
+        column.is_valid(r).then(|| column.value(r))
     };
     checks.iter().enumerate().all(|(c, check)| {
         let (x, y) = (f.column(c), p.column(c));
@@ -653,16 +697,22 @@ fn same_aggregates(fused: &Outcome, plain: &Outcome, checks: &[Check], rows: usi
             return true;
         }
         let Check::Rounded { bound } = check else {
+            if std::env::var("SHOW_DIFF").is_ok() {
+                eprintln!("column {c} differs:\n{x:?}\n{y:?}");
+            }
             return false;
         };
-        match (float(&f, c), float(&p, c), float(&p, *bound)) {
-            (Some(a), Some(b), Some(sum_abs)) if sum_abs.is_finite() => {
-                (a - b).abs() <= rows as f64 * f64::EPSILON * sum_abs
+        (0..f.num_rows()).all(|r| {
+            match (float(&f, c, r), float(&p, c, r), float(&p, *bound, r)) {
+                (Some(a), Some(b), Some(sum_abs)) if sum_abs.is_finite() => {
+                    (a - b).abs() <= rows as f64 * f64::EPSILON * sum_abs
+                }
+                // Σ|x| overflowed: partial sums may overflow in one order and not another.
+                (Some(_), Some(_), _) => true,
+                (None, None, _) => true,
+                _ => false,
             }
-            // Σ|x| overflowed: partial sums may overflow in one order and not another.
-            (Some(_), Some(_), _) => true,
-            _ => false,
-        }
+        })
     })
 }
 
@@ -704,8 +754,10 @@ fn folded_aggregates_agree_with_datafusion() {
                 .expect("register");
         }
         let (sql, checks) = aggregate_query(&mut rng);
-        let (got, was_folded) = run_folding(fused.context(), &sql);
-        let (reference, _) = run_folding(plain.context(), &sql);
+        let (got, plan) = run_folding(fused.context(), &sql);
+        let was_folded = plan.contains("JitAggregateExec");
+        let (reference, _) =
+            run_folding(&evaluating_projections_after_filters(plain.context()), &sql);
         folded += u64::from(was_folded);
         failed += u64::from(reference.is_err());
         if matches!(&reference, Err(e) if e.contains("Internal error")) {
@@ -714,9 +766,20 @@ fn folded_aggregates_agree_with_datafusion() {
             internal += 1;
             continue;
         }
+        // DataFusion's own physical plan may move a projection of its own (one that
+        // common-subexpression elimination makes) below a Filter, and raise errors on
+        // rows the Filter drops; the reference does not, but corepy with the JIT on may do
+        // what DataFusion with the JIT off does.
+        let agree = same_aggregates(&got, &reference, &checks, rows * partitions)
+            || same_aggregates(
+                &got,
+                &run_folding(plain.context(), &sql).0,
+                &checks,
+                rows * partitions,
+            );
         assert!(
-            same_aggregates(&got, &reference, &checks, rows * partitions),
-            "seed {seed}: results differ\nquery: {sql}\nfolded: {was_folded}\nJIT:\n{}\nDataFusion:\n{}",
+            agree,
+            "seed {seed}: results differ\nquery: {sql}\nplan:\n{plan}\nJIT:\n{}\nDataFusion:\n{}",
             show(&got),
             show(&reference)
         );

@@ -17,7 +17,7 @@ mod types;
 mod validate;
 
 pub use aggregate::{
-    ordered as aggregate_ordered, summable as aggregate_summable, AggFunc, Aggregate,
+    groupable, ordered as aggregate_ordered, summable as aggregate_summable, AggFunc, Aggregate,
 };
 pub use desugar::desugar;
 pub use literal::Literal;

@@ -1,6 +1,7 @@
-//! Aggregate arguments computed by the fused stage below the aggregation: `sum(a * b)`
-//! becomes `sum(__corepy_agg_arg_0)` over a Projection that computes `a * b`, which the
-//! fusion rule then fuses with the Filter under it. The engine can then fold the partial
+//! Aggregate arguments and grouping keys computed by a fused stage below the aggregation:
+//! `sum(a * b)` becomes `sum(__corepy_agg_arg_0)` over a stage that computes `a * b` (and
+//! `GROUP BY k % 4` a key column the same way), fused with the Filter under it when that
+//! fuses too. The rewrite happens only when the stage fuses whole. The engine can then fold the partial
 //! aggregation into that stage's kernel (`engine/src/jit/aggregate`), and when it does
 //! not, the argument is still computed in the fused pass instead of by DataFusion.
 //!
@@ -15,11 +16,12 @@ use std::sync::Arc;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::expr::AggregateFunction;
-use datafusion::logical_expr::{col, Aggregate, Expr, LogicalPlan, Projection};
+use datafusion::logical_expr::{col, Aggregate, Expr, Extension, LogicalPlan, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::lower::lower_stage;
+use super::stage::FusedStage;
 
 /// Prefix of the Projection's columns that hold aggregate arguments.
 const ARG_PREFIX: &str = "__corepy_agg_arg_";
@@ -60,6 +62,11 @@ impl OptimizerRule for PushAggregateArguments {
 fn push_arguments(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     let input = aggregate.input.as_ref();
     let mut pushed: Vec<Expr> = Vec::new();
+    let group_expr: Vec<Expr> = aggregate
+        .group_expr
+        .iter()
+        .map(|key| rewrite_key(key, input, &mut pushed))
+        .collect();
     let mut aggr_expr = Vec::with_capacity(aggregate.aggr_expr.len());
     for expr in &aggregate.aggr_expr {
         aggr_expr.push(rewrite_aggregate(expr, input, &mut pushed)?);
@@ -70,7 +77,7 @@ fn push_arguments(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     // The Projection passes on the input columns the Aggregate still reads, then the
     // arguments, named after their position.
     let mut used = BTreeSet::new();
-    for e in aggregate.group_expr.iter().chain(&aggr_expr) {
+    for e in group_expr.iter().chain(&aggr_expr) {
         for c in e.column_refs() {
             used.insert(c.clone());
         }
@@ -83,16 +90,39 @@ fn push_arguments(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
         .map(Expr::Column)
         .collect();
     exprs.extend(pushed);
-    let projection = Projection::try_new(exprs, Arc::new(below_column_picks(input).clone()))?;
-    let rewritten = Aggregate::try_new(
-        Arc::new(LogicalPlan::Projection(projection)),
-        aggregate.group_expr.clone(),
-        aggr_expr,
-    )?;
+    let Some(stage) = fused_projection(below_column_picks(input), exprs)? else {
+        return Ok(None);
+    };
+    let rewritten = Aggregate::try_new(Arc::new(stage), group_expr, aggr_expr)?;
     if rewritten.schema.fields() != aggregate.schema.fields() {
         return Ok(None);
     }
     Ok(Some(LogicalPlan::Aggregate(rewritten)))
+}
+
+/// `exprs` over `input` as one fused stage (with the Filter `input` is, if it fuses
+/// too), or `None`. Never a DataFusion Projection: DataFusion's physical projection
+/// pushdown may move one below a Filter, evaluating the arguments on rows the Filter
+/// drops (and raising their errors), which the Aggregate would not have done.
+fn fused_projection(input: &LogicalPlan, exprs: Vec<Expr>) -> Result<Option<LogicalPlan>> {
+    let schema = Projection::try_new(exprs.clone(), Arc::new(input.clone()))?.schema;
+    let with_filter = match input {
+        LogicalPlan::Filter(f) => FusedStage::try_new(
+            f.input.as_ref().clone(),
+            Some(f.predicate.clone()),
+            exprs.clone(),
+            Arc::clone(&schema),
+        )
+        .ok(),
+        _ => None,
+    };
+    let stage =
+        with_filter.or_else(|| FusedStage::try_new(input.clone(), None, exprs, schema).ok());
+    Ok(stage.map(|stage| {
+        LogicalPlan::Extension(Extension {
+            node: Arc::new(stage),
+        })
+    }))
 }
 
 /// The plan under any Projection that only picks columns (DataFusion's projection
@@ -105,6 +135,25 @@ fn below_column_picks(input: &LogicalPlan) -> &LogicalPlan {
         }
         other => other,
     }
+}
+
+/// A computed grouping key (`GROUP BY a % 4`) as a column of the Projection (appended to
+/// `pushed`), aliased to its old name; a column, a constant or a grouping set as it is.
+fn rewrite_key(key: &Expr, input: &LogicalPlan, pushed: &mut Vec<Expr>) -> Expr {
+    let taken = input
+        .schema()
+        .has_column_with_unqualified_name(&pushed_name(pushed.len()));
+    if matches!(key, Expr::GroupingSet(_)) || taken || !worth_pushing(key, input, false) {
+        return key.clone();
+    }
+    let (qualifier, name) = key.qualified_name();
+    let column = pushed_name(pushed.len());
+    pushed.push(key.clone().unalias().alias(&column));
+    col(Column::from_name(&column)).alias_qualified(qualifier, name)
+}
+
+fn pushed_name(i: usize) -> String {
+    format!("{ARG_PREFIX}{i}")
 }
 
 /// One aggregate expression with its computed arguments replaced by columns of the
@@ -129,7 +178,7 @@ fn rewrite_aggregate(expr: &Expr, input: &LogicalPlan, pushed: &mut Vec<Expr>) -
         let from_statistics = matches!(func.name(), "count" | "min" | "max");
         for arg in params.args.iter_mut() {
             if worth_pushing(arg, input, from_statistics) {
-                let column = format!("{ARG_PREFIX}{}", pushed.len());
+                let column = pushed_name(pushed.len());
                 if taken.contains(&column) {
                     continue;
                 }

@@ -1,19 +1,23 @@
 //! `JitAggregateExec`: a fused stage and the partial aggregation above it, run as one
 //! compiled kernel per partition. Each batch of the stage's input is filtered, computed
-//! and folded into the partition's [`AggregateState`] in one pass (no filtered batch, no
-//! argument column is built); at the end the partition yields one row in DataFusion's
-//! partial-aggregate format, which DataFusion's final aggregation consumes unchanged.
+//! and folded into the partition's [`AggregateState`] (or, grouped, its [`GroupTable`],
+//! whose memory counts against the session's pool) in one pass: no filtered batch, no
+//! argument column is built. At the end the partition yields its groups (one row when
+//! ungrouped) in DataFusion's partial-aggregate format, which DataFusion's final
+//! aggregation consumes unchanged.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use corepy_codegen::aggregate::AggregateState;
+use corepy_codegen::groups::GroupTable;
 use corepy_codegen::jit::JitKernel;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{
@@ -26,8 +30,9 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
 };
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
+use super::output;
 use super::plan::FoldPlan;
 use crate::jit::arrays::InputBuffers;
 use crate::jit::exec::kernel_error;
@@ -94,7 +99,7 @@ impl JitAggregateExec {
     }
 
     /// Folds one batch into `state`.
-    fn fold(&self, batch: &RecordBatch, state: &mut AggregateState, time: &Time) -> Result<()> {
+    fn fold(&self, batch: &RecordBatch, state: &mut Folded, time: &Time) -> Result<()> {
         let kernel = &self.plan.kernel;
         let inputs: Vec<InputBuffers> = self
             .plan
@@ -104,10 +109,35 @@ impl JitAggregateExec {
             .map(|(i, decl)| InputBuffers::new(batch.column(*i), decl.ty))
             .collect();
         let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
-        let _timer = time.timer();
-        self.kernel
-            .run_aggregating(&columns, batch.num_rows(), state)
-            .map_err(|e| self.run_error(e))
+        let rows = batch.num_rows();
+        let result = match state {
+            Folded::All(state) => {
+                let _timer = time.timer();
+                self.kernel.run_aggregating(&columns, rows, state)
+            }
+            Folded::Groups { table, memory } => {
+                table.reserve(rows);
+                // The table counts against the session's memory pool.
+                memory.try_resize(table.bytes())?;
+                let _timer = time.timer();
+                self.kernel.run_grouping(&columns, rows, table)
+            }
+        };
+        result.map_err(|e| self.run_error(e))
+    }
+
+    /// The partition's partial-aggregate batches.
+    fn finish(&self, state: &Folded, batch_size: usize) -> Result<Vec<RecordBatch>> {
+        match state {
+            Folded::All(state) => Ok(vec![output::ungrouped_batch(
+                &self.plan,
+                state,
+                &self.schema,
+            )?]),
+            Folded::Groups { table, .. } => {
+                output::grouped_batches(&self.plan, table, &self.schema, batch_size)
+            }
+        }
     }
 
     fn run_error(&self, error: corepy_codegen::abi::RunError) -> DataFusionError {
@@ -125,8 +155,14 @@ impl DisplayAs for JitAggregateExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "JitAggregateExec: mode=Partial, {}, aggr=[{}], jit",
+            "JitAggregateExec: mode=Partial, {}, gby=[{}], aggr=[{}], jit",
             self.stage,
+            self.plan
+                .keys
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             self.plan.shown.join(", ")
         )?;
         if let DisplayFormatType::Verbose = t {
@@ -134,6 +170,17 @@ impl DisplayAs for JitAggregateExec {
         }
         Ok(())
     }
+}
+
+/// What a partition folds into.
+enum Folded {
+    /// One state (no grouping keys).
+    All(AggregateState),
+    /// One state per group, and the memory the table holds.
+    Groups {
+        table: GroupTable,
+        memory: MemoryReservation,
+    },
 }
 
 /// The counters of one partition.
@@ -197,6 +244,8 @@ impl ExecutionPlan for JitAggregateExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
+        let batch_size = context.session_config().batch_size();
+        let pool = Arc::clone(context.memory_pool());
         let mut input = self.input.execute(partition, context)?;
         let builder = || MetricBuilder::new(&self.metrics);
         let counters = Counters {
@@ -213,17 +262,30 @@ impl ExecutionPlan for JitAggregateExec {
         let this = self.clone();
         let schema = Arc::clone(&self.schema);
         let folded = futures::stream::once(async move {
-            let mut state = AggregateState::new(&this.plan.kernel);
+            let kernel = &this.plan.kernel;
+            let mut state = if kernel.group_keys.is_empty() {
+                Folded::All(AggregateState::new(kernel))
+            } else {
+                let memory =
+                    MemoryConsumer::new(format!("JitAggregateExec[{partition}]")).register(&pool);
+                Folded::Groups {
+                    table: GroupTable::new(kernel),
+                    memory,
+                }
+            };
             while let Some(batch) = input.next().await {
                 let batch = batch?;
                 let _compute = counters.baseline.elapsed_compute().timer();
                 counters.input_rows.add(batch.num_rows());
                 this.fold(&batch, &mut state, &counters.kernel_time)?;
             }
-            let arrays = this.plan.state_arrays(&state)?;
-            counters.baseline.record_output(1);
-            Ok(RecordBatch::try_new(Arc::clone(&this.schema), arrays)?)
-        });
+            let _compute = counters.baseline.elapsed_compute().timer();
+            let batches = this.finish(&state, batch_size)?;
+            let rows = batches.iter().map(RecordBatch::num_rows).sum();
+            counters.baseline.record_output(rows);
+            Ok::<_, DataFusionError>(futures::stream::iter(batches.into_iter().map(Ok)))
+        })
+        .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, folded)))
     }
 

@@ -1,8 +1,10 @@
 //! Partial aggregations folded into the fused stage under them: the plan of which
 //! aggregates fold and into which state columns (`plan.rs`), the operator that runs the
-//! folding kernel (`exec.rs`) and the physical rule that puts it in place (`rule.rs`).
+//! folding kernel (`exec.rs`), its state as DataFusion's partial-aggregate batches
+//! (`output.rs`) and the physical rule that puts it in place (`rule.rs`).
 
 mod exec;
+mod output;
 mod plan;
 mod rule;
 

@@ -3,24 +3,22 @@
 //! kernel's [`AggregateState`] it comes from.
 //!
 //! Folded: `count`, `sum`, `min`, `max` and `avg` without DISTINCT, FILTER or ORDER BY,
-//! with no grouping keys, over columns of the stage (a computed argument is a stage
-//! column after `PushAggregateArguments`). Anything else is left to DataFusion.
+//! over columns of the stage (a computed argument is a stage column after
+//! `PushAggregateArguments`), grouped by up to four stage columns of integer, boolean or
+//! temporal types (or by none). Anything else is left to DataFusion.
 
 use std::sync::Arc;
 
-use corepy_codegen::aggregate::AggregateState;
 use corepy_codegen::ir::{
-    aggregate_ordered, aggregate_summable, AggFunc, Aggregate, Kernel, Op, ScalarType, ValueId,
+    aggregate_ordered, aggregate_summable, groupable, AggFunc, Aggregate, Kernel, Op, ScalarType,
+    ValueId,
 };
 use corepy_planner::fusion::{scalar_type, StageOutput};
-use datafusion::arrow::array::{make_array, ArrayData, ArrayRef};
-use datafusion::arrow::buffer::{Buffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::Result;
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
 use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_plan::aggregates::AggregateExec;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
 
 use crate::jit::JitExec;
 
@@ -29,6 +27,9 @@ use crate::jit::JitExec;
 pub enum Source {
     /// The rows aggregate `i` counted.
     Rows(usize),
+    /// The rows aggregate `i` counted, NULL where none (DataFusion's grouped `avg` marks
+    /// a group that saw no value so in its count).
+    SeenRows(usize),
     /// The value of aggregate `i` (NULL while it counted no row).
     Value(usize),
 }
@@ -51,6 +52,8 @@ pub struct FoldPlan {
     pub input_names: Vec<String>,
     /// The SQL text of nodes that can fail, for error messages.
     pub labels: Vec<(ValueId, String)>,
+    /// The grouping keys' columns (the kernel's group keys, in order).
+    pub keys: Vec<FieldRef>,
     pub columns: Vec<StateColumn>,
     /// Each aggregate as DataFusion shows it, for EXPLAIN.
     pub shown: Vec<String>,
@@ -64,35 +67,23 @@ impl FoldPlan {
             .find(|(id, _)| *id == node)
             .map(|(_, s)| s.as_str())
     }
-
-    /// The state as one row of DataFusion's partial-aggregate columns.
-    pub fn state_arrays(&self, state: &AggregateState) -> Result<Vec<ArrayRef>> {
-        self.columns
-            .iter()
-            .map(|column| {
-                let (bytes, valid) = match column.source {
-                    Source::Rows(i) => (state.rows(i).to_le_bytes().to_vec(), true),
-                    Source::Value(i) => (state.value_bytes(i).to_vec(), state.rows(i) > 0),
-                };
-                let width = column.field.data_type().primitive_width().unwrap_or(8);
-                let data = ArrayData::builder(column.field.data_type().clone())
-                    .len(1)
-                    .add_buffer(Buffer::from_vec(bytes[..width].to_vec()))
-                    .nulls((!valid).then(|| NullBuffer::new_null(1)))
-                    .build()?;
-                Ok(make_array(data))
-            })
-            .collect()
-    }
 }
 
 /// The fold of `aggregate` (a partial or single aggregation) into `stage`, or why not.
 pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan, String> {
-    if !aggregate.group_expr().is_empty() {
-        return Err("grouping keys are not folded yet".into());
+    let group = aggregate.group_expr();
+    if !group.is_single() {
+        return Err("grouping sets are not folded".into());
     }
     if aggregate.filter_expr().iter().any(Option::is_some) {
         return Err("FILTER clauses are not folded".into());
+    }
+    if aggregate.limit_options().is_some() {
+        return Err("an aggregation with a limit is not folded".into());
+    }
+    if *aggregate.input_order_mode() != InputOrderMode::Linear {
+        // The final aggregation would expect groups in their input's order.
+        return Err("an aggregation over ordered input is not folded".into());
     }
     let lowered = stage.lowered();
     let mut builder = Builder {
@@ -100,13 +91,27 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         inputs: lowered.inputs.clone(),
         input_names: lowered.input_names.clone(),
         stage,
+        keys: Vec::new(),
         columns: Vec::new(),
     };
     builder.kernel.outputs.clear();
+    let schema = aggregate.schema();
+    for (i, (key, _)) in group.expr().iter().enumerate() {
+        let node = builder
+            .argument(key)?
+            .ok_or("a constant grouping key is not folded")?;
+        let ty = builder.kernel.ty(node);
+        let field = Arc::clone(&schema.fields()[i]);
+        if !groupable(ty) || scalar_type(field.data_type()) != Some(ty) {
+            return Err(format!("a grouping key of type {}", field.data_type()));
+        }
+        builder.kernel.group_keys.push(node);
+        builder.keys.push(field);
+    }
     for expr in aggregate.aggr_expr() {
         builder.add(expr)?;
     }
-    let width: usize = builder.columns.len();
+    let width: usize = builder.keys.len() + builder.columns.len();
     if width != aggregate.schema().fields().len() {
         return Err("the partial state's columns do not match its schema".into());
     }
@@ -127,6 +132,7 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         inputs: builder.inputs,
         input_names: builder.input_names,
         labels,
+        keys: builder.keys,
         columns: builder.columns,
         shown,
     })
@@ -137,6 +143,7 @@ struct Builder<'a> {
     inputs: Vec<usize>,
     input_names: Vec<String>,
     stage: &'a JitExec,
+    keys: Vec<FieldRef>,
     columns: Vec<StateColumn>,
 }
 
@@ -154,6 +161,15 @@ impl Builder<'_> {
         };
         let arg = self.argument(arg)?;
         let ty = arg.map(|a| self.kernel.ty(a));
+        let float = ty.is_some_and(ScalarType::is_float);
+        if float && matches!(name.as_str(), "min" | "max") && !self.kernel.group_keys.is_empty() {
+            // DataFusion's grouped min and max of floats keep a value unless the new one
+            // compares less (greater) by `partial_cmp`, from a start of f64::MAX (MIN): a NaN
+            // stands until the next value, and a group of +inf has the min f64::MAX. The
+            // kernel folds in total order, as DataFusion's ungrouped min and max do; rather
+            // than answer differently, these stay with DataFusion.
+            return Err(format!("grouped {name} of a float"));
+        }
         let sources: Vec<Source> = match (name.as_str(), ty) {
             ("count", _) => vec![Source::Rows(self.push(AggFunc::Count, arg))],
             ("sum", Some(t)) if aggregate_summable(t) => {
@@ -168,7 +184,12 @@ impl Builder<'_> {
             ("avg", Some(ScalarType::F64 | ScalarType::Decimal128 { .. })) => {
                 let count = self.push(AggFunc::Count, arg);
                 let sum = self.push(AggFunc::Sum, arg);
-                vec![Source::Rows(count), Source::Value(sum)]
+                let rows = if self.kernel.group_keys.is_empty() {
+                    Source::Rows(count)
+                } else {
+                    Source::SeenRows(count)
+                };
+                vec![rows, Source::Value(sum)]
             }
             _ => return Err(format!("{name} of {ty:?} is not folded")),
         };
@@ -235,7 +256,9 @@ impl Builder<'_> {
     fn check_field(&self, field: &FieldRef, source: Source) -> Result<(), String> {
         let dt = field.data_type();
         let fits = match source {
-            Source::Rows(_) => matches!(dt, DataType::Int64 | DataType::UInt64),
+            Source::Rows(_) | Source::SeenRows(_) => {
+                matches!(dt, DataType::Int64 | DataType::UInt64)
+            }
             Source::Value(i) => {
                 let ty = self.kernel.aggregates[i]
                     .value_type(&self.kernel)
