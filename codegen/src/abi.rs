@@ -197,7 +197,7 @@ pub fn check_buffers(
             bad(format!("the selection bitmap must hold {padded} rows"))
         }
         // An aggregating kernel folds the kept rows and writes no selection.
-        (Some(_), None) if kernel.aggregates.is_empty() => {
+        (Some(_), None) if kernel.aggregates.is_empty() && kernel.group_keys.is_empty() => {
             bad("the kernel filters: a selection bitmap is needed".into())
         }
         _ => Ok(()),

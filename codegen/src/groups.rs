@@ -90,6 +90,19 @@ impl GroupTable {
         (self.groups + rows) * 2 <= self.capacity
     }
 
+    /// Bytes the table holds once [`GroupTable::reserve`] made room for `rows` more
+    /// groups: what a memory pool must grant before it grows.
+    pub fn bytes_for(&self, rows: usize) -> usize {
+        let capacity = if self.has_room(rows) {
+            self.capacity
+        } else {
+            ((self.groups + rows) * 2)
+                .next_power_of_two()
+                .max(MIN_CAPACITY)
+        };
+        capacity * self.stride * 8
+    }
+
     /// Makes room for `rows` new groups (the table stays at most half full).
     pub fn reserve(&mut self, rows: usize) {
         if self.has_room(rows) {

@@ -489,6 +489,10 @@ pub fn random_grouping_kernel(rng: &mut Rng, depth: usize) -> Kernel {
         let key = kernel.input(ty);
         kernel.group_keys.push(key);
     }
+    if rng.chance(10) {
+        // Keys alone (DataFusion's plan of `count(DISTINCT …)` and of `SELECT DISTINCT`).
+        kernel.aggregates.clear();
+    }
     kernel
 }
 

@@ -223,6 +223,9 @@ fn classify_shared(error: &DataFusionError) -> CorepyError {
         DataFusionError::Execution(message) => CorepyError::Compute {
             message: message.clone(),
         },
+        DataFusionError::ResourcesExhausted(message) => CorepyError::Compute {
+            message: format!("resources exhausted: {message}"),
+        },
         DataFusionError::External(external) => match external.downcast_ref::<CorepyError>() {
             Some(corepy) => corepy.clone(),
             None => CorepyError::Compute {

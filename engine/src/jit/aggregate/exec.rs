@@ -98,32 +98,77 @@ impl JitAggregateExec {
         out
     }
 
-    /// Folds one batch into `state`.
-    fn fold(&self, batch: &RecordBatch, state: &mut Folded, time: &Time) -> Result<()> {
+    /// Folds one batch into `state`. When the group table would outgrow the memory the
+    /// pool grants, its groups go out first as partial results (DataFusion's final
+    /// aggregation merges groups that come in several pieces) and a new table starts; when
+    /// even an empty table's room for the batch is not granted, the batch goes in slices.
+    fn fold(
+        &self,
+        batch: &RecordBatch,
+        state: &mut Folded,
+        time: &Time,
+        batch_size: usize,
+    ) -> Result<Vec<RecordBatch>> {
+        let (table, memory) = match state {
+            Folded::All(state) => {
+                self.fold_all(batch, state, time)?;
+                return Ok(Vec::new());
+            }
+            Folded::Groups { table, memory } => (table, memory),
+        };
+        let mut flushed = Vec::new();
+        let mut slice = batch.num_rows().max(1);
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let rows = slice.min(batch.num_rows() - offset);
+            // The table makes room for each row of a call to start a group.
+            if let Err(e) = memory.try_resize(table.bytes_for(rows)) {
+                if table.groups() > 0 {
+                    let out = output::grouped_batches(&self.plan, table, &self.schema, batch_size)?;
+                    flushed.extend(out);
+                    *table = GroupTable::new(&self.plan.kernel);
+                } else if slice > MIN_SLICE {
+                    slice = (slice / 2).max(MIN_SLICE);
+                } else {
+                    return Err(e);
+                }
+                continue;
+            }
+            self.fold_groups(&batch.slice(offset, rows), table, time)?;
+            offset += rows;
+        }
+        Ok(flushed)
+    }
+
+    /// The kernel's input buffers from a batch.
+    fn kernel_inputs(&self, batch: &RecordBatch) -> Vec<InputBuffers> {
         let kernel = &self.plan.kernel;
-        let inputs: Vec<InputBuffers> = self
-            .plan
+        self.plan
             .inputs
             .iter()
             .zip(&kernel.inputs)
             .map(|(i, decl)| InputBuffers::new(batch.column(*i), decl.ty))
-            .collect();
+            .collect()
+    }
+
+    fn fold_all(&self, batch: &RecordBatch, state: &mut AggregateState, time: &Time) -> Result<()> {
+        let inputs = self.kernel_inputs(batch);
         let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
-        let rows = batch.num_rows();
-        let result = match state {
-            Folded::All(state) => {
-                let _timer = time.timer();
-                self.kernel.run_aggregating(&columns, rows, state)
-            }
-            Folded::Groups { table, memory } => {
-                table.reserve(rows);
-                // The table counts against the session's memory pool.
-                memory.try_resize(table.bytes())?;
-                let _timer = time.timer();
-                self.kernel.run_grouping(&columns, rows, table)
-            }
-        };
-        result.map_err(|e| self.run_error(e))
+        let _timer = time.timer();
+        self.kernel
+            .run_aggregating(&columns, batch.num_rows(), state)
+            .map_err(|e| self.run_error(e))
+    }
+
+    /// Folds a batch into `table` (whose memory for the batch's rows is granted).
+    fn fold_groups(&self, batch: &RecordBatch, table: &mut GroupTable, time: &Time) -> Result<()> {
+        let inputs = self.kernel_inputs(batch);
+        let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
+        table.reserve(batch.num_rows());
+        let _timer = time.timer();
+        self.kernel
+            .run_grouping(&columns, batch.num_rows(), table)
+            .map_err(|e| self.run_error(e))
     }
 
     /// The partition's partial-aggregate batches.
@@ -172,6 +217,9 @@ impl DisplayAs for JitAggregateExec {
     }
 }
 
+/// Fewest rows a grouped fold takes per call when memory is short.
+const MIN_SLICE: usize = 64;
+
 /// What a partition folds into.
 enum Folded {
     /// One state (no grouping keys).
@@ -188,6 +236,13 @@ struct Counters {
     baseline: BaselineMetrics,
     input_rows: Count,
     kernel_time: Time,
+}
+
+impl Counters {
+    fn record(&self, batches: &[RecordBatch]) {
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        self.baseline.record_output(rows);
+    }
 }
 
 impl ExecutionPlan for JitAggregateExec {
@@ -246,13 +301,13 @@ impl ExecutionPlan for JitAggregateExec {
     ) -> Result<SendableRecordBatchStream> {
         let batch_size = context.session_config().batch_size();
         let pool = Arc::clone(context.memory_pool());
-        let mut input = self.input.execute(partition, context)?;
+        let input = self.input.execute(partition, context)?;
         let builder = || MetricBuilder::new(&self.metrics);
-        let counters = Counters {
+        let counters = Arc::new(Counters {
             baseline: BaselineMetrics::new(&self.metrics, partition),
             input_rows: builder().counter("input_rows", partition),
             kernel_time: builder().subset_time("kernel_time", partition),
-        };
+        });
         if let (0, Some(t)) = (partition, self.compiled_now) {
             builder().counter("kernels_compiled", partition).add(1);
             builder()
@@ -261,30 +316,43 @@ impl ExecutionPlan for JitAggregateExec {
         }
         let this = self.clone();
         let schema = Arc::clone(&self.schema);
-        let folded = futures::stream::once(async move {
-            let kernel = &this.plan.kernel;
-            let mut state = if kernel.group_keys.is_empty() {
-                Folded::All(AggregateState::new(kernel))
-            } else {
-                let memory =
-                    MemoryConsumer::new(format!("JitAggregateExec[{partition}]")).register(&pool);
-                Folded::Groups {
-                    table: GroupTable::new(kernel),
-                    memory,
-                }
-            };
-            while let Some(batch) = input.next().await {
-                let batch = batch?;
-                let _compute = counters.baseline.elapsed_compute().timer();
-                counters.input_rows.add(batch.num_rows());
-                this.fold(&batch, &mut state, &counters.kernel_time)?;
+        let kernel = &this.plan.kernel;
+        let state = if kernel.group_keys.is_empty() {
+            Folded::All(AggregateState::new(kernel))
+        } else {
+            let memory =
+                MemoryConsumer::new(format!("JitAggregateExec[{partition}]")).register(&pool);
+            Folded::Groups {
+                table: GroupTable::new(kernel),
+                memory,
             }
-            let _compute = counters.baseline.elapsed_compute().timer();
-            let batches = this.finish(&state, batch_size)?;
-            let rows = batches.iter().map(RecordBatch::num_rows).sum();
-            counters.baseline.record_output(rows);
-            Ok::<_, DataFusionError>(futures::stream::iter(batches.into_iter().map(Ok)))
+        };
+        // Each step folds batches until the input ends (then the last groups go out) or
+        // the group table had to give its groups out early.
+        let start = Some((input, state));
+        let folded = futures::stream::try_unfold(start, move |step| {
+            let (this, counters) = (this.clone(), Arc::clone(&counters));
+            async move {
+                let Some((mut input, mut state)) = step else {
+                    return Ok(None);
+                };
+                while let Some(batch) = input.next().await {
+                    let batch = batch?;
+                    let _compute = counters.baseline.elapsed_compute().timer();
+                    counters.input_rows.add(batch.num_rows());
+                    let early = this.fold(&batch, &mut state, &counters.kernel_time, batch_size)?;
+                    if !early.is_empty() {
+                        counters.record(&early);
+                        return Ok(Some((early, Some((input, state)))));
+                    }
+                }
+                let _compute = counters.baseline.elapsed_compute().timer();
+                let last = this.finish(&state, batch_size)?;
+                counters.record(&last);
+                Ok::<_, DataFusionError>(Some((last, None)))
+            }
         })
+        .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))
         .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, folded)))
     }
