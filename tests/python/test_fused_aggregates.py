@@ -143,11 +143,11 @@ def test_explain_analyze_shows_rows_in_and_kernel_time() -> None:
 
 def test_a_grouped_aggregation_folds_with_datafusions_answers() -> None:
     sql = """
-        SELECT n % 4 AS g, k > 150 AS late, count(*) AS rows, count(x) AS xs, sum(x) AS s,
-               avg(x) AS mean, sum(d) AS money, avg(d) AS money_mean, min(n) AS lo,
-               max(d) AS hi, avg(nulls) AS nothing
+        SELECT CAST(n % 4 AS SMALLINT) AS g, k > 150 AS late, count(*) AS rows,
+               count(x) AS xs, sum(x) AS s, avg(x) AS mean, sum(d) AS money,
+               avg(d) AS money_mean, min(n) AS lo, max(d) AS hi, avg(nulls) AS nothing
         FROM t WHERE k % 7 <> 3
-        GROUP BY n % 4, k > 150 ORDER BY g NULLS FIRST, late
+        GROUP BY 1, 2 ORDER BY g NULLS FIRST, late
     """
     folded, plain = _both(sql)
     assert folded.keys() == plain.keys()
@@ -162,7 +162,7 @@ def test_a_grouped_aggregation_folds_with_datafusions_answers() -> None:
 def test_a_grouped_fold_over_a_small_memory_limit_gives_its_groups_out_early() -> None:
     rows = 200_000
     table = pa.table({"k": pa.array(range(rows), pa.int64()), "v": [1] * rows})
-    sql = "SELECT k % 50000 AS g, sum(v) AS s FROM t WHERE v > 0 GROUP BY k % 50000"
+    sql = "SELECT CAST(k % 30000 AS SMALLINT) AS g, sum(v) AS s FROM t WHERE v > 0 GROUP BY 1"
     answers = []
     for jit in (True, False):
         session = cp.Session(memory_limit=8 << 20, config=cp.Config(jit=jit))
@@ -171,15 +171,18 @@ def test_a_grouped_fold_over_a_small_memory_limit_gives_its_groups_out_early() -
         got = session.sql(sql).compute().to_pydict()
         answers.append(sorted(zip(got["g"], got["s"], strict=True)))
     assert answers[0] == answers[1]
-    assert answers[0] == [(g, 4) for g in range(50_000)]
+    assert answers[0][:2] == [(0, 7), (1, 7)]
+    assert len(answers[0]) == 30_000
 
 
 def test_what_does_not_fold_stays_with_datafusion() -> None:
     # A FILTER clause, grouped min/max of floats (DataFusion's own rules differ from its
-    # ungrouped ones there) and string keys are not folded; count(DISTINCT …) is, as the
-    # grouping DataFusion makes of it. The same answers either way.
+    # ungrouped ones there), wide keys (many groups) and string keys are not folded;
+    # count(DISTINCT …) of a small type is, as the grouping DataFusion makes of it. The
+    # same answers either way.
     for sql, folds in (
-        ("SELECT count(DISTINCT n) AS c FROM t WHERE k > 3", True),
+        ("SELECT count(DISTINCT CAST(n AS SMALLINT)) AS c FROM t WHERE k > 3", True),
+        ("SELECT count(DISTINCT n) AS c FROM t WHERE k > 3", False),
         ("SELECT sum(x) FILTER (WHERE n > 0) AS s FROM t WHERE k > 3", False),
         ("SELECT n % 3 AS g, min(x) AS lo FROM t WHERE k > 3 GROUP BY n % 3 ORDER BY g", False),
         (
