@@ -18,12 +18,10 @@ type Image = Vec<(u64, Option<crate::testing::Element>)>;
 fn fold_twice(
     kernel: &Kernel,
     columns: &[Column],
-    rows: usize,
     mut run: impl FnMut(&[crate::abi::ColumnIn<'_>], &mut AggregateState) -> Result<(), RunError>,
 ) -> Result<Image, RunError> {
     let inputs: Vec<_> = columns.iter().map(Column::as_in).collect();
     let mut state = AggregateState::new(kernel);
-    let _ = rows;
     run(&inputs, &mut state)?;
     run(&inputs, &mut state)?;
     Ok(state_image(kernel, &state))
@@ -40,10 +38,8 @@ fn both(
             crate::pretty::pretty(kernel, &[])
         )
     });
-    let jit = fold_twice(kernel, columns, rows, |i, s| {
-        compiled.run_aggregating(i, rows, s)
-    });
-    let reference = fold_twice(kernel, columns, rows, |i, s| {
+    let jit = fold_twice(kernel, columns, |i, s| compiled.run_aggregating(i, rows, s));
+    let reference = fold_twice(kernel, columns, |i, s| {
         interp::run_aggregating(kernel, i, rows, s)
     });
     (jit, reference)

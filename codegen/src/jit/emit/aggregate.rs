@@ -17,6 +17,14 @@ use crate::aggregate::{ROWS, SLOTS, VALUE};
 use crate::ir::{AggFunc, Kernel, ScalarType, ValueId};
 use crate::jit::frame::KIND_OVERFLOW;
 
+/// A loop over the set bits of a word (see [`Chunk::open_row_walk`]).
+pub(super) struct RowWalk {
+    head: cranelift_codegen::ir::Block,
+    /// The bits not yet visited.
+    w: Value,
+    done: cranelift_codegen::ir::Block,
+}
+
 /// The registers of one aggregate: rows counted, and the value (for all but a count).
 #[derive(Clone, Copy)]
 pub(super) struct Accumulator {
@@ -89,6 +97,17 @@ impl Chunk<'_, '_, '_> {
 
     /// Walks the set bits of `mask`, folding the argument's value on each row into `var`.
     fn fold_values(&mut self, i: usize, arg: ValueId, var: Variable, mask: Value) {
+        let (walk, mut it) = self.open_row_walk(mask);
+        let v = self.operand(&mut it, arg);
+        let acc = self.b.use_var(var);
+        let next = self.fold_one(i, &it, acc, v);
+        self.b.def_var(var, next);
+        self.close_row_walk(walk);
+    }
+
+    /// Opens a loop over the set bits of `mask`, lowest first; the body (current on
+    /// return) sees one row, as a one-lane iteration at that row.
+    pub(super) fn open_row_walk(&mut self, mask: Value) -> (RowWalk, Iter) {
         let head = self.b.create_block();
         let w = self.b.append_block_param(head, types::I64);
         let body = self.b.create_block();
@@ -99,22 +118,23 @@ impl Chunk<'_, '_, '_> {
         self.b.switch_to_block(body);
         self.b.seal_block(body);
         let bit = self.b.ins().ctz(w);
-        let mut it = Iter {
+        let it = Iter {
             r: bit,
             lanes: 1,
             values: HashMap::new(),
             pos: None,
         };
-        let v = self.operand(&mut it, arg);
-        let acc = self.b.use_var(var);
-        let next = self.fold_one(i, &it, acc, v);
-        self.b.def_var(var, next);
-        let w1 = self.b.ins().iadd_imm_s(w, -1);
-        let rest = self.b.ins().band(w, w1);
-        self.b.ins().jump(head, &[BlockArg::Value(rest)]);
-        self.b.seal_block(head);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
+        (RowWalk { head, w, done }, it)
+    }
+
+    /// Ends the body of a row walk: on to the next bit, then past the loop.
+    pub(super) fn close_row_walk(&mut self, walk: RowWalk) {
+        let w1 = self.b.ins().iadd_imm_s(walk.w, -1);
+        let rest = self.b.ins().band(walk.w, w1);
+        self.b.ins().jump(walk.head, &[BlockArg::Value(rest)]);
+        self.b.seal_block(walk.head);
+        self.b.switch_to_block(walk.done);
+        self.b.seal_block(walk.done);
     }
 
     /// `acc` combined with one row's `v` by aggregate `i`.

@@ -4,8 +4,6 @@
 //! into the group's slots in memory. The table has room for every row of the call (the
 //! caller reserves it), so the loop never grows it and never calls out.
 
-use std::collections::HashMap;
-
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -55,22 +53,8 @@ impl Chunk<'_, '_, '_> {
     pub(super) fn fold_groups(&mut self) {
         let table = self.table.expect("a grouping kernel has a table");
         let kept = self.selection.unwrap_or(self.live);
-        let head = self.b.create_block();
-        let w = self.b.append_block_param(head, types::I64);
-        let body = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.ins().jump(head, &[BlockArg::Value(kept)]);
-        self.b.switch_to_block(head);
-        self.b.ins().brif(w, body, &[], done, &[]);
-        self.b.switch_to_block(body);
-        self.b.seal_block(body);
-        let bit = self.b.ins().ctz(w);
-        let mut it = Iter {
-            r: bit,
-            lanes: 1,
-            values: HashMap::new(),
-            pos: None,
-        };
+        let (walk, mut it) = self.open_row_walk(kept);
+        let bit = it.r;
         // Everything the row needs, before any branch (so that every use is dominated).
         let (header, keys) = self.group_words(&mut it);
         let args: Vec<Option<(Value, Value)>> = self
@@ -84,12 +68,7 @@ impl Chunk<'_, '_, '_> {
         for (i, arg) in args.into_iter().enumerate() {
             self.fold_into(&it, i, group, arg);
         }
-        let w1 = self.b.ins().iadd_imm_s(w, -1);
-        let rest = self.b.ins().band(w, w1);
-        self.b.ins().jump(head, &[BlockArg::Value(rest)]);
-        self.b.seal_block(head);
-        self.b.switch_to_block(done);
-        self.b.seal_block(done);
+        self.close_row_walk(walk);
     }
 
     /// 1 where `id` is valid on row `bit`, else 0.
