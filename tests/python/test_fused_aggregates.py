@@ -198,3 +198,48 @@ def test_what_does_not_fold_stays_with_datafusion() -> None:
         assert got.keys() == want.keys()
         for name in got:
             assert all(_close(a, b) for a, b in zip(got[name], want[name], strict=True)), sql
+
+
+def _statement_outcome(jit: bool, statement: str) -> tuple[str, dict[str, list[object]]]:
+    """What a statement returns (or the class of error it raises) and the table after it."""
+    session = cp.Session(config=cp.Config(jit=jit))
+    session.sql("CREATE TABLE t AS VALUES (1, 10), (2, 20), (3, 30), (4, 40)").compute()
+    try:
+        outcome = str(session.sql(statement).compute().to_pydict())
+    except cp.CorepyError as e:
+        outcome = type(e).__name__
+    after = session.sql("SELECT * FROM t ORDER BY column1").compute().to_pydict()
+    return outcome, after
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM t WHERE column2 > (SELECT avg(column2 * 2) FROM t WHERE column1 > 1)",
+        "UPDATE t SET column2 = 0 "
+        "WHERE column1 < (SELECT sum(column1 + 1) FROM t WHERE column1 > 3)",
+        "INSERT INTO t SELECT sum(column1 * 2), count(*) FROM t WHERE column2 > 10",
+        "INSERT INTO t SELECT CAST(column1 % 2 AS SMALLINT), sum(column2 + 1) FROM t "
+        "WHERE column1 > 1 GROUP BY 1",
+    ],
+)
+def test_statements_over_folded_aggregates_do_what_they_do_without_the_jit(
+    statement: str,
+) -> None:
+    assert _statement_outcome(True, statement) == _statement_outcome(False, statement)
+
+
+def test_a_table_created_from_a_folded_aggregation_has_the_same_schema_and_rows() -> None:
+    tables = []
+    for jit in (True, False):
+        session = cp.Session(config=cp.Config(jit=jit))
+        session.register("t", _TABLE)
+        session.sql(
+            "CREATE TABLE agg AS SELECT CAST(n % 3 AS SMALLINT) AS g, sum(x * 2) AS s, "
+            "count(*) AS c, avg(d) AS m FROM t WHERE k > 10 GROUP BY 1"
+        ).compute()
+        tables.append(session.sql("SELECT * FROM agg ORDER BY g").compute().to_arrow())
+    assert tables[0].schema == tables[1].schema
+    assert tables[0]["c"] == tables[1]["c"] and tables[0]["m"] == tables[1]["m"]
+    for a, b in zip(tables[0]["s"].to_pylist(), tables[1]["s"].to_pylist(), strict=True):
+        assert _close(a, b)
