@@ -13,6 +13,8 @@
 //! * [`raise_error`] — `raise_error(message)`, a guarded failure that names bad data;
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
+//! * [`semi_join`] — semi-join reduction: unnested subqueries restricted to the outer
+//!   query's keys, small semi joins moved below inner joins;
 //! * [`tensor`] — the lazy tensor graph, lowered to the same kernel IR as fused stages;
 //! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
@@ -27,6 +29,7 @@ pub mod fusion;
 pub mod naming;
 pub mod raise_error;
 pub mod rules;
+pub mod semi_join;
 pub mod suggest;
 pub mod tensor;
 pub mod window;

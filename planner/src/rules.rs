@@ -9,6 +9,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
+use crate::semi_join::{PushJoinKeysIntoAggregate, PushSemiJoinDown};
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
 /// decide what a statement means, not how it runs. Overflow checks come first, so that
@@ -17,9 +18,14 @@ pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
     vec![Arc::new(CheckOverflow), Arc::new(SealDml)]
 }
 
-/// The rules, in the order they run; `jit: false` leaves plans unfused.
+/// The rules, in the order they run; `jit: false` leaves plans unfused. The semi-join
+/// reductions hold either way (they change how much work a plan does, not what it
+/// returns) and run first, on plans whose subqueries DataFusion has unnested.
 pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
-    let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = Vec::new();
+    let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = vec![
+        Arc::new(PushJoinKeysIntoAggregate),
+        Arc::new(PushSemiJoinDown),
+    ];
     if jit {
         rules.push(Arc::new(PushAggregateArguments));
         rules.push(Arc::new(FuseRowWise));
