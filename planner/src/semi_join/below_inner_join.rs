@@ -77,40 +77,43 @@ impl OptimizerRule for PushSemiJoinDown {
                     .cloned(),
             );
         }
-        Ok(match below_inner_join(&semi.left, &read, semi)? {
+        Ok(match sink(&semi.left, &read, semi, &|_| true)? {
             Some(moved) => Transformed::yes(moved),
             None => Transformed::no(plan),
         })
     }
 }
 
-/// `plan` with the semi join applied as deep as it can go, or `None` when that is not
-/// below an inner join.
-fn below_inner_join(
+/// `plan` (the semi join's left input) with the semi join applied as deep as it can go,
+/// or `None` when that is not below an inner join. `read` are the left columns the semi
+/// join reads; `accept` says whether the semi join may be applied to a plan (the deepest
+/// one that owns `read` is tried, and no other).
+pub(super) fn sink(
     plan: &LogicalPlan,
     read: &HashSet<Column>,
     semi: &Join,
+    accept: &dyn Fn(&LogicalPlan) -> bool,
 ) -> Result<Option<LogicalPlan>> {
     Ok(match plan {
         LogicalPlan::Projection(projection) if passes_on(&projection.expr, read) => {
-            below_inner_join(&projection.input, read, semi)?
+            sink(&projection.input, read, semi, accept)?
                 .map(|input| plan.with_new_exprs(plan.expressions(), vec![input]))
                 .transpose()?
         }
-        LogicalPlan::Filter(filter) => below_inner_join(&filter.input, read, semi)?
+        LogicalPlan::Filter(filter) => sink(&filter.input, read, semi, accept)?
             .map(|input| plan.with_new_exprs(plan.expressions(), vec![input]))
             .transpose()?,
         LogicalPlan::Join(join) if join.join_type == JoinType::Inner => {
             let owns = |side: &LogicalPlan| read.iter().all(|c| side.schema().has_column(c));
             let (left, right) = match (owns(&join.left), owns(&join.right)) {
-                (true, false) => (
-                    applied_below(&join.left, read, semi)?,
-                    join.right.as_ref().clone(),
-                ),
-                (false, true) => (
-                    join.left.as_ref().clone(),
-                    applied_below(&join.right, read, semi)?,
-                ),
+                (true, false) => match applied_below(&join.left, read, semi, accept)? {
+                    Some(left) => (left, join.right.as_ref().clone()),
+                    None => return Ok(None),
+                },
+                (false, true) => match applied_below(&join.right, read, semi, accept)? {
+                    Some(right) => (join.left.as_ref().clone(), right),
+                    None => return Ok(None),
+                },
                 _ => return Ok(None),
             };
             Some(LogicalPlan::Join(Join::try_new(
@@ -128,12 +131,21 @@ fn below_inner_join(
     })
 }
 
-/// The semi join applied to `plan`, as deep below it as it can go.
-fn applied_below(plan: &LogicalPlan, read: &HashSet<Column>, semi: &Join) -> Result<LogicalPlan> {
-    if let Some(moved) = below_inner_join(plan, read, semi)? {
-        return Ok(moved);
+/// The semi join applied to `plan`, as deep below it as it can go, if `accept` takes
+/// that place.
+fn applied_below(
+    plan: &LogicalPlan,
+    read: &HashSet<Column>,
+    semi: &Join,
+    accept: &dyn Fn(&LogicalPlan) -> bool,
+) -> Result<Option<LogicalPlan>> {
+    if let Some(moved) = sink(plan, read, semi, accept)? {
+        return Ok(Some(moved));
     }
-    Ok(LogicalPlan::Join(Join::try_new(
+    if !accept(plan) {
+        return Ok(None);
+    }
+    Ok(Some(LogicalPlan::Join(Join::try_new(
         Arc::new(plan.clone()),
         Arc::clone(&semi.right),
         semi.on.clone(),
@@ -142,7 +154,7 @@ fn applied_below(plan: &LogicalPlan, read: &HashSet<Column>, semi: &Join) -> Res
         semi.join_constraint,
         semi.null_equality,
         semi.null_aware,
-    )?))
+    )?)))
 }
 
 /// Whether a Projection passes each column read on unchanged, under its own name.

@@ -6,6 +6,7 @@
 //! above; and an inner or semi join's equality `a = b` makes every value of `a` it lets
 //! through a value of `b`, so the search may continue on the other side.
 
+use datafusion::common::tree_node::TreeNode;
 use datafusion::common::{Column, NullEquality};
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan};
 
@@ -90,7 +91,7 @@ pub fn passed_column(expr: &Expr) -> Option<&Column> {
 
 /// A table scan under projections, aliases and filters, with at least one filter (in a
 /// Filter node or pushed into the scan).
-fn is_filtered_scan(plan: &LogicalPlan) -> bool {
+pub fn is_filtered_scan(plan: &LogicalPlan) -> bool {
     let mut filtered = false;
     let mut node = plan;
     loop {
@@ -105,4 +106,13 @@ fn is_filtered_scan(plan: &LogicalPlan) -> bool {
             _ => return false,
         }
     }
+}
+
+/// Whether a plan holds a key set that a reduction added (the rules run in each optimizer
+/// pass, and must reduce a plan only once).
+pub fn reduced_before(plan: &LogicalPlan) -> bool {
+    plan.exists(|node| {
+        Ok(matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table() == KEYS_ALIAS))
+    })
+    .unwrap_or(true)
 }

@@ -21,13 +21,13 @@
 
 use std::sync::Arc;
 
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Aggregate, Expr, Join, JoinType, LogicalPlan, LogicalPlanBuilder};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::key_source::{passed_column, selective_source, KeySource, KEYS_ALIAS};
+use super::key_source::{passed_column, reduced_before, selective_source, KeySource, KEYS_ALIAS};
 
 #[derive(Debug, Default)]
 pub struct PushJoinKeysIntoAggregate;
@@ -157,15 +157,6 @@ fn grouping_column(plan: &LogicalPlan, column: &Column) -> Option<Column> {
         }
         _ => None,
     }
-}
-
-/// Whether a plan holds a key set that this rule added (the rule runs in each optimizer
-/// pass, and must add one only once).
-fn reduced_before(plan: &LogicalPlan) -> bool {
-    plan.exists(|node| {
-        Ok(matches!(node, LogicalPlan::SubqueryAlias(a) if a.alias.table() == KEYS_ALIAS))
-    })
-    .unwrap_or(true)
 }
 
 /// `plan` with the input of its aggregation semi-joined with each key source.

@@ -8,7 +8,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::optimizer::OptimizerRule;
 use datafusion::prelude::SessionContext;
 
-use super::{PushJoinKeysIntoAggregate, PushSemiJoinDown};
+use super::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
 
 const TABLES: &[&str] = &[
     "CREATE TABLE part (p_partkey BIGINT, p_brand VARCHAR, p_size INT)",
@@ -16,13 +16,16 @@ const TABLES: &[&str] = &[
      l_quantity DOUBLE, l_price DOUBLE)",
     "CREATE TABLE orders (o_orderkey BIGINT, o_custkey BIGINT, o_total DOUBLE)",
     "CREATE TABLE customer (c_custkey BIGINT, c_name VARCHAR)",
+    "CREATE TABLE supplier (s_suppkey BIGINT, s_nationkey BIGINT, s_acctbal DOUBLE)",
+    "CREATE TABLE nation (n_nationkey BIGINT, n_name VARCHAR)",
 ];
 
 fn context(reduce: bool) -> SessionContext {
     let mut builder = SessionStateBuilder::new().with_default_features();
     if reduce {
-        let rules: [Arc<dyn OptimizerRule + Send + Sync>; 2] = [
+        let rules: [Arc<dyn OptimizerRule + Send + Sync>; 3] = [
             Arc::new(PushJoinKeysIntoAggregate),
+            Arc::new(PushDimensionKeysDown),
             Arc::new(PushSemiJoinDown),
         ];
         for rule in rules {
@@ -54,11 +57,12 @@ async fn create_tables(ctx: &SessionContext, inserts: &[String]) {
     }
 }
 
-/// The optimized plan of `sql`, with or without the reductions.
+/// The optimized plan of `sql` over the tables of the first data set, with or without the
+/// reductions (the dimension rule compares table sizes).
 fn optimized(sql: &str, reduce: bool) -> String {
     block_on(async {
         let ctx = context(reduce);
-        create_tables(&ctx, &[]).await;
+        create_tables(&ctx, &inserts(0)).await;
         let plan = ctx.state().create_logical_plan(sql).await.expect("plans");
         let plan: LogicalPlan = ctx.state().optimize(&plan).expect("optimizes");
         let text = plan.display_indent().to_string();
@@ -145,6 +149,32 @@ fn an_in_having_subquery_filters_the_orders_before_they_meet_the_lines() {
     );
 }
 
+const Q7: &str = "SELECT n_name, sum(l_price) FROM supplier, lineitem, nation \
+     WHERE s_suppkey = l_suppkey AND s_nationkey = n_nationkey AND n_name = 'FRANCE' \
+     GROUP BY n_name";
+
+#[test]
+fn a_filtered_nation_reduces_the_suppliers_before_they_meet_the_lines() {
+    let plan = optimized(Q7, true);
+    assert_eq!(
+        plan,
+        "Aggregate: groupBy=[[nation.n_name]], aggr=[[sum(lineitem.l_price)]]\
+         \n  Projection: lineitem.l_price, nation.n_name\
+         \n    Inner Join: supplier.s_nationkey = nation.n_nationkey\
+         \n      Projection: supplier.s_nationkey, lineitem.l_price\
+         \n        Inner Join: supplier.s_suppkey = lineitem.l_suppkey\
+         \n          LeftSemi Join: supplier.s_nationkey = __corepy_keys.n_nationkey\
+         \n            TableScan: supplier projection=[s_suppkey, s_nationkey]\
+         \n            SubqueryAlias: __corepy_keys\
+         \n              Projection: nation.n_nationkey\
+         \n                Filter: nation.n_name = Utf8View(\"FRANCE\")\
+         \n                  TableScan: nation projection=[n_nationkey, n_name]\
+         \n          TableScan: lineitem projection=[l_suppkey, l_price]\
+         \n      Filter: nation.n_name = Utf8View(\"FRANCE\")\
+         \n        TableScan: nation projection=[n_nationkey, n_name]"
+    );
+}
+
 /// Queries the rules must leave as DataFusion plans them.
 const UNCHANGED: &[&str] = &[
     // No filter on the outer side: every key may occur, reducing would only cost a pass.
@@ -163,6 +193,9 @@ const UNCHANGED: &[&str] = &[
     // Grouped by an expression of the key, not the key.
     "SELECT p.p_partkey FROM part p JOIN (SELECT l_partkey + 1 AS k, count(*) AS n \
      FROM lineitem GROUP BY l_partkey + 1) g ON p.p_partkey = g.k WHERE p.p_brand = 'B1'",
+    // The filtered table is larger than the one it would reduce.
+    "SELECT count(*) FROM customer, orders, supplier WHERE c_custkey = o_custkey \
+     AND c_custkey = s_suppkey AND s_acctbal > 3",
     // A semi join against a relation not known to be small stays above the joins.
     "SELECT o_orderkey FROM orders, customer WHERE c_custkey = o_custkey \
      AND o_orderkey IN (SELECT l_orderkey FROM lineitem)",
@@ -186,6 +219,17 @@ fn a_key_set_is_added_once_however_many_passes_run() {
 const KEPT: &[&str] = &[
     Q17,
     Q18,
+    Q7,
+    "SELECT s_suppkey, count(*) FROM supplier, lineitem, orders, nation \
+     WHERE s_suppkey = l_suppkey AND o_orderkey = l_orderkey AND s_nationkey = n_nationkey \
+     AND n_name = 'GERMANY' AND NOT EXISTS (SELECT 1 FROM lineitem l3 \
+       WHERE l3.l_orderkey = lineitem.l_orderkey AND l3.l_suppkey <> lineitem.l_suppkey) \
+     GROUP BY s_suppkey",
+    "SELECT n1.n_name, n2.n_name, count(*) FROM supplier, lineitem, orders, customer, \
+     nation n1, nation n2 WHERE s_suppkey = l_suppkey AND o_orderkey = l_orderkey \
+     AND c_custkey = o_custkey AND s_nationkey = n1.n_nationkey \
+     AND c_custkey = n2.n_nationkey AND ((n1.n_name = 'FRANCE' AND n2.n_name = 'GERMANY') \
+     OR (n1.n_name = 'GERMANY' AND n2.n_name = 'FRANCE')) GROUP BY n1.n_name, n2.n_name",
     "SELECT p_partkey, g.n FROM part LEFT JOIN (SELECT l_partkey, count(*) AS n FROM lineitem \
      GROUP BY l_partkey) g ON p_partkey = g.l_partkey WHERE p_brand = 'B1'",
     "SELECT p_partkey FROM part WHERE p_brand = 'B1' AND NOT EXISTS \
@@ -248,11 +292,21 @@ fn inserts(seed: u64) -> Vec<String> {
         let name = ["'a'", "'b'", "NULL"][key(2).parse().unwrap_or(2)];
         format!("({}, {name})", key(6))
     });
+    // Many suppliers, few nations: the dimension rule's sizes.
+    let supplier = values(300, &mut || {
+        format!("({}, {}, {})", key(12), key(5), key(100))
+    });
+    let nation = values(5, &mut || {
+        let name = ["'FRANCE'", "'GERMANY'", "NULL"][key(2).parse().unwrap_or(2)];
+        format!("({}, {name})", key(5))
+    });
     vec![
         format!("INSERT INTO part VALUES {part}"),
         format!("INSERT INTO lineitem VALUES {lineitem}"),
         format!("INSERT INTO orders VALUES {orders}"),
         format!("INSERT INTO customer VALUES {customer}"),
+        format!("INSERT INTO supplier VALUES {supplier}"),
+        format!("INSERT INTO nation VALUES {nation}"),
     ]
 }
 
