@@ -3,6 +3,7 @@
 //! before it, the rule that moves computed aggregate arguments into a fusable Projection.
 
 mod aggregate_args;
+mod conjuncts;
 mod lower;
 mod not_fused;
 mod partial;

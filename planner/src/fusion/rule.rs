@@ -6,7 +6,8 @@
 //! projected columns in the same pass); a Projection or a Filter alone becomes a stage of
 //! its own. A region with an expression the IR cannot compute exactly as DataFusion does
 //! stays with DataFusion, but its supported parts are still fused (see [`super::partial`]);
-//! when nothing of the projection is worth fusing, the filter below it is fused on its own.
+//! when nothing of the projection is worth fusing, the filter below it is fused on its own,
+//! or, when it does not lower whole, its conjuncts that do (see [`super::conjuncts`]).
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use datafusion::logical_expr::{col, Expr, Extension, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
+use super::conjuncts::fuse_conjuncts;
 use super::partial::fuse_partially;
 use super::stage::FusedStage;
 
@@ -88,6 +90,7 @@ fn fuse(plan: &LogicalPlan) -> Option<LogicalPlan> {
             )
             .ok()
             .map(stage)
+            .or_else(|| fuse_conjuncts(f))
         }
         _ => None,
     }

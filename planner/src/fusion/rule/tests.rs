@@ -152,3 +152,33 @@ fn sub_expressions_datafusion_evaluates_lazily_are_not_fused() {
          \n  TableScan: t"
     );
 }
+
+#[test]
+fn a_filter_with_a_string_test_fuses_its_other_conjuncts_below_it() {
+    let plan = scan()
+        .filter(
+            col("a")
+                .gt(lit(1.0))
+                .and(upper(col("s")).eq(lit("X")))
+                .and(col("b").lt(col("a") * lit(2.0))),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "Filter: upper(t.s) = Utf8(\"X\")\
+         \n  FusedStage: filter=t.a > Float64(1) AND t.b < t.a * Float64(2), exprs=[t.a, t.b, t.s, t.d]\
+         \n    TableScan: t"
+    );
+    // Nothing to split: one conjunct, or none that lowers.
+    let plan = scan()
+        .filter(upper(col("s")).eq(lit("X")))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "Filter: upper(t.s) = Utf8(\"X\")\n  TableScan: t"
+    );
+}
