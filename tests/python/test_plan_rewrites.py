@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import assert_same_rows
+from test_tpch_vs_duckdb import duck_table
 
 import corepy as cp
 
@@ -139,7 +140,8 @@ STAR_QUERIES = {
         SELECT sum(l_quantity) AS s, count(*) AS n
         FROM lineitem, part
         WHERE p_partkey = l_partkey AND p_brand = 'B2'
-          AND l_quantity < (SELECT 0.8 * avg(l_quantity) FROM lineitem WHERE l_partkey = p_partkey)""",
+          AND l_quantity < (SELECT 0.8 * avg(l_quantity) FROM lineitem
+                            WHERE l_partkey = p_partkey)""",
     "q18_shape": """
         SELECT o_orderkey, o_status, sum(l_quantity) AS q
         FROM orders, lineitem
@@ -176,7 +178,7 @@ def test_rewritten_queries_answer_as_duckdb(star: Path, name: str) -> None:
     duck = duckdb.connect()
     for path in sorted(star.glob("*.parquet")):
         duck.execute(f"CREATE VIEW {path.stem} AS SELECT * FROM read_parquet('{path}')")
-    expected = duck.execute(sql).fetch_arrow_table()
+    expected = duck_table(duck, sql)
     for jit in (True, False):
         actual = _star_session(star, jit).sql(sql).compute().to_arrow()
         assert_same_rows(actual, expected, check_names=False)
