@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::Result;
-use datafusion::logical_expr::{col, Expr, Extension, LogicalPlan};
+use datafusion::logical_expr::{Extension, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::conjuncts::fuse_conjuncts;
+use super::conjuncts::fuse_filter;
 use super::partial::fuse_partially;
 use super::stage::FusedStage;
 
@@ -80,18 +80,7 @@ fn fuse(plan: &LogicalPlan) -> Option<LogicalPlan> {
                 .map(stage)
                 .or_else(|| fuse_partially(&p.input, None, &p.expr, &p.schema))
         }
-        LogicalPlan::Filter(f) => {
-            let columns: Vec<Expr> = f.input.schema().columns().into_iter().map(col).collect();
-            FusedStage::try_new(
-                f.input.as_ref().clone(),
-                Some(f.predicate.clone()),
-                columns,
-                Arc::clone(f.input.schema()),
-            )
-            .ok()
-            .map(stage)
-            .or_else(|| fuse_conjuncts(f))
-        }
+        LogicalPlan::Filter(f) => fuse_filter(f),
         _ => None,
     }
 }

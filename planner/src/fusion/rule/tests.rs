@@ -182,3 +182,31 @@ fn a_filter_with_a_string_test_fuses_its_other_conjuncts_below_it() {
         "Filter: upper(t.s) = Utf8(\"X\")\n  TableScan: t"
     );
 }
+
+#[test]
+fn a_filter_pushed_onto_a_filtering_stage_merges_with_it() {
+    let optimizer = Optimizer::with_rules(vec![Arc::new(FuseRowWise)]);
+    let optimize = |plan| {
+        optimizer
+            .optimize(plan, &OptimizerContext::new(), |_, _| {})
+            .expect("optimizes")
+    };
+    let stage = optimize(
+        scan()
+            .filter(col("a").gt(lit(1.0)))
+            .unwrap()
+            .build()
+            .unwrap(),
+    );
+    // DataFusion pushes a predicate it derived (and one the stage has) onto the stage.
+    let pushed = datafusion::logical_expr::LogicalPlanBuilder::from(stage)
+        .filter(col("a").gt(lit(1.0)).and(col("b").lt(lit(2.0))))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        optimize(pushed).display_indent().to_string(),
+        "FusedStage: filter=t.a > Float64(1) AND t.b < Float64(2), exprs=[t.a, t.b, t.s, t.d]\
+         \n  TableScan: t"
+    );
+}
