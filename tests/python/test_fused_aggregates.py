@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import corepy as cp
@@ -177,7 +179,7 @@ def test_a_grouped_fold_over_a_small_memory_limit_gives_its_groups_out_early() -
 
 def test_what_does_not_fold_stays_with_datafusion() -> None:
     # A FILTER clause, grouped min/max of floats (DataFusion's own rules differ from its
-    # ungrouped ones there), wide keys (many groups) and string keys are not folded;
+    # ungrouped ones there), wide keys (many groups) and computed string keys are not folded;
     # count(DISTINCT …) of a small type is, as the grouping DataFusion makes of it. The
     # same answers either way.
     for sql, folds in (
@@ -243,3 +245,69 @@ def test_a_table_created_from_a_folded_aggregation_has_the_same_schema_and_rows(
     assert tables[0]["c"] == tables[1]["c"] and tables[0]["m"] == tables[1]["m"]
     for a, b in zip(tables[0]["s"].to_pylist(), tables[1]["s"].to_pylist(), strict=True):
         assert _close(a, b)
+
+
+_WORDS = ["R", "", None, "ünïcödé", "a string longer than twelve bytes", "N", "R "]
+
+
+def _string_table(rows: int, distinct: int) -> pa.Table:
+    words = [_WORDS[i % len(_WORDS)] for i in range(rows)]
+    many = [None if i % 97 == 0 else f"name {i % distinct:05d}" for i in range(rows)]
+    return pa.table(
+        {
+            "w": pa.array(words, pa.string()),
+            "lw": pa.array(words, pa.large_string()),
+            "vw": pa.array(words, pa.string_view()),
+            "many": pa.array(many, pa.string()),
+            "n": pa.array([i % 5 for i in range(rows)], pa.int16()),
+            "x": [float(i % 13) for i in range(rows)],
+        }
+    )
+
+
+def _sorted_rows(table: dict[str, list[object]]) -> list[tuple[object, ...]]:
+    return sorted(zip(*table.values(), strict=True), key=repr)
+
+
+@pytest.mark.parametrize("key", ["w", "lw", "vw", "many", "w, n", "vw, many, n"])
+def test_string_keys_fold_as_dictionary_ids_with_datafusions_answers(
+    key: str, tmp_path: Path
+) -> None:
+    table = _string_table(20_000, 3_000)
+    sql = f"""
+        SELECT {key}, count(*) AS rows, sum(x) AS s, count(x) AS xs, min(n) AS lo
+        FROM t WHERE x > 1 GROUP BY {key}
+    """
+    folded, plain = _both(sql, table)
+    assert _sorted_rows(folded) == _sorted_rows(plain)
+    # From Parquet (strings read as views), the same.
+    pq.write_table(table, tmp_path / "t.parquet")
+    answers = []
+    for jit in (True, False):
+        session = cp.Session(config=cp.Config(jit=jit))
+        session.register_parquet("t", tmp_path / "t.parquet")
+        assert ("JitAggregateExec" in session.sql(sql).explain()) == jit
+        answers.append(_sorted_rows(session.sql(sql).compute().to_pydict()))
+    assert answers[0] == answers[1] == _sorted_rows(plain)
+
+
+def test_a_string_key_under_a_small_memory_limit_gives_its_groups_out_early() -> None:
+    table = _string_table(200_000, 60_000)
+    sql = "SELECT many, count(*) AS c, sum(x) AS s FROM t WHERE x >= 0 GROUP BY many"
+    answers = []
+    for jit in (True, False):
+        session = cp.Session(memory_limit=16 << 20, config=cp.Config(jit=jit))
+        session.register("t", table)
+        assert ("JitAggregateExec" in session.sql(sql).explain()) == jit
+        answers.append(_sorted_rows(session.sql(sql).compute().to_pydict()))
+    assert answers[0] == answers[1]
+    assert len(answers[0]) == 60_001
+
+
+def test_a_string_key_column_as_an_aggregate_argument_stays_with_datafusion() -> None:
+    table = _string_table(1_000, 10)
+    sql = "SELECT w, min(w) AS lo, count(w) AS c FROM t WHERE x > 1 GROUP BY w"
+    session = _session(True, table)
+    assert "JitAggregateExec" not in session.sql(sql).explain()
+    want = _session(False, table).sql(sql).compute().to_pydict()
+    assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)

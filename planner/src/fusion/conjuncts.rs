@@ -1,5 +1,5 @@
-//! A filter that does not lower whole (`l_shipmode IN ('MAIL', 'SHIP') AND l_receiptdate
-//! > l_commitdate AND …`: the kernel IR has no strings) is split by its conjuncts: those
+//! A filter that does not lower whole (`l_shipmode IN ('MAIL', 'SHIP') AND l_commitdate <
+//! l_receiptdate AND …`: the kernel IR has no strings) is split by its conjuncts: those
 //! that lower become a fused stage's filter, and a DataFusion Filter above the stage
 //! tests the others on the rows the stage keeps, instead of on every row.
 //!

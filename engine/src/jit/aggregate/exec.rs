@@ -32,6 +32,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
+use super::dictionary::Dictionary;
 use super::output;
 use super::plan::FoldPlan;
 use crate::jit::arrays::InputBuffers;
@@ -109,22 +110,34 @@ impl JitAggregateExec {
         time: &Time,
         batch_size: usize,
     ) -> Result<Vec<RecordBatch>> {
-        let (table, memory) = match state {
+        let (table, memory, dictionaries) = match state {
             Folded::All(state) => {
                 self.fold_all(batch, state, time)?;
                 return Ok(Vec::new());
             }
-            Folded::Groups { table, memory } => (table, memory),
+            Folded::Groups {
+                table,
+                memory,
+                dictionaries,
+            } => (table, memory, dictionaries),
         };
         let mut flushed = Vec::new();
         let mut slice = batch.num_rows().max(1);
         let mut offset = 0;
         while offset < batch.num_rows() {
             let rows = slice.min(batch.num_rows() - offset);
-            // The table makes room for each row of a call to start a group.
-            if let Err(e) = memory.try_resize(table.bytes_for(rows)) {
+            // The table makes room for each row of a call to start a group; the
+            // dictionaries hold the strings met so far.
+            let strings: usize = dictionaries.iter().map(Dictionary::bytes).sum();
+            if let Err(e) = memory.try_resize(table.bytes_for(rows) + strings) {
                 if table.groups() > 0 {
-                    let out = output::grouped_batches(&self.plan, table, &self.schema, batch_size)?;
+                    let out = output::grouped_batches(
+                        &self.plan,
+                        table,
+                        dictionaries,
+                        &self.schema,
+                        batch_size,
+                    )?;
                     flushed.extend(out);
                     *table = GroupTable::new(&self.plan.kernel);
                 } else if slice > MIN_SLICE {
@@ -134,25 +147,33 @@ impl JitAggregateExec {
                 }
                 continue;
             }
-            self.fold_groups(&batch.slice(offset, rows), table, time)?;
+            self.fold_groups(&batch.slice(offset, rows), table, dictionaries, time)?;
             offset += rows;
         }
         Ok(flushed)
     }
 
     /// The kernel's input buffers from a batch.
-    fn kernel_inputs(&self, batch: &RecordBatch) -> Vec<InputBuffers> {
+    /// The kernel's input columns from a batch, string keys as their dictionary ids.
+    fn kernel_inputs(
+        &self,
+        batch: &RecordBatch,
+        dictionaries: &mut [Dictionary],
+    ) -> Result<Vec<InputBuffers>> {
         let kernel = &self.plan.kernel;
-        self.plan
-            .inputs
-            .iter()
-            .zip(&kernel.inputs)
-            .map(|(i, decl)| InputBuffers::new(batch.column(*i), decl.ty))
-            .collect()
+        let mut inputs = Vec::with_capacity(kernel.inputs.len());
+        for (k, (i, decl)) in self.plan.inputs.iter().zip(&kernel.inputs).enumerate() {
+            let column = match self.plan.encoded.iter().position(|&e| e == k) {
+                Some(d) => dictionaries[d].encode(batch.column(*i))?,
+                None => Arc::clone(batch.column(*i)),
+            };
+            inputs.push(InputBuffers::new(&column, decl.ty));
+        }
+        Ok(inputs)
     }
 
     fn fold_all(&self, batch: &RecordBatch, state: &mut AggregateState, time: &Time) -> Result<()> {
-        let inputs = self.kernel_inputs(batch);
+        let inputs = self.kernel_inputs(batch, &mut [])?;
         let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
         let _timer = time.timer();
         self.kernel
@@ -161,8 +182,14 @@ impl JitAggregateExec {
     }
 
     /// Folds a batch into `table` (whose memory for the batch's rows is granted).
-    fn fold_groups(&self, batch: &RecordBatch, table: &mut GroupTable, time: &Time) -> Result<()> {
-        let inputs = self.kernel_inputs(batch);
+    fn fold_groups(
+        &self,
+        batch: &RecordBatch,
+        table: &mut GroupTable,
+        dictionaries: &mut [Dictionary],
+        time: &Time,
+    ) -> Result<()> {
+        let inputs = self.kernel_inputs(batch, dictionaries)?;
         let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
         table.reserve(batch.num_rows());
         let _timer = time.timer();
@@ -179,9 +206,11 @@ impl JitAggregateExec {
                 state,
                 &self.schema,
             )?]),
-            Folded::Groups { table, .. } => {
-                output::grouped_batches(&self.plan, table, &self.schema, batch_size)
-            }
+            Folded::Groups {
+                table,
+                dictionaries,
+                ..
+            } => output::grouped_batches(&self.plan, table, dictionaries, &self.schema, batch_size),
         }
     }
 
@@ -228,6 +257,8 @@ enum Folded {
     Groups {
         table: GroupTable,
         memory: MemoryReservation,
+        /// One per string key column; kept across early flushes (ids stay valid).
+        dictionaries: Vec<Dictionary>,
     },
 }
 
@@ -325,6 +356,12 @@ impl ExecutionPlan for JitAggregateExec {
             Folded::Groups {
                 table: GroupTable::new(kernel),
                 memory,
+                dictionaries: this
+                    .plan
+                    .encoded
+                    .iter()
+                    .map(|_| Dictionary::default())
+                    .collect(),
             }
         };
         // Each step folds batches until the input ends (then the last groups go out) or

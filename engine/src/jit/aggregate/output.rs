@@ -10,6 +10,7 @@ use datafusion::arrow::buffer::{Buffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::Result;
 
+use super::dictionary::Dictionary;
 use super::plan::{FoldPlan, Source};
 
 /// One cell: the element's little-endian bytes (the first `width` count), or NULL.
@@ -33,6 +34,7 @@ pub fn ungrouped_batch(
 pub fn grouped_batches(
     plan: &FoldPlan,
     table: &GroupTable,
+    dictionaries: &[Dictionary],
     schema: &SchemaRef,
     batch_size: usize,
 ) -> Result<Vec<RecordBatch>> {
@@ -42,14 +44,21 @@ pub fn grouped_batches(
         .map(|chunk| {
             let mut columns = Vec::with_capacity(plan.keys.len() + plan.columns.len());
             for (k, field) in plan.keys.iter().enumerate() {
-                let cells: Vec<Cell> = chunk
-                    .iter()
-                    .map(|(header, keys, _)| {
-                        let null = header & (1 << (k + 1)) != 0;
-                        (!null).then(|| widen(keys[k].to_le_bytes()))
-                    })
-                    .collect();
-                columns.push(array(field.data_type(), &cells)?);
+                let words = chunk.iter().map(|(header, keys, _)| {
+                    let null = header & (1 << (k + 1)) != 0;
+                    (!null).then_some(keys[k])
+                });
+                columns.push(match plan.key_dictionaries[k] {
+                    Some(d) => {
+                        let ids: Vec<Option<u32>> = words.map(|w| w.map(|w| w as u32)).collect();
+                        dictionaries[d].decode(&ids, field.data_type())?
+                    }
+                    None => {
+                        let cells: Vec<Cell> =
+                            words.map(|w| w.map(|w| widen(w.to_le_bytes()))).collect();
+                        array(field.data_type(), &cells)?
+                    }
+                });
             }
             for c in &plan.columns {
                 let cells: Vec<Cell> = chunk

@@ -4,8 +4,9 @@
 //!
 //! Folded: `count`, `sum`, `min`, `max` and `avg` without DISTINCT, FILTER or ORDER BY,
 //! over columns of the stage (a computed argument is a stage column after
-//! `PushAggregateArguments`), grouped by up to four stage columns of integer, boolean or
-//! temporal types (or by none). Anything else is left to DataFusion.
+//! `PushAggregateArguments`), grouped by up to four stage columns of small integer, boolean,
+//! date or string types (strings as dictionary ids), or by none. Anything else is left to
+//! DataFusion.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
 
+use super::dictionary::is_dictionary_key;
 use crate::jit::JitExec;
 
 /// Where one column of the partial state comes from.
@@ -54,6 +56,11 @@ pub struct FoldPlan {
     pub labels: Vec<(ValueId, String)>,
     /// The grouping keys' columns (the kernel's group keys, in order).
     pub keys: Vec<FieldRef>,
+    /// The kernel inputs that read string columns as dictionary ids
+    /// ([`super::dictionary`]), one dictionary each, in this order.
+    pub encoded: Vec<usize>,
+    /// For each grouping key, the dictionary its ids come from (a string key).
+    pub key_dictionaries: Vec<Option<usize>>,
     pub columns: Vec<StateColumn>,
     /// Each aggregate as DataFusion shows it, for EXPLAIN.
     pub shown: Vec<String>,
@@ -92,16 +99,23 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         input_names: lowered.input_names.clone(),
         stage,
         keys: Vec::new(),
+        encoded: Vec::new(),
+        key_dictionaries: Vec::new(),
         columns: Vec::new(),
     };
     builder.kernel.outputs.clear();
     let schema = aggregate.schema();
     for (i, (key, _)) in group.expr().iter().enumerate() {
+        let field = Arc::clone(&schema.fields()[i]);
+        if let Some(node) = builder.dictionary_key(key, &field)? {
+            builder.kernel.group_keys.push(node);
+            builder.keys.push(field);
+            continue;
+        }
         let node = builder
             .argument(key)?
             .ok_or("a constant grouping key is not folded")?;
         let ty = builder.kernel.ty(node);
-        let field = Arc::clone(&schema.fields()[i]);
         if !groupable(ty) || scalar_type(field.data_type()) != Some(ty) {
             return Err(format!("a grouping key of type {}", field.data_type()));
         }
@@ -113,6 +127,7 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         }
         builder.kernel.group_keys.push(node);
         builder.keys.push(field);
+        builder.key_dictionaries.push(None);
     }
     for expr in aggregate.aggr_expr() {
         builder.add(expr)?;
@@ -139,6 +154,8 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         input_names: builder.input_names,
         labels,
         keys: builder.keys,
+        encoded: builder.encoded,
+        key_dictionaries: builder.key_dictionaries,
         columns: builder.columns,
         shown,
     })
@@ -166,6 +183,8 @@ struct Builder<'a> {
     input_names: Vec<String>,
     stage: &'a JitExec,
     keys: Vec<FieldRef>,
+    encoded: Vec<usize>,
+    key_dictionaries: Vec<Option<usize>>,
     columns: Vec<StateColumn>,
 }
 
@@ -257,9 +276,61 @@ impl Builder<'_> {
         }
     }
 
+    /// A grouping key that is a string column the stage passes on: a kernel input of its
+    /// dictionary ids (`None` for a key of another kind).
+    fn dictionary_key(
+        &mut self,
+        key: &Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+        field: &FieldRef,
+    ) -> Result<Option<ValueId>, String> {
+        let Some(column) = key.downcast_ref::<Column>() else {
+            return Ok(None);
+        };
+        let lowered = self.stage.lowered();
+        let Some(StageOutput::Pass(i)) = lowered.outputs.get(column.index()) else {
+            return Ok(None);
+        };
+        let input_type = self
+            .stage
+            .stage_input()
+            .schema()
+            .field(*i)
+            .data_type()
+            .clone();
+        if !is_dictionary_key(&input_type) {
+            return Ok(None);
+        }
+        if *field.data_type() != input_type {
+            return Err(format!("a {input_type} key as {}", field.data_type()));
+        }
+        let dictionary = match self.inputs.iter().position(|&c| c == *i) {
+            // The same column twice in GROUP BY: the same ids.
+            Some(k) => self
+                .encoded
+                .iter()
+                .position(|&e| e == k)
+                .ok_or("a string input")?,
+            None => {
+                self.inputs.push(*i);
+                self.input_names.push(format!("{} (ids)", field.name()));
+                self.kernel.input(ScalarType::U32);
+                self.encoded.push(self.inputs.len() - 1);
+                self.encoded.len() - 1
+            }
+        };
+        self.key_dictionaries.push(Some(dictionary));
+        let k = self.encoded[dictionary];
+        let node = self.kernel.nodes.iter().position(|n| n.op == Op::Load(k));
+        Ok(Some(ValueId(node.expect("the input's load") as u32)))
+    }
+
     /// The node that loads column `i` of the stage's input, declared if the kernel has none.
     fn load(&mut self, i: usize) -> Result<ValueId, String> {
         if let Some(k) = self.inputs.iter().position(|&c| c == i) {
+            if self.encoded.contains(&k) {
+                // Ids stand for strings as keys only: their order and sum mean nothing.
+                return Err("a string key column as an aggregate argument".into());
+            }
             let found = self.kernel.nodes.iter().position(|n| n.op == Op::Load(k));
             if let Some(node) = found {
                 return Ok(ValueId(node as u32));
