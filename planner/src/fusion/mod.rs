@@ -8,6 +8,7 @@ mod lower;
 mod not_fused;
 mod partial;
 mod rule;
+mod stacked;
 mod stage;
 
 pub use aggregate_args::PushAggregateArguments;

@@ -7,7 +7,8 @@
 //! its own. A region with an expression the IR cannot compute exactly as DataFusion does
 //! stays with DataFusion, but its supported parts are still fused (see [`super::partial`]);
 //! when nothing of the projection is worth fusing, the filter below it is fused on its own,
-//! or, when it does not lower whole, its conjuncts that do (see [`super::conjuncts`]).
+//! or, when it does not lower whole, its conjuncts that do (see [`super::conjuncts`]). A
+//! stage over a stage merges with it (see [`super::stacked`]).
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::conjuncts::fuse_filter;
 use super::partial::fuse_partially;
+use super::stacked::merge_stacked;
 use super::stage::FusedStage;
 
 #[derive(Debug, Default)]
@@ -81,6 +83,11 @@ fn fuse(plan: &LogicalPlan) -> Option<LogicalPlan> {
                 .or_else(|| fuse_partially(&p.input, None, &p.expr, &p.schema))
         }
         LogicalPlan::Filter(f) => fuse_filter(f),
+        LogicalPlan::Extension(e) => e
+            .node
+            .as_any()
+            .downcast_ref::<FusedStage>()
+            .and_then(merge_stacked),
         _ => None,
     }
 }

@@ -210,3 +210,32 @@ fn a_filter_pushed_onto_a_filtering_stage_merges_with_it() {
          \n  TableScan: t"
     );
 }
+
+#[test]
+fn a_stage_over_a_stage_that_computes_its_inputs_becomes_one() {
+    let optimizer = Optimizer::with_rules(vec![Arc::new(FuseRowWise)]);
+    let optimize = |plan| {
+        optimizer
+            .optimize(plan, &OptimizerContext::new(), |_, _| {})
+            .expect("optimizes")
+    };
+    let lower = optimize(
+        scan()
+            .filter(col("a").gt(lit(1.0)))
+            .unwrap()
+            .project(vec![(col("a") * col("b")).alias("c"), col("s")])
+            .unwrap()
+            .build()
+            .unwrap(),
+    );
+    let upper = datafusion::logical_expr::LogicalPlanBuilder::from(lower)
+        .project(vec![(col("c") + lit(1.0)).alias("y"), col("c"), col("s")])
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        optimize(upper).display_indent().to_string(),
+        "FusedStage: filter=t.a > Float64(1), exprs=[t.a * t.b + Float64(1) AS y, t.a * t.b AS c, t.s]\
+         \n  TableScan: t"
+    );
+}
