@@ -32,6 +32,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::key_source::KEYS_ALIAS;
+use super::on_join;
 
 #[derive(Debug, Default)]
 pub struct PushSemiJoinDown;
@@ -54,34 +55,33 @@ impl OptimizerRule for PushSemiJoinDown {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Join(semi) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        if !matches!(semi.join_type, JoinType::LeftSemi | JoinType::LeftAnti)
-            || semi.null_aware
-            || !is_small(&semi.right)
-        {
-            return Ok(Transformed::no(plan));
-        }
-        let mut read: HashSet<Column> = HashSet::new();
-        for (l, _) in &semi.on {
-            read.extend(l.column_refs().into_iter().cloned());
-        }
-        if let Some(filter) = &semi.filter {
-            let left = semi.left.schema();
-            read.extend(
-                filter
-                    .column_refs()
-                    .into_iter()
-                    .filter(|c| left.has_column(c))
-                    .cloned(),
-            );
-        }
-        Ok(match sink(&semi.left, &read, semi, &|_| true)? {
-            Some(moved) => Transformed::yes(moved),
-            None => Transformed::no(plan),
-        })
+        on_join(plan, sink_small_semi_join)
     }
+}
+
+/// The semi or anti join moved below the inner joins under it, or `None`.
+fn sink_small_semi_join(semi: &Join) -> Result<Option<LogicalPlan>> {
+    if !matches!(semi.join_type, JoinType::LeftSemi | JoinType::LeftAnti)
+        || semi.null_aware
+        || !is_small(&semi.right)
+    {
+        return Ok(None);
+    }
+    let mut read: HashSet<Column> = HashSet::new();
+    for (l, _) in &semi.on {
+        read.extend(l.column_refs().into_iter().cloned());
+    }
+    if let Some(filter) = &semi.filter {
+        let left = semi.left.schema();
+        read.extend(
+            filter
+                .column_refs()
+                .into_iter()
+                .filter(|c| left.has_column(c))
+                .cloned(),
+        );
+    }
+    sink(&semi.left, &read, semi, &|_| true)
 }
 
 /// `plan` (the semi join's left input) with the semi join applied as deep as it can go,
@@ -116,16 +116,7 @@ pub(super) fn sink(
                 },
                 _ => return Ok(None),
             };
-            Some(LogicalPlan::Join(Join::try_new(
-                Arc::new(left),
-                Arc::new(right),
-                join.on.clone(),
-                join.filter.clone(),
-                join.join_type,
-                join.join_constraint,
-                join.null_equality,
-                join.null_aware,
-            )?))
+            Some(over(join, left, right)?)
         }
         _ => None,
     })
@@ -145,16 +136,21 @@ fn applied_below(
     if !accept(plan) {
         return Ok(None);
     }
-    Ok(Some(LogicalPlan::Join(Join::try_new(
-        Arc::new(plan.clone()),
-        Arc::clone(&semi.right),
-        semi.on.clone(),
-        semi.filter.clone(),
-        semi.join_type,
-        semi.join_constraint,
-        semi.null_equality,
-        semi.null_aware,
-    )?)))
+    Ok(Some(over(semi, plan.clone(), semi.right.as_ref().clone())?))
+}
+
+/// `join` (its kind, keys and filter) over new inputs.
+fn over(join: &Join, left: LogicalPlan, right: LogicalPlan) -> Result<LogicalPlan> {
+    Ok(LogicalPlan::Join(Join::try_new(
+        Arc::new(left),
+        Arc::new(right),
+        join.on.clone(),
+        join.filter.clone(),
+        join.join_type,
+        join.join_constraint,
+        join.null_equality,
+        join.null_aware,
+    )?))
 }
 
 /// Whether a Projection passes each column read on unchanged, under its own name.

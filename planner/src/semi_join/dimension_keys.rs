@@ -39,6 +39,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::below_inner_join::sink;
 use super::key_source::{is_filtered_scan, reduced_before, KEYS_ALIAS};
+use super::on_join;
 use super::table_size::scanned_bytes;
 
 /// How many times larger than the dimension the owning table must be.
@@ -65,17 +66,13 @@ impl OptimizerRule for PushDimensionKeysDown {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Join(join) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        if join.join_type != JoinType::Inner
-            || join.null_equality != NullEquality::NullEqualsNothing
-        {
-            return Ok(Transformed::no(plan));
-        }
-        Ok(match reduce_by_dimension(join)? {
-            Some(reduced) => Transformed::yes(LogicalPlan::Join(reduced)),
-            None => Transformed::no(plan),
+        on_join(plan, |join| {
+            if join.join_type != JoinType::Inner
+                || join.null_equality != NullEquality::NullEqualsNothing
+            {
+                return Ok(None);
+            }
+            Ok(reduce_by_dimension(join)?.map(LogicalPlan::Join))
         })
     }
 }

@@ -33,18 +33,10 @@ pub fn selective_source(plan: &LogicalPlan, column: &Column) -> Option<KeySource
             column: column.clone(),
         });
     }
+    if let Some((input, below)) = column_below(plan, column) {
+        return selective_source(input, &below);
+    }
     match plan {
-        LogicalPlan::Projection(projection) => {
-            let index = projection.schema.index_of_column(column).ok()?;
-            let below = passed_column(&projection.expr[index])?;
-            selective_source(&projection.input, below)
-        }
-        LogicalPlan::SubqueryAlias(alias) => {
-            let index = alias.schema.index_of_column(column).ok()?;
-            let below = Column::from(alias.input.schema().qualified_field(index));
-            selective_source(&alias.input, &below)
-        }
-        LogicalPlan::Filter(filter) => selective_source(&filter.input, column),
         LogicalPlan::Join(join) => {
             let owner = if join.left.schema().has_column(column) {
                 &join.left
@@ -77,8 +69,30 @@ pub fn selective_source(plan: &LogicalPlan, column: &Column) -> Option<KeySource
     }
 }
 
+/// The input of a row-wise node (a Projection that passes `column` on, an alias, a
+/// Filter) and the column `column` is there.
+pub fn column_below<'a>(
+    plan: &'a LogicalPlan,
+    column: &Column,
+) -> Option<(&'a LogicalPlan, Column)> {
+    match plan {
+        LogicalPlan::Projection(projection) => {
+            let index = projection.schema.index_of_column(column).ok()?;
+            let below = passed_column(&projection.expr[index])?.clone();
+            Some((&projection.input, below))
+        }
+        LogicalPlan::SubqueryAlias(alias) => {
+            let index = alias.schema.index_of_column(column).ok()?;
+            let below = Column::from(alias.input.schema().qualified_field(index));
+            Some((&alias.input, below))
+        }
+        LogicalPlan::Filter(filter) => Some((&filter.input, column.clone())),
+        _ => None,
+    }
+}
+
 /// The column an expression passes on unchanged (`c` or `c AS name`).
-pub fn passed_column(expr: &Expr) -> Option<&Column> {
+fn passed_column(expr: &Expr) -> Option<&Column> {
     match expr {
         Expr::Column(c) => Some(c),
         Expr::Alias(alias) => match alias.expr.as_ref() {

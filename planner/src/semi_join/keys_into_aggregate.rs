@@ -27,7 +27,8 @@ use datafusion::logical_expr::{Aggregate, Expr, Join, JoinType, LogicalPlan, Log
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::key_source::{passed_column, reduced_before, selective_source, KeySource, KEYS_ALIAS};
+use super::key_source::{column_below, reduced_before, selective_source, KeySource, KEYS_ALIAS};
+use super::on_join;
 
 #[derive(Debug, Default)]
 pub struct PushJoinKeysIntoAggregate;
@@ -50,12 +51,8 @@ impl OptimizerRule for PushJoinKeysIntoAggregate {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Join(join) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match reduce_grouped_side(join)? {
-            Some(reduced) => Transformed::yes(LogicalPlan::Join(reduced)),
-            None => Transformed::no(plan),
+        on_join(plan, |join| {
+            Ok(reduce_grouped_side(join)?.map(LogicalPlan::Join))
         })
     }
 }
@@ -129,32 +126,21 @@ fn unmatched_rows_hidden(join_type: JoinType, side: Side) -> bool {
 /// `plan` is an aggregation under row-wise nodes that pass the key on, and it was not
 /// reduced before.
 fn grouping_column(plan: &LogicalPlan, column: &Column) -> Option<Column> {
-    match plan {
-        LogicalPlan::Projection(projection) => {
-            let index = projection.schema.index_of_column(column).ok()?;
-            grouping_column(&projection.input, passed_column(&projection.expr[index])?)
-        }
-        LogicalPlan::SubqueryAlias(alias) => {
-            let index = alias.schema.index_of_column(column).ok()?;
-            let below = Column::from(alias.input.schema().qualified_field(index));
-            grouping_column(&alias.input, &below)
-        }
-        LogicalPlan::Filter(filter) => grouping_column(&filter.input, column),
-        LogicalPlan::Aggregate(aggregate) => {
-            if aggregate
-                .group_expr
-                .iter()
-                .any(|e| matches!(e, Expr::GroupingSet(_)))
-                || reduced_before(&aggregate.input)
-            {
-                return None;
-            }
-            let index = aggregate.schema.index_of_column(column).ok()?;
-            match aggregate.group_expr.get(index)? {
-                Expr::Column(key) => Some(key.clone()),
-                _ => None,
-            }
-        }
+    let LogicalPlan::Aggregate(aggregate) = plan else {
+        let (input, below) = column_below(plan, column)?;
+        return grouping_column(input, &below);
+    };
+    if aggregate
+        .group_expr
+        .iter()
+        .any(|e| matches!(e, Expr::GroupingSet(_)))
+        || reduced_before(&aggregate.input)
+    {
+        return None;
+    }
+    let index = aggregate.schema.index_of_column(column).ok()?;
+    match aggregate.group_expr.get(index)? {
+        Expr::Column(key) => Some(key.clone()),
         _ => None,
     }
 }

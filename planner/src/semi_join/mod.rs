@@ -31,5 +31,23 @@ pub use below_inner_join::PushSemiJoinDown;
 pub use dimension_keys::PushDimensionKeysDown;
 pub use keys_into_aggregate::PushJoinKeysIntoAggregate;
 
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::Result;
+use datafusion::logical_expr::{Join, LogicalPlan};
+
+/// A rule's step on one plan node: `rewrite` of the node when it is a Join.
+fn on_join(
+    plan: LogicalPlan,
+    rewrite: impl FnOnce(&Join) -> Result<Option<LogicalPlan>>,
+) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Join(join) = &plan else {
+        return Ok(Transformed::no(plan));
+    };
+    Ok(match rewrite(join)? {
+        Some(rewritten) => Transformed::yes(rewritten),
+        None => Transformed::no(plan),
+    })
+}
+
 #[cfg(test)]
 mod tests;
