@@ -13,6 +13,7 @@
 //! * [`raise_error`] — `raise_error(message)`, a guarded failure that names bad data;
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
+//! * [`scalar_subquery`] — a scalar subquery over the relation it filters as a window;
 //! * [`semi_join`] — semi-join reduction: unnested subqueries restricted to the outer
 //!   query's keys, small semi joins moved below inner joins;
 //! * [`tensor`] — the lazy tensor graph, lowered to the same kernel IR as fused stages;
@@ -29,6 +30,7 @@ pub mod fusion;
 pub mod naming;
 pub mod raise_error;
 pub mod rules;
+pub mod scalar_subquery;
 pub mod semi_join;
 pub mod suggest;
 pub mod tensor;

@@ -9,6 +9,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
+use crate::scalar_subquery::ScalarSubqueryAsWindow;
 use crate::semi_join::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
@@ -18,11 +19,12 @@ pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
     vec![Arc::new(CheckOverflow), Arc::new(SealDml)]
 }
 
-/// The rules, in the order they run; `jit: false` leaves plans unfused. The semi-join
-/// reductions hold either way (they change how much work a plan does, not what it
+/// The rules, in the order they run; `jit: false` leaves plans unfused. The subquery and
+/// semi-join rewrites hold either way (they change how much work a plan does, not what it
 /// returns) and run first, on plans whose subqueries DataFusion has unnested.
 pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = vec![
+        Arc::new(ScalarSubqueryAsWindow),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),
         Arc::new(PushSemiJoinDown),
