@@ -139,7 +139,11 @@ impl JitAggregateExec {
                         batch_size,
                     )?;
                     flushed.extend(out);
+                    // The groups given out held the only ids: the strings go with them.
                     *table = GroupTable::new(&self.plan.kernel);
+                    dictionaries
+                        .iter_mut()
+                        .for_each(|d| *d = Dictionary::default());
                 } else if slice > MIN_SLICE {
                     slice = (slice / 2).max(MIN_SLICE);
                 } else {
@@ -257,7 +261,7 @@ enum Folded {
     Groups {
         table: GroupTable,
         memory: MemoryReservation,
-        /// One per string key column; kept across early flushes (ids stay valid).
+        /// One per string key column; started again with the table after an early flush.
         dictionaries: Vec<Dictionary>,
     },
 }
