@@ -129,7 +129,7 @@ impl JitAggregateExec {
             // The table makes room for each row of a call to start a group; the
             // dictionaries hold the strings met so far.
             let strings: usize = dictionaries.iter().map(Dictionary::bytes).sum();
-            if let Err(e) = memory.try_resize(table.bytes_for(rows) + strings) {
+            if memory.try_resize(table.bytes_for(rows) + strings).is_err() {
                 if table.groups() > 0 {
                     let out = output::grouped_batches(
                         &self.plan,
@@ -144,12 +144,15 @@ impl JitAggregateExec {
                     dictionaries
                         .iter_mut()
                         .for_each(|d| *d = Dictionary::default());
-                } else if slice > MIN_SLICE {
-                    slice = (slice / 2).max(MIN_SLICE);
-                } else {
-                    return Err(e);
+                    continue;
                 }
-                continue;
+                if slice > MIN_SLICE {
+                    slice = (slice / 2).max(MIN_SLICE);
+                    continue;
+                }
+                // An empty table and the smallest slice: folded past the pool by at most
+                // one such table (a few KiB), the least this operator needs to go on, as
+                // other operators (a repartition's buffers) may hold the rest for a while.
             }
             self.fold_groups(&batch.slice(offset, rows), table, dictionaries, time)?;
             offset += rows;
