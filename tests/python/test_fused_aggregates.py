@@ -269,7 +269,14 @@ def _sorted_rows(table: dict[str, list[object]]) -> list[tuple[object, ...]]:
     return sorted(zip(*table.values(), strict=True), key=repr)
 
 
+@pytest.fixture
+def string_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """String keys fold only when asked for (slower than DataFusion with many values)."""
+    monkeypatch.setenv("COREPY_FOLD_STRING_KEYS", "1")
+
+
 @pytest.mark.parametrize("key", ["w", "lw", "vw", "many", "w, n", "vw, many, n"])
+@pytest.mark.usefixtures("string_keys")
 def test_string_keys_fold_as_dictionary_ids_with_datafusions_answers(
     key: str, tmp_path: Path
 ) -> None:
@@ -291,6 +298,7 @@ def test_string_keys_fold_as_dictionary_ids_with_datafusions_answers(
     assert answers[0] == answers[1] == _sorted_rows(plain)
 
 
+@pytest.mark.usefixtures("string_keys")
 def test_a_string_key_under_a_small_memory_limit_gives_its_groups_out_early() -> None:
     table = _string_table(200_000, 60_000)
     sql = "SELECT many, count(*) AS c, sum(x) AS s FROM t WHERE x >= 0 GROUP BY many"
@@ -304,6 +312,7 @@ def test_a_string_key_under_a_small_memory_limit_gives_its_groups_out_early() ->
     assert len(answers[0]) == 60_001
 
 
+@pytest.mark.usefixtures("string_keys")
 def test_a_string_key_column_as_an_aggregate_argument_stays_with_datafusion() -> None:
     table = _string_table(1_000, 10)
     sql = "SELECT w, min(w) AS lo, count(w) AS c FROM t WHERE x > 1 GROUP BY w"
@@ -311,3 +320,9 @@ def test_a_string_key_column_as_an_aggregate_argument_stays_with_datafusion() ->
     assert "JitAggregateExec" not in session.sql(sql).explain()
     want = _session(False, table).sql(sql).compute().to_pydict()
     assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)
+
+
+def test_string_keys_stay_with_datafusion_unless_asked_for() -> None:
+    table = _string_table(1_000, 10)
+    sql = "SELECT w, count(*) AS c FROM t WHERE x > 1 GROUP BY w"
+    assert "JitAggregateExec" not in _session(True, table).sql(sql).explain()

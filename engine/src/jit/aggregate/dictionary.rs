@@ -137,8 +137,15 @@ impl Hasher for WordHasher {
     }
 
     fn finish(&self) -> u64 {
-        // The high bits are the best mixed; hashbrown takes its control bits from the top.
-        self.0 ^ (self.0 >> 29)
+        // A multiply carries a word's bits only upward, so strings that differ in their
+        // middle bytes differ only in the state's high bits: a full avalanche (MurmurHash3's
+        // finalizer) spreads them to the low bits hashbrown takes its buckets from.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
     }
 }
 
