@@ -31,14 +31,12 @@ use std::sync::Arc;
 
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{NullEquality, Result};
-use datafusion::logical_expr::{
-    Expr, Join, JoinConstraint, JoinType, LogicalPlan, LogicalPlanBuilder,
-};
+use datafusion::logical_expr::{Expr, Join, JoinConstraint, JoinType, LogicalPlan};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::below_inner_join::sink;
-use super::key_source::{is_filtered_scan, reduced_before, KEYS_ALIAS};
+use super::key_source::{is_filtered_scan, reduced_before, KeySource};
 use super::on_join;
 use super::table_size::scanned_bytes;
 
@@ -97,18 +95,15 @@ fn reduce_by_dimension(join: &Join) -> Result<Option<Join>> {
             else {
                 continue;
             };
-            let keys = LogicalPlanBuilder::from(dimension.as_ref().clone())
-                .project(vec![Expr::Column(dimension_key.clone())])?
-                .alias(KEYS_ALIAS)?
-                .build()?;
-            let keys_column = Expr::Column(datafusion::common::Column::new(
-                Some(KEYS_ALIAS),
-                dimension_key.name.clone(),
-            ));
+            let source = KeySource {
+                plan: dimension.as_ref().clone(),
+                column: dimension_key.clone(),
+            };
+            let (keys, keys_column) = source.key_set()?;
             let semi = Join::try_new(
                 Arc::clone(facts),
                 Arc::new(keys),
-                vec![(Expr::Column(fact_key.clone()), keys_column)],
+                vec![(Expr::Column(fact_key.clone()), Expr::Column(keys_column))],
                 None,
                 JoinType::LeftSemi,
                 JoinConstraint::On,

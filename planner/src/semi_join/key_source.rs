@@ -7,8 +7,8 @@
 //! through a value of `b`, so the search may continue on the other side.
 
 use datafusion::common::tree_node::TreeNode;
-use datafusion::common::{Column, NullEquality};
-use datafusion::logical_expr::{Expr, JoinType, LogicalPlan};
+use datafusion::common::{Column, NullEquality, Result};
+use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, LogicalPlanBuilder};
 
 /// Alias of a key set that a rewrite made: plans below a Join that reads it were reduced
 /// already.
@@ -20,6 +20,20 @@ pub const KEYS_ALIAS: &str = "__corepy_keys";
 pub struct KeySource {
     pub plan: LogicalPlan,
     pub column: Column,
+}
+
+impl KeySource {
+    /// `SELECT column FROM plan`, aliased as a key set, and its column there.
+    pub fn key_set(&self) -> Result<(LogicalPlan, Column)> {
+        let keys = LogicalPlanBuilder::from(self.plan.clone())
+            .project(vec![Expr::Column(self.column.clone())])?
+            .alias(KEYS_ALIAS)?
+            .build()?;
+        Ok((
+            keys,
+            Column::new(Some(KEYS_ALIAS), self.column.name.clone()),
+        ))
+    }
 }
 
 /// The first *selective* source of `column`'s values in `plan`: a filtered scan (with

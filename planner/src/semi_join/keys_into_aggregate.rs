@@ -27,7 +27,7 @@ use datafusion::logical_expr::{Aggregate, Expr, Join, JoinType, LogicalPlan, Log
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::key_source::{column_below, reduced_before, selective_source, KeySource, KEYS_ALIAS};
+use super::key_source::{column_below, reduced_before, selective_source, KeySource};
 use super::on_join;
 
 #[derive(Debug, Default)]
@@ -170,11 +170,7 @@ fn reduce(plan: &LogicalPlan, reductions: &[(Column, KeySource)]) -> Result<Logi
 
 /// `input LEFT SEMI JOIN (SELECT column FROM source) ON key = column`.
 fn semi_join_keys(input: LogicalPlan, key: &Column, source: &KeySource) -> Result<LogicalPlan> {
-    let keys = LogicalPlanBuilder::from(source.plan.clone())
-        .project(vec![Expr::Column(source.column.clone())])?
-        .alias(KEYS_ALIAS)?
-        .build()?;
-    let keys_column = Column::new(Some(KEYS_ALIAS), source.column.name.clone());
+    let (keys, keys_column) = source.key_set()?;
     LogicalPlanBuilder::from(input)
         .join_detailed(
             keys,
