@@ -322,7 +322,10 @@ def test_a_string_key_column_as_an_aggregate_argument_stays_with_datafusion() ->
     assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)
 
 
-def test_string_keys_stay_with_datafusion_unless_asked_for() -> None:
+def test_string_keys_stay_with_datafusion_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COREPY_FOLD_STRING_KEYS", raising=False)
     table = _string_table(1_000, 10)
     sql = "SELECT w, count(*) AS c FROM t WHERE x > 1 GROUP BY w"
     assert "JitAggregateExec" not in _session(True, table).sql(sql).explain()
