@@ -6,6 +6,7 @@
 //! * [`dml`] — `DELETE` and `UPDATE`, planned as written;
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
+//! * [`late_materialization`] — Parquet scans under a join filter rows by its keys first;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
 //! * [`tensor`] — tensors realized: fused kernels, GEMM, concatenation, resampling;
@@ -17,6 +18,7 @@ pub mod execute;
 pub mod files;
 pub mod gpu;
 pub mod jit;
+pub mod late_materialization;
 pub mod query_planner;
 pub mod row_index;
 pub mod runtime;

@@ -19,6 +19,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::files::path_schema::PathSchema;
 use crate::files::{open_table, CsvOptions, FileKind};
 use crate::gpu::{Fallback, GpuOptions, Placement};
+use crate::late_materialization::{CorepyOptions, LateMaterialization};
 use crate::query_planner::CorepyQueryPlanner;
 
 /// Settings of a session; `None` means corepy's default.
@@ -92,7 +93,8 @@ impl Session {
         }
         let mut config = SessionConfig::new()
             .with_target_partitions(partitions)
-            .with_information_schema(true);
+            .with_information_schema(true)
+            .with_option_extension(CorepyOptions::default());
         if let Some(batch_size) = options.batch_size {
             if batch_size == 0 {
                 return Err(CorepyError::invalid_argument(
@@ -127,6 +129,7 @@ impl Session {
             state =
                 state.with_physical_optimizer_rule(Arc::new(crate::jit::aggregate::FoldAggregates));
         }
+        state = state.with_physical_optimizer_rule(Arc::new(LateMaterialization));
         let context = SessionContext::new_with_state(state.build());
         install_path_schema(&context)?;
         let gpu = GpuOptions {

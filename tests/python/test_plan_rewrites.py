@@ -4,6 +4,8 @@ answers are DuckDB's over the same files (NULL keys, keys one side lacks, duplic
 * semi-join reduction (``planner/src/semi_join``): unnested subqueries restricted to the
   outer query's keys (TPC-H q2, q17, q20), small semi joins below inner joins (q18), small
   filtered tables reducing the table that owns the other side of their key (q7, q21);
+* scalar subqueries over the groups' relation: TPC-H q11's HAVING total taken from the
+  groups as a window (``planner/src/scalar_subquery/over_groups.rs``);
 * filters split by conjunct (``planner/src/fusion/conjuncts.rs``): the conjuncts the kernel
   computes run fused below a DataFusion Filter of the others (q12's string tests).
 """
@@ -63,6 +65,16 @@ def test_an_in_having_subquery_filters_the_orders_before_the_lines(session: cp.S
     semi = _depth(lines, "LeftSemi Join: orders.o_orderkey")
     lines_join = _depth(lines, "Inner Join: orders.o_orderkey = lineitem.l_orderkey")
     assert semi > lines_join
+
+
+def test_a_having_over_the_whole_relation_reads_it_once(session: cp.Session) -> None:
+    # q11: HAVING sum(v) > (SELECT sum(v) * 0.0001 FROM the same join): the total is a
+    # window over the groups (planner/src/scalar_subquery/over_groups.rs).
+    plan = _plan(session, (TPCH_SQL / "q11.sql").read_text())
+    lines = _logical(plan)
+    assert any("WindowAggr:" in line and "sum(" in line for line in lines), plan
+    assert sum("TableScan: partsupp" in line for line in lines) == 1, plan
+    assert not any("Subquery:" in line for line in lines), plan
 
 
 # -- a star of tables with NULL keys, written to Parquet so that file sizes are known -------

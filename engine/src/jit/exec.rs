@@ -1,5 +1,6 @@
 //! `JitExec`: runs a fused stage's compiled kernel on every batch of every partition.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +99,22 @@ impl fmt::Debug for JitExec {
 }
 
 impl JitExec {
+    /// The outputs that are an input column passed through under its own name (a filter
+    /// over them means the same over the input; DataFusion remaps such filters by name).
+    fn passed_through_outputs(&self) -> HashSet<usize> {
+        let input_schema = self.input.schema();
+        self.outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, (expr, name))| {
+                expr.downcast_ref::<Column>().is_some_and(|c| {
+                    c.name() == name && input_schema.index_of(name).ok() == Some(c.index())
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
     pub fn new(
         input: Arc<dyn ExecutionPlan>,
         lowered: Arc<Lowered>,
@@ -366,9 +383,21 @@ impl ExecutionPlan for JitExec {
         parent_filters: Vec<Arc<dyn PhysicalExpr>>,
         _config: &ConfigOptions,
     ) -> Result<FilterDescription> {
-        // Filters from above name this stage's outputs, not its input's columns: they stay
-        // above. Our own predicate goes down as a hint for pruning.
-        let mut child = ChildFilterDescription::all_unsupported(&parent_filters);
+        // Filters from above name this stage's outputs, not its input's columns. After the
+        // plan is built (`Post`: a hash join's or TopK's dynamic filter) those over outputs
+        // that pass an input column through unchanged go down, as through a projection: a
+        // scan below prunes with them, or filters its rows by them (`late_materialization`).
+        // Others stay above, and so do the static filters of the `Pre` phase: below the
+        // stage they would meet rows its predicate removes (a filter that divides could
+        // fail there).
+        let mut child = match phase {
+            FilterPushdownPhase::Post => ChildFilterDescription::from_child_with_allowed_indices(
+                &parent_filters,
+                self.passed_through_outputs(),
+                &self.input,
+            )?,
+            FilterPushdownPhase::Pre => ChildFilterDescription::all_unsupported(&parent_filters),
+        };
         if let (FilterPushdownPhase::Pre, Some(predicate)) = (phase, &self.predicate) {
             child = child
                 .with_self_filters(split_conjunction(predicate).into_iter().cloned().collect());

@@ -23,14 +23,16 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::expr::{AggregateFunction, WindowFunction};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
-use datafusion::logical_expr::{col, Expr, Filter, LogicalPlan, LogicalPlanBuilder, Subquery};
+use datafusion::logical_expr::{
+    col, Aggregate, Expr, Filter, LogicalPlan, LogicalPlanBuilder, Subquery,
+};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use crate::semi_join::column_below;
 
 /// Name of the window column that holds the subquery's value.
-const SCALAR: &str = "__corepy_scalar";
+pub(super) const SCALAR: &str = "__corepy_scalar";
 
 #[derive(Debug, Default)]
 pub struct ScalarSubqueryAsWindow;
@@ -74,33 +76,44 @@ fn as_window(filter: &Filter) -> Result<Option<LogicalPlan>> {
         let Some((window, value)) = window_of(&subquery, input) else {
             continue;
         };
-        let windowed = LogicalPlanBuilder::from(input.clone())
-            .window(vec![window.alias(SCALAR)])?
-            .build()?;
-        let replaced = (*conjunct)
-            .clone()
-            .transform_up(|e| {
-                Ok(match e {
-                    Expr::ScalarSubquery(_) => Transformed::yes(value.clone()),
-                    other => Transformed::no(other),
-                })
-            })?
-            .data;
-        let mut kept: Vec<Expr> = conjuncts.iter().map(|c| (*c).clone()).collect();
-        kept[i] = replaced;
-        let columns: Vec<Expr> = input.schema().columns().into_iter().map(col).collect();
-        let rewritten = LogicalPlanBuilder::from(windowed)
-            .filter(conjunction(kept).expect("a conjunct"))?
-            .project(columns)?
-            .build()?;
-        return Ok(Some(rewritten));
+        return with_window(input, window, &conjuncts, i, &value).map(Some);
     }
     Ok(None)
 }
 
+/// `input` with the window as a column, filtered by `conjuncts` whose `i`th has its
+/// subquery replaced by `value`, and projected back to `input`'s columns.
+pub(super) fn with_window(
+    input: &LogicalPlan,
+    window: Expr,
+    conjuncts: &[&Expr],
+    i: usize,
+    value: &Expr,
+) -> Result<LogicalPlan> {
+    let windowed = LogicalPlanBuilder::from(input.clone())
+        .window(vec![window.alias(SCALAR)])?
+        .build()?;
+    let replaced = conjuncts[i]
+        .clone()
+        .transform_up(|e| {
+            Ok(match e {
+                Expr::ScalarSubquery(_) => Transformed::yes(value.clone()),
+                other => Transformed::no(other),
+            })
+        })?
+        .data;
+    let mut kept: Vec<Expr> = conjuncts.iter().map(|c| (*c).clone()).collect();
+    kept[i] = replaced;
+    let columns: Vec<Expr> = input.schema().columns().into_iter().map(col).collect();
+    LogicalPlanBuilder::from(windowed)
+        .filter(conjunction(kept).expect("a conjunct"))?
+        .project(columns)?
+        .build()
+}
+
 /// The one scalar subquery of an expression, if it has exactly one and it is
 /// uncorrelated.
-fn only_subquery(expr: &Expr) -> Option<Subquery> {
+pub(super) fn only_subquery(expr: &Expr) -> Option<Subquery> {
     let mut found = Vec::new();
     expr.apply(|e| {
         if let Expr::ScalarSubquery(s) = e {
@@ -115,10 +128,13 @@ fn only_subquery(expr: &Expr) -> Option<Subquery> {
     }
 }
 
-/// For a subquery `[Projection: f(a)] Aggregate: aggr=[agg(args)]` over a relation that is
-/// `input` renamed: the window `agg(args) OVER ()` over `input`, and the subquery's value
-/// as an expression of the window's column.
-fn window_of(subquery: &Subquery, input: &LogicalPlan) -> Option<(Expr, Expr)> {
+/// A subquery `[Projection: f(a)] Aggregate: aggr=[agg(args)]` without groups: its
+/// aggregation, its one aggregate (a plain one: no DISTINCT, FILTER or ORDER BY), and the
+/// subquery's value as an expression of the column `__corepy_scalar` that will hold the
+/// aggregate's value.
+pub(super) fn single_aggregate(
+    subquery: &Subquery,
+) -> Option<(&Aggregate, AggregateFunction, Expr)> {
     let (aggregate_plan, value) = match subquery.subquery.as_ref() {
         LogicalPlan::Projection(p) if p.expr.len() == 1 => (p.input.as_ref(), Some(&p.expr[0])),
         other => (other, None),
@@ -132,17 +148,13 @@ fn window_of(subquery: &Subquery, input: &LogicalPlan) -> Option<(Expr, Expr)> {
     ) else {
         return None;
     };
-    let Expr::AggregateFunction(AggregateFunction { func, params }) = aggr.clone().unalias() else {
+    let Expr::AggregateFunction(function) = aggr.clone().unalias() else {
         return None;
     };
+    let params = &function.params;
     if params.distinct || params.filter.is_some() || !params.order_by.is_empty() {
         return None;
     }
-    let mut args = Vec::with_capacity(params.args.len());
-    for arg in params.args {
-        args.push(in_terms_of(arg, aggregate.input.as_ref(), input)?);
-    }
-    let window = Expr::from(WindowFunction::new(Arc::clone(&func), args));
     // The subquery's value: the window column, through the Projection over the aggregate.
     let scalar = Expr::Column(Column::from_name(SCALAR));
     let aggregate_column = Expr::Column(Column::from(aggregate.schema.qualified_field(0)));
@@ -164,12 +176,28 @@ fn window_of(subquery: &Subquery, input: &LogicalPlan) -> Option<(Expr, Expr)> {
     };
     // Nothing of the aggregate's own columns may remain.
     let leftover = value.column_refs().into_iter().any(|c| c.name != SCALAR);
-    (!leftover).then_some((window, value))
+    (!leftover).then_some((aggregate, function, value))
+}
+
+/// For a subquery aggregating a relation that is `input` renamed: the window
+/// `agg(args) OVER ()` over `input`, and the subquery's value over the window's column.
+fn window_of(subquery: &Subquery, input: &LogicalPlan) -> Option<(Expr, Expr)> {
+    let (aggregate, AggregateFunction { func, params }, value) = single_aggregate(subquery)?;
+    let mut args = Vec::with_capacity(params.args.len());
+    for arg in params.args {
+        args.push(in_terms_of(arg, aggregate.input.as_ref(), input)?);
+    }
+    let window = Expr::from(WindowFunction::new(Arc::clone(&func), args));
+    Some((window, value))
 }
 
 /// `expr` over `relation` rewritten over `target`, when `relation` is `target` under nodes
 /// that only rename or pick its columns (each column followed down to `target`).
-fn in_terms_of(expr: Expr, relation: &LogicalPlan, target: &LogicalPlan) -> Option<Expr> {
+pub(super) fn in_terms_of(
+    expr: Expr,
+    relation: &LogicalPlan,
+    target: &LogicalPlan,
+) -> Option<Expr> {
     let mut failed = false;
     let rewritten = expr
         .transform_up(|e| {
