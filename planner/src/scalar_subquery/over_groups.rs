@@ -13,8 +13,9 @@
 //! ```
 //!
 //! Why the answer cannot change: the subquery is uncorrelated and reads `R` itself (under
-//! renames, or the same plan with fewer columns: `same_rows.rs`; no filter of its own), so its value is `sum(v)` over every row of `R`. Every row of
-//! `R` falls in exactly one group of `G` (a NULL key is a group too), so that sum is the
+//! renames, or the same plan with fewer columns: `same_rows.rs`; no filter of its own), so
+//! its value is `sum(v)` over every row of `R`. Every row of `R` falls in exactly one
+//! group of `G` (a NULL key is a group too), so that sum is the
 //! sum of the groups' sums; a group whose rows are all NULL has a NULL sum, skipped by the
 //! outer sum as its rows are by the inner one. Likewise a count is the sum of the groups'
 //! counts, a minimum or maximum the minimum or maximum of theirs. The value is cast back to
