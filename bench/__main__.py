@@ -4,6 +4,7 @@ python -m bench run tpch --scale 1 --engines corepy,duckdb,polars,datafusion,pan
 python -m bench run h2o --scale 1e7 --engines corepy,duckdb,polars,datafusion
 python -m bench run expr --engines corepy,corepy-nojit,duckdb,polars,datafusion,numexpr
 python -m bench run tensor --runs 3        # tensors: corepy, NumPy, numexpr, JAX, torch, Pillow
+python -m bench run memory --runs 9        # fused expressions against the triad, in one process
 python -m bench run tpch --smoke           # tiny data, answers checked, nothing timed
 python -m bench report bench/results/tpch-1-2026-12-01.json
 """
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run a suite")
-    run.add_argument("suite", choices=[*suites.SUITES, "tensor", "all"])
+    run.add_argument("suite", choices=[*suites.SUITES, "tensor", "memory", "all"])
     run.add_argument("--scale", type=float, help="TPC-H scale factor, H2O rows, expr rows")
     run.add_argument("--engines", default=DEFAULT_ENGINES, help="comma-separated")
     run.add_argument("--runs", type=int, default=3, help="timed runs per query after warm-up")
@@ -72,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
         small = ["--shape", "2,3,64,64", "--matmul", "128", "--images", "4"] if args.smoke else []
         tensors.main([*small, "--repeat", str(args.runs)], out=out)
+        return 0
+    if args.suite == "memory":
+        # Fused expressions against the triad, in one process: see bench/memory_speed.py.
+        from bench import memory_speed
+
+        rows = ["--rows", "100000"] if args.smoke else []
+        memory_speed.main([*rows, "--repeat", str(args.runs)], out=out)
         return 0
     failures: list[str] = []
     for name in names:

@@ -13,7 +13,10 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::datasource::listing::ListingTable;
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{
+    collect, collect_partitioned, displayable, ExecutionPlan, Partitioning,
+};
 
 use futures::FutureExt;
 
@@ -22,6 +25,17 @@ use crate::files::FileKind;
 use crate::gpu::Placement;
 use crate::runtime::panic_error;
 use crate::session::Session;
+
+/// Whether `plan` deals batches round-robin to its partitions anywhere.
+fn deals_batches(plan: &dyn ExecutionPlan) -> bool {
+    let here = plan
+        .downcast_ref::<RepartitionExec>()
+        .is_some_and(|r| matches!(r.partitioning(), Partitioning::RoundRobinBatch(_)));
+    here || plan
+        .children()
+        .into_iter()
+        .any(|c| deals_batches(c.as_ref()))
+}
 
 /// The result of a query: its batches and the schema of the plan that produced them.
 #[derive(Debug, Clone)]
@@ -126,13 +140,26 @@ impl Session {
         Ok(QueryResult { schema, batches })
     }
 
-    /// Runs a physical plan to its batches.
+    /// Runs a physical plan to its batches: each partition collected by its own task, the
+    /// partitions' batches in partition order — the rows' order when the partitions are
+    /// contiguous parts of the data (files, row groups, memory: see `Session::memory_table`).
+    ///
+    /// Why not DataFusion's `collect`: it merges the partitions through a channel, and each
+    /// batch sent wakes the receiving thread; over 8 Ki-row batches that hand-over cost
+    /// ≈ 7% of a fused expression's time (perf, 2e7 rows on 2 cores). It stays where batches
+    /// are dealt round-robin to partitions: there, batches in the order they are done come
+    /// closer to the rows' order than partition after partition.
     async fn run_to_batches(
         &self,
         physical: Arc<dyn ExecutionPlan>,
         plan: &LogicalPlan,
     ) -> Result<Vec<RecordBatch>> {
-        explained(collect(physical, self.context().task_ctx()), plan).await
+        let context = self.context().task_ctx();
+        if deals_batches(physical.as_ref()) {
+            return explained(collect(physical, context), plan).await;
+        }
+        let partitions = explained(collect_partitioned(physical, context), plan).await?;
+        Ok(partitions.into_iter().flatten().collect())
     }
 
     /// The plans of `plan` as text; with `analyze`, after running it, with metrics.

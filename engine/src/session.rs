@@ -220,14 +220,20 @@ impl Session {
         Ok(())
     }
 
+    /// A table of in-memory batches (shared, not copied), in contiguous partitions: scans
+    /// run in parallel, and the partitions read one after another give the rows in order.
+    pub fn memory_table(&self, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<MemTable> {
+        let partitions = contiguous_partitions(batches, self.target_partitions());
+        Ok(MemTable::try_new(schema, partitions)?)
+    }
+
     /// A plan that scans in-memory batches (which are shared, not copied).
     pub fn scan_batches(
         &self,
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<LogicalPlan> {
-        let partitions = split_round_robin(batches, self.target_partitions());
-        let table = MemTable::try_new(schema, partitions)?;
+        let table = self.memory_table(schema, batches)?;
         let id = ANONYMOUS_TABLES.fetch_add(1, Ordering::Relaxed);
         scan(&format!("memory_{id}"), Arc::new(table))
     }
@@ -266,12 +272,33 @@ fn table_name_for(path: &str) -> String {
     }
 }
 
-/// Deals batches into `partitions` lists so that scans of memory run in parallel.
-fn split_round_robin(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
-    let count = partitions.clamp(1, batches.len().max(1));
-    let mut split = vec![Vec::new(); count];
-    for (i, batch) in batches.into_iter().enumerate() {
-        split[i % count].push(batch);
+/// A partition of memory is worth its overhead from this many rows.
+const MIN_PARTITION_ROWS: usize = 1 << 15;
+
+/// Splits batches into at most `partitions` contiguous runs of about equal rows, slicing
+/// (zero-copy) a batch where a run ends. Contiguous, not dealt round-robin: results are
+/// collected partition after partition (`execute.rs`), and so keep the rows' order.
+fn contiguous_partitions(batches: Vec<RecordBatch>, partitions: usize) -> Vec<Vec<RecordBatch>> {
+    let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let count = partitions.clamp(1, total.div_ceil(MIN_PARTITION_ROWS).max(1));
+    let per_partition = total.div_ceil(count).max(1);
+    let mut split: Vec<Vec<RecordBatch>> = vec![Vec::new()];
+    let mut room = per_partition;
+    for batch in batches {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            if room == 0 {
+                split.push(Vec::new());
+                room = per_partition;
+            }
+            let take = room.min(batch.num_rows() - offset);
+            split
+                .last_mut()
+                .expect("never empty")
+                .push(batch.slice(offset, take));
+            offset += take;
+            room -= take;
+        }
     }
     split
 }
@@ -287,12 +314,46 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_dealt_round_robin() {
-        let schema = Arc::new(datafusion::arrow::datatypes::Schema::empty());
-        let batch = RecordBatch::new_empty(schema);
-        let split = split_round_robin(vec![batch; 5], 2);
-        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [3, 2]);
-        assert_eq!(split_round_robin(Vec::new(), 4).len(), 1);
+    fn memory_is_split_into_contiguous_partitions_of_about_equal_rows() {
+        use datafusion::arrow::array::Int64Array;
+        let column = |from: i64, to: i64| {
+            let values: Arc<dyn datafusion::arrow::array::Array> =
+                Arc::new(Int64Array::from_iter_values(from..to));
+            RecordBatch::try_from_iter([("x", values)]).expect("a batch")
+        };
+        let rows = |split: &[Vec<RecordBatch>]| -> Vec<usize> {
+            split
+                .iter()
+                .map(|p| p.iter().map(RecordBatch::num_rows).sum())
+                .collect()
+        };
+        let values = |split: &[Vec<RecordBatch>]| -> Vec<i64> {
+            split
+                .iter()
+                .flatten()
+                .flat_map(|b| {
+                    let x = b
+                        .column(0)
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .expect("i64");
+                    x.values().to_vec()
+                })
+                .collect()
+        };
+        // One large batch is sliced; partitions read in turn give the rows in order.
+        let one = contiguous_partitions(vec![column(0, 100_000)], 3);
+        assert_eq!(rows(&one), [33_334, 33_334, 33_332]);
+        assert_eq!(values(&one), (0..100_000).collect::<Vec<_>>());
+        // Several batches: cut where a partition is full.
+        let many = contiguous_partitions(vec![column(0, 50_000), column(50_000, 70_000)], 2);
+        assert_eq!(rows(&many), [35_000, 35_000]);
+        assert_eq!(values(&many), (0..70_000).collect::<Vec<_>>());
+        // Small tables stay whole; no batches is one empty partition.
+        assert_eq!(rows(&contiguous_partitions(vec![column(0, 10)], 4)), [10]);
+        let empty = RecordBatch::new_empty(Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+        assert_eq!(contiguous_partitions(vec![empty], 4).len(), 1);
+        assert_eq!(contiguous_partitions(Vec::new(), 4).len(), 1);
     }
 
     #[test]

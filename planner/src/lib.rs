@@ -17,6 +17,8 @@
 //! * [`semi_join`] — semi-join reduction: unnested subqueries restricted to the outer
 //!   query's keys, small semi joins moved below inner joins;
 //! * [`tensor`] — the lazy tensor graph, lowered to the same kernel IR as fused stages;
+//! * [`memory`] — where tensors' and fused stages' large buffers come from: huge pages,
+//!   and a pool of freed ones;
 //! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
 
@@ -27,6 +29,7 @@ pub mod error;
 pub mod expr;
 pub mod frame;
 pub mod fusion;
+pub mod memory;
 pub mod naming;
 pub mod raise_error;
 pub mod rules;

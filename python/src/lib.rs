@@ -14,6 +14,7 @@ mod run;
 mod session;
 mod tensor;
 mod tools;
+mod triad;
 
 use pyo3::prelude::*;
 

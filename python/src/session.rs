@@ -6,7 +6,6 @@ use std::sync::Arc;
 use corepy_engine::{CsvOptions, FileKind, Session, SessionOptions};
 use corepy_planner::{CorepyError, Result};
 use datafusion::catalog::view::ViewTable;
-use datafusion::datasource::MemTable;
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::PySchema;
@@ -189,9 +188,7 @@ impl PySession {
         guarded(|| {
             let table = data.into_table()?;
             let (batches, schema) = table.into_inner();
-            let table = MemTable::try_new(schema, vec![batches])
-                .map_err(CorepyError::from)
-                .or_raise()?;
+            let table = self.session.memory_table(schema, batches).or_raise()?;
             self.session
                 .register_table(name, Arc::new(table))
                 .or_raise()

@@ -1,4 +1,4 @@
-//! Module-level tools: the `corepy` command line and TPC-H generation.
+//! Module-level tools: the `corepy` command line, TPC-H generation and the benchmarks' triad.
 
 use std::path::PathBuf;
 
@@ -41,5 +41,6 @@ fn gen_tpch(py: Python<'_>, scale: f64, output: PathBuf) -> PyResult<Vec<(String
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(run_cli, module)?)?;
     module.add_function(wrap_pyfunction!(gen_tpch, module)?)?;
+    module.add_class::<crate::triad::Triad>()?;
     Ok(())
 }

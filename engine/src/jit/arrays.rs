@@ -3,6 +3,8 @@
 
 use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut};
 use corepy_codegen::ir::ScalarType;
+use corepy_planner::memory::chunks::CARVED_FROM;
+use corepy_planner::memory::CarvedBuffer;
 use datafusion::arrow::array::{make_array, Array, ArrayData, ArrayRef};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use datafusion::arrow::datatypes::DataType;
@@ -40,12 +42,19 @@ impl InputBuffers {
 }
 
 /// The buffers of one output, sized for whole chunks. The values are not zeroed (the
-/// kernel writes every element it reports), except a boolean output's bits.
+/// kernel writes every element it reports), except a boolean output's bits. Values of
+/// [`CARVED_FROM`] bytes and more are carved from huge-page chunks (`planner::memory`):
+/// from the heap, a fresh output per batch costs about as much in page faults as the
+/// kernel that fills it.
 pub struct OutputBuffers {
-    values: MutableBuffer,
-    values_capacity: usize,
+    values: Values,
     validity: MutableBuffer,
     ty: ScalarType,
+}
+
+enum Values {
+    Heap(MutableBuffer, usize),
+    Carved(CarvedBuffer),
 }
 
 impl OutputBuffers {
@@ -53,13 +62,14 @@ impl OutputBuffers {
         let padded = padded_rows(rows);
         let bytes = values_bytes(ty, padded);
         let values = if ty == ScalarType::Bool {
-            MutableBuffer::from_len_zeroed(bytes)
+            Values::Heap(MutableBuffer::from_len_zeroed(bytes), bytes)
+        } else if bytes >= CARVED_FROM {
+            Values::Carved(CarvedBuffer::new(bytes))
         } else {
-            MutableBuffer::with_capacity(bytes)
+            Values::Heap(MutableBuffer::with_capacity(bytes), bytes)
         };
         OutputBuffers {
             values,
-            values_capacity: bytes,
             validity: MutableBuffer::from_len_zeroed(bitmap_bytes(padded)),
             ty,
         }
@@ -67,24 +77,35 @@ impl OutputBuffers {
 
     /// The kernel's view of these buffers.
     pub fn column(&mut self) -> ColumnOut<'_> {
-        let values = self.values.as_mut_ptr();
-        // SAFETY: the buffer's capacity holds `values_capacity` bytes, and the returned
-        // value borrows `self` mutably, so nothing else touches them while it lives.
-        unsafe { ColumnOut::from_raw(values, self.values_capacity, self.validity.as_slice_mut()) }
+        let (values, capacity) = match &mut self.values {
+            Values::Heap(buffer, capacity) => (buffer.as_mut_ptr(), *capacity),
+            Values::Carved(buffer) => (buffer.as_mut_ptr(), buffer.capacity()),
+        };
+        // SAFETY: the buffer holds `capacity` bytes, and the returned value borrows `self`
+        // mutably, so nothing else touches them while it lives.
+        unsafe { ColumnOut::from_raw(values, capacity, self.validity.as_slice_mut()) }
     }
 
     /// The array of the first `rows` elements (all written by the kernel), of Arrow type
     /// `data_type`.
-    pub fn into_array(mut self, data_type: &DataType, rows: usize) -> Result<ArrayRef> {
-        if self.ty != ScalarType::Bool {
-            // SAFETY: the kernel wrote every element before `rows` (renderers write each
-            // row they report, NULL or not), within the capacity.
-            unsafe { self.values.set_len(values_bytes(self.ty, rows)) };
-        }
+    pub fn into_array(self, data_type: &DataType, rows: usize) -> Result<ArrayRef> {
+        let written = values_bytes(self.ty, rows);
+        let values: Buffer = match self.values {
+            // A boolean output's bits were zeroed: the whole buffer is its value.
+            Values::Heap(buffer, _) if self.ty == ScalarType::Bool => buffer.into(),
+            Values::Heap(mut buffer, _) => {
+                // SAFETY: the kernel wrote every element before `rows` (renderers write
+                // each row they report, NULL or not), within the capacity.
+                unsafe { buffer.set_len(written) };
+                buffer.into()
+            }
+            // SAFETY: as above (booleans are never carved).
+            Values::Carved(buffer) => unsafe { buffer.into_buffer(written) },
+        };
         let nulls = NullBuffer::new(BooleanBuffer::new(self.validity.into(), 0, rows));
         let data = ArrayData::builder(data_type.clone())
             .len(rows)
-            .add_buffer(self.values.into())
+            .add_buffer(values)
             .nulls((nulls.null_count() > 0).then_some(nulls))
             .build()?;
         Ok(make_array(data))

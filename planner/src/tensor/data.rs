@@ -4,8 +4,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::dtype::DType;
-use super::memory::Allocation;
-pub use super::memory::ALIGNMENT;
+use crate::memory::Allocation;
+pub use crate::memory::ALIGNMENT;
 
 /// Immutable bytes with an owner that keeps them alive: memory corepy allocated (64-byte
 /// aligned) or memory of another library (a NumPy array, a DLPack tensor) read in place.
@@ -27,7 +27,7 @@ impl std::fmt::Debug for Buffer {
     }
 }
 
-/// Memory corepy allocated (see [`super::memory`]).
+/// Memory corepy allocated (see [`crate::memory`]).
 struct Aligned(Option<Allocation>);
 
 impl Drop for Aligned {

@@ -3,7 +3,7 @@
 //!
 //! * [`dtype`] — element types and NumPy's promotion (NEP 50 for Python scalars);
 //! * [`data`] — realized data: 64-byte-aligned buffers or memory of another library, with
-//!   shape, strides and offset; [`memory`] — where buffers come from (huge pages, a
+//!   shape, strides and offset; its memory comes from [`crate::memory`] (huge pages, a
 //!   bounded pool of freed large buffers);
 //! * [`graph`] and [`build`] — the nodes, and their construction with shape and dtype
 //!   checks (broadcasting, axes, reshape sizes);
@@ -18,7 +18,6 @@ pub mod data;
 pub mod dtype;
 pub mod explain;
 pub mod graph;
-mod memory;
 pub mod program;
 pub mod resize;
 pub mod simplify;
