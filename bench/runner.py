@@ -436,3 +436,18 @@ def write(result: dict[str, Any], out: Path) -> Path:
         path = out / f"{stem}-{count}.json"
     path.write_text(json.dumps(result, indent=1) + "\n")
     return path
+
+
+def write_in_process(result: dict[str, Any], text: str, out: Path) -> Path:
+    """Writes an in-process suite's results (``tensor``, ``memory``) as
+    ``<suite>-<date>.json`` and its Markdown table beside it; a second run on the same day
+    gets ``-2``, ``-3``, … rather than replacing the first."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{result['suite']}-{result['date'][:10]}"
+    path, count = out / f"{stem}.json", 1
+    while path.exists():
+        count += 1
+        path = out / f"{stem}-{count}.json"
+    path.write_text(json.dumps(result, indent=1) + "\n")
+    path.with_suffix(".md").write_text(text)
+    return path

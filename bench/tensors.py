@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -251,15 +250,7 @@ def main(argv: list[str] | None = None, out: Path | None = None) -> None:
     text = markdown(result)
     print(text)
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        stem = f"tensor-{result['date'][:10]}"
-        path, count = out / f"{stem}.json", 1
-        while path.exists():
-            count += 1
-            path = out / f"{stem}-{count}.json"
-        path.write_text(json.dumps(result, indent=1) + "\n")
-        path.with_suffix(".md").write_text(text)
-        print(f"results: {path}")
+        print(f"results: {runner.write_in_process(result, text, out)}")
 
 
 if __name__ == "__main__":

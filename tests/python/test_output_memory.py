@@ -85,7 +85,7 @@ def test_the_memory_speed_benchmark_checks_answers_and_reports_fractions() -> No
         runs = 2 * 4 if name == "triad" else 2  # the triad runs before every case
         assert figures["seconds"] > 0 and len(figures["all_seconds"]) == runs, name
         if name != "triad":
-            assert figures["fraction_of_triad"] > 0
+            assert figures["fraction_of_triad"] > 0 and figures["paired_fraction"] > 0
     assert "| ops10-sql |" in memory_speed.markdown(
         {
             "date": "2026-12-06",
