@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 import corepy as cp
+from bench import runner
 from bench.suites.expr import EXPRESSIONS
 from corepy import _core
 
@@ -114,13 +115,12 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def markdown(result: dict[str, Any]) -> str:
+    details = (
+        f"{result['rows']:,} rows, the triad on {result['threads']} threads, corepy's default "
+        f"session; medians of {result['repeat']} interleaved runs."
+    )
     lines = [
-        f"# memory-speed suite, {result['date'][:10]}",
-        "",
-        f"{result['machine']['cpu']}, {result['machine']['cores']} cores; {result['rows']:,} "
-        f"rows, the triad on {result['threads']} threads, corepy's default session; medians "
-        f"of {result['repeat']} interleaved runs.",
-        "",
+        *runner.in_process_header(result, "memory-speed suite", details),
         "| case | seconds | GB/s (named bytes) | fraction of the triad: medians "
         "| median of each run over the triad run before it |",
         "|---|---:|---:|---:|---:|",
@@ -141,8 +141,6 @@ def main(argv: list[str] | None = None, out: Path | None = None) -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="the triad's")
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args(argv)
-    from bench import runner
-
     result = {
         "suite": "memory",
         "date": datetime.datetime.now().isoformat(timespec="seconds"),

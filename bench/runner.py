@@ -438,6 +438,18 @@ def write(result: dict[str, Any], out: Path) -> Path:
     return path
 
 
+def in_process_header(result: dict[str, Any], title: str, details: str) -> list[str]:
+    """The first lines of an in-process suite's Markdown: its title and date, the machine,
+    and ``details`` of the data."""
+    machine = result["machine"]
+    return [
+        f"# {title}, {result['date'][:10]}",
+        "",
+        f"{machine['cpu']}, {machine['cores']} cores; {details}",
+        "",
+    ]
+
+
 def write_in_process(result: dict[str, Any], text: str, out: Path) -> Path:
     """Writes an in-process suite's results (``tensor``, ``memory``) as
     ``<suite>-<date>.json`` and its Markdown table beside it; a second run on the same day

@@ -209,13 +209,14 @@ def run(shape: tuple[int, ...], matmul: int, images: int, repeat: int) -> dict[s
 
 
 def markdown(result: dict[str, Any]) -> str:
+    from bench import runner
+
+    details = (
+        f"shape {tuple(result['shape'])} float32, matmul {result['matmul']}², "
+        f"{result['images']} JPEGs; median of {result['repeat']}."
+    )
     lines = [
-        f"# tensor suite, {result['date'][:10]}",
-        "",
-        f"{result['machine']['cpu']}, {result['machine']['cores']} cores; shape "
-        f"{tuple(result['shape'])} float32, matmul {result['matmul']}², {result['images']} "
-        f"JPEGs; median of {result['repeat']}.",
-        "",
+        *runner.in_process_header(result, "tensor suite", details),
         "| case | engine | seconds | vs corepy |",
         "|---|---|---:|---:|",
     ]

@@ -174,6 +174,23 @@ impl Allocation {
     }
 }
 
+/// An [`Allocation`] given back when dropped: the owner behind buffers that share it.
+pub struct FreedOnDrop(Option<Allocation>);
+
+impl FreedOnDrop {
+    pub fn new(allocation: Allocation) -> FreedOnDrop {
+        FreedOnDrop(Some(allocation))
+    }
+}
+
+impl Drop for FreedOnDrop {
+    fn drop(&mut self) {
+        if let Some(allocation) = self.0.take() {
+            allocation.free();
+        }
+    }
+}
+
 fn heap_layout(len: usize) -> Layout {
     Layout::from_size_align(len.max(1), ALIGNMENT).expect("size fits isize")
 }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::buffer::Buffer;
 
-use super::allocation::{Allocation, Pages, ALIGNMENT};
+use super::allocation::{Allocation, FreedOnDrop, Pages, ALIGNMENT};
 
 /// The size of a chunk.
 pub const CHUNK: usize = 2 << 20;
@@ -38,15 +38,7 @@ pub const CARVED_FROM: usize = 16 << 10;
 pub const CARVED_UP_TO: usize = CHUNK / 4;
 
 /// Memory some buffers were carved from, given back when the last of them is dropped.
-struct Chunk(Option<Allocation>);
-
-impl Drop for Chunk {
-    fn drop(&mut self) {
-        if let Some(allocation) = self.0.take() {
-            allocation.free();
-        }
-    }
-}
+type Chunk = FreedOnDrop;
 
 /// This thread's chunk and how much of it is taken.
 struct Current {
@@ -80,7 +72,7 @@ impl CarvedBuffer {
         if capacity > CARVED_UP_TO {
             let allocation = Allocation::for_overwrite_on(capacity, Pages::Base);
             let ptr = allocation.ptr();
-            return CarvedBuffer::at(ptr, capacity, Arc::new(Chunk(Some(allocation))));
+            return CarvedBuffer::at(ptr, capacity, Arc::new(FreedOnDrop::new(allocation)));
         }
         CURRENT.with_borrow_mut(|current| {
             let fits = current.as_ref().is_some_and(|c| c.used + capacity <= CHUNK);
@@ -88,7 +80,7 @@ impl CarvedBuffer {
                 let allocation = Allocation::for_overwrite_on(CHUNK, Pages::Base);
                 let base = allocation.ptr();
                 *current = Some(Current {
-                    chunk: Arc::new(Chunk(Some(allocation))),
+                    chunk: Arc::new(FreedOnDrop::new(allocation)),
                     base,
                     used: 0,
                 });

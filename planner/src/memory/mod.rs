@@ -9,5 +9,5 @@
 mod allocation;
 pub mod chunks;
 
-pub use allocation::{Allocation, Pages, ALIGNMENT, LARGE, POOL_BYTES, POOL_ENTRIES};
+pub use allocation::{Allocation, FreedOnDrop, Pages, ALIGNMENT, LARGE, POOL_BYTES, POOL_ENTRIES};
 pub use chunks::CarvedBuffer;

@@ -4,8 +4,8 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::dtype::DType;
-use crate::memory::Allocation;
 pub use crate::memory::ALIGNMENT;
+use crate::memory::{Allocation, FreedOnDrop};
 
 /// Immutable bytes with an owner that keeps them alive: memory corepy allocated (64-byte
 /// aligned) or memory of another library (a NumPy array, a DLPack tensor) read in place.
@@ -27,17 +27,6 @@ impl std::fmt::Debug for Buffer {
     }
 }
 
-/// Memory corepy allocated (see [`crate::memory`]).
-struct Aligned(Option<Allocation>);
-
-impl Drop for Aligned {
-    fn drop(&mut self) {
-        if let Some(allocation) = self.0.take() {
-            allocation.free();
-        }
-    }
-}
-
 impl Buffer {
     /// `len` zero bytes, 64-byte aligned, and a mutable view of them to fill before the
     /// buffer is shared.
@@ -53,7 +42,7 @@ impl Buffer {
 
     fn own(allocation: Allocation, len: usize) -> (Buffer, BufferWriter) {
         let ptr = allocation.ptr();
-        let owner = Arc::new(Aligned(Some(allocation)));
+        let owner = Arc::new(FreedOnDrop::new(allocation));
         let writer = BufferWriter {
             ptr,
             len,
@@ -113,7 +102,7 @@ impl Buffer {
 pub struct BufferWriter {
     ptr: *mut u8,
     len: usize,
-    _owner: Arc<Aligned>,
+    _owner: Arc<FreedOnDrop>,
 }
 
 // SAFETY: one writer per fresh buffer; the buffer is not read until the writer is done.
