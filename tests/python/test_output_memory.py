@@ -24,7 +24,10 @@ def _session(rows: int, batch_size: int, nulls: bool) -> tuple[cp.Session, dict[
     }
     session = cp.Session(target_partitions=2, batch_size=batch_size)
     table = pa.table(arrays)
-    session.register("t", pa.Table.from_batches(table.to_batches(max_chunksize=4096), table.schema))
+    # Batches of the session's batch size reach the stage whole (a scan splits larger ones
+    # but never joins smaller ones), so each case's outputs have the size it names.
+    batches = table.to_batches(max_chunksize=batch_size)
+    session.register("t", pa.Table.from_batches(batches, table.schema))
     return session, {c: arrays[c].to_numpy(zero_copy_only=False) for c in arrays}
 
 

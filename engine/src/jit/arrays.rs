@@ -53,7 +53,7 @@ pub struct OutputBuffers {
 }
 
 enum Values {
-    Heap(MutableBuffer, usize),
+    Heap(MutableBuffer),
     Carved(CarvedBuffer),
 }
 
@@ -62,11 +62,11 @@ impl OutputBuffers {
         let padded = padded_rows(rows);
         let bytes = values_bytes(ty, padded);
         let values = if ty == ScalarType::Bool {
-            Values::Heap(MutableBuffer::from_len_zeroed(bytes), bytes)
+            Values::Heap(MutableBuffer::from_len_zeroed(bytes))
         } else if bytes >= CARVED_FROM {
             Values::Carved(CarvedBuffer::new(bytes))
         } else {
-            Values::Heap(MutableBuffer::with_capacity(bytes), bytes)
+            Values::Heap(MutableBuffer::with_capacity(bytes))
         };
         OutputBuffers {
             values,
@@ -78,11 +78,12 @@ impl OutputBuffers {
     /// The kernel's view of these buffers.
     pub fn column(&mut self) -> ColumnOut<'_> {
         let (values, capacity) = match &mut self.values {
-            Values::Heap(buffer, capacity) => (buffer.as_mut_ptr(), *capacity),
+            Values::Heap(buffer) => (buffer.as_mut_ptr(), buffer.capacity()),
             Values::Carved(buffer) => (buffer.as_mut_ptr(), buffer.capacity()),
         };
-        // SAFETY: the buffer holds `capacity` bytes, and the returned value borrows `self`
-        // mutably, so nothing else touches them while it lives.
+        // SAFETY: the buffer holds `capacity` bytes (at least the bytes asked for in `new`),
+        // and the returned value borrows `self` mutably, so nothing else touches them while
+        // it lives.
         unsafe { ColumnOut::from_raw(values, capacity, self.validity.as_slice_mut()) }
     }
 
@@ -92,8 +93,8 @@ impl OutputBuffers {
         let written = values_bytes(self.ty, rows);
         let values: Buffer = match self.values {
             // A boolean output's bits were zeroed: the whole buffer is its value.
-            Values::Heap(buffer, _) if self.ty == ScalarType::Bool => buffer.into(),
-            Values::Heap(mut buffer, _) => {
+            Values::Heap(buffer) if self.ty == ScalarType::Bool => buffer.into(),
+            Values::Heap(mut buffer) => {
                 // SAFETY: the kernel wrote every element before `rows` (renderers write
                 // each row they report, NULL or not), within the capacity.
                 unsafe { buffer.set_len(written) };

@@ -181,6 +181,10 @@ impl FreedOnDrop {
     pub fn new(allocation: Allocation) -> FreedOnDrop {
         FreedOnDrop(Some(allocation))
     }
+
+    pub fn ptr(&self) -> *mut u8 {
+        self.0.as_ref().expect("taken only on drop").ptr()
+    }
 }
 
 impl Drop for FreedOnDrop {

@@ -43,7 +43,6 @@ type Chunk = FreedOnDrop;
 /// This thread's chunk and how much of it is taken.
 struct Current {
     chunk: Arc<Chunk>,
-    base: *mut u8,
     used: usize,
 }
 
@@ -78,10 +77,8 @@ impl CarvedBuffer {
             let fits = current.as_ref().is_some_and(|c| c.used + capacity <= CHUNK);
             if !fits {
                 let allocation = Allocation::for_overwrite_on(CHUNK, Pages::Base);
-                let base = allocation.ptr();
                 *current = Some(Current {
                     chunk: Arc::new(FreedOnDrop::new(allocation)),
-                    base,
                     used: 0,
                 });
             }
@@ -89,7 +86,7 @@ impl CarvedBuffer {
                 .as_mut()
                 .expect("a chunk with room was just ensured");
             // SAFETY: `used + capacity <= CHUNK`, within the chunk's allocation.
-            let ptr = unsafe { c.base.add(c.used) };
+            let ptr = unsafe { c.chunk.ptr().add(c.used) };
             c.used = (c.used + capacity).next_multiple_of(ALIGNMENT);
             CarvedBuffer::at(ptr, capacity, Arc::clone(&c.chunk))
         })

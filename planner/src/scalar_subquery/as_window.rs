@@ -55,13 +55,7 @@ impl OptimizerRule for ScalarSubqueryAsWindow {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Filter(filter) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match as_window(filter)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
-        })
+        super::rewrite_filter(plan, as_window)
     }
 }
 

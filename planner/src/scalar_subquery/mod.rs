@@ -9,5 +9,24 @@ mod same_rows;
 pub use as_window::ScalarSubqueryAsWindow;
 pub use over_groups::ScalarSubqueryOverGroups;
 
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::Result;
+use datafusion::logical_expr::{Filter, LogicalPlan};
+
+/// Both rules' step: a filter node rewritten by `rewrite` when it applies; any other node,
+/// or a filter it does not apply to, as it is.
+fn rewrite_filter(
+    plan: LogicalPlan,
+    rewrite: impl Fn(&Filter) -> Result<Option<LogicalPlan>>,
+) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Filter(filter) = &plan else {
+        return Ok(Transformed::no(plan));
+    };
+    Ok(match rewrite(filter)? {
+        Some(rewritten) => Transformed::yes(rewritten),
+        None => Transformed::no(plan),
+    })
+}
+
 #[cfg(test)]
 mod tests;

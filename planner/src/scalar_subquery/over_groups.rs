@@ -60,13 +60,7 @@ impl OptimizerRule for ScalarSubqueryOverGroups {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Filter(filter) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match over_groups(filter)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
-        })
+        super::rewrite_filter(plan, over_groups)
     }
 }
 
