@@ -186,8 +186,18 @@ pub fn random_column(rng: &mut Rng, ty: ScalarType, rows: usize, null_percent: u
     for row in 0..rows {
         let mut v = random_value(rng, ty);
         if decimal && rng.chance(3) {
-            // Arrow does not hold decimals to their precision: nor does this data.
-            v = V::I(rng.pick(&[i128::MIN, i128::MAX, -(1i128 << 100), 1i128 << 64]));
+            // Arrow does not hold decimals to their precision: nor does this data. The
+            // edges of 64 bits are where the JIT leaves its narrow path.
+            v = V::I(rng.pick(&[
+                i128::MIN,
+                i128::MAX,
+                -(1i128 << 100),
+                1i128 << 64,
+                i64::MIN as i128,
+                i64::MAX as i128,
+                1i128 << 63,
+                -(1i128 << 63) - 1,
+            ]));
         }
         crate::interp::write_value(&mut values, ty, row, v);
         if !rng.chance(null_percent) {

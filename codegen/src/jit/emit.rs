@@ -934,7 +934,12 @@ impl Chunk<'_, '_, '_> {
             };
             let scale = |t| decimal_parts(t).map_or(0, |(_, s)| s);
             let scales = (scale(self.kernel.ty(a)), scale(self.kernel.ty(b)), s);
-            return self.decimal_arith(it, index, op, scales, x, y);
+            let known = |id: ValueId| match self.kernel.nodes[id.index()].op {
+                Op::Const(Literal::Int(v)) => Some(v),
+                _ => None,
+            };
+            let operands = [(x, known(a)), (y, known(b))];
+            return self.decimal_arith(it, index, op, scales, operands);
         }
         let ins = self.b.ins();
         if ty.is_float() {

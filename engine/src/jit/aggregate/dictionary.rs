@@ -17,9 +17,13 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{internal_err, Result};
 
-/// How many short strings a dictionary finds by comparing views before it hashes them:
-/// a scan of eight 16-byte views costs less than one hash.
-const FEW: usize = 8;
+/// Slots of the direct-mapped cache of short strings' ids (log2): 256 views and ids, 5 KiB,
+/// stay in L1 beside the kernel's data.
+const RECENT_BITS: u32 = 8;
+const RECENT: usize = 1 << RECENT_BITS;
+
+/// No view: its length field (the low 32 bits) is beyond any string's.
+const NO_VIEW: u128 = u128::MAX;
 
 /// Whether the fold groups by columns of this type through a [`Dictionary`].
 pub fn is_dictionary_key(data_type: &DataType) -> bool {
@@ -30,18 +34,33 @@ pub fn is_dictionary_key(data_type: &DataType) -> bool {
 }
 
 /// The distinct strings of one key column in one partition, numbered from 0.
-#[derive(Default)]
 pub struct Dictionary {
-    /// The first [`FEW`] short strings met, by their view (length and bytes, zero-padded):
-    /// a key of a few values (TPC-H's flags) is found by comparing views, no hashing.
-    few: Vec<(u128, u32)>,
-    /// Ids of the other short strings by their view: with `few`, a cache of `by_bytes`,
+    /// Short strings' ids by their view (length and bytes, zero-padded), direct-mapped:
+    /// a key of few values (TPC-H's flags) is found by one compare that the branch
+    /// predictor learns, no hashing. Only short views are stored, so a long string's view
+    /// (its length past 12) never matches.
+    recent_views: Box<[u128; RECENT]>,
+    recent_ids: Box<[u32; RECENT]>,
+    /// Ids of every short string met, by its view: with `recent`, a cache of `by_bytes`,
     /// which holds every string.
     by_view: HashMap<u128, u32, BuildHasherDefault<WordHasher>>,
     /// Ids of the strings by their bytes.
     by_bytes: HashMap<Box<[u8]>, u32, BuildHasherDefault<WordHasher>>,
     values: Vec<Box<str>>,
     bytes: usize,
+}
+
+impl Default for Dictionary {
+    fn default() -> Self {
+        Dictionary {
+            recent_views: Box::new([NO_VIEW; RECENT]),
+            recent_ids: Box::new([0; RECENT]),
+            by_view: HashMap::default(),
+            by_bytes: HashMap::default(),
+            values: Vec::new(),
+            bytes: 0,
+        }
+    }
 }
 
 impl Dictionary {
@@ -69,40 +88,56 @@ impl Dictionary {
 
     /// Heap bytes held, for the memory pool.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.bytes + RECENT * (size_of::<u128>() + size_of::<u32>())
     }
 
     fn encode_views(&mut self, strings: &StringViewArray) -> UInt32Array {
         let views = strings.views();
-        if strings.null_count() == 0 {
-            // No validity to build: ids straight into a vector.
-            let ids: Vec<u32> = (0..strings.len())
+        let ids: Vec<u32> = match strings.nulls().filter(|n| n.null_count() > 0) {
+            // A null's view is not a string (it may point anywhere): its id is 0, masked.
+            Some(nulls) => (0..strings.len())
+                .map(|row| match nulls.is_valid(row) {
+                    true => self.id_of_view(strings, views[row], row),
+                    false => 0,
+                })
+                .collect(),
+            None => (0..strings.len())
                 .map(|row| self.id_of_view(strings, views[row], row))
-                .collect();
-            return UInt32Array::from(ids);
-        }
-        let ids = (0..strings.len())
-            .map(|row| (!strings.is_null(row)).then(|| self.id_of_view(strings, views[row], row)));
-        ids.collect()
+                .collect(),
+        };
+        UInt32Array::new(ids.into(), strings.nulls().cloned())
     }
 
     fn id_of_view(&mut self, strings: &StringViewArray, view: u128, row: usize) -> u32 {
+        let slot = recent_slot(view);
+        if self.recent_views[slot] == view {
+            return self.recent_ids[slot];
+        }
+        self.id_of_view_missed(strings, view, row, slot)
+    }
+
+    #[cold]
+    fn id_of_view_missed(
+        &mut self,
+        strings: &StringViewArray,
+        view: u128,
+        row: usize,
+        slot: usize,
+    ) -> u32 {
         if (view as u32) > 12 {
             return self.id_of_bytes(strings.value(row));
         }
-        if let Some(&(_, id)) = self.few.iter().find(|(v, _)| *v == view) {
-            return id;
-        }
-        if let Some(&id) = self.by_view.get(&view) {
-            return id;
-        }
-        let id = self.id_of_bytes(strings.value(row));
-        if self.few.len() < FEW {
-            self.few.push((view, id));
-        } else {
-            self.by_view.insert(view, id);
-        }
-        self.bytes += 32;
+        let id = match self.by_view.get(&view) {
+            Some(&id) => id,
+            None => {
+                let id = self.id_of_bytes(strings.value(row));
+                self.by_view.insert(view, id);
+                self.bytes += 32;
+                id
+            }
+        };
+        self.recent_views[slot] = view;
+        self.recent_ids[slot] = id;
         id
     }
 
@@ -126,6 +161,12 @@ impl Dictionary {
         self.bytes += 2 * value.len() + 48;
         id
     }
+}
+
+/// The cache slot of a view: its words mixed by one multiply, the top bits taken.
+fn recent_slot(view: u128) -> usize {
+    let word = (view as u64) ^ ((view >> 64) as u64).rotate_left(29);
+    (word.wrapping_mul(SEED) >> (64 - RECENT_BITS)) as usize
 }
 
 /// A fast multiplicative hash of machine words (the dictionary's keys are a partition's
@@ -201,9 +242,9 @@ mod tests {
     }
 
     #[test]
-    fn many_short_strings_past_the_few_keep_their_ids() {
+    fn many_short_strings_past_the_cache_keep_their_ids() {
         let mut dictionary = Dictionary::default();
-        let strings: Vec<String> = (0..3 * FEW).map(|i| format!("k{i}")).collect();
+        let strings: Vec<String> = (0..3 * RECENT).map(|i| format!("k{i}")).collect();
         let column: ArrayRef = Arc::new(
             strings
                 .iter()
@@ -219,6 +260,27 @@ mod tests {
             assert_eq!(ids.value(i), i as u32);
             assert_eq!(ids.value(2 * n - 1 - i), i as u32);
         }
-        assert_eq!(dictionary.few.len(), FEW);
+        assert_eq!(dictionary.by_view.len(), n);
+    }
+
+    /// Nulls whose views are garbage (pointing past the buffers) are never read.
+    #[test]
+    fn null_views_are_not_read() {
+        let long = "a string longer than twelve bytes";
+        let column = StringViewArray::from(vec![Some(long), Some("R"), Some(long)]);
+        let (views, buffers, _) = column.into_parts();
+        let mut garbage: Vec<u128> = views.to_vec();
+        garbage[1] = (u128::from(u32::MAX) << 96) | (99 << 64) | 40;
+        let nulls = datafusion::arrow::buffer::NullBuffer::from(vec![true, false, true]);
+        // SAFETY: the one invalid view is a null's, which Arrow readers must not follow.
+        let column: ArrayRef = Arc::new(unsafe {
+            StringViewArray::new_unchecked(garbage.into(), buffers, Some(nulls))
+        });
+        let mut dictionary = Dictionary::default();
+        let ids = dictionary.encode(&column).unwrap();
+        let ids = ids.as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+        assert_eq!(ids.null_count(), 1);
+        assert_eq!(ids.value(0), ids.value(2));
+        assert_eq!(dictionary.values.len(), 1);
     }
 }
