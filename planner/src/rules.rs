@@ -9,7 +9,9 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
-use crate::scalar_subquery::{ScalarSubqueryAsWindow, ScalarSubqueryOverGroups};
+use crate::scalar_subquery::{
+    CorrelatedAggregateAsWindow, ScalarSubqueryAsWindow, ScalarSubqueryOverGroups,
+};
 use crate::semi_join::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
@@ -26,6 +28,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = vec![
         Arc::new(ScalarSubqueryAsWindow),
         Arc::new(ScalarSubqueryOverGroups),
+        Arc::new(CorrelatedAggregateAsWindow),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),
         Arc::new(PushSemiJoinDown),

@@ -43,7 +43,19 @@ def _depth(lines: list[str], start: str) -> int:
     raise AssertionError(f"no line starts with {start!r}:\n" + "\n".join(lines))
 
 
-@pytest.mark.parametrize("query", ["q02", "q17", "q20"])
+def test_a_correlated_average_over_the_joined_lines_is_a_window_per_part(
+    session: cp.Session,
+) -> None:
+    # q17: avg(l_quantity) over the lines of the outer row's part, which are the lines the
+    # outer join holds for that part: a window partitioned by the part, one scan of lineitem
+    # (planner/src/scalar_subquery/correlated_as_window.rs).
+    lines = _logical(_plan(session, (TPCH_SQL / "q17.sql").read_text()))
+    windows = [line for line in lines if "WindowAggr:" in line]
+    assert len(windows) == 1 and "PARTITION BY [lineitem.l_partkey]" in windows[0], lines
+    assert sum("TableScan: lineitem" in line for line in lines) == 1, lines
+
+
+@pytest.mark.parametrize("query", ["q02", "q20"])
 def test_correlated_aggregates_are_taken_over_the_outer_keys_only(
     session: cp.Session, query: str
 ) -> None:
@@ -198,8 +210,10 @@ def test_rewritten_queries_answer_as_duckdb(star: Path, name: str) -> None:
 
 def test_the_star_queries_are_rewritten(star: Path) -> None:
     session = _star_session(star)
-    for name in ("q7_shape", "q21_shape", "q17_shape"):
+    for name in ("q7_shape", "q21_shape"):
         assert "__corepy_keys" in _plan(session, STAR_QUERIES[name]), name
+    # The correlated average: a window over the joined lines, per part.
+    assert "PARTITION BY [lineitem.l_partkey]" in _plan(session, STAR_QUERIES["q17_shape"])
     lines = _logical(_plan(session, STAR_QUERIES["string_and_numbers"]))
     # The string test stays with DataFusion, above a stage that filters the numbers.
     assert _depth(lines, "Filter: lineitem.l_mode") < _depth(lines, "FusedStage: filter=")

@@ -117,3 +117,44 @@ def test_ctas_and_insert_of_rewritten_queries_hold_duckdbs_rows(
     assert sorted(zip(*got.values(), strict=True), key=repr) == sorted(expected * 2, key=repr)
     plan = session.sql(query).explain()
     assert ("WindowAggr" in plan) == windowed, plan
+
+
+# A correlated subquery over the relation the outer query joins on the correlation key
+# (TPC-H q17's shape), taken as a window per key (`correlated_as_window.rs`) only for the
+# aggregates that a repeated join partner (`p` has key 1 twice) cannot change.
+P = "VALUES (1, 'a'), (1, 'a'), (2, 'a'), (3, 'b'), (NULL, 'a'), (5, 'a')"
+
+
+@pytest.mark.parametrize(
+    ("query", "windowed"),
+    [
+        (
+            "SELECT sum(v) AS s FROM t, p WHERE pk = k AND brand = 'a' "
+            "AND v < (SELECT 0.9 * avg(v) FROM t WHERE k = pk)",
+            True,
+        ),
+        ("SELECT k, v FROM t JOIN p ON k = pk WHERE v = (SELECT max(v) FROM t WHERE k = pk)", True),
+        (
+            "SELECT k, v FROM t, p WHERE pk = k AND v * 2 > (SELECT sum(v) FROM t WHERE k = pk)",
+            False,
+        ),
+        (
+            "SELECT k, v FROM t, p WHERE pk = k AND v > 3 "
+            "AND v <= (SELECT avg(v) FROM t WHERE k = pk)",
+            False,
+        ),
+    ],
+)
+def test_correlated_subqueries_over_the_joined_relation_hold_duckdbs_rows(
+    session: cp.Session, query: str, windowed: bool
+) -> None:
+    import duckdb
+
+    _t(session)
+    session.sql(f"CREATE TABLE p (pk INT, brand VARCHAR) AS {P}").compute()
+    expected = duckdb.sql(f"WITH t(k, v) AS ({T}), p(pk, brand) AS ({P}) {query}").fetchall()
+    assert expected, "the query keeps some rows"
+    got = rows(session, query)
+    assert sorted(zip(*got.values(), strict=True), key=repr) == sorted(expected, key=repr)
+    plan = session.sql(query).explain()
+    assert ("WindowAggr" in plan) == windowed, plan

@@ -1,12 +1,16 @@
-//! Uncorrelated scalar subqueries over the relation they filter, computed in the same pass
-//! as a window instead of as a second evaluation of that relation: over its rows
-//! (`as_window.rs`) or over the groups of an aggregation of it (`over_groups.rs`).
+//! Scalar subqueries over the relation they filter, computed in the same pass as a window
+//! instead of as a second evaluation of that relation: uncorrelated, over its rows
+//! (`as_window.rs`) or over the groups of an aggregation of it (`over_groups.rs`);
+//! correlated on the key of a join with it, over the rows of each key
+//! (`correlated_as_window.rs`).
 
 mod as_window;
+mod correlated_as_window;
 mod over_groups;
 mod same_rows;
 
 pub use as_window::ScalarSubqueryAsWindow;
+pub use correlated_as_window::CorrelatedAggregateAsWindow;
 pub use over_groups::ScalarSubqueryOverGroups;
 
 use datafusion::common::tree_node::Transformed;

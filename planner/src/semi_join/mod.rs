@@ -29,7 +29,7 @@ mod table_size;
 
 pub use below_inner_join::PushSemiJoinDown;
 pub use dimension_keys::PushDimensionKeysDown;
-pub(crate) use key_source::column_below;
+pub(crate) use key_source::{column_below, KEYS_ALIAS};
 pub use keys_into_aggregate::PushJoinKeysIntoAggregate;
 
 use datafusion::common::tree_node::Transformed;
