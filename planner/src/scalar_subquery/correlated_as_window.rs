@@ -46,7 +46,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::same_rows::same_rows;
 use crate::fusion::FusedStage;
-use crate::semi_join::KEYS_ALIAS;
+use crate::semi_join::{on_join, KEYS_ALIAS};
 
 /// Prefix of the window columns that hold the subquery's aggregates.
 const WINDOW: &str = "__corepy_window_";
@@ -75,13 +75,7 @@ impl OptimizerRule for CorrelatedAggregateAsWindow {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Join(join) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match as_window(join)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
-        })
+        on_join(plan, as_window)
     }
 }
 

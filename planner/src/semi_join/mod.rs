@@ -37,7 +37,7 @@ use datafusion::common::Result;
 use datafusion::logical_expr::{Join, LogicalPlan};
 
 /// A rule's step on one plan node: `rewrite` of the node when it is a Join.
-fn on_join(
+pub(crate) fn on_join(
     plan: LogicalPlan,
     rewrite: impl FnOnce(&Join) -> Result<Option<LogicalPlan>>,
 ) -> Result<Transformed<LogicalPlan>> {
