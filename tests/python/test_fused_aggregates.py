@@ -5,6 +5,7 @@ those of DataFusion's own aggregation with the JIT off."""
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -271,7 +272,7 @@ def _sorted_rows(table: dict[str, list[object]]) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 def string_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    """String keys fold only when asked for (slower than DataFusion with many values)."""
+    """String keys fold (the default; `COREPY_FOLD_STRING_KEYS=0` turns it off)."""
     monkeypatch.setenv("COREPY_FOLD_STRING_KEYS", "1")
 
 
@@ -322,10 +323,32 @@ def test_a_string_key_column_as_an_aggregate_argument_stays_with_datafusion() ->
     assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)
 
 
-def test_string_keys_stay_with_datafusion_unless_asked_for(
+def test_string_keys_stay_with_datafusion_when_turned_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("COREPY_FOLD_STRING_KEYS", raising=False)
+    monkeypatch.setenv("COREPY_FOLD_STRING_KEYS", "0")
     table = _string_table(1_000, 10)
     sql = "SELECT w, count(*) AS c FROM t WHERE x > 1 GROUP BY w"
     assert "JitAggregateExec" not in _session(True, table).sql(sql).explain()
+
+
+def _fell_back(plan: str) -> int:
+    """How many partitions gave their grouping back to DataFusion (EXPLAIN ANALYZE)."""
+    counts = re.findall(r"fell_back_to_datafusion=(\d+)", plan)
+    assert counts, plan
+    return sum(int(c) for c in counts)
+
+
+@pytest.mark.parametrize(("distinct", "falls_back"), [(7, False), (60_000, True)])
+def test_a_string_key_with_many_values_goes_back_to_datafusion(
+    distinct: int, falls_back: bool
+) -> None:
+    # Past a few thousand groups a partition gives out what it folded and DataFusion
+    # aggregates the rest of its input (engine/src/jit/aggregate/fallback.rs); the final
+    # aggregation merges the two pieces of a group.
+    table = _string_table(200_000, distinct)
+    sql = "SELECT many, count(*) AS c, sum(x) AS s, min(n) AS lo FROM t WHERE x > 0 GROUP BY many"
+    session = _session(True, table)
+    assert (_fell_back(session.sql(sql).explain(analyze=True)) > 0) == falls_back
+    want = _session(False, table).sql(sql).compute().to_pydict()
+    assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)

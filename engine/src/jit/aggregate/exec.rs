@@ -33,6 +33,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::dictionary::Dictionary;
+use super::fallback::{Fallback, MAX_FOLDED_GROUPS};
 use super::output;
 use super::plan::FoldPlan;
 use crate::jit::arrays::InputBuffers;
@@ -48,6 +49,9 @@ pub struct JitAggregateExec {
     compiled_now: Option<Duration>,
     /// The stage's expressions, for EXPLAIN.
     stage: String,
+    /// DataFusion's partial aggregation, for a partition that meets many groups (string
+    /// keys, whose number of values is known only at run time).
+    fallback: Option<Fallback>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -66,6 +70,7 @@ impl JitAggregateExec {
         kernel: Arc<JitKernel>,
         compiled_now: Option<Duration>,
         stage: String,
+        fallback: Option<Fallback>,
         schema: SchemaRef,
     ) -> Self {
         let partitions = input.output_partitioning().partition_count();
@@ -81,6 +86,7 @@ impl JitAggregateExec {
             kernel,
             compiled_now,
             stage,
+            fallback,
             schema,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -205,6 +211,16 @@ impl JitAggregateExec {
             .map_err(|e| self.run_error(e))
     }
 
+    /// The fallback, when a partition's groups have outgrown the fold.
+    fn fallback_for(&self, state: &Folded) -> Option<&Fallback> {
+        match state {
+            Folded::Groups { table, .. } if table.groups() > MAX_FOLDED_GROUPS => {
+                self.fallback.as_ref()
+            }
+            _ => None,
+        }
+    }
+
     /// The partition's partial-aggregate batches.
     fn finish(&self, state: &Folded, batch_size: usize) -> Result<Vec<RecordBatch>> {
         match state {
@@ -269,11 +285,21 @@ enum Folded {
     },
 }
 
+/// Where a partition's stream stands.
+enum Step {
+    Folding(SendableRecordBatchStream, Folded),
+    /// DataFusion's partial aggregation of the input left when the fold gave up.
+    Falling(SendableRecordBatchStream),
+    Done,
+}
+
 /// The counters of one partition.
 struct Counters {
     baseline: BaselineMetrics,
     input_rows: Count,
     kernel_time: Time,
+    /// 1 where the partition met too many groups and DataFusion aggregated the rest.
+    fell_back: Count,
 }
 
 impl Counters {
@@ -318,6 +344,8 @@ impl ExecutionPlan for JitAggregateExec {
             Arc::clone(&self.kernel),
             self.compiled_now,
             self.stage.clone(),
+            // The fallback reads whatever input is left to it, not this child.
+            self.fallback.clone(),
             Arc::clone(&self.schema),
         )))
     }
@@ -339,12 +367,13 @@ impl ExecutionPlan for JitAggregateExec {
     ) -> Result<SendableRecordBatchStream> {
         let batch_size = context.session_config().batch_size();
         let pool = Arc::clone(context.memory_pool());
-        let input = self.input.execute(partition, context)?;
+        let input = self.input.execute(partition, Arc::clone(&context))?;
         let builder = || MetricBuilder::new(&self.metrics);
         let counters = Arc::new(Counters {
             baseline: BaselineMetrics::new(&self.metrics, partition),
             input_rows: builder().counter("input_rows", partition),
             kernel_time: builder().subset_time("kernel_time", partition),
+            fell_back: builder().counter("fell_back_to_datafusion", partition),
         });
         if let (0, Some(t)) = (partition, self.compiled_now) {
             builder().counter("kernels_compiled", partition).add(1);
@@ -371,29 +400,48 @@ impl ExecutionPlan for JitAggregateExec {
                     .collect(),
             }
         };
-        // Each step folds batches until the input ends (then the last groups go out) or
-        // the group table had to give its groups out early.
-        let start = Some((input, state));
+        // Each step folds batches until the input ends (then the last groups go out), the
+        // group table had to give its groups out early, or it met too many groups (then
+        // they go out, and DataFusion aggregates the rest of the input).
+        let start = Step::Folding(input, state);
         let folded = futures::stream::try_unfold(start, move |step| {
             let (this, counters) = (this.clone(), Arc::clone(&counters));
+            let context = Arc::clone(&context);
             async move {
-                let Some((mut input, mut state)) = step else {
-                    return Ok(None);
+                let (mut input, mut state) = match step {
+                    Step::Folding(input, state) => (input, state),
+                    Step::Falling(mut rest) => {
+                        let Some(batch) = rest.next().await else {
+                            return Ok(None);
+                        };
+                        let batch = vec![batch?];
+                        counters.record(&batch);
+                        return Ok(Some((batch, Step::Falling(rest))));
+                    }
+                    Step::Done => return Ok(None),
                 };
                 while let Some(batch) = input.next().await {
                     let batch = batch?;
                     let _compute = counters.baseline.elapsed_compute().timer();
                     counters.input_rows.add(batch.num_rows());
-                    let early = this.fold(&batch, &mut state, &counters.kernel_time, batch_size)?;
+                    let mut early =
+                        this.fold(&batch, &mut state, &counters.kernel_time, batch_size)?;
+                    if let Some(fallback) = this.fallback_for(&state) {
+                        early.extend(this.finish(&state, batch_size)?);
+                        counters.record(&early);
+                        counters.fell_back.add(1);
+                        let rest = fallback.run(input, context)?;
+                        return Ok(Some((early, Step::Falling(rest))));
+                    }
                     if !early.is_empty() {
                         counters.record(&early);
-                        return Ok(Some((early, Some((input, state)))));
+                        return Ok(Some((early, Step::Folding(input, state))));
                     }
                 }
                 let _compute = counters.baseline.elapsed_compute().timer();
                 let last = this.finish(&state, batch_size)?;
                 counters.record(&last);
-                Ok::<_, DataFusionError>(Some((last, None)))
+                Ok::<_, DataFusionError>(Some((last, Step::Done)))
             }
         })
         .map_ok(|batches| futures::stream::iter(batches.into_iter().map(Ok)))

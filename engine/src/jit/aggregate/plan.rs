@@ -161,15 +161,15 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
     })
 }
 
-/// Whether string keys fold: only with `COREPY_FOLD_STRING_KEYS=1`, for now. With many
-/// distinct strings (150,000 customer names, a million comments) the fold measured 6–13×
-/// slower than DataFusion's partial aggregation, as wide integer keys did; with few
-/// (TPC-H q1's flags) it is on par. Until the table is fast with many groups, they stay
-/// with DataFusion unless asked for.
+/// Whether string keys fold: yes, unless `COREPY_FOLD_STRING_KEYS=0`. With many distinct
+/// strings (150,000 customer names, a million comments) the fold measured 6–13× slower
+/// than DataFusion's partial aggregation, so a partition that meets more than a few
+/// thousand groups goes back to it (`fallback.rs`); with few (TPC-H q1's flags) the fold
+/// is faster.
 fn string_keys_enabled() -> bool {
-    matches!(
+    !matches!(
         std::env::var("COREPY_FOLD_STRING_KEYS").as_deref(),
-        Ok("1" | "true" | "on" | "yes")
+        Ok("0" | "false" | "off" | "no")
     )
 }
 

@@ -19,6 +19,7 @@ use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{ExecutionPlan, Partitioning};
 
 use super::exec::JitAggregateExec;
+use super::fallback::Fallback;
 use super::plan::plan_fold;
 use crate::jit::{kernel_cache, JitExec};
 
@@ -49,13 +50,13 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     };
     // A round-robin repartition may sit between (a one-partition source spread over the
     // cores): the kernel then reads the stage's input spread the same way.
-    let (stage, spread) = match aggregate.input().downcast_ref::<RepartitionExec>() {
+    let (stage_plan, spread) = match aggregate.input().downcast_ref::<RepartitionExec>() {
         Some(r) if matches!(r.partitioning(), Partitioning::RoundRobinBatch(_)) => {
-            (r.input().downcast_ref::<JitExec>(), Some(r))
+            (r.input(), Some(r))
         }
-        _ => (aggregate.input().downcast_ref::<JitExec>(), None),
+        _ => (aggregate.input(), None),
     };
-    let Some(stage) = stage else {
+    let Some(stage) = stage_plan.downcast_ref::<JitExec>() else {
         return Ok(Transformed::no(node));
     };
     if !stage.runs_compiled_on_cpu() {
@@ -92,12 +93,26 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
         )?,
         None => Arc::clone(stage.stage_input()),
     };
+    // String keys have as many groups as the data has values: past a few thousand a
+    // partition goes back to DataFusion's partial aggregation, over the stage as it was.
+    let fallback = match plan.encoded.is_empty() {
+        true => None,
+        false => Some(Fallback::new(Arc::new(AggregateExec::try_new(
+            AggregateMode::Partial,
+            partial.group_expr().clone(),
+            partial.aggr_expr().to_vec(),
+            partial.filter_expr().to_vec(),
+            Arc::clone(stage_plan),
+            partial.input_schema(),
+        )?))),
+    };
     let folded: Arc<dyn ExecutionPlan> = Arc::new(JitAggregateExec::new(
         input,
         Arc::new(plan),
         compiled.kernel,
         compiled.compiled_now,
         stage.description().to_string(),
+        fallback,
         partial.schema(),
     ));
     if !single {

@@ -1,0 +1,97 @@
+//! The way back to DataFusion's partial aggregation for a fold that meets many groups.
+//!
+//! The fold's group table is fast for a few groups (TPC-H q1's four) and slower than
+//! DataFusion's hash aggregation for many (a partition of 150,000 customer names). Which
+//! one a string key has is known only at run time, so a folded partition that passes
+//! [`MAX_FOLDED_GROUPS`] gives out the groups it holds as partial states and runs the rest
+//! of its input through the partial aggregation that the fold replaced. DataFusion's final
+//! aggregation merges a group that comes in two pieces, as it does after an early flush.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{EmptyRecordBatchStream, ExecutionPlan};
+use parking_lot::Mutex;
+
+use crate::jit::JitExec;
+
+/// Groups a partition folds before it goes back to DataFusion's aggregation.
+pub const MAX_FOLDED_GROUPS: usize = 4096;
+
+/// The partial aggregation a fold replaced: DataFusion's `AggregateExec` over the fused
+/// stage (`JitExec`), to be run over what is left of a partition's input.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    partial: Arc<dyn ExecutionPlan>,
+}
+
+impl Fallback {
+    pub fn new(partial: Arc<dyn ExecutionPlan>) -> Self {
+        Fallback { partial }
+    }
+
+    /// The partial states of `rest` (batches of the stage's input), by DataFusion.
+    pub fn run(
+        &self,
+        rest: SendableRecordBatchStream,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let schema = rest.schema();
+        let source: Arc<dyn ExecutionPlan> = Arc::new(StreamingTableExec::try_new(
+            Arc::clone(&schema),
+            vec![Arc::new(Rest {
+                schema,
+                stream: Mutex::new(Some(rest)),
+            })],
+            None,
+            Vec::new(),
+            false,
+            None,
+        )?);
+        let plan = Arc::clone(&self.partial)
+            .transform_up(|node| {
+                if node.downcast_ref::<JitExec>().is_none() {
+                    return Ok(Transformed::no(node));
+                }
+                let stage = node.replace_children(
+                    vec![Arc::clone(&source)],
+                    ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+                )?;
+                Ok(Transformed::yes(stage))
+            })
+            .data()?;
+        plan.execute(0, context)
+    }
+}
+
+/// A partition's remaining input, handed to the fallback plan once.
+struct Rest {
+    schema: SchemaRef,
+    stream: Mutex<Option<SendableRecordBatchStream>>,
+}
+
+impl fmt::Debug for Rest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rest")
+    }
+}
+
+impl PartitionStream for Rest {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _context: Arc<TaskContext>) -> SendableRecordBatchStream {
+        match self.stream.lock().take() {
+            Some(stream) => stream,
+            // The plan is run once; a second run has nothing left to read.
+            None => Box::pin(EmptyRecordBatchStream::new(Arc::clone(&self.schema))),
+        }
+    }
+}
