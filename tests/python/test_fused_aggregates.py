@@ -352,3 +352,21 @@ def test_a_string_key_with_many_values_goes_back_to_datafusion(
     assert (_fell_back(session.sql(sql).explain(analyze=True)) > 0) == falls_back
     want = _session(False, table).sql(sql).compute().to_pydict()
     assert _sorted_rows(session.sql(sql).compute().to_pydict()) == _sorted_rows(want)
+
+
+def test_statements_over_a_string_key_that_falls_back_match_the_unfused_plan() -> None:
+    # CTAS and INSERT … SELECT over a grouping that goes back to DataFusion part way: the
+    # same table (schema, nullability, rows) with the JIT on and off.
+    table = _string_table(200_000, 60_000)
+    select = "SELECT many, count(*) AS c, sum(x) AS s FROM t WHERE x > 0 GROUP BY many"
+    results = []
+    for jit in (True, False):
+        session = _session(jit, table)
+        if jit:
+            assert _fell_back(session.sql(select).explain(analyze=True)) > 0
+        session.sql(f"CREATE TABLE agg AS {select}").compute()
+        session.sql(f"INSERT INTO agg {select}").compute()
+        results.append(session.sql("SELECT * FROM agg").compute().to_arrow())
+    assert results[0].schema == results[1].schema
+    assert _sorted_rows(results[0].to_pydict()) == _sorted_rows(results[1].to_pydict())
+    assert results[0].num_rows == 2 * 60_001

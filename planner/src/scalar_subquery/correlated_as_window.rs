@@ -118,7 +118,7 @@ fn as_window(join: &Join) -> Result<Option<LogicalPlan>> {
     if !correlated {
         return Ok(None);
     }
-    let input = outer.join_plan();
+    let input = outer.plan.clone();
     let schema = input.schema();
     let taken = |c: &Column| schema.has_column(c);
     let mut windows = Vec::with_capacity(subquery.aggregates.len());
@@ -350,7 +350,8 @@ fn without_key_set(plan: &LogicalPlan) -> &LogicalPlan {
 
 /// The outer side: `[Projection: columns] Inner Join: t.g = p.k` with `T` on one side.
 struct OuterJoin<'a> {
-    join: &'a Join,
+    /// The inner join.
+    plan: &'a LogicalPlan,
     /// `T`'s key, the subquery's group column.
     relation_key: Column,
     partner_key: Column,
@@ -384,13 +385,9 @@ impl<'a> OuterJoin<'a> {
             return None;
         };
         Some(OuterJoin {
-            join,
+            plan: below,
             relation_key: relation_key.clone(),
             partner_key: partner_key.clone(),
         })
-    }
-
-    fn join_plan(&self) -> LogicalPlan {
-        LogicalPlan::Join(self.join.clone())
     }
 }

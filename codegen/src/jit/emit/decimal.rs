@@ -112,27 +112,26 @@ impl Chunk<'_, '_, '_> {
         &mut self,
         op: BinaryOp,
         scales: (i8, i8, i8),
-        operands: [(Value, Option<i128>); 2],
+        [x, y]: [(Value, Option<i128>); 2],
     ) -> Value {
-        let mut terms = [None; 2];
-        for (term, ((v, known), k)) in terms
-            .iter_mut()
-            .zip(operands.into_iter().zip(rescales(op, scales)))
-        {
-            *term = Some(match known {
-                Some(c) if op == BinaryOp::Mul => self.b.ins().iconst(types::I64, c as i64),
-                Some(c) => self.const128(c * pow10(k as u32)),
-                None if op == BinaryOp::Mul => self.b.ins().isplit(v).0,
-                None => self.widening_times_pow10(v, k),
-            });
-        }
-        let [Some(a), Some(b)] = terms else {
-            unreachable!("both terms set")
-        };
+        let [kx, ky] = rescales(op, scales);
+        let a = self.narrow_term(op, x, kx);
+        let b = self.narrow_term(op, y, ky);
         match op {
             BinaryOp::Add => self.b.ins().iadd(a, b),
             BinaryOp::Sub => self.b.ins().isub(a, b),
             _ => self.widening_mul(a, b),
+        }
+    }
+
+    /// One operand of [`Self::narrow_decimal_arith`]: for a product its low 64 bits, else
+    /// the i128 rescaled by `10^k`.
+    fn narrow_term(&mut self, op: BinaryOp, (v, known): (Value, Option<i128>), k: i8) -> Value {
+        match known {
+            Some(c) if op == BinaryOp::Mul => self.b.ins().iconst(types::I64, c as i64),
+            Some(c) => self.const128(c * pow10(k as u32)),
+            None if op == BinaryOp::Mul => self.b.ins().isplit(v).0,
+            None => self.widening_times_pow10(v, k),
         }
     }
 

@@ -69,14 +69,7 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     };
     // The partial aggregation whose state the kernel produces.
     let partial = if single {
-        AggregateExec::try_new(
-            AggregateMode::Partial,
-            aggregate.group_expr().clone(),
-            aggregate.aggr_expr().to_vec(),
-            aggregate.filter_expr().to_vec(),
-            Arc::clone(aggregate.input()),
-            aggregate.input_schema(),
-        )?
+        partial_over(aggregate, Arc::clone(aggregate.input()))?
     } else {
         aggregate.clone()
     };
@@ -95,16 +88,16 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     };
     // String keys have as many groups as the data has values: past a few thousand a
     // partition goes back to DataFusion's partial aggregation, over the stage as it was.
+    // Its batches go where the fold's go, so its schema must be the fold's.
     let fallback = match plan.encoded.is_empty() {
         true => None,
-        false => Some(Fallback::new(Arc::new(AggregateExec::try_new(
-            AggregateMode::Partial,
-            partial.group_expr().clone(),
-            partial.aggr_expr().to_vec(),
-            partial.filter_expr().to_vec(),
-            Arc::clone(stage_plan),
-            partial.input_schema(),
-        )?))),
+        false => {
+            let fallback = partial_over(&partial, Arc::clone(stage_plan))?;
+            if fallback.schema() != partial.schema() {
+                return Ok(Transformed::no(node));
+            }
+            Some(Fallback::new(Arc::new(fallback)))
+        }
     };
     let folded: Arc<dyn ExecutionPlan> = Arc::new(JitAggregateExec::new(
         input,
@@ -127,4 +120,17 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
         aggregate.input_schema(),
     )?;
     Ok(Transformed::yes(Arc::new(last)))
+}
+
+/// A partial aggregation of `aggregate`'s groups and aggregates over `input` (which has
+/// the schema of `aggregate`'s input).
+fn partial_over(aggregate: &AggregateExec, input: Arc<dyn ExecutionPlan>) -> Result<AggregateExec> {
+    AggregateExec::try_new(
+        AggregateMode::Partial,
+        aggregate.group_expr().clone(),
+        aggregate.aggr_expr().to_vec(),
+        aggregate.filter_expr().to_vec(),
+        input,
+        aggregate.input_schema(),
+    )
 }
