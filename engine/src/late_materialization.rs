@@ -47,6 +47,9 @@ extensions_options! {
         /// Parquet scans under a hash join filter their rows by the join's keys before
         /// decoding their other columns (see `late_materialization.rs`; off by default).
         pub late_materialization: bool, default = false
+        /// A hash join builds on the side with far fewer estimated rows (see
+        /// `build_side.rs`; on by default).
+        pub build_side_by_rows: bool, default = true
     }
 }
 

@@ -6,6 +6,7 @@
 //! * [`dml`] — `DELETE` and `UPDATE`, planned as written;
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
+//! * [`build_side`] — a hash join builds on the side with far fewer estimated rows;
 //! * [`late_materialization`] — Parquet scans under a join filter rows by its keys first;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
 //! * [`runtime`] — the shared Tokio runtime and cancellable blocking calls;
@@ -13,6 +14,7 @@
 //! * [`vision`] — images decoded into tensors and resampled;
 //! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
+pub mod build_side;
 pub mod dml;
 pub mod execute;
 pub mod files;

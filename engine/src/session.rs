@@ -14,8 +14,11 @@ use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::build_side::BuildSideByRows;
 use crate::files::path_schema::PathSchema;
 use crate::files::{open_table, CsvOptions, FileKind};
 use crate::gpu::{Fallback, GpuOptions, Placement};
@@ -58,6 +61,19 @@ pub fn jit_default() -> bool {
         std::env::var("COREPY_JIT").as_deref(),
         Ok("0" | "false" | "off" | "no")
     )
+}
+
+/// DataFusion's physical optimizer rules with corepy's build-side correction right after
+/// its join selection (before distribution is enforced, and before dynamic filters exist,
+/// after which a join's inputs can no longer be swapped).
+fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = PhysicalOptimizer::new().rules;
+    let after = rules
+        .iter()
+        .position(|rule| rule.name() == "join_selection")
+        .map_or(0, |at| at + 1);
+    rules.insert(after, Arc::new(BuildSideByRows));
+    rules
 }
 
 /// A corepy session: DataFusion's context with corepy's optimizer rules, query planner and
@@ -117,6 +133,7 @@ impl Session {
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
+            .with_physical_optimizer_rules(physical_optimizer_rules())
             .with_query_planner(Arc::new(CorepyQueryPlanner));
         for rule in analyzer_rules() {
             state = state.with_analyzer_rule(rule);
