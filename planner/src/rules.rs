@@ -10,7 +10,8 @@ use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
 use crate::scalar_subquery::{
-    CorrelatedAggregateAsWindow, ScalarSubqueryAsWindow, ScalarSubqueryOverGroups,
+    CorrelatedAggregateAsWindow, JoinedAggregateAsWindow, ScalarSubqueryAsWindow,
+    ScalarSubqueryOverGroups,
 };
 use crate::semi_join::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
 
@@ -28,6 +29,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
     let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = vec![
         Arc::new(ScalarSubqueryAsWindow),
         Arc::new(ScalarSubqueryOverGroups),
+        Arc::new(JoinedAggregateAsWindow),
         Arc::new(CorrelatedAggregateAsWindow),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),

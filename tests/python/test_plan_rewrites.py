@@ -12,6 +12,7 @@ answers are DuckDB's over the same files (NULL keys, keys one side lacks, duplic
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from pathlib import Path
 
@@ -87,6 +88,47 @@ def test_a_having_over_the_whole_relation_reads_it_once(session: cp.Session) -> 
     assert any("WindowAggr:" in line and "sum(" in line for line in lines), plan
     assert sum("TableScan: partsupp" in line for line in lines) == 1, plan
     assert not any("Subquery:" in line for line in lines), plan
+
+
+def test_a_lazy_join_with_the_maximum_of_the_same_frame_reads_it_once(
+    session: cp.Session, tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # q15 written lazily: the revenue frame cross-joined with its own maximum. The maximum
+    # is a window over the one evaluation of the frame
+    # (planner/src/scalar_subquery/joined_aggregate.rs).
+    col = cp.col
+    shipped = (col("l_shipdate") >= cp.lit(dt.date(1996, 1, 1))) & (
+        col("l_shipdate") < cp.lit(dt.date(1996, 4, 1))
+    )
+    revenue = (
+        session.scan_parquet(tpch_dir / "lineitem.parquet")
+        .filter(shipped)
+        .group_by(col("l_suppkey").alias("supplier_no"))
+        .agg((col("l_extendedprice") * (1 - col("l_discount"))).sum().alias("total_revenue"))
+    )
+    best = revenue.select(col("total_revenue").max().alias("best"))
+    top = (
+        revenue.join(best, how="cross")
+        .filter(col("total_revenue") == col("best"))
+        .select("supplier_no", "total_revenue", "best")
+    )
+    lines = _logical(top.explain())
+    assert any("WindowAggr:" in line and "max(" in line for line in lines), lines
+    assert sum("TableScan: lineitem" in line for line in lines) == 1, lines
+    expected = duck_table(
+        duck,
+        """WITH revenue AS (
+             SELECT l_suppkey AS supplier_no, sum(l_extendedprice * (1 - l_discount))
+               AS total_revenue
+             FROM lineitem
+             WHERE l_shipdate >= DATE '1996-01-01' AND l_shipdate < DATE '1996-04-01'
+             GROUP BY l_suppkey)
+           SELECT supplier_no, total_revenue, best
+           FROM revenue, (SELECT max(total_revenue) AS best FROM revenue)
+           WHERE total_revenue = best""",
+    )
+    assert expected.num_rows >= 1
+    assert_same_rows(top.compute().to_arrow(), expected, check_names=False)
 
 
 # -- a star of tables with NULL keys, written to Parquet so that file sizes are known -------

@@ -2,20 +2,25 @@
 //! instead of as a second evaluation of that relation: uncorrelated, over its rows
 //! (`as_window.rs`) or over the groups of an aggregation of it (`over_groups.rs`);
 //! correlated on the key of a join with it, over the rows of each key
-//! (`correlated_as_window.rs`).
+//! (`correlated_as_window.rs`); and the same aggregate written as a join with a one-row
+//! aggregate of the relation (`joined_aggregate.rs`, the lazy API's form).
 
 mod as_window;
 mod correlated_as_window;
+mod joined_aggregate;
 mod over_groups;
 mod same_rows;
 
 pub use as_window::ScalarSubqueryAsWindow;
 pub use correlated_as_window::CorrelatedAggregateAsWindow;
+pub use joined_aggregate::JoinedAggregateAsWindow;
 pub use over_groups::ScalarSubqueryOverGroups;
 
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::Result;
 use datafusion::logical_expr::{Filter, LogicalPlan};
+
+use as_window::SCALAR;
 
 /// Both rules' step: a filter node rewritten by `rewrite` when it applies; any other node,
 /// or a filter it does not apply to, as it is.

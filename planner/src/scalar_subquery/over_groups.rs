@@ -109,7 +109,7 @@ fn over_groups(filter: &Filter) -> Result<Option<LogicalPlan>> {
 /// `re(a) OVER ()` over the groups, where `a` is the groups' column holding the same
 /// aggregate as the subquery's (`whole`) over the same rows, and `re` combines the groups'
 /// values into the whole's.
-fn window_over_groups(
+pub(super) fn window_over_groups(
     whole: &Aggregate,
     function: AggregateFunction,
     groups: &Aggregate,
@@ -158,7 +158,7 @@ fn combining(whole: &Aggregate, function: &AggregateFunction) -> Option<Arc<Aggr
 /// The arguments `args` over `relation` as arguments over `target`, when the two read the
 /// same rows: `relation` is `target` renamed, or the same plan with fewer columns (then the
 /// columns keep their qualified names, which `target` must carry).
-fn over_the_same_rows(
+pub(super) fn over_the_same_rows(
     args: Vec<Expr>,
     relation: &LogicalPlan,
     target: &LogicalPlan,

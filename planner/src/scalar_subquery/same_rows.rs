@@ -3,11 +3,13 @@
 //! pruning has given each copy only the columns it needs (TPC-H q11's subquery scans
 //! `partsupp` without `ps_partkey`, which the outer query groups by).
 
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::common::Column;
+use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
 
 /// True when `a` and `b` are the same plan up to which columns they carry: projections
-/// that only pick columns are skipped on either side, and scans may read different columns
-/// of the same table. Every other node must match exactly (the same predicate, join keys,
+/// that only pick columns are skipped on either side, two projections may compute
+/// different sets of columns (those both have computed alike), and scans may read
+/// different columns of the same table. Every other node must match exactly (the same predicate, join keys,
 /// join type, alias), and its inputs in turn. A projection, filter or join names columns by
 /// their qualified names, which mean the same in both plans since their sources are the
 /// same.
@@ -34,11 +36,32 @@ pub(super) fn same_rows(a: &LogicalPlan, b: &LogicalPlan) -> bool {
                 && same_rows(&x.left, &y.left)
                 && same_rows(&x.right, &y.right)
         }
+        (LogicalPlan::Projection(x), LogicalPlan::Projection(y)) => {
+            agree_on_shared_columns(x, y) && same_rows(&x.input, &y.input)
+        }
         (LogicalPlan::SubqueryAlias(x), LogicalPlan::SubqueryAlias(y)) => {
             x.alias == y.alias && same_rows(&x.input, &y.input)
         }
         _ => a == b,
     }
+}
+
+/// Whether every column the two projections both output is computed by the same
+/// expression (a copy of a projection that DataFusion pruned to fewer columns).
+fn agree_on_shared_columns(x: &Projection, y: &Projection) -> bool {
+    let columns = |p: &Projection| -> Vec<(Column, Expr)> {
+        p.schema
+            .columns()
+            .into_iter()
+            .zip(p.expr.iter().map(|e| e.clone().unalias()))
+            .collect()
+    };
+    let theirs = columns(y);
+    columns(x).iter().all(|(column, expr)| {
+        theirs
+            .iter()
+            .all(|(other, other_expr)| other != column || other_expr == expr)
+    })
 }
 
 /// `plan` below any projections that only pick columns (no expressions, no renames).
