@@ -71,6 +71,8 @@ fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync
     let after = rules
         .iter()
         .position(|rule| rule.name() == "join_selection")
+        // Not found (a DataFusion that renamed it): first, where DataFusion's own
+        // selection still runs after it, rather than after dynamic filters exist.
         .map_or(0, |at| at + 1);
     rules.insert(after, Arc::new(BuildSideByRows));
     rules

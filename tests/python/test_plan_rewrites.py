@@ -90,6 +90,20 @@ def test_a_having_over_the_whole_relation_reads_it_once(session: cp.Session) -> 
     assert not any("Subquery:" in line for line in lines), plan
 
 
+def test_the_build_side_rule_can_be_turned_off_and_changes_no_answer(
+    tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # engine/src/build_side.rs: on by default; `SET corepy.build_side_by_rows = false`.
+    sql = (TPCH_SQL / "q21.sql").read_text()
+    expected = duck_table(duck, sql)
+    for setting in ("true", "false"):
+        session = cp.Session()
+        for path in sorted(tpch_dir.glob("*.parquet")):
+            session.register_parquet(path.stem, path)
+        session.sql(f"SET corepy.build_side_by_rows = {setting}").compute()
+        assert_same_rows(session.sql(sql).compute().to_arrow(), expected, check_names=False)
+
+
 def test_a_lazy_join_with_the_maximum_of_the_same_frame_reads_it_once(
     session: cp.Session, tpch_dir: Path, duck: duckdb.DuckDBPyConnection
 ) -> None:

@@ -44,6 +44,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::over_groups::{over_the_same_rows, window_over_groups};
 use super::SCALAR;
+use crate::semi_join::on_join;
 
 #[derive(Debug, Default)]
 pub struct JoinedAggregateAsWindow;
@@ -66,13 +67,7 @@ impl OptimizerRule for JoinedAggregateAsWindow {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Join(join) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match as_window(join)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
-        })
+        on_join(plan, as_window)
     }
 }
 
@@ -84,8 +79,9 @@ struct OneRow<'a> {
     aggregate: &'a Aggregate,
 }
 
-/// `[SubqueryAlias] [Projection] Aggregate` without groups, of plain aggregates.
-fn one_row(plan: &LogicalPlan) -> Option<OneRow<'_>> {
+/// `plan` taken apart as `[SubqueryAlias] [Projection] <rest>`: the alias, the
+/// projection's expressions, and the rest.
+fn peeled(plan: &LogicalPlan) -> (Option<&TableReference>, Option<&Vec<Expr>>, &LogicalPlan) {
     let (alias, plan) = match plan {
         LogicalPlan::SubqueryAlias(a) => (Some(&a.alias), a.input.as_ref()),
         other => (None, other),
@@ -94,6 +90,12 @@ fn one_row(plan: &LogicalPlan) -> Option<OneRow<'_>> {
         LogicalPlan::Projection(p) => (Some(&p.expr), p.input.as_ref()),
         other => (None, other),
     };
+    (alias, projection, plan)
+}
+
+/// `[SubqueryAlias] [Projection] Aggregate` without groups, of plain aggregates.
+fn one_row(plan: &LogicalPlan) -> Option<OneRow<'_>> {
+    let (alias, projection, plan) = peeled(plan);
     let LogicalPlan::Aggregate(aggregate) = plan else {
         return None;
     };
@@ -204,14 +206,7 @@ fn with_windows(
     }
     // Over the groups of an aggregation of the same rows (q11's lazy form): the window sits
     // on the aggregation, and its column is passed up through the projection and alias.
-    let (alias, plan) = match rows {
-        LogicalPlan::SubqueryAlias(a) => (Some(&a.alias), a.input.as_ref()),
-        other => (None, other),
-    };
-    let (projection, plan) = match plan {
-        LogicalPlan::Projection(p) => (Some(&p.expr), p.input.as_ref()),
-        other => (None, other),
-    };
+    let (alias, projection, plan) = peeled(rows);
     let LogicalPlan::Aggregate(groups) = plan else {
         return Ok(None);
     };
