@@ -46,11 +46,7 @@ impl PhysicalOptimizerRule for BuildSideByRows {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let enabled = config
-            .extensions
-            .get::<CorepyOptions>()
-            .is_none_or(|options| options.build_side_by_rows);
-        if !enabled || !config.optimizer.join_reordering {
+        if !CorepyOptions::of(config).build_side_by_rows || !config.optimizer.join_reordering {
             return Ok(plan);
         }
         let collect_rows = config.optimizer.hash_join_single_partition_threshold_rows;

@@ -57,6 +57,13 @@ impl ConfigExtension for CorepyOptions {
     const PREFIX: &'static str = "corepy";
 }
 
+impl CorepyOptions {
+    /// A session's corepy settings, the defaults where it set none.
+    pub fn of(config: &ConfigOptions) -> Self {
+        config.extensions.get::<Self>().cloned().unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct LateMaterialization;
 
@@ -66,11 +73,7 @@ impl PhysicalOptimizerRule for LateMaterialization {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let enabled = config
-            .extensions
-            .get::<CorepyOptions>()
-            .is_some_and(|options| options.late_materialization);
-        if !enabled {
+        if !CorepyOptions::of(config).late_materialization {
             return Ok(plan);
         }
         plan.transform_up(filter_rows_by_join_keys).data()

@@ -122,6 +122,17 @@ pub(super) fn only_subquery(expr: &Expr) -> Option<Subquery> {
     }
 }
 
+/// The aggregate function of an aggregate expression (aliased or not), when it is a plain
+/// one: no DISTINCT, FILTER or ORDER BY, so that a window computes it alike.
+pub(super) fn plain_aggregate(aggr: &Expr) -> Option<AggregateFunction> {
+    let Expr::AggregateFunction(function) = aggr.clone().unalias() else {
+        return None;
+    };
+    let params = &function.params;
+    let plain = !params.distinct && params.filter.is_none() && params.order_by.is_empty();
+    plain.then_some(function)
+}
+
 /// A subquery `[Projection: f(a)] Aggregate: aggr=[agg(args)]` without groups: its
 /// aggregation, its one aggregate (a plain one: no DISTINCT, FILTER or ORDER BY), and the
 /// subquery's value as an expression of the column `__corepy_scalar` that will hold the
@@ -142,13 +153,7 @@ pub(super) fn single_aggregate(
     ) else {
         return None;
     };
-    let Expr::AggregateFunction(function) = aggr.clone().unalias() else {
-        return None;
-    };
-    let params = &function.params;
-    if params.distinct || params.filter.is_some() || !params.order_by.is_empty() {
-        return None;
-    }
+    let function = plain_aggregate(aggr)?;
     // The subquery's value: the window column, through the Projection over the aggregate.
     let scalar = Expr::Column(Column::from_name(SCALAR));
     let aggregate_column = Expr::Column(Column::from(aggregate.schema.qualified_field(0)));

@@ -42,6 +42,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
+use super::as_window::plain_aggregate;
 use super::over_groups::{over_the_same_rows, window_over_groups};
 use super::SCALAR;
 use crate::semi_join::on_join;
@@ -72,11 +73,13 @@ impl OptimizerRule for JoinedAggregateAsWindow {
 }
 
 /// The one-row side of a join, taken apart: the alias it is known by, the expressions of
-/// its columns over its aggregate's columns (in order), and the aggregate.
+/// its columns over its aggregate's columns (in order), the aggregate and its functions.
 struct OneRow<'a> {
     alias: Option<&'a TableReference>,
     columns: Vec<Expr>,
     aggregate: &'a Aggregate,
+    /// The aggregate's functions, in order.
+    functions: Vec<AggregateFunction>,
 }
 
 /// `plan` taken apart as `[SubqueryAlias] [Projection] <rest>`: the alias, the
@@ -102,15 +105,11 @@ fn one_row(plan: &LogicalPlan) -> Option<OneRow<'_>> {
     if !aggregate.group_expr.is_empty() || aggregate.aggr_expr.is_empty() {
         return None;
     }
-    for aggr in &aggregate.aggr_expr {
-        let Expr::AggregateFunction(function) = aggr.clone().unalias() else {
-            return None;
-        };
-        let params = &function.params;
-        if params.distinct || params.filter.is_some() || !params.order_by.is_empty() {
-            return None;
-        }
-    }
+    let functions = aggregate
+        .aggr_expr
+        .iter()
+        .map(plain_aggregate)
+        .collect::<Option<Vec<_>>>()?;
     let columns = match projection {
         Some(exprs) => exprs.iter().map(|e| e.clone().unalias()).collect(),
         None => aggregate
@@ -124,6 +123,7 @@ fn one_row(plan: &LogicalPlan) -> Option<OneRow<'_>> {
         alias,
         columns,
         aggregate,
+        functions,
     })
 }
 
@@ -144,7 +144,7 @@ fn as_window(join: &Join) -> Result<Option<LogicalPlan>> {
         let Some(side) = one_row(other) else {
             continue;
         };
-        let Some((windowed, values)) = with_windows(side.aggregate, rows)? else {
+        let Some((windowed, values)) = with_windows(&side, rows)? else {
             continue;
         };
         return rewritten(
@@ -161,13 +161,11 @@ fn as_window(join: &Join) -> Result<Option<LogicalPlan>> {
     Ok(None)
 }
 
-/// `rows` with a window column per aggregate of `aggregate`, and each aggregate's value as
-/// an expression of those columns; `None` when `aggregate` does not read `rows`' rows or
-/// the rows of what `rows` groups.
-fn with_windows(
-    aggregate: &Aggregate,
-    rows: &LogicalPlan,
-) -> Result<Option<(LogicalPlan, Vec<Expr>)>> {
+/// `rows` with a window column per aggregate of the one-row side, and each aggregate's
+/// value as an expression of those columns; `None` when the side's aggregation does not
+/// read `rows`' rows or the rows of what `rows` groups.
+fn with_windows(side: &OneRow<'_>, rows: &LogicalPlan) -> Result<Option<(LogicalPlan, Vec<Expr>)>> {
+    let aggregate = side.aggregate;
     // Names no column of `rows` has (a plan rewritten before may hold such columns).
     let taken = |name: &str| {
         // `rows` and the alias, projection and aggregation it may be made of.
@@ -194,7 +192,7 @@ fn with_windows(
             .map(|(w, name)| w.alias(name))
             .collect()
     };
-    if let Some(windows) = windows_over(aggregate, rows) {
+    if let Some(windows) = windows_over(side, rows) {
         let windowed = LogicalPlanBuilder::from(rows.clone())
             .window(aliased(windows))?
             .build()?;
@@ -218,16 +216,14 @@ fn with_windows(
     if !plain_groups {
         return Ok(None);
     }
-    let mut windows = Vec::with_capacity(names.len());
-    for aggr in &aggregate.aggr_expr {
-        let Expr::AggregateFunction(function) = aggr.clone().unalias() else {
-            return Ok(None);
-        };
-        match window_over_groups(aggregate, function, groups) {
-            Some(window) => windows.push(window),
-            None => return Ok(None),
-        }
-    }
+    let windows = side
+        .functions
+        .iter()
+        .map(|function| window_over_groups(aggregate, function.clone(), groups))
+        .collect::<Option<Vec<_>>>();
+    let Some(windows) = windows else {
+        return Ok(None);
+    };
     let mut windowed = LogicalPlanBuilder::from(plan.clone()).window(aliased(windows))?;
     if let Some(exprs) = projection {
         let passed = names
@@ -247,25 +243,21 @@ fn with_windows(
 
 /// `agg(args) OVER ()` over `rows` for each of the aggregate's aggregates, when it reads
 /// the same rows as `rows`.
-fn windows_over(aggregate: &Aggregate, rows: &LogicalPlan) -> Option<Vec<Expr>> {
+fn windows_over(side: &OneRow<'_>, rows: &LogicalPlan) -> Option<Vec<Expr>> {
+    let relation = side.aggregate.input.as_ref();
     // `rows` may be the aggregated relation under an alias: its columns are then that
     // relation's, requalified.
     let (alias, target) = match rows {
         LogicalPlan::SubqueryAlias(a) => (Some(&a.alias), a.input.as_ref()),
         other => (None, other),
     };
-    let mut windows = Vec::with_capacity(aggregate.aggr_expr.len());
-    for aggr in &aggregate.aggr_expr {
-        let Expr::AggregateFunction(AggregateFunction { func, params }) = aggr.clone().unalias()
-        else {
-            return None;
-        };
-        let args = over_the_same_rows(params.args.clone(), aggregate.input.as_ref(), rows)
-            .or_else(|| {
-                let args = over_the_same_rows(params.args, aggregate.input.as_ref(), target)?;
-                args.into_iter().map(|a| requalified(a, alias)).collect()
-            })?;
-        windows.push(Expr::from(WindowFunction::new(Arc::clone(&func), args)));
+    let mut windows = Vec::with_capacity(side.functions.len());
+    for AggregateFunction { func, params } in &side.functions {
+        let args = over_the_same_rows(params.args.clone(), relation, rows).or_else(|| {
+            let args = over_the_same_rows(params.args.clone(), relation, target)?;
+            args.into_iter().map(|a| requalified(a, alias)).collect()
+        })?;
+        windows.push(Expr::from(WindowFunction::new(Arc::clone(func), args)));
     }
     Some(windows)
 }

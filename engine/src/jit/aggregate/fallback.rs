@@ -11,7 +11,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::Result;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
@@ -19,13 +18,11 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{EmptyRecordBatchStream, ExecutionPlan};
 use parking_lot::Mutex;
 
-use crate::jit::JitExec;
-
 /// Groups a partition folds before it goes back to DataFusion's aggregation.
 pub const MAX_FOLDED_GROUPS: usize = 4096;
 
-/// The partial aggregation a fold replaced: DataFusion's `AggregateExec` over the fused
-/// stage (`JitExec`), to be run over what is left of a partition's input.
+/// The partial aggregation a fold replaced: DataFusion's `AggregateExec` whose one child
+/// is the fused stage (`JitExec`), to be run over what is left of a partition's input.
 #[derive(Debug, Clone)]
 pub struct Fallback {
     partial: Arc<dyn ExecutionPlan>,
@@ -54,18 +51,11 @@ impl Fallback {
             false,
             None,
         )?);
-        let plan = Arc::clone(&self.partial)
-            .transform_up(|node| {
-                if node.downcast_ref::<JitExec>().is_none() {
-                    return Ok(Transformed::no(node));
-                }
-                let stage = node.replace_children(
-                    vec![Arc::clone(&source)],
-                    ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-                )?;
-                Ok(Transformed::yes(stage))
-            })
-            .data()?;
+        // The partial aggregation's one child is the stage: it now reads the rest.
+        let recompute = || ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
+        let stage =
+            Arc::clone(self.partial.children()[0]).replace_children(vec![source], recompute())?;
+        let plan = Arc::clone(&self.partial).replace_children(vec![stage], recompute())?;
         plan.execute(0, context)
     }
 }
