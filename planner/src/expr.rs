@@ -191,7 +191,7 @@ pub fn is_aggregate(expr: &Expr) -> bool {
 /// (`price * (1 - discount) > 100`), falling back to DataFusion's own display.
 pub fn describe(expr: &Expr) -> String {
     let expr = &unqualified(&crate::checked::as_written(expr));
-    Unparser::default()
+    Unparser::new(&crate::shown_sql::ShownDialect)
         .with_pretty(true)
         .expr_to_sql(expr)
         .map(|sql| sql.to_string())

@@ -35,6 +35,7 @@ pub mod raise_error;
 pub mod rules;
 pub mod scalar_subquery;
 pub mod semi_join;
+pub mod shown_sql;
 pub mod suggest;
 pub mod tensor;
 pub mod window;

@@ -3,6 +3,8 @@ changes only the rows it names, and integer overflow is an error, never a wrap."
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
 
 import corepy as cp
@@ -158,3 +160,20 @@ def test_correlated_subqueries_over_the_joined_relation_hold_duckdbs_rows(
     assert sorted(zip(*got.values(), strict=True), key=repr) == sorted(expected, key=repr)
     plan = session.sql(query).explain()
     assert ("WindowAggr" in plan) == windowed, plan
+
+
+def test_a_file_rewritten_in_place_is_read_again(
+    session: cp.Session, tmp_path: pathlib.Path
+) -> None:
+    # A table's file statistics are cached between queries (count(*) is answered from
+    # them); a file rewritten under the same name must not answer with the old ones.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1, 2, 3]}), path)
+    session.register_parquet("t", str(path))
+    assert rows(session, "SELECT count(*) AS n, max(x) AS m FROM t") == {"n": [3], "m": [3]}
+    pq.write_table(pa.table({"x": list(range(10, 20))}), path)
+    assert rows(session, "SELECT count(*) AS n, max(x) AS m FROM t") == {"n": [10], "m": [19]}
+    assert rows(session, f"SELECT count(*) AS n FROM '{path}'") == {"n": [10]}

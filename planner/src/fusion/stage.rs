@@ -42,14 +42,25 @@ impl FusedStage {
     }
 
     /// The same stage over a new input; never fails (see [`FusedStage::lowered`]).
+    ///
+    /// The kernel depends on the input's schema only, so an input that kept its schema (the
+    /// optimizer rebuilds a node whenever anything below it changed) keeps the kernel
+    /// without lowering it again.
     fn with_input(&self, input: LogicalPlan) -> Self {
-        let lowered = lower_stage(input.schema(), self.predicate.as_ref(), &self.exprs).ok();
+        let same_schema = input.schema() == self.input.schema();
+        let lowered = if same_schema {
+            self.lowered.clone()
+        } else {
+            lower_stage(input.schema(), self.predicate.as_ref(), &self.exprs)
+                .ok()
+                .map(Arc::new)
+        };
         FusedStage {
             input,
             predicate: self.predicate.clone(),
             exprs: self.exprs.clone(),
             schema: Arc::clone(&self.schema),
-            lowered: lowered.map(Arc::new),
+            lowered,
         }
     }
 }
