@@ -13,24 +13,12 @@ measured here rather than inferred from profiles.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import data
+from bench.gpu import median_of
 
 SQL_DIR = Path(__file__).parent / "suites" / "tpch" / "sql"
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    action()  # warm: caches of file metadata and compiled kernels
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,10 +59,10 @@ def main(argv: list[str] | None = None) -> None:
         def run_duckdb(text: str = sql) -> object:
             return con.sql(text).fetchall()
 
-        plan = median_seconds(plan_corepy, args.repeat)
-        run = median_seconds(run_corepy, args.repeat)
-        duck_plan = median_seconds(plan_duckdb, args.repeat)
-        duck_run = median_seconds(run_duckdb, args.repeat)
+        plan = median_of(args.repeat, plan_corepy)
+        run = median_of(args.repeat, run_corepy)
+        duck_plan = median_of(args.repeat, plan_duckdb)
+        duck_run = median_of(args.repeat, run_duckdb)
         print(
             f"{name:6} {plan * 1e3:10.1f}ms {run * 1e3:10.1f}ms {plan / run:12.0%}"
             f" {duck_plan * 1e3:10.1f}ms {duck_run * 1e3:10.1f}ms",

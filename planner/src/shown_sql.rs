@@ -29,9 +29,10 @@ fn needs_quotes(identifier: &str) -> bool {
 }
 
 /// A SQL keyword (in any case), except `ID`, which the default dialect leaves unquoted.
+/// `ALL_KEYWORDS` is sorted (sqlparser's tokenizer searches it the same way).
 fn is_keyword(identifier: &str) -> bool {
     let upper = identifier.to_ascii_uppercase();
-    upper != "ID" && ALL_KEYWORDS.contains(&upper.as_str())
+    upper != "ID" && ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok()
 }
 
 #[cfg(test)]

@@ -128,3 +128,57 @@ impl UserDefinedLogicalNodeCore for FusedStage {
         Ok(self.with_input(inputs.swap_remove(0)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::logical_expr::{col, lit, table_scan, LogicalPlanBuilder};
+
+    use super::*;
+
+    /// `t(a)`, or `t(z, a)` with a column before `a`.
+    fn scan(column_before: bool) -> LogicalPlan {
+        let mut fields = vec![Field::new("a", DataType::Float64, true)];
+        if column_before {
+            fields.insert(0, Field::new("z", DataType::Int64, true));
+        }
+        let schema = Schema::new(fields);
+        table_scan(Some("t"), &schema, None)
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    fn stage() -> FusedStage {
+        let input = scan(false);
+        let exprs = vec![(col("a") * lit(2.0)).alias("b")];
+        let schema = LogicalPlanBuilder::from(input.clone())
+            .project(exprs.clone())
+            .unwrap()
+            .schema()
+            .clone();
+        FusedStage::try_new(input, Some(col("a").gt(lit(1.0))), exprs, schema).unwrap()
+    }
+
+    #[test]
+    fn a_new_input_with_the_same_schema_keeps_the_kernel() {
+        let stage = stage();
+        let rebuilt = stage.with_input(scan(false));
+        let (before, after) = (stage.lowered.unwrap(), rebuilt.lowered.unwrap());
+        assert!(Arc::ptr_eq(&before, &after));
+    }
+
+    #[test]
+    fn a_new_input_with_another_schema_lowers_again() {
+        let stage = stage();
+        let rebuilt = stage.with_input(scan(true));
+        let (before, after) = (stage.lowered.unwrap(), rebuilt.lowered.unwrap());
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert_eq!(before.inputs, vec![0]);
+        assert_eq!(
+            after.inputs,
+            vec![1],
+            "the kernel reads `a` from the second column now"
+        );
+    }
+}
