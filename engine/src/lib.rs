@@ -26,6 +26,7 @@ pub mod row_index;
 pub mod runtime;
 pub mod session;
 pub mod tensor;
+pub mod top_per_group;
 pub mod vision;
 pub mod write;
 

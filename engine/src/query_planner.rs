@@ -23,6 +23,7 @@ impl CorepyQueryPlanner {
             Arc::new(crate::jit::FusedStagePlanner),
             Arc::new(crate::row_index::RowIndexPlanner),
             Arc::new(crate::dml::SealedDmlPlanner),
+            Arc::new(crate::top_per_group::TopPerGroupPlanner),
         ]
     }
 }

@@ -16,6 +16,7 @@
 //! * [`scalar_subquery`] — a scalar subquery over the relation it filters as a window;
 //! * [`semi_join`] — semi-join reduction: unnested subqueries restricted to the outer
 //!   query's keys, small semi joins moved below inner joins;
+//! * [`top_per_group`] — a filter on a `row_number()` window as a top-`k` per group;
 //! * [`tensor`] — the lazy tensor graph, lowered to the same kernel IR as fused stages;
 //! * [`memory`] — where tensors' and fused stages' large buffers come from: huge pages,
 //!   and a pool of freed ones;
@@ -38,6 +39,7 @@ pub mod semi_join;
 pub mod shown_sql;
 pub mod suggest;
 pub mod tensor;
+pub mod top_per_group;
 pub mod window;
 
 pub use error::{CorepyError, Result};

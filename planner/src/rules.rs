@@ -14,6 +14,7 @@ use crate::scalar_subquery::{
     ScalarSubqueryOverGroups,
 };
 use crate::semi_join::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
+use crate::top_per_group::WindowTopAsTopPerGroup;
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
 /// decide what a statement means, not how it runs. Overflow checks come first, so that
@@ -34,6 +35,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),
         Arc::new(PushSemiJoinDown),
+        Arc::new(WindowTopAsTopPerGroup),
     ];
     if jit {
         rules.push(Arc::new(PushAggregateArguments));
