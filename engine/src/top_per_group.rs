@@ -42,7 +42,7 @@ use datafusion::physical_plan::aggregates::group_values::{new_group_values, Grou
 use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion::physical_plan::execution_plan::EmissionType;
 use datafusion::physical_plan::metrics::{
-    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, RecordOutput,
 };
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -700,8 +700,7 @@ impl Ranked {
         let mut columns = rows.columns().to_vec();
         columns.push(Arc::new(UInt64Array::from(numbers)));
         let batch = RecordBatch::try_new(Arc::clone(&self.emit.schema), columns)?;
-        self.emit.baseline.record_output(batch.num_rows());
-        Ok(batch)
+        Ok(batch.record_output(&self.emit.baseline))
     }
 }
 

@@ -61,9 +61,17 @@ def rows_of(table: pa.Table) -> list[tuple[Any, ...]]:
 
 
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(
-        (v is None, "" if v is None else (round(v, 6) if isinstance(v, float) else v)) for v in row
-    )
+    return tuple(_sort_value(v) for v in row)
+
+
+def _sort_value(v: Any) -> tuple[int, Any]:
+    """Values first, then NaN, then NULL: NaN compares false with everything, so it must
+    not reach the comparison (rows holding it would sort in input order)."""
+    if v is None:
+        return (2, "")
+    if isinstance(v, float):
+        return (1, 0.0) if math.isnan(v) else (0, round(v, 6))
+    return (0, v)
 
 
 def same_value(a: Any, b: Any) -> bool:
