@@ -14,8 +14,10 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::common::stats::Precision;
 use datafusion::datasource::MemTable;
 use datafusion::physical_plan::displayable;
+use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 struct Rng(u64);
@@ -258,4 +260,38 @@ fn a_memory_limit_too_small_for_the_heaps_is_an_error_that_names_the_operator() 
     });
     let message = error.to_string();
     assert!(message.contains("TopPerGroupExec"), "{message}");
+}
+
+/// The estimated rows of the `TopPerGroupExec` in the plan of `sql`.
+fn estimated_rows_of_the_top(context: &SessionContext, sql: &str) -> Precision<usize> {
+    let plan = block_on(async {
+        let frame = context.sql(sql).await.expect("plans");
+        frame.create_physical_plan().await.expect("plans")
+    });
+    let mut node = plan;
+    while node.name() != "TopPerGroupExec" {
+        node = Arc::clone(node.children().first().expect("a TopPerGroupExec below"));
+    }
+    let stats = StatisticsContext::new()
+        .compute(node.as_ref(), &StatisticsArgs::new())
+        .expect("statistics");
+    stats.num_rows
+}
+
+#[test]
+fn the_estimate_is_the_inputs_rows_or_k_without_groups() {
+    let mut rng = Rng(3);
+    let data = table(&mut rng, 1000, 10, 1);
+    let (corepy, _) = contexts(1, 8192);
+    register(corepy.context(), &data);
+    let grouped = query("g", "v", "n <= 2", true);
+    assert_eq!(
+        estimated_rows_of_the_top(corepy.context(), &grouped),
+        Precision::Inexact(1000)
+    );
+    let whole = query("", "v DESC, w", "n <= 3", true);
+    assert_eq!(
+        estimated_rows_of_the_top(corepy.context(), &whole),
+        Precision::Inexact(3)
+    );
 }
