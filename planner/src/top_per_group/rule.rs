@@ -12,18 +12,21 @@
 //! order by the window as well; `TopPerGroup` numbers them in input order.
 //!
 //! Only a window computing `row_number()` alone is replaced: `rank()` and `dense_rank()`
-//! keep every tie at the bound, and other window functions need every row.
+//! keep every tie at the bound, and other window functions need every row. Its keys must be
+//! deterministic (the repartition below and the operator evaluate them apart) and of types
+//! Arrow's row format orders.
 
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{Column, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Case, Cast, TryCast, WindowFunction};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
-    Between, BinaryExpr, Expr, Extension, Filter, LogicalPlan, Operator, Projection, Window,
-    WindowFunctionDefinition,
+    Between, BinaryExpr, Expr, ExprSchemable, Extension, Filter, LogicalPlan, Operator, Projection,
+    Window, WindowFunctionDefinition,
 };
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
@@ -118,6 +121,17 @@ fn top_of(
             matches!(projection.expr[at].clone().unalias(), Expr::Column(ref c) if in_window(c))
         }
     };
+    let params = &function.params;
+    let keys = params
+        .partition_by
+        .iter()
+        .chain(params.order_by.iter().map(|sort| &sort.expr));
+    if !keys
+        .into_iter()
+        .all(|key| is_comparable(key, window.input.schema()))
+    {
+        return None;
+    }
     let k = split_conjunction(&filter.predicate)
         .into_iter()
         .filter_map(|conjunct| bound(conjunct, &number))
@@ -129,6 +143,15 @@ fn top_of(
         k,
         schema: Arc::clone(&window.schema),
     })
+}
+
+/// Whether the operator can key on `key`: deterministic (a repartition and the operator
+/// evaluate it apart), of a type Arrow's row format orders.
+fn is_comparable(key: &Expr, schema: &DFSchema) -> bool {
+    !key.is_volatile()
+        && key
+            .get_type(schema)
+            .is_ok_and(|data_type| RowConverter::supports_fields(&[SortField::new(data_type)]))
 }
 
 /// `row_number()` with no arguments, filter or `DISTINCT`; its frame does not matter.
