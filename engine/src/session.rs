@@ -150,6 +150,8 @@ impl Session {
         }
         state = state.with_physical_optimizer_rule(Arc::new(LateMaterialization));
         let context = SessionContext::new_with_state(state.build());
+        // Same name, same answers: replaces DataFusion's `corr`.
+        context.register_udaf(corepy_planner::aggregates::GroupedCorr::udaf());
         install_path_schema(&context)?;
         let gpu = GpuOptions {
             placement: match options.device {

@@ -11,6 +11,7 @@
 //! * [`window`] — `over()` and the order-dependent functions as window functions;
 //! * [`fusion`] — the fusion rule, its `FusedStage` node and the lowering to kernel IR;
 //! * [`raise_error`] — `raise_error(message)`, a guarded failure that names bad data;
+//! * [`aggregates`] — DataFusion aggregates with faster grouped accumulators (`corr`);
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
 //! * [`scalar_subquery`] — a scalar subquery over the relation it filters as a window;
@@ -23,6 +24,7 @@
 //! * [`rules`] — corepy's analyzer and optimizer rules, run after DataFusion's own;
 //! * [`error`] — the error taxonomy that every layer above reports through.
 
+pub mod aggregates;
 pub mod checked;
 pub mod dml;
 pub mod dtype;
