@@ -144,6 +144,19 @@ pub fn quantile(input: Expr, q: f64, interpolation: &str, filter: Option<Expr>) 
     })
 }
 
+/// Polars' `pl.corr(a, b)`: Pearson's correlation of the rows where both are non-null
+/// (among those `filter` keeps), by corepy's grouped `corr`. Where DataFusion's `corr` is
+/// NULL — fewer than two rows, a constant column, NaN in one column only — Polars answers
+/// NaN, and so does this.
+pub fn corr(a: Expr, b: Expr, filter: Option<Expr>) -> Result<Expr> {
+    let call = Arc::new(crate::aggregates::GroupedCorr::udaf()).call(vec![a, b]);
+    let call = match filter {
+        None => call,
+        Some(predicate) => call.filter(predicate).build()?,
+    };
+    Ok(coalesce(vec![call, lit(f64::NAN)]))
+}
+
 /// The names [`aggregate`] accepts.
 pub const AGGREGATIONS: [&str; 16] = [
     "sum", "mean", "min", "max", "count", "len", "median", "std", "std_pop", "var", "var_pop",

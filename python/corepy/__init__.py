@@ -20,7 +20,19 @@ import corepy.schema  # noqa: F401  (type names for annotations: corepy.schema.T
 from corepy import _core
 from corepy import random as random  # cp.random.rand / randn
 from corepy import vision as vision  # cp.vision.resize
-from corepy.aggregations import count, max, mean, median, min, n_unique, quantile, std, sum, var
+from corepy.aggregations import (
+    corr,
+    count,
+    max,
+    mean,
+    median,
+    min,
+    n_unique,
+    quantile,
+    std,
+    sum,
+    var,
+)
 from corepy.dataframe import DataFrame, DataFrameGroupBy, DataFrameWindows
 from corepy.datatypes import (
     Binary,
@@ -193,6 +205,7 @@ __all__ = [
     "concat",
     "concat_str",
     "concatenate",
+    "corr",
     "cos",
     "count",
     "default_session",

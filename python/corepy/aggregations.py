@@ -12,10 +12,23 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+from corepy.exceptions import InvalidArgumentError
 from corepy.expr import Expr, col
 from corepy.tensor import Axis, Tensor
 
-__all__ = ["count", "max", "mean", "median", "min", "n_unique", "quantile", "std", "sum", "var"]
+__all__ = [
+    "corr",
+    "count",
+    "max",
+    "mean",
+    "median",
+    "min",
+    "n_unique",
+    "quantile",
+    "std",
+    "sum",
+    "var",
+]
 
 
 def _column(name: str, function: str) -> Expr:
@@ -189,3 +202,27 @@ def quantile(
     {'x': [1.75]}
     """
     return _column(column, "quantile").quantile(quantile, interpolation)
+
+
+def corr(a: str | Expr, b: str | Expr, *, method: Literal["pearson"] = "pearson") -> Expr:
+    """Pearson's correlation of ``a`` and ``b`` (column names or expressions) over the rows
+    where both are non-null, as Polars' ``pl.corr``: NaN for fewer than two such rows, a
+    constant column or a NaN in one of them. Named after ``a``. Only ``method="pearson"``.
+
+    >>> import corepy as cp
+    >>> lf = cp.from_dict({"g": [1, 1, 1, 2], "x": [1.0, 2.0, 3.0, 1.0], "y": [1.0, 3.0, 5.0, 9.0]})
+    >>> lf.group_by("g").agg(cp.corr("x", "y")).sort("g").compute().to_pydict()
+    {'g': [1, 2], 'x': [1.0, nan]}
+    """
+    if method != "pearson":
+        raise InvalidArgumentError(f"corr() computes method='pearson' only, not {method!r}")
+    left, right = (_operand(v) for v in (a, b))
+    return Expr(left._expr.corr(right._expr))
+
+
+def _operand(value: str | Expr) -> Expr:
+    if isinstance(value, str):
+        return col(value)
+    if isinstance(value, Expr):
+        return value
+    raise TypeError(f"cp.corr() takes column names or expressions, got {type(value).__name__}")

@@ -118,6 +118,15 @@ impl PyExpr {
         })
     }
 
+    /// Pearson's correlation of `self` and `other` (Polars' `pl.corr`).
+    fn corr(&self, other: &PyExpr) -> PyResult<PyExpr> {
+        guarded(|| {
+            corepy_planner::expr::corr(self.expr.clone(), other.plain()?, self.filter.clone())
+                .map(PyExpr::from)
+                .or_raise()
+        })
+    }
+
     fn fill_null_strategy(&self, strategy: &str) -> PyResult<PyExpr> {
         guarded(|| {
             window::fill_null_strategy(self.plain()?, strategy)

@@ -53,6 +53,12 @@ AGGREGATIONS: dict[str, tuple[cp.Expr, pl.Expr]] = {
     "shorthand mean": (cp.mean("f"), pl.mean("f")),
     "shorthand std": (cp.std("f"), pl.std("f")),
     "shorthand max": (cp.max("x"), pl.max("x")),
+    # Pearson's r: group "a" has two complete pairs, "b" one (NaN), "c" none (NaN).
+    "corr": (cp.corr("x", "f"), pl.corr("x", "f")),
+    "corr of expressions": (
+        cp.corr(cp.col("f") * 2, cp.col("x") + 1),
+        pl.corr(pl.col("f") * 2, pl.col("x") + 1),
+    ),
     "filtered quantile": (
         cp.col("f").filter(cp.col("x") > 1).quantile(0.5),
         pl.col("f").filter(pl.col("x") > 1).quantile(0.5),
@@ -206,3 +212,25 @@ def test_quantile_bad_input_and_empty_groups() -> None:
     assert out == {"g": ["a", "b"], "x": [1.0, None]}
     with pytest.raises(TypeError, match="column name"):
         cp.mean(cp.col("x"))  # type: ignore[arg-type]
+
+
+def test_corr_matches_polars_on_constant_nan_and_long_groups() -> None:
+    data = {
+        "g": [1] * 50 + [2] * 3 + [3] * 4 + [4] * 2,
+        "a": [float(i % 7) for i in range(50)]
+        + [1.0, 1.0, 1.0]
+        + [1.0, float("nan"), 2, 3]
+        + [1.0, None],
+        "b": [float(i * i % 11) for i in range(50)] + [1.0, 2.0, 3.0] + [4.0, 5, 6, 7] + [2, 3],
+    }
+    ours = cp.from_dict(data).group_by("g").agg(cp.corr("a", "b")).sort("g").compute()
+    theirs = pl.DataFrame(data).group_by("g").agg(pl.corr("a", "b")).sort("g")
+    got, want = ours.to_pydict()["a"], theirs.to_dict(as_series=False)["a"]
+    assert all(_close(x, y) for x, y in zip(got, want, strict=True)), (got, want)
+
+
+def test_corr_names_its_mistakes() -> None:
+    with pytest.raises(cp.InvalidArgumentError, match="pearson"):
+        cp.corr("a", "b", method="spearman")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="column names or expressions"):
+        cp.corr("a", 3)  # type: ignore[arg-type]
