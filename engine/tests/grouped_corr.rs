@@ -3,8 +3,11 @@
 //! tables with NULLs, NaN, infinities, one-row and constant groups, a `FILTER` clause, many
 //! batches and partitions, and with partial aggregation skipped (each row its own state).
 
+mod common;
+
 use std::sync::Arc;
 
+use common::Rng;
 use corepy_engine::{Session, SessionOptions};
 use corepy_planner::aggregates::GroupedCorr;
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch};
@@ -13,20 +16,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::datasource::MemTable;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::{SessionConfig, SessionContext};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn value(rng: &mut Rng) -> Option<f64> {
     match rng.below(40) {
@@ -139,7 +128,7 @@ fn the_session_registers_corepys_corr() {
 #[test]
 fn grouped_corr_gives_datafusions_bits() {
     for seed in 1..=30u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng::seeded(seed);
         let rows_n = [0, 1, 10, 500, 5000][rng.below(5) as usize];
         let groups = [1, 7, 300, 5000][rng.below(4) as usize];
         let data = table(&mut rng, rows_n, groups);

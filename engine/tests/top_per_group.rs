@@ -6,8 +6,11 @@
 //! open), so the rows are compared as (partition keys, number, order keys), which ties do
 //! not change; where the order keys end with a unique column, whole rows are compared.
 
+mod common;
+
 use std::sync::Arc;
 
+use common::Rng;
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -19,23 +22,6 @@ use datafusion::datasource::MemTable;
 use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::prelude::{SessionConfig, SessionContext};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn schema() -> Arc<Schema> {
     Arc::new(Schema::new(vec![
@@ -182,7 +168,7 @@ fn query(partition: &str, order: &str, bound: &str, whole_rows: bool) -> String 
 fn top_rows_per_group_match_the_window() {
     let mut compared = 0;
     for seed in 1..=120u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng::seeded(seed);
         let rows = [0, 1, 7, 200, 1000][rng.below(5) as usize];
         let groups = [1, 3, 50, 1000][rng.below(4) as usize];
         let source_partitions = 1 + rng.below(3) as usize;
