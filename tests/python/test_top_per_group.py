@@ -148,3 +148,13 @@ def test_explain_analyze_counts_the_groups(scores: Path) -> None:
     sql = QUERIES["best two per team"]
     text = _session(scores).sql(sql).explain(analyze=True)
     assert "TopPerGroupExec: k=2" in text and "groups=" in text, text
+
+
+def test_a_table_created_from_top_rows_holds_the_querys_rows(scores: Path) -> None:
+    # CREATE TABLE AS plans its SELECT like any query: the rewrite applies, the rows stay.
+    sql = QUERIES["lowest three per name and team, whole rows"]
+    for jit in (True, False):
+        session = _session(scores, jit)
+        session.sql(f"CREATE TABLE tops AS {sql}").compute()
+        stored = session.sql("SELECT * FROM tops").compute().to_arrow()
+        assert_same_rows(stored, _duckdb(scores, sql), check_names=False)

@@ -111,13 +111,7 @@ impl Candidates {
 
     /// A new candidate at `place`; the caller appends its key.
     pub(super) fn push(&mut self, place: (usize, usize)) -> Result<u32> {
-        let id = u32::try_from(self.places.len()).map_err(|_| {
-            DataFusionError::ResourcesExhausted(
-                "TopPerGroupExec: more than 2^32 rows kept in one partition".into(),
-            )
-        })?;
-        self.places.push(place);
-        Ok(id)
+        add_place(&mut self.places, place)
     }
 
     pub(super) fn size(&self) -> usize {
@@ -125,8 +119,14 @@ impl Candidates {
     }
 }
 
-pub(super) fn too_many_rows() -> DataFusionError {
-    DataFusionError::ResourcesExhausted(
-        "TopPerGroupExec: more than 2^32 rows kept in one partition".into(),
-    )
+/// Appends a candidate's place; its id. (A free function, so that callers can hold the
+/// keys mutably at the same time.)
+pub(super) fn add_place(places: &mut Vec<(usize, usize)>, place: (usize, usize)) -> Result<u32> {
+    let id = u32::try_from(places.len()).map_err(|_| {
+        DataFusionError::ResourcesExhausted(
+            "TopPerGroupExec: more than 2^32 rows kept in one partition".into(),
+        )
+    })?;
+    places.push(place);
+    Ok(id)
 }

@@ -22,14 +22,14 @@ pub(super) struct Emit {
 
 impl Emit {
     /// The output batches, built as they are read; the memory stays reserved until then.
-    pub(super) fn batches(self, heaps: Heaps, reservation: MemoryReservation) -> Result<Ranked> {
+    pub(super) fn batches(self, heaps: Heaps, reservation: MemoryReservation) -> Ranked {
         self.groups.add(heaps.heaps.len());
-        Ok(Ranked {
+        Ranked {
             emit: self,
             heaps: heaps.heaps.into_iter(),
             candidates: heaps.candidates,
             _reservation: reservation,
-        })
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::aggregates::group_values::{new_group_values, GroupValues};
 use datafusion::physical_plan::aggregates::order::GroupOrdering;
 
-use super::candidates::{packed, too_many_rows, Candidates, Keys};
+use super::candidates::{add_place, packed, Candidates, Keys};
 use super::TopPerGroupExec;
 
 /// One partition's state: the group table, a heap of at most `k` candidate ids per group
@@ -105,7 +105,7 @@ impl Heaps {
         match &mut self.groups {
             Some(groups) => {
                 let keys = evaluate(&self.partition_by, batch)?;
-                let keys: Vec<ArrayRef> = keys.iter().map(as_key).collect::<Result<_>>()?;
+                let keys: Vec<ArrayRef> = keys.iter().map(as_key).collect();
                 groups.intern(&keys, &mut self.group_ids)?;
                 self.heaps.resize_with(groups.len(), Vec::new);
                 self.bars.resize(groups.len(), u128::MAX);
@@ -166,11 +166,9 @@ impl Heaps {
             }
             let place = (batch_no, taken.len());
             taken.push(row as u32);
-            let id = candidates.places.len();
-            candidates.places.push(place);
+            let id = add_place(&mut candidates.places, place)?;
             keys.push(key);
             let heap = &mut self.heaps[group];
-            let id = u32::try_from(id).map_err(|_| too_many_rows())?;
             if heap.len() < self.k {
                 heap.push(id);
                 sift_up(heap, |a, b| (keys[a as usize], a) > (keys[b as usize], b));
@@ -203,8 +201,7 @@ impl Heaps {
             }
             let place = (batch_no, taken.len());
             taken.push(row as u32);
-            let id = u32::try_from(candidates.places.len()).map_err(|_| too_many_rows())?;
-            candidates.places.push(place);
+            let id = add_place(&mut candidates.places, place)?;
             data.extend_from_slice(key);
             ends.push(data.len());
             let after = |a: u32, b: u32| {
@@ -270,8 +267,8 @@ fn key_type(data_type: &DataType) -> DataType {
 }
 
 /// `key` as [`key_type`] says: floats reinterpreted as unsigned integers of their bits.
-fn as_key(key: &ArrayRef) -> Result<ArrayRef> {
-    let bits: ArrayRef = match key.data_type() {
+fn as_key(key: &ArrayRef) -> ArrayRef {
+    match key.data_type() {
         DataType::Float16 => {
             let floats = key.as_primitive::<Float16Type>();
             Arc::new(floats.unary::<_, UInt16Type>(|v| v.to_bits()))
@@ -285,8 +282,7 @@ fn as_key(key: &ArrayRef) -> Result<ArrayRef> {
             Arc::new(floats.unary::<_, UInt64Type>(f64::to_bits))
         }
         _ => Arc::clone(key),
-    };
-    Ok(bits)
+    }
 }
 
 fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<ArrayRef>> {

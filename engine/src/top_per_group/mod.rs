@@ -192,7 +192,7 @@ impl ExecutionPlan for TopPerGroupExec {
                 heaps.insert(&batch)?;
                 reservation.try_resize(heaps.size())?;
             }
-            let batches = emit.batches(heaps, reservation)?;
+            let batches = emit.batches(heaps, reservation);
             Ok::<_, DataFusionError>(futures::stream::iter(batches))
         };
         let stream = futures::stream::once(ranked).try_flatten();

@@ -11,6 +11,10 @@
 //! filter would have dropped it too. Ties in the order keys are numbered in an arbitrary
 //! order by the window as well; `TopPerGroup` numbers them in input order.
 //!
+//! The rows dropped never reach the filter: a filter (or a projection between it and the
+//! window) that could raise an error on some row — arithmetic, casts, functions — keeps
+//! the window, so errors are raised on exactly the rows they were.
+//!
 //! Only a window computing `row_number()` alone is replaced: `rank()` and `dense_rank()`
 //! keep every tie at the bound, and other window functions need every row. Its keys must be
 //! deterministic (the repartition below and the operator evaluate them apart) and of types
@@ -132,7 +136,15 @@ fn top_of(
     {
         return None;
     }
-    let k = split_conjunction(&filter.predicate)
+    let conjuncts = split_conjunction(&filter.predicate);
+    // The rows the rewrite drops never reach the filter (nor the projection): nothing there
+    // may raise an error the plan as written would raise on them.
+    let passed_through = projection.map_or(&[][..], |p| p.expr.as_slice());
+    let safe = |e: &Expr| cannot_fail(e, &number);
+    if !conjuncts.iter().copied().chain(passed_through).all(safe) {
+        return None;
+    }
+    let k = conjuncts
         .into_iter()
         .filter_map(|conjunct| bound(conjunct, &number))
         .min()?;
@@ -152,6 +164,51 @@ fn is_comparable(key: &Expr, schema: &DFSchema) -> bool {
         && key
             .get_type(schema)
             .is_ok_and(|data_type| RowConverter::supports_fields(&[SortField::new(data_type)]))
+}
+
+/// Whether `expr` evaluates without error on every row: columns and literals, compared,
+/// tested for NULL, combined by AND, OR, NOT and CASE; `TRY_CAST`s, and casts of the number
+/// to a 64-bit integer (its bound's forms). Arithmetic (checked, or dividing), other casts and functions
+/// may fail, so a filter or projection holding them keeps the window.
+fn cannot_fail(expr: &Expr, number: &dyn Fn(&Column) -> bool) -> bool {
+    use Operator::*;
+    match expr {
+        Expr::Column(_) | Expr::Literal(..) => true,
+        Expr::Alias(alias) => cannot_fail(&alias.expr, number),
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            matches!(
+                op,
+                Eq | NotEq | Lt | LtEq | Gt | GtEq | And | Or | IsDistinctFrom | IsNotDistinctFrom
+            ) && cannot_fail(left, number)
+                && cannot_fail(right, number)
+        }
+        Expr::Not(e) | Expr::IsNull(e) | Expr::IsNotNull(e) => cannot_fail(e, number),
+        Expr::Between(between) => {
+            cannot_fail(&between.expr, number)
+                && cannot_fail(&between.low, number)
+                && cannot_fail(&between.high, number)
+        }
+        Expr::InList(list) => {
+            cannot_fail(&list.expr, number) && list.list.iter().all(|e| cannot_fail(e, number))
+        }
+        Expr::Case(case) => {
+            case.expr.as_deref().is_none_or(|e| cannot_fail(e, number))
+                && case
+                    .when_then_expr
+                    .iter()
+                    .all(|(when, then)| cannot_fail(when, number) && cannot_fail(then, number))
+                && case
+                    .else_expr
+                    .as_deref()
+                    .is_none_or(|e| cannot_fail(e, number))
+        }
+        Expr::TryCast(TryCast { expr, .. }) => cannot_fail(expr, number),
+        Expr::Cast(Cast { expr, field }) => {
+            matches!(field.data_type(), DataType::Int64 | DataType::UInt64)
+                && matches!(expr.as_ref(), Expr::Column(c) if number(c))
+        }
+        _ => false,
+    }
 }
 
 /// `row_number()` with no arguments, filter or `DISTINCT`; its frame does not matter.
