@@ -41,6 +41,11 @@ pub(super) fn store(b: &mut FunctionBuilder<'_>, table: &Table, descriptor: Valu
     b.ins().store(flags(), groups, descriptor, 16);
 }
 
+/// The byte offset of slot `slot` of aggregate `i` within a group's aggregate slots.
+fn slot_offset(i: usize, slot: usize) -> i32 {
+    (8 * (SLOTS * i + slot)) as i32
+}
+
 /// The multiply-and-fold of [`crate::groups::mix`].
 fn mix(b: &mut FunctionBuilder<'_>, x: Value) -> Value {
     let m = b.ins().imul_imm_s(x, 0x9E37_79B9_7F4A_7C15_u64 as i64);
@@ -49,20 +54,53 @@ fn mix(b: &mut FunctionBuilder<'_>, x: Value) -> Value {
 }
 
 impl Chunk<'_, '_, '_> {
-    /// Folds the chunk's kept rows into their groups.
+    /// Folds the chunk's kept rows into their groups. Most chunks have no NULL among
+    /// their kept rows' keys and arguments: those take a walk that tests no validity bit.
     pub(super) fn fold_groups(&mut self) {
-        let table = self.table.expect("a grouping kernel has a table");
         let kept = self.selection.unwrap_or(self.live);
+        let read = self.kernel.aggregates.iter().filter_map(|a| a.arg);
+        let read: Vec<ValueId> = read.chain(self.kernel.group_keys.iter().copied()).collect();
+        let mut valid = kept;
+        for id in read {
+            let ok = self.ok(id);
+            valid = self.b.ins().band(valid, ok);
+        }
+        let whole = self.b.ins().icmp(IntCC::Equal, valid, kept);
+        let (fast, slow, joined) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(whole, fast, &[], slow, &[]);
+        for (block, all_valid) in [(fast, true), (slow, false)] {
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            self.fold_group_rows(kept, all_valid);
+            self.b.ins().jump(joined, &[]);
+        }
+        self.b.switch_to_block(joined);
+        self.b.seal_block(joined);
+    }
+
+    /// Folds the rows of `kept` into their groups; `all_valid`: no key or argument is
+    /// NULL on them.
+    fn fold_group_rows(&mut self, kept: Value, all_valid: bool) {
+        let table = self.table.expect("a grouping kernel has a table");
         let (walk, mut it) = self.open_row_walk(kept);
         let bit = it.r;
         // Everything the row needs, before any branch (so that every use is dominated).
-        let (header, keys) = self.group_words(&mut it);
-        let args: Vec<Option<(Value, Value)>> = self
+        let (header, keys) = self.group_words(&mut it, all_valid);
+        let args: Vec<Option<(Option<Value>, Value)>> = self
             .kernel
             .aggregates
             .iter()
             .map(|a| a.arg)
-            .map(|arg| arg.map(|arg| (self.row_valid(arg, bit), self.arg_value(&mut it, arg))))
+            .map(|arg| {
+                arg.map(|arg| {
+                    let valid = (!all_valid).then(|| self.row_valid(arg, bit));
+                    (valid, self.arg_value(&mut it, arg))
+                })
+            })
             .collect();
         let group = self.find_group(&table, header, &keys);
         for (i, arg) in args.into_iter().enumerate() {
@@ -88,16 +126,13 @@ impl Chunk<'_, '_, '_> {
         self.operand(it, id)
     }
 
-    /// The row's group header and key words, as [`crate::groups`] lays them out.
-    fn group_words(&mut self, it: &mut Iter) -> (Value, Vec<Value>) {
+    /// The row's group header and key words, as [`crate::groups`] lays them out
+    /// (`all_valid`: no key is NULL on the row).
+    fn group_words(&mut self, it: &mut Iter, all_valid: bool) -> (Value, Vec<Value>) {
         let mut header = self.b.ins().iconst(types::I64, 1);
         let mut words = Vec::new();
         for k in 0..self.kernel.group_keys.len() {
             let key = self.kernel.group_keys[k];
-            let valid = self.row_valid(key, it.r);
-            let null = self.b.ins().bxor_imm_u(valid, 1);
-            let flag = self.b.ins().ishl_imm_s(null, k as i64 + 1);
-            header = self.b.ins().bor(header, flag);
             let v = self.arg_value(it, key);
             let ty = self.kernel.ty(key);
             let wide = if self.b.func.dfg.value_type(v) == types::I64 {
@@ -107,6 +142,14 @@ impl Chunk<'_, '_, '_> {
             } else {
                 self.b.ins().sextend(types::I64, v)
             };
+            if all_valid {
+                words.push(wide);
+                continue;
+            }
+            let valid = self.row_valid(key, it.r);
+            let null = self.b.ins().bxor_imm_u(valid, 1);
+            let flag = self.b.ins().ishl_imm_s(null, k as i64 + 1);
+            header = self.b.ins().bor(header, flag);
             let zero = self.b.ins().iconst(types::I64, 0);
             let word = self.b.ins().select(valid, wide, zero);
             words.push(word);
@@ -183,10 +226,16 @@ impl Chunk<'_, '_, '_> {
     }
 
     /// Folds the row into aggregate `i` of the group whose aggregate slots are at `group`;
-    /// `arg` is the argument's validity (0 or 1) and value (`None`: `count(*)`).
-    fn fold_into(&mut self, it: &Iter, i: usize, group: Value, arg: Option<(Value, Value)>) {
-        let rows_at = (8 * (SLOTS * i + ROWS)) as i32;
-        let value_at = (8 * (SLOTS * i + VALUE)) as i32;
+    /// `arg` is the argument's validity (0 or 1; `None`: known valid) and value (`None`:
+    /// `count(*)`).
+    fn fold_into(
+        &mut self,
+        it: &Iter,
+        i: usize,
+        group: Value,
+        arg: Option<(Option<Value>, Value)>,
+    ) {
+        let rows_at = slot_offset(i, ROWS);
         let rows = self.b.ins().load(types::I64, flags(), group, rows_at);
         let Some((valid, v)) = arg else {
             let rows = self.b.ins().iadd_imm_s(rows, 1);
@@ -195,8 +244,15 @@ impl Chunk<'_, '_, '_> {
         };
         let ty = self.kernel.aggregates[i].value_type(self.kernel);
         let Some(ty) = ty else {
-            let rows = self.b.ins().iadd(rows, valid);
+            let rows = match valid {
+                Some(valid) => self.b.ins().iadd(rows, valid),
+                None => self.b.ins().iadd_imm_s(rows, 1),
+            };
             self.b.ins().store(flags(), rows, group, rows_at);
+            return;
+        };
+        let Some(valid) = valid else {
+            self.fold_value(it, i, group, rows, ty, v);
             return;
         };
         let fold = self.b.create_block();
@@ -204,13 +260,30 @@ impl Chunk<'_, '_, '_> {
         self.b.ins().brif(valid, fold, &[], done, &[]);
         self.b.switch_to_block(fold);
         self.b.seal_block(fold);
-        let rows = self.b.ins().iadd_imm_s(rows, 1);
-        self.b.ins().store(flags(), rows, group, rows_at);
-        let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
-        let next = self.fold_one(i, it, acc, v);
-        self.b.ins().store(flags(), next, group, value_at);
+        self.fold_value(it, i, group, rows, ty, v);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
         self.b.seal_block(done);
+    }
+
+    /// Counts a row whose argument is valid into aggregate `i` (which had counted `rows`)
+    /// and folds its value `v`.
+    fn fold_value(
+        &mut self,
+        it: &Iter,
+        i: usize,
+        group: Value,
+        rows: Value,
+        ty: ScalarType,
+        v: Value,
+    ) {
+        let value_at = slot_offset(i, VALUE);
+        let rows = self.b.ins().iadd_imm_s(rows, 1);
+        self.b
+            .ins()
+            .store(flags(), rows, group, slot_offset(i, ROWS));
+        let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
+        let next = self.fold_one(i, it, acc, v);
+        self.b.ins().store(flags(), next, group, value_at);
     }
 }

@@ -49,8 +49,8 @@ pub struct JitAggregateExec {
     compiled_now: Option<Duration>,
     /// The stage's expressions, for EXPLAIN.
     stage: String,
-    /// DataFusion's partial aggregation, for a partition that meets many groups (string
-    /// keys, whose number of values is known only at run time).
+    /// DataFusion's partial aggregation, for a partition that meets many groups (how
+    /// many values a key has is known only at run time).
     fallback: Option<Fallback>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
@@ -128,7 +128,7 @@ impl JitAggregateExec {
             } => (table, memory, dictionaries),
         };
         let mut flushed = Vec::new();
-        let mut slice = batch.num_rows().max(1);
+        let mut slice = batch.num_rows().clamp(1, MAX_SLICE);
         let mut offset = 0;
         while offset < batch.num_rows() {
             let rows = slice.min(batch.num_rows() - offset);
@@ -271,6 +271,11 @@ impl DisplayAs for JitAggregateExec {
 
 /// Fewest rows a grouped fold takes per call when memory is short.
 const MIN_SLICE: usize = 64;
+
+/// Most rows a grouped fold takes per call. The table makes room for every row of a call
+/// to start a group, so one large batch (a million-row table in memory) would otherwise
+/// reserve, and count against the pool, a table as large as itself.
+const MAX_SLICE: usize = 8192;
 
 /// What a partition folds into.
 enum Folded {

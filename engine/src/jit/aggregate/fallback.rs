@@ -1,8 +1,8 @@
 //! The way back to DataFusion's partial aggregation for a fold that meets many groups.
 //!
 //! The fold's group table is fast for a few groups (TPC-H q1's four) and slower than
-//! DataFusion's hash aggregation for many (a partition of 150,000 customer names). Which
-//! one a string key has is known only at run time, so a folded partition that passes
+//! DataFusion's hash aggregation for many (a partition of 150,000 customer names or
+//! order keys). Which one a key has is known only at run time, so a folded partition that passes
 //! [`MAX_FOLDED_GROUPS`] gives out the groups it holds as partial states and runs the rest
 //! of its input through the partial aggregation that the fold replaced. DataFusion's final
 //! aggregation merges a group that comes in two pieces, as it does after an early flush.

@@ -4,9 +4,10 @@
 //!
 //! Folded: `count`, `sum`, `min`, `max` and `avg` without DISTINCT, FILTER or ORDER BY,
 //! over columns of the stage (a computed argument is a stage column after
-//! `PushAggregateArguments`), grouped by up to four stage columns of small integer, boolean,
-//! date or string types (strings as dictionary ids), or by none. Anything else is left to
-//! DataFusion.
+//! `PushAggregateArguments`), grouped by up to four stage columns of integer, boolean,
+//! date, timestamp, duration or string types (strings as dictionary ids), or by none.
+//! Anything else is left to DataFusion. How many groups a key makes is known only at run
+//! time: a partition that meets many goes back to DataFusion's aggregation (`fallback.rs`).
 
 use std::sync::Arc;
 
@@ -119,12 +120,6 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         if !groupable(ty) || scalar_type(field.data_type()) != Some(ty) {
             return Err(format!("a grouping key of type {}", field.data_type()));
         }
-        if !small_domain(ty) {
-            return Err(format!(
-                "a grouping key of type {} may make too many groups for the fold yet",
-                field.data_type()
-            ));
-        }
         builder.kernel.group_keys.push(node);
         builder.keys.push(field);
         builder.key_dictionaries.push(None);
@@ -170,22 +165,6 @@ fn string_keys_enabled() -> bool {
     !matches!(
         std::env::var("COREPY_FOLD_STRING_KEYS").as_deref(),
         Ok("0" | "false" | "off" | "no")
-    )
-}
-
-/// Key types of few values, which the fold groups by. With many groups (a key of
-/// hundreds of thousands of values, TPC-H's `GROUP BY l_partkey`) the fold is slower than
-/// DataFusion's partial aggregation today: the table grows by rehashing and its groups are
-/// given out cell by cell; until that is measured faster, such keys stay with DataFusion.
-fn small_domain(ty: ScalarType) -> bool {
-    matches!(
-        ty,
-        ScalarType::Bool
-            | ScalarType::I8
-            | ScalarType::U8
-            | ScalarType::I16
-            | ScalarType::U16
-            | ScalarType::Date32
     )
 }
 
@@ -259,9 +238,29 @@ impl Builder<'_> {
         Ok(())
     }
 
+    /// The kernel aggregate for `func` of `arg`, shared with one that folds the same
+    /// argument where it can be: every aggregate counts the kept rows where its argument
+    /// is not NULL, which is what a count of that argument is. So `avg(x)` folds one sum,
+    /// `count(x), max(x)` one max, and a second `sum(x)` nothing new.
     fn push(&mut self, func: AggFunc, arg: Option<ValueId>) -> usize {
-        self.kernel.aggregates.push(Aggregate { func, arg });
-        self.kernel.aggregates.len() - 1
+        let aggregates = &mut self.kernel.aggregates;
+        let of_arg =
+            |f: &dyn Fn(AggFunc) -> bool| aggregates.iter().position(|a| a.arg == arg && f(a.func));
+        let shared = if func == AggFunc::Count {
+            of_arg(&|_| true)
+        } else if let Some(i) = of_arg(&|f| f == func) {
+            Some(i)
+        } else if let Some(i) = of_arg(&|f| f == AggFunc::Count) {
+            // A count so far: it now folds the value too, and counts the same rows.
+            aggregates[i].func = func;
+            Some(i)
+        } else {
+            None
+        };
+        shared.unwrap_or_else(|| {
+            aggregates.push(Aggregate { func, arg });
+            aggregates.len() - 1
+        })
     }
 
     /// The node an aggregate reads: a stage output's node, or a load of an input column

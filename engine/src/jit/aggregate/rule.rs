@@ -86,10 +86,10 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
         )?,
         None => Arc::clone(stage.stage_input()),
     };
-    // String keys have as many groups as the data has values: past a few thousand a
-    // partition goes back to DataFusion's partial aggregation, over the stage as it was.
-    // Its batches go where the fold's go, so its schema must be the fold's.
-    let fallback = match plan.encoded.is_empty() {
+    // A key has as many groups as the data has values: past a few thousand a partition
+    // goes back to DataFusion's partial aggregation, over the stage as it was. Its
+    // batches go where the fold's go, so its schema must be the fold's.
+    let fallback = match plan.keys.is_empty() {
         true => None,
         false => {
             let fallback = partial_over(&partial, Arc::clone(stage_plan))?;
