@@ -76,7 +76,9 @@ pub fn initial_slots(kernel: &Kernel) -> Vec<u64> {
             let start = match a.func {
                 AggFunc::Min => greatest(ty),
                 AggFunc::Max => least(ty),
-                AggFunc::Sum | AggFunc::Count => zero(ty),
+                // The moments' second word (the sum of squared deviations) starts at 0.0
+                // as the rest of the slots do.
+                AggFunc::Sum | AggFunc::Count | AggFunc::Moments => zero(ty),
             };
             set_value(&mut slots, i, ty, start);
         }
@@ -125,9 +127,21 @@ pub fn fold_slots(
         slots[SLOTS * i + ROWS] += 1;
         return Ok(());
     };
+    if a.func == AggFunc::Moments {
+        let V::F64(x) = v else {
+            unreachable!("validated: moments of an f64")
+        };
+        let rows = slots[SLOTS * i + ROWS] + 1;
+        let (mean, m2) = moments_of(slots, i);
+        let (mean, m2) = welford(rows, mean, m2, x);
+        slots[SLOTS * i + ROWS] = rows;
+        slots[SLOTS * i + VALUE] = mean.to_bits();
+        slots[SLOTS * i + VALUE + 1] = m2.to_bits();
+        return Ok(());
+    }
     let acc = read_value(&value_bytes_of(slots, i), ty, 0);
     let next = match a.func {
-        AggFunc::Count => acc,
+        AggFunc::Count | AggFunc::Moments => acc,
         AggFunc::Sum => add(ty, acc, v)?,
         AggFunc::Min => pick(acc, v, Ordering::Less),
         AggFunc::Max => pick(acc, v, Ordering::Greater),
@@ -135,6 +149,22 @@ pub fn fold_slots(
     slots[SLOTS * i + ROWS] += 1;
     set_value(slots, i, ty, next);
     Ok(())
+}
+
+/// The mean and the sum of squared deviations that moments aggregate `i` holds in `slots`.
+pub fn moments_of(slots: &[u64], i: usize) -> (f64, f64) {
+    (
+        f64::from_bits(slots[SLOTS * i + VALUE]),
+        f64::from_bits(slots[SLOTS * i + VALUE + 1]),
+    )
+}
+
+/// One step of Welford's update with the `rows`-th value `x`, operation for operation as
+/// DataFusion's variance does it (so the partial states agree bit for bit).
+pub fn welford(rows: u64, mean: f64, m2: f64, x: f64) -> (f64, f64) {
+    let delta = x - mean;
+    let mean = delta / rows as f64 + mean;
+    (mean, m2 + delta * (x - mean))
 }
 
 /// `acc + v` in a sum's type.

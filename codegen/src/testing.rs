@@ -454,7 +454,8 @@ pub fn random_kernel(rng: &mut Rng, depth: usize) -> Kernel {
 }
 
 /// A random aggregating kernel: a random kernel whose outputs become aggregates (sum where
-/// the type is summed, else min or max, sometimes a count), sometimes with `count(*)`.
+/// the type is summed, else min or max, moments of floats, sometimes a count), sometimes
+/// with `count(*)`.
 pub fn random_aggregating_kernel(rng: &mut Rng, depth: usize) -> Kernel {
     let mut kernel = random_kernel(rng, depth);
     let outputs = std::mem::take(&mut kernel.outputs);
@@ -466,6 +467,9 @@ pub fn random_aggregating_kernel(rng: &mut Rng, depth: usize) -> Kernel {
         }
         if ty != ScalarType::Bool {
             choices.extend([AggFunc::Min, AggFunc::Max]);
+        }
+        if ty == ScalarType::F64 {
+            choices.push(AggFunc::Moments);
         }
         let func = rng.pick(&choices);
         kernel.aggregates.push(Aggregate {
@@ -514,8 +518,10 @@ pub fn table_image(kernel: &Kernel, table: &GroupTable) -> Vec<GroupImage> {
         .map(|(header, keys, slots)| {
             let state = (0..kernel.aggregates.len())
                 .map(|i| {
-                    let value = crate::aggregate::value_of(slots, kernel, i).map(element);
-                    (crate::aggregate::rows_of(slots, i), value)
+                    (
+                        crate::aggregate::rows_of(slots, i),
+                        value_element(slots, kernel, i),
+                    )
                 })
                 .collect();
             (header, keys.to_vec(), state)
@@ -532,11 +538,22 @@ pub type GroupImage = (u64, Vec<u64>, Vec<(u64, Option<Element>)>);
 /// (NaN of either sign and payload as NaN).
 pub fn state_image(kernel: &Kernel, state: &AggregateState) -> Vec<(u64, Option<Element>)> {
     (0..kernel.aggregates.len())
-        .map(|i| {
-            let value = state.value(kernel, i).map(element);
-            (state.rows(i), value)
-        })
+        .map(|i| (state.rows(i), value_element(state.slots(), kernel, i)))
         .collect()
+}
+
+/// Aggregate `i`'s value in comparable form; for moments, the mean and the sum of squared
+/// deviations together (NaN if either is).
+fn value_element(slots: &[u64], kernel: &Kernel, i: usize) -> Option<Element> {
+    if kernel.aggregates[i].func != AggFunc::Moments {
+        return crate::aggregate::value_of(slots, kernel, i).map(element);
+    }
+    let (mean, m2) = crate::aggregate::moments_of(slots, i);
+    Some(if mean.is_nan() || m2.is_nan() {
+        Element::NaN
+    } else {
+        Element::Bits(mean.to_bits() as u128 | (m2.to_bits() as u128) << 64)
+    })
 }
 
 /// A value in comparable form.

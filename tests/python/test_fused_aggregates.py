@@ -465,3 +465,78 @@ def test_aggregates_of_one_argument_share_the_kernels_slots() -> None:
     for name in folded:
         pairs = zip(sorted(folded[name], key=repr), sorted(plain[name], key=repr), strict=True)
         assert all(_close(a, b) for a, b in pairs), name
+
+
+_MOMENTS = "var(x) AS v, var_pop(x) AS vp, stddev(x) AS sd, stddev_pop(x) AS sdp"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        f"SELECT {_MOMENTS}, count(x) AS xs, avg(x) AS mean FROM t WHERE k > 20",
+        f"SELECT n % 5 AS g, {_MOMENTS}, count(*) AS rows FROM t WHERE k > 20 GROUP BY 1",
+        # Empty input, and groups whose values are all NULL or only one.
+        f"SELECT {_MOMENTS} FROM t WHERE k > 1000",
+        f"SELECT k AS g, {_MOMENTS} FROM t WHERE k < 40 GROUP BY 1",
+        f"SELECT {_MOMENTS}, var(nulls) AS vn FROM t WHERE k > 1",
+    ],
+)
+def test_variances_and_standard_deviations_fold_with_datafusions_state(sql: str) -> None:
+    # The kernel keeps DataFusion's partial state (rows, mean, squared deviations) with the
+    # same operations in the same row order: the answers are those without the JIT.
+    folded, plain = _both(sql)
+    assert folded.keys() == plain.keys()
+    for name in folded:
+        pairs = zip(sorted(folded[name], key=repr), sorted(plain[name], key=repr), strict=True)
+        assert all(_close(a, b) for a, b in pairs), (name, folded[name], plain[name])
+
+
+def test_variances_over_nan_infinity_and_huge_values_match_datafusion() -> None:
+    values = [1.0, float("nan"), 2.0, float("inf"), 1e308, -1e308, None, 3.0, 0.1, -0.0]
+    table = pa.table(
+        {
+            "g": pa.array([i % 3 for i in range(200)], pa.int64()),
+            "k": pa.array(range(200), pa.int64()),
+            "x": [values[i % len(values)] if i < 100 else float(i % 7) for i in range(200)],
+        }
+    )
+    sql = f"SELECT g, {_MOMENTS} FROM t WHERE k >= 0 GROUP BY g ORDER BY g"
+    folded, plain = _both(sql, table)
+    for name in folded:
+        assert all(_close(a, b) for a, b in zip(folded[name], plain[name], strict=True)), name
+
+
+def test_a_variance_over_many_groups_goes_back_to_datafusion_with_the_same_answers() -> None:
+    rows = 100_000
+    table = pa.table(
+        {
+            "id": pa.array([(i * 7919) % 20_000 for i in range(rows)], pa.int64()),
+            "x": [float(i % 13) * 0.5 for i in range(rows)],
+        }
+    )
+    sql = "SELECT id, stddev(x) AS sd, var_pop(x) AS vp FROM t WHERE x >= 0 GROUP BY id"
+    session = _session(True, table)
+    assert _fell_back(session.sql(sql).explain(analyze=True)) > 0
+    want = _sorted_rows(_session(False, table).sql(sql).compute().to_pydict())
+    got = _sorted_rows(session.sql(sql).compute().to_pydict())
+    assert len(got) == len(want) == 20_000
+    for a, b in zip(got, want, strict=True):
+        assert all(_close(x, y) for x, y in zip(a, b, strict=True)), (a, b)
+
+
+def test_a_variance_over_one_partition_stays_with_datafusion() -> None:
+    # Over one partition DataFusion aggregates in one step; folding would split it into a
+    # partial and a final step, whose merge rounds (mean · n / n) and can overflow.
+    table = pa.table({"k": pa.array(range(50), pa.int64()), "x": [1e308] * 50})
+    sql = "SELECT var(x) AS v, sum(x) AS s FROM t WHERE k >= 0"
+    answers = []
+    for jit in (True, False):
+        session = cp.Session(target_partitions=1, config=cp.Config(jit=jit))
+        session.register("t", table)
+        assert "JitAggregateExec" not in session.sql(sql).explain()
+        answers.append(session.sql(sql).compute().to_pydict())
+    assert answers[0] == answers[1] == {"v": [0.0], "s": [math.inf]}
+    # Without the variance the same query folds.
+    session = cp.Session(target_partitions=1)
+    session.register("t", table)
+    assert "JitAggregateExec" in session.sql("SELECT sum(x) AS s FROM t WHERE k >= 0").explain()

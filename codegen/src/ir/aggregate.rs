@@ -18,6 +18,10 @@ pub enum AggFunc {
     Min,
     /// The largest value, in the same order.
     Max,
+    /// The running mean and sum of squared deviations of an f64 (Welford's update, step
+    /// for step as DataFusion's `var`, `var_pop`, `stddev` and `stddev_pop` update their
+    /// partial state): the value's 16 bytes hold the mean, then the sum.
+    Moments,
 }
 
 impl AggFunc {
@@ -27,6 +31,7 @@ impl AggFunc {
             AggFunc::Sum => "sum",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::Moments => "moments",
         }
     }
 }
@@ -125,6 +130,7 @@ pub(super) fn validate(kernel: &Kernel) -> Result<(), String> {
             AggFunc::Count => true,
             AggFunc::Sum => summable(ty),
             AggFunc::Min | AggFunc::Max => ordered(ty),
+            AggFunc::Moments => ty == ScalarType::F64,
         };
         if !fits {
             return Err(format!(

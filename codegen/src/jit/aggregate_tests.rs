@@ -141,6 +141,42 @@ fn an_empty_or_all_null_input_leaves_values_null_and_counts_zero() {
     }
 }
 
+#[test]
+fn moments_take_each_value_in_row_order_as_welfords_update_does() {
+    // A NULL skipped, then 1, 2, 4, 1e300, -inf, 0.1: the JIT's state is the interpreter's, and
+    // both are the update written out in Rust, bit for bit, over both calls.
+    let k = one_aggregate(ScalarType::F64, AggFunc::Moments);
+    let xs = [1.0, 2.0, 4.0, 1e300, f64::NEG_INFINITY, 0.1];
+    let mut values: Vec<Option<V>> = xs.iter().map(|&x| Some(V::F64(x))).collect();
+    values.insert(2, None);
+    let columns = [column_of(ScalarType::F64, &values)];
+    let (jit, reference) = both(&k, &columns, values.len());
+    assert_eq!(jit, reference);
+    let (mut mean, mut m2) = (0.0, 0.0);
+    for (n, x) in xs.iter().chain(&xs).enumerate() {
+        (mean, m2) = crate::aggregate::welford(n as u64 + 1, mean, m2, *x);
+    }
+    let expected = if mean.is_nan() || m2.is_nan() {
+        crate::testing::Element::NaN
+    } else {
+        crate::testing::Element::Bits(mean.to_bits() as u128 | (m2.to_bits() as u128) << 64)
+    };
+    assert_eq!(jit.unwrap(), vec![(12, Some(expected))]);
+    // Before -inf: finite and exact against the same steps over the first four values.
+    let finite = [column_of(ScalarType::F64, &values[..4])];
+    let (jit, _) = both(&k, &finite, 4);
+    let (mut mean, mut m2) = (0.0, 0.0);
+    for (n, x) in [1.0, 2.0, 4.0, 1.0, 2.0, 4.0].iter().enumerate() {
+        (mean, m2) = crate::aggregate::welford(n as u64 + 1, mean, m2, *x);
+    }
+    let bits = mean.to_bits() as u128 | (m2.to_bits() as u128) << 64;
+    assert_eq!(
+        jit.unwrap(),
+        vec![(6, Some(crate::testing::Element::Bits(bits)))]
+    );
+    assert!((mean - 7.0 / 3.0).abs() < 1e-15 && (m2 - 84.0 / 9.0).abs() < 1e-12);
+}
+
 fn group_twice(
     kernel: &Kernel,
     columns: &[Column],

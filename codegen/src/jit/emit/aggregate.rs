@@ -25,11 +25,13 @@ pub(super) struct RowWalk {
     done: cranelift_codegen::ir::Block,
 }
 
-/// The registers of one aggregate: rows counted, and the value (for all but a count).
+/// The registers of one aggregate: rows counted, the value (for all but a count), and
+/// for moments the sum of squared deviations beside the mean.
 #[derive(Clone, Copy)]
 pub(super) struct Accumulator {
     rows: Variable,
     value: Option<(Variable, Type)>,
+    m2: Option<Variable>,
 }
 
 fn offset(i: usize, slot: usize) -> i32 {
@@ -53,7 +55,15 @@ pub(super) fn load(b: &mut FunctionBuilder<'_>, kernel: &Kernel, state: Value) -
                 b.def_var(var, v);
                 (var, t)
             });
-            Accumulator { rows, value }
+            let m2 = (a.func == AggFunc::Moments).then(|| {
+                let var = b.declare_var(types::F64);
+                let v = b
+                    .ins()
+                    .load(types::F64, flags(), state, offset(i, VALUE + 1));
+                b.def_var(var, v);
+                var
+            });
+            Accumulator { rows, value, m2 }
         })
         .collect()
 }
@@ -66,6 +76,10 @@ pub(super) fn store(b: &mut FunctionBuilder<'_>, accumulators: &[Accumulator], s
         if let Some((var, _)) = acc.value {
             let v = b.use_var(var);
             b.ins().store(flags(), v, state, offset(i, VALUE));
+        }
+        if let Some(var) = acc.m2 {
+            let v = b.use_var(var);
+            b.ins().store(flags(), v, state, offset(i, VALUE + 1));
         }
     }
 }
@@ -85,6 +99,11 @@ impl Chunk<'_, '_, '_> {
                 None => kept,
             };
             let acc = self.accumulators[i];
+            if let (Some(arg), Some((mean, _)), Some(m2)) = (a.arg, acc.value, acc.m2) {
+                // Each row's step depends on the rows counted before it.
+                self.fold_moments(arg, acc.rows, mean, m2, mask);
+                continue;
+            }
             let n = self.b.ins().popcnt(mask);
             let rows = self.b.use_var(acc.rows);
             let rows = self.b.ins().iadd(rows, n);
@@ -103,6 +122,46 @@ impl Chunk<'_, '_, '_> {
         let next = self.fold_one(i, &it, acc, v);
         self.b.def_var(var, next);
         self.close_row_walk(walk);
+    }
+
+    /// Walks the set bits of `mask`, counting each row and taking its value into the
+    /// running mean and sum of squared deviations.
+    fn fold_moments(
+        &mut self,
+        arg: ValueId,
+        rows: Variable,
+        mean: Variable,
+        m2: Variable,
+        mask: Value,
+    ) {
+        let (walk, mut it) = self.open_row_walk(mask);
+        let x = self.operand(&mut it, arg);
+        let counted = self.b.use_var(rows);
+        let counted = self.b.ins().iadd_imm_s(counted, 1);
+        self.b.def_var(rows, counted);
+        let (m, s) = (self.b.use_var(mean), self.b.use_var(m2));
+        let (m, s) = self.welford(counted, m, s, x);
+        self.b.def_var(mean, m);
+        self.b.def_var(m2, s);
+        self.close_row_walk(walk);
+    }
+
+    /// [`crate::aggregate::welford`]: the mean and sum of squared deviations after the
+    /// `rows`-th value `x`.
+    pub(super) fn welford(
+        &mut self,
+        rows: Value,
+        mean: Value,
+        m2: Value,
+        x: Value,
+    ) -> (Value, Value) {
+        let delta = self.b.ins().fsub(x, mean);
+        let n = self.b.ins().fcvt_from_uint(types::F64, rows);
+        let step = self.b.ins().fdiv(delta, n);
+        let mean = self.b.ins().fadd(step, mean);
+        let deviation = self.b.ins().fsub(x, mean);
+        let square = self.b.ins().fmul(delta, deviation);
+        (mean, self.b.ins().fadd(m2, square))
     }
 
     /// Opens a loop over the set bits of `mask`, lowest first; the body (current on
@@ -146,6 +205,7 @@ impl Chunk<'_, '_, '_> {
             AggFunc::Min => self.keep(it, ty, acc, v, true),
             AggFunc::Max => self.keep(it, ty, acc, v, false),
             AggFunc::Count => unreachable!("a count folds no value"),
+            AggFunc::Moments => unreachable!("moments fold through `welford`"),
         }
     }
 

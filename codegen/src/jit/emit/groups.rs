@@ -10,7 +10,7 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 
 use super::{clif_type, flags, Chunk, Iter};
 use crate::aggregate::{initial_slots, ROWS, SLOTS, VALUE};
-use crate::ir::{ScalarType, ValueId};
+use crate::ir::{AggFunc, ScalarType, ValueId};
 
 /// The table a call folds into: its slots and slot mask (from the descriptor), and the
 /// number of groups (written back when the call ends).
@@ -282,6 +282,15 @@ impl Chunk<'_, '_, '_> {
         self.b
             .ins()
             .store(flags(), rows, group, slot_offset(i, ROWS));
+        if self.kernel.aggregates[i].func == AggFunc::Moments {
+            let m2_at = slot_offset(i, VALUE + 1);
+            let mean = self.b.ins().load(types::F64, flags(), group, value_at);
+            let m2 = self.b.ins().load(types::F64, flags(), group, m2_at);
+            let (mean, m2) = self.welford(rows, mean, m2, v);
+            self.b.ins().store(flags(), mean, group, value_at);
+            self.b.ins().store(flags(), m2, group, m2_at);
+            return;
+        }
         let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
         let next = self.fold_one(i, it, acc, v);
         self.b.ins().store(flags(), next, group, value_at);

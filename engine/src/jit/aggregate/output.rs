@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use corepy_codegen::aggregate::{rows_of, value_bytes_of, AggregateState};
+use corepy_codegen::aggregate::{moments_of, rows_of, value_bytes_of, AggregateState};
 use corepy_codegen::groups::GroupTable;
 use datafusion::arrow::array::{make_array, ArrayData, ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::buffer::{Buffer, NullBuffer};
@@ -87,6 +87,8 @@ fn state_cell(slots: &[u64], source: Source) -> Cell {
             (rows > 0).then(|| widen(rows.to_le_bytes()))
         }
         Source::Value(i) => (rows_of(slots, i) > 0).then(|| value_bytes_of(slots, i)),
+        Source::Mean(i) => Some(widen(moments_of(slots, i).0.to_le_bytes())),
+        Source::SquaredDeviations(i) => Some(widen(moments_of(slots, i).1.to_le_bytes())),
     }
 }
 

@@ -2,7 +2,8 @@
 //! aggregates, and for each column of DataFusion's partial-aggregate state the slot of the
 //! kernel's [`AggregateState`] it comes from.
 //!
-//! Folded: `count`, `sum`, `min`, `max` and `avg` without DISTINCT, FILTER or ORDER BY,
+//! Folded: `count`, `sum`, `min`, `max`, `avg`, and the variances and standard deviations
+//! of floats (`var`, `var_pop`, `stddev`, `stddev_pop`) without DISTINCT, FILTER or ORDER BY,
 //! over columns of the stage (a computed argument is a stage column after
 //! `PushAggregateArguments`), grouped by up to four stage columns of integer, boolean,
 //! date, timestamp, duration or string types (strings as dictionary ids), or by none.
@@ -35,6 +36,10 @@ pub enum Source {
     SeenRows(usize),
     /// The value of aggregate `i` (NULL while it counted no row).
     Value(usize),
+    /// The running mean of moments aggregate `i` (0 while it counted no row).
+    Mean(usize),
+    /// The sum of squared deviations of moments aggregate `i` (0 while it counted none).
+    SquaredDeviations(usize),
 }
 
 /// One column of DataFusion's partial-aggregate state.
@@ -223,6 +228,16 @@ impl Builder<'_> {
                 };
                 vec![rows, Source::Value(sum)]
             }
+            ("var" | "var_pop" | "stddev" | "stddev_pop", Some(ScalarType::F64)) => {
+                // DataFusion's partial state of each: the rows, the mean and the sum of
+                // squared deviations, never NULL.
+                let moments = self.push(AggFunc::Moments, arg);
+                vec![
+                    Source::Rows(moments),
+                    Source::Mean(moments),
+                    Source::SquaredDeviations(moments),
+                ]
+            }
             _ => return Err(format!("{name} of {ty:?} is not folded")),
         };
         if fields.len() != sources.len() {
@@ -366,6 +381,7 @@ impl Builder<'_> {
             Source::Rows(_) | Source::SeenRows(_) => {
                 matches!(dt, DataType::Int64 | DataType::UInt64)
             }
+            Source::Mean(_) | Source::SquaredDeviations(_) => *dt == DataType::Float64,
             Source::Value(i) => {
                 let ty = self.kernel.aggregates[i]
                     .value_type(&self.kernel)
