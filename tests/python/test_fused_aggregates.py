@@ -537,6 +537,6 @@ def test_a_variance_over_one_partition_stays_with_datafusion() -> None:
         answers.append(session.sql(sql).compute().to_pydict())
     assert answers[0] == answers[1] == {"v": [0.0], "s": [math.inf]}
     # Without the variance the same query folds.
-    session = cp.Session(target_partitions=1)
+    session = cp.Session(target_partitions=1, config=cp.Config(jit=True))
     session.register("t", table)
     assert "JitAggregateExec" in session.sql("SELECT sum(x) AS s FROM t WHERE k >= 0").explain()
