@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
 from collections.abc import Callable
 
 import duckdb
@@ -33,6 +31,9 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+
+# Run as a script (`python bench/...py`): its folder is on the path.
+from interleaved import time_cases
 
 import corepy as cp
 
@@ -112,24 +113,7 @@ def main() -> None:
     table = data(args.rows)
     runs = engines(table)
     print(f"{args.rows} rows, medians of {args.repeat} runs (s); ratio = corepy / engine")
-    for case in CASES:
-        expected = checksums(runs["duckdb"](case))
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        for name, run in runs.items():
-            if not agrees(checksums(run(case)), expected):
-                print(f"{case}: {name} answers wrongly; not timed")
-                times.pop(name)
-        for _ in range(args.repeat):
-            for name in times:
-                started = time.perf_counter()
-                runs[name](case)
-                times[name].append(time.perf_counter() - started)
-        medians = {name: statistics.median(t) for name, t in times.items()}
-        line = ", ".join(
-            f"{name} {m:.4f}" + ("" if name == "corepy" else f" ({medians['corepy'] / m:.2f})")
-            for name, m in medians.items()
-        )
-        print(f"{case:12s} {line}")
+    time_cases(runs, CASES, args.repeat, checksums, agrees, digits=4)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,6 @@ impl JitAggregateExec {
         Ok(flushed)
     }
 
-    /// The kernel's input buffers from a batch.
     /// The kernel's input columns from a batch, string keys as their dictionary ids.
     fn kernel_inputs(
         &self,
