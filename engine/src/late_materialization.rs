@@ -28,8 +28,6 @@
 
 use std::sync::Arc;
 
-use datafusion::common::config::ConfigExtension;
-use datafusion::common::extensions_options;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::Result;
 use datafusion::config::ConfigOptions;
@@ -41,28 +39,7 @@ use datafusion::physical_expr::{conjunction, split_conjunction, PhysicalExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 
-extensions_options! {
-    /// corepy's own session settings (`SET corepy.<name> = <value>`).
-    pub struct CorepyOptions {
-        /// Parquet scans under a hash join filter their rows by the join's keys before
-        /// decoding their other columns (see `late_materialization.rs`; off by default).
-        pub late_materialization: bool, default = false
-        /// A hash join builds on the side with far fewer estimated rows (see
-        /// `build_side.rs`; on by default).
-        pub build_side_by_rows: bool, default = true
-    }
-}
-
-impl ConfigExtension for CorepyOptions {
-    const PREFIX: &'static str = "corepy";
-}
-
-impl CorepyOptions {
-    /// A session's corepy settings, the defaults where it set none.
-    pub fn of(config: &ConfigOptions) -> Self {
-        config.extensions.get::<Self>().cloned().unwrap_or_default()
-    }
-}
+pub use corepy_planner::options::CorepyOptions;
 
 #[derive(Debug, Default)]
 pub struct LateMaterialization;

@@ -9,6 +9,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
+use crate::join_order::OrderInnerJoins;
 use crate::scalar_subquery::{
     CorrelatedAggregateAsWindow, JoinedAggregateAsWindow, ScalarSubqueryAsWindow,
     ScalarSubqueryOverGroups,
@@ -32,6 +33,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         Arc::new(ScalarSubqueryOverGroups),
         Arc::new(JoinedAggregateAsWindow),
         Arc::new(CorrelatedAggregateAsWindow),
+        Arc::new(OrderInnerJoins),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),
         Arc::new(PushSemiJoinDown),

@@ -108,6 +108,29 @@ def test_the_build_side_rule_can_be_turned_off_and_changes_no_answer(
     assert physical["true"] != physical["false"]
 
 
+def test_the_join_order_rule_can_be_turned_off_and_changes_no_answer(
+    tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # planner/src/join_order/: on by default; `SET corepy.join_order = false`. q5 names its
+    # tables customer first and region last; in cost order the one Asian region meets the
+    # nations first, and the lines come after the customers and their orders.
+    sql = (TPCH_SQL / "q05.sql").read_text()
+    expected = duck_table(duck, sql)
+    logical = {}
+    for setting in ("true", "false"):
+        session = cp.Session()
+        for path in sorted(tpch_dir.glob("*.parquet")):
+            session.register_parquet(path.stem, path)
+        session.sql(f"SET corepy.join_order = {setting}").compute()
+        logical[setting] = _logical(_plan(session, sql))
+        assert_same_rows(session.sql(sql).compute().to_arrow(), expected, check_names=False)
+    ordered, unordered = logical["true"], logical["false"]
+    assert _depth(ordered, "TableScan: region") > _depth(ordered, "TableScan: lineitem")
+    assert _depth(ordered, "TableScan: customer") > _depth(ordered, "TableScan: lineitem")
+    # In the query's order the region is the last input joined: the shallowest scan.
+    assert _depth(unordered, "TableScan: region") < _depth(unordered, "TableScan: lineitem")
+
+
 def test_a_lazy_join_with_the_maximum_of_the_same_frame_reads_it_once(
     session: cp.Session, tpch_dir: Path, duck: duckdb.DuckDBPyConnection
 ) -> None:
@@ -270,6 +293,15 @@ def test_rewritten_queries_answer_as_duckdb(star: Path, name: str) -> None:
 
 def test_the_star_queries_are_rewritten(star: Path) -> None:
     session = _star_session(star)
+    for name in ("q7_shape", "q21_shape"):
+        # Joins in their estimated best order: the filtered nations meet the suppliers
+        # before the suppliers meet the lines.
+        lines = _logical(_plan(session, STAR_QUERIES[name]))
+        nation = _depth(lines, "TableScan: nation")
+        lines_scan = _depth(lines, "TableScan: lineitem")
+        assert nation > lines_scan, name + "\n" + "\n".join(lines)
+    # In the query's order, the nations' keys reduce the suppliers instead.
+    session.sql("SET datafusion.optimizer.join_reordering = false").compute()
     for name in ("q7_shape", "q21_shape"):
         assert "__corepy_keys" in _plan(session, STAR_QUERIES[name]), name
     # The correlated average: a window over the joined lines, per part.

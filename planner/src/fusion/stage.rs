@@ -111,6 +111,23 @@ impl UserDefinedLogicalNodeCore for FusedStage {
         Vec::new()
     }
 
+    /// The input columns the filter and the expressions read (all of the expressions: they
+    /// are final), so that projection pruning narrows the input below the stage — a join
+    /// under it need not carry columns nothing reads.
+    fn necessary_children_exprs(&self, _output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
+        let schema = self.input.schema();
+        let mut read: Vec<usize> = Vec::new();
+        for expr in self.predicate.iter().chain(&self.exprs) {
+            for column in expr.column_refs() {
+                read.push(schema.index_of_column(column).ok()?);
+            }
+        }
+        read.sort_unstable();
+        read.dedup();
+        // A stage that reads no column keeps its input as it is (its row count matters).
+        (!read.is_empty()).then(|| vec![read])
+    }
+
     fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "FusedStage:")?;
         if let Some(p) = &self.predicate {

@@ -1,0 +1,32 @@
+//! corepy's own session settings (`SET corepy.<name> = <value>`), read by its logical
+//! rules here and by its physical rules in the engine.
+
+use datafusion::common::config::ConfigExtension;
+use datafusion::common::extensions_options;
+use datafusion::config::ConfigOptions;
+
+extensions_options! {
+    /// corepy's own session settings (`SET corepy.<name> = <value>`).
+    pub struct CorepyOptions {
+        /// Parquet scans under a hash join filter their rows by the join's keys before
+        /// decoding their other columns (see `late_materialization.rs`; off by default).
+        pub late_materialization: bool, default = false
+        /// A hash join builds on the side with far fewer estimated rows (see
+        /// `build_side.rs`; on by default).
+        pub build_side_by_rows: bool, default = true
+        /// Inner joins run in the order estimated cheapest (see `join_order/`; on by
+        /// default; `datafusion.optimizer.join_reordering = false` turns it off too).
+        pub join_order: bool, default = true
+    }
+}
+
+impl ConfigExtension for CorepyOptions {
+    const PREFIX: &'static str = "corepy";
+}
+
+impl CorepyOptions {
+    /// A session's corepy settings, the defaults where it set none.
+    pub fn of(config: &ConfigOptions) -> Self {
+        config.extensions.get::<Self>().cloned().unwrap_or_default()
+    }
+}
