@@ -22,7 +22,8 @@
 //! conditions did (`NULL` equals nothing in both); every other condition is applied once,
 //! at the lowest join that sees all its columns; and a projection gives the root's columns
 //! in their order. A region with a condition whose columns have no single owner, two equal
-//! columns of different types, a volatile condition, an input without statistics or more
+//! columns of different types, a condition that may fail (or is volatile), an input without
+//! statistics or more
 //! than [`search::MAX_LEAVES`] leaves is left as it is.
 
 mod estimate;

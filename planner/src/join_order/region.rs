@@ -5,6 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::top_per_group::cannot_fail;
+
 use datafusion::common::{plan_err, Column, DFSchemaRef, NullEquality, Result};
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
@@ -54,7 +56,8 @@ pub struct Region {
     pub schema: DFSchemaRef,
 }
 
-/// A join that belongs to a region: inner, `NULL` equal to nothing, every key a column.
+/// A join that belongs to a region: inner, `NULL` equal to nothing, every key a column,
+/// any other condition one that cannot fail.
 pub fn region_join(plan: &LogicalPlan) -> Option<&Join> {
     let LogicalPlan::Join(join) = plan else {
         return None;
@@ -68,7 +71,9 @@ pub fn region_join(plan: &LogicalPlan) -> Option<&Join> {
         && join.join_constraint == JoinConstraint::On
         && !join.null_aware
         && columns_only
-        && !join.filter.as_ref().is_some_and(|f| f.is_volatile());
+        // A condition that may fail (`a / b > 1`) stays on the join that holds it: moved
+        // to another, it would meet other rows and could raise where the query did not.
+        && join.filter.as_ref().is_none_or(|f| cannot_fail(f, &|_| false));
     plain.then_some(join)
 }
 

@@ -15,6 +15,7 @@ mod rule;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use rule::cannot_fail;
 pub use rule::WindowTopAsTopPerGroup;
 
 use std::cmp::Ordering;

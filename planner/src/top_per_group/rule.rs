@@ -170,7 +170,7 @@ fn is_comparable(key: &Expr, schema: &DFSchema) -> bool {
 /// tested for NULL, combined by AND, OR, NOT and CASE; `TRY_CAST`s, and casts of the number
 /// to a 64-bit integer (its bound's forms). Arithmetic (checked, or dividing), other casts and functions
 /// may fail, so a filter or projection holding them keeps the window.
-fn cannot_fail(expr: &Expr, number: &dyn Fn(&Column) -> bool) -> bool {
+pub(crate) fn cannot_fail(expr: &Expr, number: &dyn Fn(&Column) -> bool) -> bool {
     use Operator::*;
     match expr {
         Expr::Column(_) | Expr::Literal(..) => true,
