@@ -91,12 +91,7 @@ fn parquet_directory() -> PathBuf {
         for (name, select) in TABLES {
             let path = dir.join(format!("{name}.parquet"));
             let copy = format!("COPY ({select}) TO '{}' STORED AS PARQUET", path.display());
-            ctx.sql(&copy)
-                .await
-                .expect("plans")
-                .collect()
-                .await
-                .expect("writes");
+            run(&ctx, &copy).await;
         }
     });
     dir
@@ -276,22 +271,12 @@ fn tables_without_statistics_keep_the_querys_order() {
     let csv = dir.join("customer.csv");
     block_on(async {
         let copy = format!("COPY customer TO '{}' STORED AS CSV", csv.display());
-        ctx.sql(&copy)
-            .await
-            .expect("plans")
-            .collect()
-            .await
-            .expect("writes");
+        run(&ctx, &copy).await;
         let create = format!(
             "CREATE EXTERNAL TABLE customer_csv STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
             csv.display()
         );
-        ctx.sql(&create)
-            .await
-            .expect("creates")
-            .collect()
-            .await
-            .expect("runs");
+        run(&ctx, &create).await;
     });
     let sql = "SELECT count(*) FROM customer_csv, orders, lineitem, nation \
                WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey \
