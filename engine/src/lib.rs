@@ -7,6 +7,7 @@
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
 //! * [`build_side`] — a hash join builds on the side with far fewer estimated rows;
+//! * [`run_aggregate`] — a partial aggregation over clustered keys merges runs, no hashing;
 //! * [`top_per_group`] — `TopPerGroupExec`: the first `k` rows of each group, one pass;
 //! * [`late_materialization`] — Parquet scans under a join filter rows by its keys first;
 //! * [`execute`] — running a plan to Arrow batches, and EXPLAIN [ANALYZE] text;
@@ -24,6 +25,7 @@ pub mod jit;
 pub mod late_materialization;
 pub mod query_planner;
 pub mod row_index;
+pub mod run_aggregate;
 pub mod runtime;
 pub mod session;
 pub mod tensor;

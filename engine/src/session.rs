@@ -148,6 +148,8 @@ impl Session {
             state =
                 state.with_physical_optimizer_rule(Arc::new(crate::jit::aggregate::FoldAggregates));
         }
+        // After the fold: what is left partial may merge runs, with the JIT on or off.
+        state = state.with_physical_optimizer_rule(Arc::new(crate::run_aggregate::AggregateRuns));
         state = state.with_physical_optimizer_rule(Arc::new(LateMaterialization));
         let context = SessionContext::new_with_state(state.build());
         // Same name, same answers: replaces DataFusion's `corr`.

@@ -21,16 +21,30 @@ use parking_lot::Mutex;
 /// Groups a partition folds before it goes back to DataFusion's aggregation.
 pub const MAX_FOLDED_GROUPS: usize = 4096;
 
-/// The partial aggregation a fold replaced: DataFusion's `AggregateExec` whose one child
-/// is the fused stage (`JitExec`), to be run over what is left of a partition's input.
+/// The partial aggregation an operator replaced: DataFusion's `AggregateExec`, to be run
+/// over what is left of a partition's input. Its one child is either the fused stage
+/// (`JitExec`) that reads that input, or (see [`Fallback::direct`]) that input itself.
 #[derive(Debug, Clone)]
 pub struct Fallback {
     partial: Arc<dyn ExecutionPlan>,
+    through_stage: bool,
 }
 
 impl Fallback {
+    /// The fallback of a fold: `partial` reads a fused stage, which reads the rest.
     pub fn new(partial: Arc<dyn ExecutionPlan>) -> Self {
-        Fallback { partial }
+        Fallback {
+            partial,
+            through_stage: true,
+        }
+    }
+
+    /// `partial` reads the rest itself.
+    pub fn direct(partial: Arc<dyn ExecutionPlan>) -> Self {
+        Fallback {
+            partial,
+            through_stage: false,
+        }
     }
 
     /// The partial states of `rest` (batches of the stage's input), by DataFusion.
@@ -51,11 +65,14 @@ impl Fallback {
             false,
             None,
         )?);
-        // The partial aggregation's one child is the stage: it now reads the rest.
         let recompute = || ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute);
-        let stage =
-            Arc::clone(self.partial.children()[0]).replace_children(vec![source], recompute())?;
-        let plan = Arc::clone(&self.partial).replace_children(vec![stage], recompute())?;
+        let child = match self.through_stage {
+            // The partial aggregation's one child is the stage: it now reads the rest.
+            true => Arc::clone(self.partial.children()[0])
+                .replace_children(vec![source], recompute())?,
+            false => source,
+        };
+        let plan = Arc::clone(&self.partial).replace_children(vec![child], recompute())?;
         plan.execute(0, context)
     }
 }

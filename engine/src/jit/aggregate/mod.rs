@@ -13,5 +13,6 @@ mod plan;
 mod rule;
 
 pub use exec::JitAggregateExec;
+pub use fallback::Fallback;
 pub use plan::{plan_fold, FoldPlan, Source, StateColumn};
 pub use rule::FoldAggregates;
