@@ -6,6 +6,8 @@ answers are DuckDB's over the same files (NULL keys, keys one side lacks, duplic
   filtered tables reducing the table that owns the other side of their key (q7, q21);
 * scalar subqueries over the groups' relation: TPC-H q11's HAVING total taken from the
   groups as a window (``planner/src/scalar_subquery/over_groups.rs``);
+* partial aggregation by runs (``engine/src/run_aggregate``): q18's sum per order over
+  lines sorted by order key, with the setting on and off;
 * filters split by conjunct (``planner/src/fusion/conjuncts.rs``): the conjuncts the kernel
   computes run fused below a DataFusion Filter of the others (q12's string tests).
 """
@@ -129,6 +131,37 @@ def test_the_join_order_rule_can_be_turned_off_and_changes_no_answer(
     assert _depth(ordered, "TableScan: customer") > _depth(ordered, "TableScan: lineitem")
     # In the query's order the region is the last input joined: the shallowest scan.
     assert _depth(unordered, "TableScan: region") < _depth(unordered, "TableScan: lineitem")
+
+
+def test_aggregation_by_runs_can_be_turned_off_and_changes_no_answer(
+    tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # engine/src/run_aggregate/: on by default; `SET corepy.aggregate_runs = false`. The
+    # lines come sorted by order key, so q18's sum per order merges runs without hashing;
+    # by supplier they are not clustered, and each partition goes back to DataFusion.
+    q18 = (TPCH_SQL / "q18.sql").read_text()
+    by_supplier = (
+        "SELECT l_suppkey, sum(l_quantity) AS q, count(*) AS n, max(l_shipdate) AS last "
+        "FROM lineitem GROUP BY l_suppkey"
+    )
+    for sql in (q18, by_supplier):
+        expected = duck_table(duck, sql)
+        for setting in ("true", "false"):
+            session = cp.Session()
+            for path in sorted(tpch_dir.glob("*.parquet")):
+                session.register_parquet(path.stem, path)
+            session.sql(f"SET corepy.aggregate_runs = {setting}").compute()
+            got = session.sql(sql).compute().to_arrow()
+            assert_same_rows(got, expected, check_names=False)
+            analyzed = session.sql(sql).explain(analyze=True)
+            runs = [line for line in analyzed.splitlines() if "RunAggregateExec" in line]
+            if setting == "false":
+                assert not runs, analyzed
+            elif sql == q18:
+                by_order = [line for line in runs if "gby=[l_orderkey]" in line]
+                assert "fell_back_to_datafusion=0" in by_order[0], analyzed
+            else:
+                assert "fell_back_to_datafusion=0" not in runs[0], analyzed
 
 
 def test_a_lazy_join_with_the_maximum_of_the_same_frame_reads_it_once(

@@ -6,8 +6,10 @@
 //! keys: then a hash table would have found few repeats beyond the runs, and its groups
 //! would be as many as the runs. Otherwise, or when a later batch stops being clustered,
 //! the partition goes back to DataFusion's partial aggregation for the rest of its input
-//! (the probe's batches first). DataFusion's final aggregation merges a group that comes
-//! in several pieces (runs across batches, partitions, or both ways).
+//! (the probe's batches first); a probe that has plainly more than three runs in four rows
+//! after its first thousand rows stops there, so that input which is not clustered pays
+//! for one batch's runs and nothing more. DataFusion's final aggregation merges a group
+//! that comes in several pieces (runs across batches, partitions, or both ways).
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
@@ -38,9 +40,14 @@ use crate::jit::aggregate::Fallback;
 /// Rows a partition reads before it decides how to aggregate.
 pub const PROBE_ROWS: usize = 65_536;
 
-/// A batch this large or larger with more than three runs in four rows is not clustered
-/// (smaller ones, a join's or filter's leftovers, say too little).
+/// Rows from which a probe or a batch with more than three runs in four rows is taken
+/// as not clustered (fewer, a join's or filter's leftovers, say too little).
 const CHECKED_FROM: usize = 1024;
+
+/// Whether `rows` in `runs` still look clustered: at most three runs in four rows.
+fn dense(rows: usize, runs: usize) -> bool {
+    runs * 4 <= rows * 3
+}
 
 /// Whether `runs` over `rows` with `distinct` keys among the runs are worth merging: at
 /// most one run per two rows, and more than half of the runs a key of their own.
@@ -150,13 +157,19 @@ impl RunAggregateExec {
             counters.input_rows.add(batch.num_rows());
             let evaluated = Evaluated::of(&self.plan, &batch)?;
             let runs = evaluated.runs()?;
+            probe.rows += batch.num_rows();
+            probe.runs += runs.len();
+            if probe.rows >= CHECKED_FROM && !dense(probe.rows, probe.runs) {
+                // Plainly not clustered: no more probing, and no states for it.
+                probe.batches.push(batch);
+                let rest = self.fall_back(probe.batches, probe.input, counters, context)?;
+                return Ok((Vec::new(), Step::Falling(rest)));
+            }
             let states = evaluated.states(&self.plan, &runs, &self.schema)?;
             let mut hashes = vec![0; states.num_rows()];
             let keys = &states.columns()[..self.plan.keys.len()];
             create_hashes_with_hasher(keys, &hasher, &mut hashes)?;
             probe.keys.extend(hashes);
-            probe.rows += batch.num_rows();
-            probe.runs += runs.len();
             let bytes = batch.get_array_memory_size() + states.get_array_memory_size();
             let granted = probe.memory.try_grow(bytes).is_ok();
             probe.batches.push(batch);
@@ -203,7 +216,7 @@ impl RunAggregateExec {
             counters.input_rows.add(batch.num_rows());
             let evaluated = Evaluated::of(&self.plan, &batch)?;
             let runs = evaluated.runs()?;
-            if batch.num_rows() >= CHECKED_FROM && runs.len() * 4 > batch.num_rows() * 3 {
+            if batch.num_rows() >= CHECKED_FROM && !dense(batch.num_rows(), runs.len()) {
                 // No longer clustered: DataFusion aggregates this batch and the rest.
                 let rest = self.fall_back(vec![batch], input, counters, context)?;
                 break Step::Falling(rest);
