@@ -46,8 +46,8 @@ enum Keys {
 }
 
 /// `rows` rows over the partitions in order (partition p holds the p-th quarter), in
-/// batches of 1 to 3000 rows, with NULL keys in runs of their own and NULL values.
-fn table(rng: &mut Rng, rows: usize, keys: Keys) -> Vec<Vec<RecordBatch>> {
+/// batches of 1 to `batch` rows, with NULL keys in runs of their own and NULL values.
+fn table(rng: &mut Rng, rows: usize, keys: Keys, batch: u64) -> Vec<Vec<RecordBatch>> {
     let mut ks = Vec::with_capacity(rows);
     let mut key = 0i64;
     let per_partition = rows.div_ceil(PARTITIONS).max(1);
@@ -75,7 +75,7 @@ fn table(rng: &mut Rng, rows: usize, keys: Keys) -> Vec<Vec<RecordBatch>> {
     let mut start = 0;
     while start < rows {
         let partition = start / per_partition;
-        let end = (start + 1 + rng.below(3000) as usize)
+        let end = (start + 1 + rng.below(batch) as usize)
             .min(rows)
             .min((partition + 1) * per_partition);
         let n = end - start;
@@ -187,7 +187,8 @@ const QUERIES: &[&str] = &[
     "SELECT k, s, sum(big), count(s), max(k) FROM t GROUP BY k, s",
     "SELECT s, d, count(*), sum(v) FROM t GROUP BY s, d",
     "SELECT k, sum(v) AS total FROM t GROUP BY k HAVING sum(v) > 0",
-    // DataFusion plans it as two aggregations, by (k, v) and then by k: both merge.
+    // DataFusion plans it as two aggregations, by (k, v) and then by k over the first's
+    // groups: the first merges runs, the second (groups in a hash table's order) does not.
     "SELECT k, count(DISTINCT v) FROM t GROUP BY k",
 ];
 
@@ -210,7 +211,7 @@ fn compare(partitions: &[Vec<RecordBatch>], what: &str) -> Vec<Option<usize>> {
 #[test]
 fn clustered_keys_merge_runs_and_answer_as_datafusion() {
     let mut rng = Rng::seeded(1);
-    let fallbacks = compare(&table(&mut rng, 300_000, Keys::Sorted), "sorted");
+    let fallbacks = compare(&table(&mut rng, 300_000, Keys::Sorted, 3000), "sorted");
     // By k (and by k, s) every partition merged its runs.
     assert_eq!(fallbacks[0], Some(0));
     assert_eq!(fallbacks[1], Some(0));
@@ -220,18 +221,30 @@ fn clustered_keys_merge_runs_and_answer_as_datafusion() {
 #[test]
 fn keys_that_are_not_clustered_fall_back_and_answer_as_datafusion() {
     let mut rng = Rng::seeded(2);
-    let fallbacks = compare(&table(&mut rng, 300_000, Keys::Random), "random");
+    let fallbacks = compare(&table(&mut rng, 300_000, Keys::Random, 3000), "random");
     assert_eq!(fallbacks[0], Some(PARTITIONS));
     // Few keys in long runs that come back: a hash table folds them, so no merging.
-    let fallbacks = compare(&table(&mut rng, 300_000, Keys::Repeating), "repeating");
+    let fallbacks = compare(
+        &table(&mut rng, 300_000, Keys::Repeating, 3000),
+        "repeating",
+    );
     assert_eq!(fallbacks[0], Some(PARTITIONS));
 }
 
 #[test]
 fn input_that_stops_being_clustered_falls_back_half_way() {
     let mut rng = Rng::seeded(3);
-    let partitions = table(&mut rng, 400_000, Keys::SortedThenRandom(80_000));
+    let partitions = table(&mut rng, 400_000, Keys::SortedThenRandom(80_000), 3000);
     let fallbacks = compare(&partitions, "sorted, then random");
+    assert_eq!(fallbacks[0], Some(PARTITIONS));
+}
+
+#[test]
+fn small_batches_that_stop_being_clustered_fall_back_too() {
+    // Batches under the checked size: the rows since the last check are what is judged.
+    let mut rng = Rng::seeded(5);
+    let partitions = table(&mut rng, 400_000, Keys::SortedThenRandom(80_000), 40);
+    let fallbacks = compare(&partitions, "sorted, then random, small batches");
     assert_eq!(fallbacks[0], Some(PARTITIONS));
 }
 
@@ -240,7 +253,7 @@ fn small_and_empty_inputs_answer_as_datafusion() {
     for rows in [0, 1, 7, 5000] {
         let mut rng = Rng::seeded(rows as u64);
         compare(
-            &table(&mut rng, rows, Keys::Sorted),
+            &table(&mut rng, rows, Keys::Sorted, 3000),
             &format!("{rows} rows"),
         );
     }
@@ -250,7 +263,7 @@ fn small_and_empty_inputs_answer_as_datafusion() {
 fn aggregates_that_do_not_merge_leave_the_aggregation_to_datafusion() {
     let on = session(true);
     let mut rng = Rng::seeded(4);
-    register(on.context(), &table(&mut rng, 1000, Keys::Sorted));
+    register(on.context(), &table(&mut rng, 1000, Keys::Sorted, 3000));
     for sql in [
         "SELECT f, count(*) FROM t GROUP BY f",
         "SELECT k, sum(f) FROM t GROUP BY k",

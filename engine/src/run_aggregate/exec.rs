@@ -4,7 +4,7 @@
 //! A partition first reads a probe of [`PROBE_ROWS`] rows. It merges runs only where the
 //! probe had at most one run per two rows ([`clustered`]) and the runs mostly different
 //! keys: then a hash table would have found few repeats beyond the runs, and its groups
-//! would be as many as the runs. Otherwise, or when a later batch stops being clustered,
+//! would be as many as the runs. Otherwise, or when the rows read later stop being clustered,
 //! the partition goes back to DataFusion's partial aggregation for the rest of its input
 //! (the probe's batches first); a probe that has plainly more than three runs in four rows
 //! after its first thousand rows stops there, so that input which is not clustered pays
@@ -130,10 +130,18 @@ struct Probe {
     memory: MemoryReservation,
 }
 
+/// Rows read and runs found since the last check of their density.
+#[derive(Default)]
+struct Window {
+    rows: usize,
+    runs: usize,
+}
+
 /// Where a partition's stream stands.
 enum Step {
     Probing(Probe),
-    Merging(SendableRecordBatchStream),
+    /// Merging runs; the rows and runs since density was last checked.
+    Merging(SendableRecordBatchStream, Window),
     /// DataFusion's partial aggregation of the input left.
     Falling(SendableRecordBatchStream),
     Done,
@@ -187,17 +195,19 @@ impl RunAggregateExec {
             counters
                 .baseline
                 .record_output(out.iter().map(|b| b.num_rows()).sum());
-            return Ok((out, Step::Merging(probe.input)));
+            return Ok((out, Step::Merging(probe.input, Window::default())));
         }
         let rest = self.fall_back(probe.batches, probe.input, counters, context)?;
         Ok((Vec::new(), Step::Falling(rest)))
     }
 
     /// Merges the runs of batches until a batch's worth of states (or the input's end);
-    /// falls back when a batch is not clustered.
+    /// falls back when the rows since the last check (at least [`CHECKED_FROM`]) are not
+    /// clustered.
     async fn merge(
         &self,
         mut input: SendableRecordBatchStream,
+        mut window: Window,
         counters: &Counters,
         context: Arc<TaskContext>,
         batch_size: usize,
@@ -206,7 +216,7 @@ impl RunAggregateExec {
         let mut rows = 0;
         let next = loop {
             if rows >= batch_size {
-                break Step::Merging(input);
+                break Step::Merging(input, window);
             }
             let Some(batch) = input.next().await else {
                 break Step::Done;
@@ -216,10 +226,15 @@ impl RunAggregateExec {
             counters.input_rows.add(batch.num_rows());
             let evaluated = Evaluated::of(&self.plan, &batch)?;
             let runs = evaluated.runs()?;
-            if batch.num_rows() >= CHECKED_FROM && !dense(batch.num_rows(), runs.len()) {
-                // No longer clustered: DataFusion aggregates this batch and the rest.
-                let rest = self.fall_back(vec![batch], input, counters, context)?;
-                break Step::Falling(rest);
+            window.rows += batch.num_rows();
+            window.runs += runs.len();
+            if window.rows >= CHECKED_FROM {
+                if !dense(window.rows, window.runs) {
+                    // No longer clustered: DataFusion aggregates this batch and the rest.
+                    let rest = self.fall_back(vec![batch], input, counters, context)?;
+                    break Step::Falling(rest);
+                }
+                window = Window::default();
             }
             rows += runs.len();
             states.push(evaluated.states(&self.plan, &runs, &self.schema)?);
@@ -345,8 +360,9 @@ impl ExecutionPlan for RunAggregateExec {
             async move {
                 let (out, next) = match step {
                     Step::Probing(probe) => this.probe(probe, &counters, context).await?,
-                    Step::Merging(input) => {
-                        this.merge(input, &counters, context, batch_size).await?
+                    Step::Merging(input, window) => {
+                        this.merge(input, window, &counters, context, batch_size)
+                            .await?
                     }
                     Step::Falling(mut rest) => match rest.next().await {
                         None => return Ok(None),
