@@ -138,24 +138,7 @@ pub fn plan_runs(aggregate: &AggregateExec) -> Result<RunPlan, String> {
 /// Keys compared for equality bit by bit, as DataFusion groups them: no floats.
 fn key_type(ty: &DataType) -> bool {
     use DataType::*;
-    matches!(
-        ty,
-        Int8 | Int16
-            | Int32
-            | Int64
-            | UInt8
-            | UInt16
-            | UInt32
-            | UInt64
-            | Decimal128(..)
-            | Date32
-            | Date64
-            | Timestamp(..)
-            | Boolean
-            | Utf8
-            | LargeUtf8
-            | Utf8View
-    )
+    ordered_type(ty) || matches!(ty, Boolean | Utf8 | LargeUtf8 | Utf8View)
 }
 
 /// Types whose `min` and `max` runs merge (integers, in total order, as DataFusion's).
