@@ -3,12 +3,27 @@
 
 use corepy_codegen::abi::{bitmap_bytes, padded_rows, values_bytes, ColumnIn, ColumnOut};
 use corepy_codegen::ir::ScalarType;
+use std::sync::Arc;
+
+use corepy_planner::fusion::StageInput;
 use corepy_planner::memory::chunks::CARVED_FROM;
 use corepy_planner::memory::CarvedBuffer;
-use datafusion::arrow::array::{make_array, Array, ArrayData, ArrayRef};
+use datafusion::arrow::array::{make_array, Array, ArrayData, ArrayRef, RecordBatch};
 use datafusion::arrow::buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
+use datafusion::common::{DataFusionError, Result};
+
+/// The array a kernel input reads from `batch`: a column as it is, or the result of a
+/// test on a string column.
+pub fn stage_input(batch: &RecordBatch, input: &StageInput) -> Result<ArrayRef> {
+    match input {
+        StageInput::Column(i) => Ok(Arc::clone(batch.column(*i))),
+        StageInput::Tested(i, test) => test
+            .evaluate(batch.column(*i).as_ref())
+            .map(|tested| Arc::new(tested) as ArrayRef)
+            .map_err(DataFusionError::Internal),
+    }
+}
 
 /// The buffers of one input array, starting at its first element.
 pub struct InputBuffers {

@@ -41,7 +41,7 @@ use corepy_planner::fusion::NotFused;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::TryStreamExt;
 
-use super::arrays::{InputBuffers, OutputBuffers};
+use super::arrays::{stage_input, InputBuffers, OutputBuffers};
 use super::stream::{JitStream, PartitionMetrics};
 use crate::gpu::stage::Placed;
 use crate::gpu::{Fallback, Gpu, GpuRunError};
@@ -585,8 +585,8 @@ impl JitExec {
             .inputs
             .iter()
             .zip(&kernel.inputs)
-            .map(|(i, decl)| InputBuffers::new(batch.column(*i), decl.ty))
-            .collect();
+            .map(|(input, decl)| Ok(InputBuffers::new(&stage_input(batch, input)?, decl.ty)))
+            .collect::<Result<_>>()?;
         let columns: Vec<_> = inputs.iter().map(InputBuffers::column).collect();
         let mut buffers: Vec<OutputBuffers> = kernel
             .outputs

@@ -11,8 +11,27 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{expr::ScalarFunction, Expr, ExprSchemable, Operator};
 
+use super::string_test::{self, StringTest};
 use super::NotFused;
 use crate::checked::CheckedOp;
+
+/// What one kernel input reads from the stage's input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StageInput {
+    /// Column `i`, as it is.
+    Column(usize),
+    /// The boolean result of a test on the strings of column `i` (`string_test.rs`).
+    Tested(usize, StringTest),
+}
+
+impl StageInput {
+    /// The column of the stage's input it reads.
+    pub fn column(&self) -> usize {
+        match self {
+            StageInput::Column(i) | StageInput::Tested(i, _) => *i,
+        }
+    }
+}
 
 /// Where an output column of a fused stage comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,8 +46,8 @@ pub enum StageOutput {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lowered {
     pub kernel: Kernel,
-    /// For each kernel input, the index of the column in the stage's input.
-    pub inputs: Vec<usize>,
+    /// For each kernel input, what it reads from the stage's input.
+    pub inputs: Vec<StageInput>,
     /// For each kernel input, the column's name (for EXPLAIN and error messages).
     pub input_names: Vec<String>,
     pub outputs: Vec<StageOutput>,
@@ -58,6 +77,7 @@ pub fn lower_stage(
         inputs: Vec::new(),
         input_names: Vec::new(),
         columns: HashMap::new(),
+        tests: HashMap::new(),
         memo: HashMap::new(),
         failing_memo: HashMap::new(),
         labels: Vec::new(),
@@ -88,11 +108,11 @@ pub fn lower_stage(
             }
         }
     }
-    let computes = l
-        .kernel
-        .nodes
-        .iter()
-        .any(|n| !matches!(n.op, Op::Load(_) | Op::Const(_)));
+    let computes = !l.tests.is_empty()
+        || l.kernel
+            .nodes
+            .iter()
+            .any(|n| !matches!(n.op, Op::Load(_) | Op::Const(_)));
     if !computes {
         return Err(NotFused::NothingToCompute);
     }
@@ -157,9 +177,11 @@ struct Ctx {
 struct Lowerer<'a> {
     schema: &'a DFSchema,
     kernel: Kernel,
-    inputs: Vec<usize>,
+    inputs: Vec<StageInput>,
     input_names: Vec<String>,
     columns: HashMap<usize, ValueId>,
+    /// The inputs that hold string tests, by column and test.
+    tests: HashMap<(usize, StringTest), ValueId>,
     /// Pure nodes computed once (common sub-expressions share a node).
     memo: HashMap<(Op, ScalarType), ValueId>,
     /// Nodes that can fail, shared only between places with the same guard (they fail on
@@ -244,10 +266,42 @@ impl Lowerer<'_> {
         let ty = scalar_type(self.schema.field(index).data_type())
             .ok_or_else(|| format!("column {} has a type that is not fused", c.name))?;
         let id = self.kernel.input(ty);
-        self.inputs.push(index);
+        self.inputs.push(StageInput::Column(index));
         self.input_names.push(c.name.clone());
         self.columns.insert(index, id);
         Ok(id)
+    }
+
+    /// `expr` as a boolean input holding a test on a string column (`string_test.rs`), or
+    /// `None` when it is not one.
+    fn string_test(&mut self, expr: &Expr) -> Result<Option<ValueId>, NotFused> {
+        let Some(found) = string_test::recognize(expr) else {
+            return Ok(None);
+        };
+        let index = self
+            .schema
+            .index_of_column(found.column)
+            .map_err(|e| NotFused::Unsupported(e.to_string()))?;
+        if !string_test::is_string(self.schema.field(index).data_type()) {
+            return Ok(None);
+        }
+        let key = (index, found.test);
+        let id = match self.tests.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = self.kernel.input(ScalarType::Bool);
+                self.input_names
+                    .push(format!("{} {}", found.column.name, key.1));
+                self.inputs.push(StageInput::Tested(index, key.1.clone()));
+                self.tests.insert(key, id);
+                id
+            }
+        };
+        Ok(Some(if found.negated {
+            self.push(Op::Unary(UnaryOp::Not, id), ScalarType::Bool)
+        } else {
+            id
+        }))
     }
 
     fn lower(&mut self, expr: &Expr, ctx: &Ctx) -> Result<ValueId, NotFused> {
@@ -256,6 +310,9 @@ impl Lowerer<'_> {
             // fails; DataFusion evaluates it as a scalar (with checked negation, and even
             // over no rows), so it stays with DataFusion.
             return Err(NotFused::FailingConstant(format!("`{expr}`")));
+        }
+        if let Some(tested) = self.string_test(expr)? {
+            return Ok(tested);
         }
         match expr {
             Expr::Alias(a) => self.lower(&a.expr, ctx),

@@ -10,9 +10,11 @@ mod partial;
 mod rule;
 mod stacked;
 mod stage;
+mod string_test;
 
 pub use aggregate_args::PushAggregateArguments;
-pub use lower::{lower_stage, scalar_type, Lowered, StageOutput};
+pub use lower::{lower_stage, scalar_type, Lowered, StageInput, StageOutput};
 pub use not_fused::{unfused_regions, NotFused};
 pub use rule::FuseRowWise;
 pub use stage::FusedStage;
+pub use string_test::StringTest;

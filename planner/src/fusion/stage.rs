@@ -152,6 +152,7 @@ mod tests {
     use datafusion::logical_expr::{col, lit, table_scan, LogicalPlanBuilder};
 
     use super::*;
+    use crate::fusion::StageInput;
 
     /// `t(a)`, or `t(z, a)` with a column before `a`.
     fn scan(column_before: bool) -> LogicalPlan {
@@ -191,10 +192,10 @@ mod tests {
         let rebuilt = stage.with_input(scan(true));
         let (before, after) = (stage.lowered.unwrap(), rebuilt.lowered.unwrap());
         assert!(!Arc::ptr_eq(&before, &after));
-        assert_eq!(before.inputs, vec![0]);
+        assert_eq!(before.inputs, vec![StageInput::Column(0)]);
         assert_eq!(
             after.inputs,
-            vec![1],
+            vec![StageInput::Column(1)],
             "the kernel reads `a` from the second column now"
         );
     }

@@ -33,6 +33,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::dictionary::Dictionary;
+use crate::jit::arrays::stage_input;
 use super::fallback::{Fallback, MAX_FOLDED_GROUPS};
 use super::output;
 use super::plan::FoldPlan;
@@ -174,10 +175,10 @@ impl JitAggregateExec {
     ) -> Result<Vec<InputBuffers>> {
         let kernel = &self.plan.kernel;
         let mut inputs = Vec::with_capacity(kernel.inputs.len());
-        for (k, (i, decl)) in self.plan.inputs.iter().zip(&kernel.inputs).enumerate() {
+        for (k, (input, decl)) in self.plan.inputs.iter().zip(&kernel.inputs).enumerate() {
             let column = match self.plan.encoded.iter().position(|&e| e == k) {
-                Some(d) => dictionaries[d].encode(batch.column(*i))?,
-                None => Arc::clone(batch.column(*i)),
+                Some(d) => dictionaries[d].encode(batch.column(input.column()))?,
+                None => stage_input(batch, input)?,
             };
             inputs.push(InputBuffers::new(&column, decl.ty));
         }

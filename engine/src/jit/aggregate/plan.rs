@@ -16,7 +16,7 @@ use corepy_codegen::ir::{
     aggregate_ordered, aggregate_summable, groupable, AggFunc, Aggregate, Kernel, Op, ScalarType,
     ValueId,
 };
-use corepy_planner::fusion::{scalar_type, StageOutput};
+use corepy_planner::fusion::{scalar_type, StageInput, StageOutput};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
 use datafusion::physical_expr::expressions::{Column, Literal};
@@ -54,8 +54,8 @@ pub struct StateColumn {
 pub struct FoldPlan {
     /// The stage's kernel with aggregates instead of outputs.
     pub kernel: Kernel,
-    /// For each kernel input, the column of the stage's input it reads.
-    pub inputs: Vec<usize>,
+    /// For each kernel input, what it reads from the stage's input.
+    pub inputs: Vec<StageInput>,
     /// For each kernel input, the column's name (for EXPLAIN).
     pub input_names: Vec<String>,
     /// The SQL text of nodes that can fail, for error messages.
@@ -175,7 +175,7 @@ fn string_keys_enabled() -> bool {
 
 struct Builder<'a> {
     kernel: Kernel,
-    inputs: Vec<usize>,
+    inputs: Vec<StageInput>,
     input_names: Vec<String>,
     stage: &'a JitExec,
     keys: Vec<FieldRef>,
@@ -332,7 +332,7 @@ impl Builder<'_> {
         if *field.data_type() != input_type {
             return Err(format!("a {input_type} key as {}", field.data_type()));
         }
-        let dictionary = match self.inputs.iter().position(|&c| c == *i) {
+        let dictionary = match self.inputs.iter().position(|c| *c == StageInput::Column(*i)) {
             // The same column twice in GROUP BY: the same ids.
             Some(k) => self
                 .encoded
@@ -340,7 +340,7 @@ impl Builder<'_> {
                 .position(|&e| e == k)
                 .ok_or("a string input")?,
             None => {
-                self.inputs.push(*i);
+                self.inputs.push(StageInput::Column(*i));
                 self.input_names.push(format!("{} (ids)", field.name()));
                 self.kernel.input(ScalarType::U32);
                 self.encoded.push(self.inputs.len() - 1);
@@ -355,7 +355,7 @@ impl Builder<'_> {
 
     /// The node that loads column `i` of the stage's input, declared if the kernel has none.
     fn load(&mut self, i: usize) -> Result<ValueId, String> {
-        if let Some(k) = self.inputs.iter().position(|&c| c == i) {
+        if let Some(k) = self.inputs.iter().position(|c| *c == StageInput::Column(i)) {
             if self.encoded.contains(&k) {
                 // Ids stand for strings as keys only: their order and sum mean nothing.
                 return Err("a string key column as an aggregate argument".into());
@@ -369,7 +369,7 @@ impl Builder<'_> {
         let field = schema.field(i);
         let ty = scalar_type(field.data_type())
             .ok_or_else(|| format!("{} is not a kernel type", field.data_type()))?;
-        self.inputs.push(i);
+        self.inputs.push(StageInput::Column(i));
         self.input_names.push(field.name().clone());
         Ok(self.kernel.input(ty))
     }

@@ -122,3 +122,28 @@ fn checked_integer_arithmetic_lowers_to_guarded_operations() {
         "fails only on the rows the filter keeps"
     );
 }
+
+#[test]
+fn a_string_test_is_one_boolean_input_however_often_it_appears() {
+    let schema = Schema::new(vec![
+        Field::new("a", DataType::Int64, true),
+        Field::new("s", DataType::Utf8View, true),
+    ]);
+    let schema = DFSchema::try_from_qualified_schema("t", &schema).expect("schema");
+    let mode = col("s").in_list(vec![lit("AIR"), lit("MAIL")], false);
+    let predicate = mode.clone().and(col("a").gt(lit(1i64)));
+    let output = when(!mode, col("a")).otherwise(lit(0i64)).unwrap();
+    let lowered = lower_stage(&schema, Some(&predicate), &[output]).expect("lowers");
+    assert_eq!(
+        lowered.inputs,
+        vec![
+            super::StageInput::Tested(1, super::StringTest::OneOf(vec!["AIR".into(), "MAIL".into()])),
+            super::StageInput::Column(0),
+        ]
+    );
+    assert_eq!(lowered.input_names[0], "s IN ('AIR', 'MAIL')");
+    // A string column itself, or a test the kernels do not model, is not lowered.
+    assert!(lower_stage(&schema, None, &[col("s")]).is_err());
+    let ordered = col("s").gt(lit("M"));
+    assert!(lower_stage(&schema, Some(&ordered), &[col("a")]).is_err());
+}

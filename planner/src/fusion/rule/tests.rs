@@ -137,7 +137,7 @@ fn supported_sub_expressions_of_an_unsupported_one_are_fused() {
 fn sub_expressions_datafusion_evaluates_lazily_are_not_fused() {
     let plan = scan()
         .project(vec![when(
-            col("s").eq(lit("x")),
+            upper(col("s")).eq(lit("x")),
             col("a") * col("b") + lit(1.0),
         )
         .otherwise(lit(0.0))
@@ -148,7 +148,7 @@ fn sub_expressions_datafusion_evaluates_lazily_are_not_fused() {
         .unwrap();
     assert_eq!(
         fused(plan),
-        "Projection: CASE WHEN t.s = Utf8(\"x\") THEN t.a * t.b + Float64(1) ELSE Float64(0) END AS c\
+        "Projection: CASE WHEN upper(t.s) = Utf8(\"x\") THEN t.a * t.b + Float64(1) ELSE Float64(0) END AS c\
          \n  TableScan: t"
     );
 }
@@ -180,6 +180,43 @@ fn a_filter_with_a_string_test_fuses_its_other_conjuncts_below_it() {
     assert_eq!(
         fused(plan),
         "Filter: upper(t.s) = Utf8(\"X\")\n  TableScan: t"
+    );
+}
+
+#[test]
+fn tests_on_string_columns_join_the_kernel_and_their_strings_stay_behind() {
+    // TPC-H Q19's shape: string tests and a numeric range in one filter, then a projection
+    // of numbers only.
+    let plan = scan()
+        .filter(
+            col("s")
+                .in_list(vec![lit("AIR"), lit("AIR REG")], false)
+                .and(col("s").not_eq(lit("MAIL")))
+                .and(col("s").like(lit("A%")))
+                .and(col("a").gt(lit(1.0))),
+        )
+        .unwrap()
+        .project(vec![col("a"), col("b")])
+        .unwrap()
+        .build()
+        .unwrap();
+    let text = fused(plan);
+    assert!(
+        text.starts_with("FusedStage: filter=t.s IN ([Utf8(\"AIR\"), Utf8(\"AIR REG\")])"),
+        "{text}"
+    );
+    assert!(text.ends_with("exprs=[t.a, t.b]\n  TableScan: t"), "{text}");
+    // A pattern with `_` stays with DataFusion; the rest still fuses below it.
+    let plan = scan()
+        .filter(col("s").like(lit("A_R")).and(col("a").gt(lit(1.0))))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        fused(plan),
+        "Filter: t.s LIKE Utf8(\"A_R\")\
+         \n  FusedStage: filter=t.a > Float64(1), exprs=[t.a, t.b, t.s, t.d]\
+         \n    TableScan: t"
     );
 }
 

@@ -1,0 +1,272 @@
+//! Tests on a string column — `s = 'x'`, `s IN ('x', 'y')`, `s LIKE 'x%'`, and their
+//! negations through the kernel's NOT — computed just before the kernel runs and handed to
+//! it as a boolean input: TRUE where the value passes, NULL where it is NULL.
+//!
+//! The kernel IR has no strings. Without these, a filter such as TPC-H Q19's
+//! `l_shipmode IN ('AIR', 'AIR REG') AND l_shipinstruct = 'DELIVER IN PERSON' AND
+//! l_quantity …` splits in two: the kernel tests the numbers, carries both string columns
+//! through its output, and a DataFusion Filter above it tests the strings on the rows it
+//! kept. With them, one pass keeps the rows that pass everything, and the strings stay
+//! behind.
+//!
+//! A test gives DataFusion's answer exactly: equality is equality of the UTF-8 bytes, and a
+//! LIKE pattern is taken only when it is literal text and `%` wildcards (no `_`, no
+//! backslash escapes, case-sensitive), where finding the literal parts in order, each at
+//! its leftmost place, is what LIKE means. Anything else stays with DataFusion.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringViewArray};
+use datafusion::arrow::buffer::BooleanBuffer;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::{Expr, Operator};
+
+/// A test of one string value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StringTest {
+    /// The value is one of these strings (`=`, `IN`).
+    OneOf(Vec<String>),
+    /// The value matches a LIKE pattern of literal parts between `%` wildcards.
+    Like(LikePattern),
+}
+
+/// `prefix%middle₁%…%middleₙ%suffix`; an empty prefix or suffix is a leading or trailing `%`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LikePattern {
+    prefix: String,
+    middle: Vec<String>,
+    suffix: String,
+}
+
+/// A string test recognized in an expression: the column, the test, and whether the
+/// expression negates it.
+pub struct Recognized<'a> {
+    pub column: &'a Column,
+    pub test: StringTest,
+    pub negated: bool,
+}
+
+/// Whether Arrow arrays of `dt` are the strings a test reads.
+pub fn is_string(dt: &DataType) -> bool {
+    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// The string test `expr` is, if it is one: `column = 'x'` (either side), `column <> 'x'`,
+/// `column [NOT] IN ('x', …)`, `column [NOT] LIKE 'pattern'`. The caller checks that the
+/// column holds strings.
+pub fn recognize(expr: &Expr) -> Option<Recognized<'_>> {
+    match expr {
+        Expr::BinaryExpr(b) if matches!(b.op, Operator::Eq | Operator::NotEq) => {
+            let (column, text) = match (b.left.as_ref(), b.right.as_ref()) {
+                (Expr::Column(c), other) | (other, Expr::Column(c)) => (c, text_of(other)?),
+                _ => return None,
+            };
+            Some(Recognized {
+                column,
+                test: StringTest::OneOf(vec![text.to_string()]),
+                negated: b.op == Operator::NotEq,
+            })
+        }
+        Expr::InList(list) => {
+            let Expr::Column(column) = list.expr.as_ref() else {
+                return None;
+            };
+            let texts = list
+                .list
+                .iter()
+                .map(|v| text_of(v).map(str::to_string))
+                .collect::<Option<Vec<_>>>()?;
+            (!texts.is_empty()).then(|| Recognized {
+                column,
+                test: StringTest::OneOf(texts),
+                negated: list.negated,
+            })
+        }
+        Expr::Like(like) if like.escape_char.is_none() && !like.case_insensitive => {
+            let Expr::Column(column) = like.expr.as_ref() else {
+                return None;
+            };
+            Some(Recognized {
+                column,
+                test: StringTest::from_like(text_of(&like.pattern)?)?,
+                negated: like.negated,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The text of a non-NULL string literal.
+fn text_of(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)),
+            _,
+        ) => Some(s),
+        _ => None,
+    }
+}
+
+impl StringTest {
+    /// The test a LIKE pattern is, or `None` when it has `_` or a backslash (left to
+    /// DataFusion, whose escapes and single-character wildcard these tests do not model).
+    pub fn from_like(pattern: &str) -> Option<StringTest> {
+        if pattern.contains(['_', '\\']) {
+            return None;
+        }
+        let parts: Vec<&str> = pattern.split('%').collect();
+        let [first, .., last] = parts.as_slice() else {
+            return Some(StringTest::OneOf(vec![pattern.to_string()]));
+        };
+        Some(StringTest::Like(LikePattern {
+            prefix: first.to_string(),
+            middle: parts[1..parts.len() - 1]
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string())
+                .collect(),
+            suffix: last.to_string(),
+        }))
+    }
+
+    /// The test's result on each value of `array` (a string array: [`is_string`]).
+    pub fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray, String> {
+        let values = match array.data_type() {
+            DataType::Utf8View => self.on_views(array.as_string_view()),
+            DataType::Utf8 => {
+                let a = array.as_string::<i32>();
+                BooleanBuffer::collect_bool(a.len(), |i| self.matches(a.value(i).as_bytes()))
+            }
+            DataType::LargeUtf8 => {
+                let a = array.as_string::<i64>();
+                BooleanBuffer::collect_bool(a.len(), |i| self.matches(a.value(i).as_bytes()))
+            }
+            other => return Err(format!("a string test on a column of type {other}")),
+        };
+        Ok(BooleanArray::new(values, array.nulls().cloned()))
+    }
+
+    fn on_views(&self, array: &StringViewArray) -> BooleanBuffer {
+        let views = array.views();
+        if let StringTest::OneOf(texts) = self {
+            if texts.len() <= 8 {
+                let wanted: Vec<ViewMatch> = texts.iter().map(|t| ViewMatch::new(t)).collect();
+                return BooleanBuffer::collect_bool(views.len(), |i| {
+                    wanted.iter().any(|w| w.matches(views[i], array))
+                });
+            }
+            let set: HashSet<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+            return BooleanBuffer::collect_bool(views.len(), |i| {
+                set.contains(view_bytes(&views[i], array))
+            });
+        }
+        BooleanBuffer::collect_bool(views.len(), |i| self.matches(view_bytes(&views[i], array)))
+    }
+
+    /// Whether one value passes.
+    fn matches(&self, value: &[u8]) -> bool {
+        match self {
+            StringTest::OneOf(texts) => texts.iter().any(|t| t.as_bytes() == value),
+            StringTest::Like(p) => p.matches(value),
+        }
+    }
+}
+
+impl LikePattern {
+    fn matches(&self, value: &[u8]) -> bool {
+        let (prefix, suffix) = (self.prefix.as_bytes(), self.suffix.as_bytes());
+        if value.len() < prefix.len() + suffix.len()
+            || !value.starts_with(prefix)
+            || !value.ends_with(suffix)
+        {
+            return false;
+        }
+        let mut rest = &value[prefix.len()..value.len() - suffix.len()];
+        for part in &self.middle {
+            match find(rest, part.as_bytes()) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Where `needle` (not empty) first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The bytes of the string a view describes: inline (12 bytes or fewer) or in a data
+/// buffer.
+fn view_bytes<'a>(view: &'a u128, array: &'a StringViewArray) -> &'a [u8] {
+    let len = *view as u32 as usize;
+    if len <= 12 {
+        // SAFETY: a u128 is 16 initialized bytes; the inline data follows the 4-byte length
+        // (little-endian layout, which Arrow's view format fixes).
+        let bytes: &[u8; 16] = unsafe { &*(view as *const u128 as *const [u8; 16]) };
+        return &bytes[4..4 + len];
+    }
+    let buffer = (*view >> 64) as u32 as usize;
+    let offset = (*view >> 96) as u32 as usize;
+    &array.data_buffers()[buffer][offset..offset + len]
+}
+
+/// One wanted string, compared view to view: the length and the first bytes (all of them
+/// when the string is inline) under a mask, so that whatever lies past a short string's
+/// end in its view does not count; a longer one is then compared in its data buffer.
+struct ViewMatch<'a> {
+    text: &'a [u8],
+    mask: u128,
+    masked: u128,
+}
+
+impl<'a> ViewMatch<'a> {
+    fn new(text: &'a str) -> Self {
+        let text = text.as_bytes();
+        let mut view = [0u8; 16];
+        view[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
+        let shown = text.len().min(if text.len() <= 12 { 12 } else { 4 });
+        view[4..4 + shown].copy_from_slice(&text[..shown]);
+        let mut mask = [0u8; 16];
+        mask[..4 + shown].fill(0xFF);
+        ViewMatch {
+            text,
+            mask: u128::from_le_bytes(mask),
+            masked: u128::from_le_bytes(view),
+        }
+    }
+
+    fn matches(&self, view: u128, array: &StringViewArray) -> bool {
+        view & self.mask == self.masked
+            && (self.text.len() <= 12 || view_bytes(&view, array) == self.text)
+    }
+}
+
+impl fmt::Display for StringTest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        match self {
+            StringTest::OneOf(texts) if texts.len() == 1 => write!(f, "= {}", quoted(&texts[0])),
+            StringTest::OneOf(texts) => {
+                let texts: Vec<String> = texts.iter().map(|t| quoted(t)).collect();
+                write!(f, "IN ({})", texts.join(", "))
+            }
+            StringTest::Like(p) => {
+                let mut pattern = p.prefix.clone();
+                for part in &p.middle {
+                    pattern.push('%');
+                    pattern.push_str(part);
+                }
+                pattern.push('%');
+                pattern.push_str(&p.suffix);
+                write!(f, "LIKE {}", quoted(&pattern))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
