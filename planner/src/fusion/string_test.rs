@@ -17,6 +17,8 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use memchr::memmem::Finder;
+
 use datafusion::arrow::array::{Array, AsArray, BooleanArray, StringViewArray};
 use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::DataType;
@@ -133,49 +135,73 @@ impl StringTest {
 
     /// The test's result on each value of `array` (a string array: [`is_string`]).
     pub fn evaluate(&self, array: &dyn Array) -> Result<BooleanArray, String> {
+        let test = Prepared::new(self);
         let values = match array.data_type() {
-            DataType::Utf8View => self.on_views(array.as_string_view()),
+            DataType::Utf8View => test.on_views(array.as_string_view()),
             DataType::Utf8 => {
                 let a = array.as_string::<i32>();
-                BooleanBuffer::collect_bool(a.len(), |i| self.matches(a.value(i).as_bytes()))
+                BooleanBuffer::collect_bool(a.len(), |i| test.matches(a.value(i).as_bytes()))
             }
             DataType::LargeUtf8 => {
                 let a = array.as_string::<i64>();
-                BooleanBuffer::collect_bool(a.len(), |i| self.matches(a.value(i).as_bytes()))
+                BooleanBuffer::collect_bool(a.len(), |i| test.matches(a.value(i).as_bytes()))
             }
             other => return Err(format!("a string test on a column of type {other}")),
         };
         Ok(BooleanArray::new(values, array.nulls().cloned()))
     }
+}
+
+/// A test made ready for a batch: strings wanted by their views (a few) or in a set
+/// (more), a pattern's middle parts with their substring finders.
+enum Prepared<'a> {
+    Few(Vec<ViewMatch<'a>>),
+    Many(HashSet<&'a [u8]>),
+    Like {
+        pattern: &'a LikePattern,
+        middle: Vec<Finder<'a>>,
+    },
+}
+
+impl<'a> Prepared<'a> {
+    fn new(test: &'a StringTest) -> Self {
+        match test {
+            StringTest::OneOf(texts) if texts.len() <= 8 => {
+                Prepared::Few(texts.iter().map(|t| ViewMatch::new(t)).collect())
+            }
+            StringTest::OneOf(texts) => Prepared::Many(texts.iter().map(|t| t.as_bytes()).collect()),
+            StringTest::Like(pattern) => Prepared::Like {
+                pattern,
+                middle: pattern.middle.iter().map(Finder::new).collect(),
+            },
+        }
+    }
 
     fn on_views(&self, array: &StringViewArray) -> BooleanBuffer {
         let views = array.views();
-        if let StringTest::OneOf(texts) = self {
-            if texts.len() <= 8 {
-                let wanted: Vec<ViewMatch> = texts.iter().map(|t| ViewMatch::new(t)).collect();
-                return BooleanBuffer::collect_bool(views.len(), |i| {
-                    wanted.iter().any(|w| w.matches(views[i], array))
-                });
-            }
-            let set: HashSet<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
-            return BooleanBuffer::collect_bool(views.len(), |i| {
-                set.contains(view_bytes(&views[i], array))
-            });
+        match self {
+            Prepared::Few(wanted) => BooleanBuffer::collect_bool(views.len(), |i| {
+                wanted.iter().any(|w| w.matches(views[i], array))
+            }),
+            _ => BooleanBuffer::collect_bool(views.len(), |i| {
+                self.matches(view_bytes(&views[i], array))
+            }),
         }
-        BooleanBuffer::collect_bool(views.len(), |i| self.matches(view_bytes(&views[i], array)))
     }
 
     /// Whether one value passes.
     fn matches(&self, value: &[u8]) -> bool {
         match self {
-            StringTest::OneOf(texts) => texts.iter().any(|t| t.as_bytes() == value),
-            StringTest::Like(p) => p.matches(value),
+            Prepared::Few(wanted) => wanted.iter().any(|w| w.text == value),
+            Prepared::Many(set) => set.contains(value),
+            Prepared::Like { pattern, middle } => pattern.matches(value, middle),
         }
     }
 }
 
 impl LikePattern {
-    fn matches(&self, value: &[u8]) -> bool {
+    /// Whether `value` matches; `middle` finds the middle parts, in order.
+    fn matches(&self, value: &[u8], middle: &[Finder<'_>]) -> bool {
         let (prefix, suffix) = (self.prefix.as_bytes(), self.suffix.as_bytes());
         if value.len() < prefix.len() + suffix.len()
             || !value.starts_with(prefix)
@@ -184,19 +210,14 @@ impl LikePattern {
             return false;
         }
         let mut rest = &value[prefix.len()..value.len() - suffix.len()];
-        for part in &self.middle {
-            match find(rest, part.as_bytes()) {
-                Some(at) => rest = &rest[at + part.len()..],
+        for part in middle {
+            match part.find(rest) {
+                Some(at) => rest = &rest[at + part.needle().len()..],
                 None => return false,
             }
         }
         true
     }
-}
-
-/// Where `needle` (not empty) first occurs in `haystack`.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The bytes of the string a view describes: inline (12 bytes or fewer) or in a data
