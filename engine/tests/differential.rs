@@ -457,7 +457,9 @@ fn filter_split(context: &SessionContext, sql: &str) -> bool {
             while let Some(p) = below.downcast_ref::<ProjectionExec>() {
                 below = Arc::clone(p.input());
             }
-            split |= below.downcast_ref::<JitExec>().is_some_and(|s| filters(&below) && s.lowered().kernel.selection.is_some());
+            split |= below
+                .downcast_ref::<JitExec>()
+                .is_some_and(|s| filters(&below) && s.lowered().kernel.selection.is_some());
         }
         Ok(TreeNodeRecursion::Continue)
     });

@@ -33,10 +33,10 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::dictionary::Dictionary;
-use crate::jit::arrays::stage_input;
 use super::fallback::{Fallback, MAX_FOLDED_GROUPS};
 use super::output;
 use super::plan::FoldPlan;
+use crate::jit::arrays::stage_input;
 use crate::jit::arrays::InputBuffers;
 use crate::jit::exec::kernel_error;
 

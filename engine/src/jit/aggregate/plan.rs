@@ -332,7 +332,11 @@ impl Builder<'_> {
         if *field.data_type() != input_type {
             return Err(format!("a {input_type} key as {}", field.data_type()));
         }
-        let dictionary = match self.inputs.iter().position(|c| *c == StageInput::Column(*i)) {
+        let dictionary = match self
+            .inputs
+            .iter()
+            .position(|c| *c == StageInput::Column(*i))
+        {
             // The same column twice in GROUP BY: the same ids.
             Some(k) => self
                 .encoded

@@ -137,7 +137,10 @@ fn a_string_test_is_one_boolean_input_however_often_it_appears() {
     assert_eq!(
         lowered.inputs,
         vec![
-            super::StageInput::Tested(1, super::StringTest::OneOf(vec!["AIR".into(), "MAIL".into()])),
+            super::StageInput::Tested(
+                1,
+                super::StringTest::OneOf(vec!["AIR".into(), "MAIL".into()])
+            ),
             super::StageInput::Column(0),
         ]
     );
