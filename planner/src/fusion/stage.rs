@@ -5,7 +5,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::common::{DFSchemaRef, Result};
+use datafusion::common::{Column, DFSchemaRef, Result};
 use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNodeCore};
 
 use super::lower::{lower_stage, Lowered};
@@ -39,6 +39,25 @@ impl FusedStage {
             schema,
             lowered: Some(Arc::new(lowered)),
         })
+    }
+
+    /// The stage `plan` is, if it is one.
+    pub fn of(plan: &LogicalPlan) -> Option<&FusedStage> {
+        let LogicalPlan::Extension(extension) = plan else {
+            return None;
+        };
+        extension.node.as_any().downcast_ref::<FusedStage>()
+    }
+
+    /// The input column that output `column` passes on unchanged, if it is one. (Rules that
+    /// walk down row-wise nodes see a stage as a Filter of its predicate under a Projection
+    /// of these columns.)
+    pub fn passed(&self, column: &Column) -> Option<&Column> {
+        let index = self.schema.index_of_column(column).ok()?;
+        match self.exprs.get(index)? {
+            Expr::Column(c) => Some(c),
+            _ => None,
+        }
     }
 
     /// The same stage over a new input; never fails (see [`FusedStage::lowered`]).

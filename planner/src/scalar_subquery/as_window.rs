@@ -29,6 +29,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
+use crate::fusion::FusedStage;
 use crate::semi_join::column_below;
 
 /// Name of the window column that holds the subquery's value.
@@ -222,7 +223,8 @@ fn column_in(plan: &LogicalPlan, column: &Column, target: &LogicalPlan) -> Optio
     if plan == target {
         return Some(column.clone());
     }
-    if matches!(plan, LogicalPlan::Filter(_)) {
+    let filters = FusedStage::of(plan).is_some_and(|stage| stage.predicate.is_some());
+    if matches!(plan, LogicalPlan::Filter(_)) || filters {
         return None;
     }
     let (input, below) = column_below(plan, column)?;

@@ -433,7 +433,12 @@ fn a_correlated_average_over_the_joined_relation_becomes_a_window_per_key() {
             }
             assert_eq!(plan.contains("WindowAggr"), *rewritten, "{sql}\n{plan}");
             let scans = plan.matches("TableScan: lineitem").count();
-            assert_eq!(scans, if *rewritten { 1 } else { 2 }, "{sql}\n{plan}");
+            match (*rewritten, rules) {
+                (true, _) => assert_eq!(scans, 1, "{sql}\n{plan}"),
+                (false, Rules::Alone) => assert_eq!(scans, 2, "{sql}\n{plan}"),
+                // The semi-join rules may add a key set read from a filtered lineitem.
+                (false, _) => assert!(scans >= 2, "{sql}\n{plan}"),
+            }
         }
     }
     // The q17 shape, by hand: keys 1 (avg 1.5, duplicated part row) and 2 (avg 3) and 5

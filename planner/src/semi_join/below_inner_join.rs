@@ -33,6 +33,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::key_source::KEYS_ALIAS;
 use super::on_join;
+use crate::fusion::FusedStage;
 
 #[derive(Debug, Default)]
 pub struct PushSemiJoinDown;
@@ -103,6 +104,14 @@ pub(super) fn sink(
         LogicalPlan::Filter(filter) => sink(&filter.input, read, semi, accept)?
             .map(|input| plan.with_new_exprs(plan.expressions(), vec![input]))
             .transpose()?,
+        // A fused stage that passes the columns read on: as a Filter under a Projection (a
+        // semi join keeps its left side's schema, so the stage keeps its kernel).
+        LogicalPlan::Extension(_) => match FusedStage::of(plan) {
+            Some(stage) if passes_on(&stage.exprs, read) => sink(&stage.input, read, semi, accept)?
+                .map(|input| plan.with_new_exprs(plan.expressions(), vec![input]))
+                .transpose()?,
+            _ => None,
+        },
         LogicalPlan::Join(join) if join.join_type == JoinType::Inner => {
             let owns = |side: &LogicalPlan| read.iter().all(|c| side.schema().has_column(c));
             let (left, right) = match (owns(&join.left), owns(&join.right)) {
@@ -159,6 +168,10 @@ fn passes_on(exprs: &[Expr], read: &HashSet<Column>) -> bool {
         .all(|c| exprs.iter().any(|e| matches!(e, Expr::Column(x) if x == c)))
 }
 
+fn is_grouped(plan: &LogicalPlan) -> bool {
+    matches!(plan, LogicalPlan::Aggregate(aggregate) if !aggregate.group_expr.is_empty())
+}
+
 /// A relation known to be small: a key set of `PushJoinKeysIntoAggregate`, or groups
 /// filtered by `HAVING`, under projections and aliases.
 fn is_small(plan: &LogicalPlan) -> bool {
@@ -166,10 +179,8 @@ fn is_small(plan: &LogicalPlan) -> bool {
         LogicalPlan::SubqueryAlias(alias) if alias.alias.table() == KEYS_ALIAS => true,
         LogicalPlan::SubqueryAlias(alias) => is_small(&alias.input),
         LogicalPlan::Projection(projection) => is_small(&projection.input),
-        LogicalPlan::Filter(filter) => matches!(
-            filter.input.as_ref(),
-            LogicalPlan::Aggregate(aggregate) if !aggregate.group_expr.is_empty()
-        ),
-        _ => false,
+        LogicalPlan::Filter(filter) => is_grouped(&filter.input),
+        other => FusedStage::of(other)
+            .is_some_and(|stage| stage.predicate.is_some() && is_grouped(&stage.input)),
     }
 }

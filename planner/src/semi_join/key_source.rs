@@ -10,6 +10,8 @@ use datafusion::common::tree_node::TreeNode;
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, LogicalPlanBuilder};
 
+use crate::fusion::FusedStage;
+
 /// Alias of a key set that a rewrite made: plans below a Join that reads it were reduced
 /// already.
 pub const KEYS_ALIAS: &str = "__corepy_keys";
@@ -84,7 +86,7 @@ pub fn selective_source(plan: &LogicalPlan, column: &Column) -> Option<KeySource
 }
 
 /// The input of a row-wise node (a Projection that passes `column` on, an alias, a
-/// Filter) and the column `column` is there.
+/// Filter, a fused stage that passes it on) and the column `column` is there.
 pub fn column_below<'a>(
     plan: &'a LogicalPlan,
     column: &Column,
@@ -101,7 +103,10 @@ pub fn column_below<'a>(
             Some((&alias.input, below))
         }
         LogicalPlan::Filter(filter) => Some((&filter.input, column.clone())),
-        _ => None,
+        other => {
+            let stage = FusedStage::of(other)?;
+            Some((&stage.input, stage.passed(column)?.clone()))
+        }
     }
 }
 
@@ -117,8 +122,8 @@ fn passed_column(expr: &Expr) -> Option<&Column> {
     }
 }
 
-/// A table scan under projections, aliases and filters, with at least one filter (in a
-/// Filter node or pushed into the scan).
+/// A table scan under projections, aliases, filters and fused stages, with at least one
+/// filter (in a Filter node, a stage, or pushed into the scan).
 pub fn is_filtered_scan(plan: &LogicalPlan) -> bool {
     let mut filtered = false;
     let mut node = plan;
@@ -131,7 +136,13 @@ pub fn is_filtered_scan(plan: &LogicalPlan) -> bool {
                 node = &f.input;
             }
             LogicalPlan::TableScan(scan) => return filtered || !scan.filters.is_empty(),
-            _ => return false,
+            other => match FusedStage::of(other) {
+                Some(stage) => {
+                    filtered |= stage.predicate.is_some();
+                    node = &stage.input;
+                }
+                None => return false,
+            },
         }
     }
 }

@@ -7,7 +7,10 @@ use datafusion::datasource::source_as_provider;
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::LogicalPlan;
 
-/// The bytes of the table scanned under projections, aliases and filters, if known.
+use crate::fusion::FusedStage;
+
+/// The bytes of the table scanned under projections, aliases, filters and fused stages,
+/// if known.
 pub fn scanned_bytes(plan: &LogicalPlan) -> Option<u64> {
     let mut node = plan;
     let scan = loop {
@@ -16,7 +19,7 @@ pub fn scanned_bytes(plan: &LogicalPlan) -> Option<u64> {
             LogicalPlan::SubqueryAlias(a) => node = &a.input,
             LogicalPlan::Filter(f) => node = &f.input,
             LogicalPlan::TableScan(scan) => break scan,
-            _ => return None,
+            other => node = &FusedStage::of(other)?.input,
         }
     };
     let provider = source_as_provider(&scan.source).ok()?;
