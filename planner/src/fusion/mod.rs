@@ -17,4 +17,4 @@ pub use lower::{lower_stage, scalar_type, Lowered, StageInput, StageOutput};
 pub use not_fused::{unfused_regions, NotFused};
 pub use rule::FuseRowWise;
 pub use stage::FusedStage;
-pub use string_test::StringTest;
+pub use string_test::{is_string, StringTest};
