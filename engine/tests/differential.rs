@@ -453,7 +453,7 @@ fn filter_split(context: &SessionContext, sql: &str) -> bool {
     let mut split = false;
     let _ = plan.apply(|node| {
         if filters(node) {
-            let mut below = Arc::clone(&node.children()[0]);
+            let mut below = Arc::clone(node.children()[0]);
             while let Some(p) = below.downcast_ref::<ProjectionExec>() {
                 below = Arc::clone(p.input());
             }

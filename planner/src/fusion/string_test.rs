@@ -85,7 +85,7 @@ pub fn recognize(expr: &Expr) -> Option<Recognized<'_>> {
                 .iter()
                 .map(|v| text_of(v).map(str::to_string))
                 .collect::<Option<Vec<_>>>()?;
-            (!texts.is_empty()).then(|| Recognized {
+            (!texts.is_empty()).then_some(Recognized {
                 column,
                 test: StringTest::OneOf(texts),
                 negated: list.negated,
