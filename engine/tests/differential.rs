@@ -457,9 +457,7 @@ fn filter_split(context: &SessionContext, sql: &str) -> bool {
             while let Some(p) = below.downcast_ref::<ProjectionExec>() {
                 below = Arc::clone(p.input());
             }
-            split |= below
-                .downcast_ref::<JitExec>()
-                .is_some_and(|s| filters(&below) && s.lowered().kernel.selection.is_some());
+            split |= below.downcast_ref::<JitExec>().is_some() && filters(&below);
         }
         Ok(TreeNodeRecursion::Continue)
     });

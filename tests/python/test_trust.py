@@ -33,6 +33,24 @@ def test_delete_and_update_touch_only_the_rows_they_name(session: cp.Session) ->
     }
 
 
+def test_string_conditions_delete_and_update_exactly_their_rows(session: cp.Session) -> None:
+    # String tests are fused into kernels in queries; a statement's WHERE keeps its meaning.
+    session.sql(
+        "CREATE TABLE t AS VALUES (1, 'AIR'), (2, 'AIR REG'), (3, 'MAIL'), (4, NULL), "
+        "(5, 'DELIVER IN PERSON')"
+    ).compute()
+    assert rows(session, "DELETE FROM t WHERE column2 LIKE 'AIR%' AND column2 <> 'AIR'") == {
+        "count": [1]
+    }
+    assert rows(
+        session, "UPDATE t SET column1 = 0 WHERE column2 IN ('MAIL', 'DELIVER IN PERSON')"
+    ) == {"count": [2]}
+    assert rows(session, "SELECT * FROM t ORDER BY column2 NULLS LAST") == {
+        "column1": [1, 0, 0, 4],
+        "column2": ["AIR", "DELIVER IN PERSON", "MAIL", None],
+    }
+
+
 def test_a_statement_corepy_cannot_apply_exactly_changes_nothing(session: cp.Session) -> None:
     session.sql("CREATE TABLE t AS VALUES (1), (2), (3)").compute()
     session.sql("CREATE TABLE s AS VALUES (2)").compute()

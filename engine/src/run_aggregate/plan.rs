@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use corepy_planner::fusion::is_string;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
@@ -137,8 +138,7 @@ pub fn plan_runs(aggregate: &AggregateExec) -> Result<RunPlan, String> {
 
 /// Keys compared for equality bit by bit, as DataFusion groups them: no floats.
 fn key_type(ty: &DataType) -> bool {
-    use DataType::*;
-    ordered_type(ty) || matches!(ty, Boolean | Utf8 | LargeUtf8 | Utf8View)
+    ordered_type(ty) || *ty == DataType::Boolean || is_string(ty)
 }
 
 /// Types whose `min` and `max` runs merge (integers, in total order, as DataFusion's).

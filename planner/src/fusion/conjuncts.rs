@@ -57,10 +57,7 @@ pub fn fuse_filter(filter: &Filter) -> Option<LogicalPlan> {
 
 /// The stage under a Filter when it filters and passes every column on unchanged.
 fn filtering_stage(plan: &LogicalPlan) -> Option<&FusedStage> {
-    let LogicalPlan::Extension(extension) = plan else {
-        return None;
-    };
-    let stage = extension.node.as_any().downcast_ref::<FusedStage>()?;
+    let stage = FusedStage::of(plan)?;
     let columns = stage.input.schema().columns();
     let passes_all = stage.exprs.len() == columns.len()
         && stage

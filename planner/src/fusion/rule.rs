@@ -83,11 +83,7 @@ fn fuse(plan: &LogicalPlan) -> Option<LogicalPlan> {
                 .or_else(|| fuse_partially(&p.input, None, &p.expr, &p.schema))
         }
         LogicalPlan::Filter(f) => fuse_filter(f),
-        LogicalPlan::Extension(e) => e
-            .node
-            .as_any()
-            .downcast_ref::<FusedStage>()
-            .and_then(merge_stacked),
+        LogicalPlan::Extension(_) => FusedStage::of(plan).and_then(merge_stacked),
         _ => None,
     }
 }

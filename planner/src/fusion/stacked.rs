@@ -20,10 +20,7 @@ pub fn merge_stacked(upper: &FusedStage) -> Option<LogicalPlan> {
     if upper.predicate.is_some() {
         return None;
     }
-    let LogicalPlan::Extension(extension) = &upper.input else {
-        return None;
-    };
-    let lower = extension.node.as_any().downcast_ref::<FusedStage>()?;
+    let lower = FusedStage::of(&upper.input)?;
     let mut exprs = Vec::with_capacity(upper.exprs.len());
     for (i, expr) in upper.exprs.iter().enumerate() {
         let substituted = substitute(expr, lower).ok()?;

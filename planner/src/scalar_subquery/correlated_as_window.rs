@@ -279,8 +279,8 @@ impl Subquery {
 fn as_projection(plan: &LogicalPlan) -> Option<(&LogicalPlan, Vec<Expr>)> {
     let (input, exprs) = match plan {
         LogicalPlan::Projection(p) => (p.input.as_ref(), &p.expr),
-        LogicalPlan::Extension(e) => {
-            let stage = e.node.as_any().downcast_ref::<FusedStage>()?;
+        LogicalPlan::Extension(_) => {
+            let stage = FusedStage::of(plan)?;
             if stage.predicate.is_some() {
                 return None;
             }

@@ -27,10 +27,7 @@ const NO_VIEW: u128 = u128::MAX;
 
 /// Whether the fold groups by columns of this type through a [`Dictionary`].
 pub fn is_dictionary_key(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
+    corepy_planner::fusion::is_string(data_type)
 }
 
 /// The distinct strings of one key column in one partition, numbered from 0.
