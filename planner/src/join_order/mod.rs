@@ -27,7 +27,7 @@
 //! than [`search::MAX_LEAVES`] leaves is left as it is.
 
 mod estimate;
-mod region;
+pub(crate) mod region;
 mod search;
 mod table_stats;
 

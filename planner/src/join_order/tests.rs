@@ -1,8 +1,6 @@
 //! Join orders over Parquet tables (whose footers the estimates read), and the rows each
 //! query returns with and without the rule.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -77,15 +75,13 @@ async fn run(ctx: &SessionContext, sql: &str) {
         .expect("runs");
 }
 
-/// A directory of Parquet files holding [`TABLES`], written once per test process.
-fn parquet_directory() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "corepy-join-order-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("a directory");
+/// A directory of Parquet files holding [`TABLES`], removed when the test drops it.
+fn parquet_directory() -> tempfile::TempDir {
+    let temp = tempfile::Builder::new()
+        .prefix("corepy-join-order-")
+        .tempdir()
+        .expect("a directory");
+    let dir = temp.path();
     block_on(async {
         let ctx = SessionContext::new();
         for (name, select) in TABLES {
@@ -94,7 +90,7 @@ fn parquet_directory() -> PathBuf {
             run(&ctx, &copy).await;
         }
     });
-    dir
+    temp
 }
 
 fn context(dir: &std::path::Path, ordered: bool) -> SessionContext {
@@ -163,7 +159,8 @@ fn join_lines(plan: &LogicalPlan) -> String {
 
 #[test]
 fn q5_meets_the_asian_customers_before_the_lines() {
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let plan = optimized_plan(&context(&dir, true), Q5);
     let joins = join_lines(&plan);
     // The region meets the nations, the nations the customers and the customers the 1994
@@ -196,7 +193,8 @@ fn q5_meets_the_asian_customers_before_the_lines() {
 
 #[test]
 fn q5_returns_the_same_rows_in_either_order() {
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let ordered = rows(&context(&dir, true), Q5);
     let unordered = rows(&context(&dir, false), Q5);
     assert_eq!(ordered, unordered);
@@ -242,7 +240,8 @@ const SAME_ROWS: &[&str] = &[
 
 #[test]
 fn every_query_returns_the_same_rows_in_either_order() {
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let (ordered, unordered) = (context(&dir, true), context(&dir, false));
     for sql in SAME_ROWS {
         assert_eq!(rows(&ordered, sql), rows(&unordered, sql), "{sql}");
@@ -252,7 +251,8 @@ fn every_query_returns_the_same_rows_in_either_order() {
 #[test]
 fn a_second_pass_over_an_ordered_plan_changes_nothing() {
     use datafusion::optimizer::{OptimizerContext, OptimizerRule};
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let ctx = context(&dir, true);
     for sql in SAME_ROWS {
         let plan = optimized_plan(&ctx, sql);
@@ -265,7 +265,8 @@ fn a_second_pass_over_an_ordered_plan_changes_nothing() {
 
 #[test]
 fn tables_without_statistics_keep_the_querys_order() {
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let ctx = context(&dir, true);
     // A CSV table has no statistics the rule reads: the region stays as DataFusion has it.
     let csv = dir.join("customer.csv");
@@ -303,7 +304,8 @@ fn tables_without_statistics_keep_the_querys_order() {
 #[test]
 fn every_query_of_the_row_check_is_reordered() {
     // Otherwise the check above would compare DataFusion's order with itself.
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let (ordered, unordered) = (context(&dir, true), context(&dir, false));
     for sql in SAME_ROWS {
         let new = join_lines(&optimized_plan(&ordered, sql));
@@ -319,7 +321,8 @@ fn a_condition_that_may_fail_stays_on_a_join_over_the_same_inputs() {
                WHERE c_custkey = o_custkey AND l_orderkey = o_orderkey \
                AND c_nationkey = n_nationkey AND n_regionkey = r_regionkey AND r_name = 'ASIA' \
                AND l_price / c_custkey > 0.01";
-    let dir = parquet_directory();
+    let temp = parquet_directory();
+    let dir = temp.path();
     let (ordered, unordered) = (context(&dir, true), context(&dir, false));
     // The join holding it keeps exactly its inputs (the joins around it may move).
     let holding = |ctx: &SessionContext| {

@@ -31,7 +31,7 @@
 //! subquery's relation itself (`same_rows`: the same scans, filters and joins), and the
 //! inner join must have no other condition that could drop some of a key's rows.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -44,6 +44,7 @@ use datafusion::logical_expr::{
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
+use super::outer_region::partner_keys;
 use super::same_rows::same_rows;
 use crate::fusion::FusedStage;
 use crate::semi_join::{on_join, KEYS_ALIAS};
@@ -94,22 +95,18 @@ fn as_window(join: &Join) -> Result<Option<LogicalPlan>> {
     let Some(subquery) = Subquery::of(&join.right) else {
         return Ok(None);
     };
-    let Some(outer) = OuterJoin::of(&join.left, &subquery.relation) else {
+    let Some(outer) = OuterJoin::of(&join.left, &subquery.relation, &subquery.group) else {
         return Ok(None);
     };
-    if subquery.group != outer.relation_key {
-        return Ok(None);
-    }
     // One pair of keys is the outer join's key (either side) and the group column; the
     // others (`l_qty = (SELECT max(l_qty) …)`) are equalities the filter takes, NULL
     // matching nothing either way.
     let group = Expr::Column(subquery.group_output.clone());
-    let keys = [&outer.relation_key, &outer.partner_key];
     let mut correlated = false;
     let mut conditions: Vec<Expr> = join.filter.iter().cloned().collect();
     for (o, s) in &join.on {
         let is_key = matches!((o, s), (Expr::Column(o), Expr::Column(s))
-            if keys.contains(&o) && subquery.columns.get(s) == Some(&group));
+            if outer.keys.contains(o) && subquery.columns.get(s) == Some(&group));
         correlated |= is_key;
         if !is_key {
             conditions.push(o.clone().eq(s.clone()));
@@ -338,9 +335,21 @@ fn plain_aggregates(aggregate: &Aggregate) -> Option<Vec<AggregateFunction>> {
 /// aggregation (it only drops whole groups, none of which the outer rows can have).
 fn without_key_set(plan: &LogicalPlan) -> &LogicalPlan {
     match plan {
+        LogicalPlan::Join(j) if is_key_set(j) => j.left.as_ref(),
+        other => other,
+    }
+}
+
+/// `plan` without a key-set semi join on one of `columns` (the aggregation's group column
+/// or columns equal to it), which drops only whole groups in turn.
+pub(super) fn without_key_set_on<'a>(
+    plan: &'a LogicalPlan,
+    columns: &BTreeSet<Column>,
+) -> &'a LogicalPlan {
+    match plan {
         LogicalPlan::Join(j)
-            if j.join_type == JoinType::LeftSemi
-                && matches!(j.right.as_ref(), LogicalPlan::SubqueryAlias(a) if a.alias.table() == KEYS_ALIAS) =>
+            if is_key_set(j)
+                && matches!(j.on.as_slice(), [(Expr::Column(c), _)] if columns.contains(c)) =>
         {
             j.left.as_ref()
         }
@@ -348,24 +357,51 @@ fn without_key_set(plan: &LogicalPlan) -> &LogicalPlan {
     }
 }
 
-/// The outer side: `[Projection: columns] Inner Join: t.g = p.k` with `T` on one side.
+/// Whether `join` is a semi join with the outer query's keys that `PushJoinKeysIntoAggregate`
+/// made.
+fn is_key_set(join: &Join) -> bool {
+    join.join_type == JoinType::LeftSemi
+        && matches!(join.right.as_ref(), LogicalPlan::SubqueryAlias(a) if a.alias.table() == KEYS_ALIAS)
+}
+
+/// The outer side: `[Projection: columns] Inner Join: t.g = p.k` with `T` on one side, or
+/// a join region that is `T` and a partner joined on `g` alone (`outer_region.rs`).
 struct OuterJoin<'a> {
     /// The inner join.
     plan: &'a LogicalPlan,
-    /// `T`'s key, the subquery's group column.
+    /// A column equal to `T`'s key (the subquery's group column) on every row, which the
+    /// join outputs.
     relation_key: Column,
-    partner_key: Column,
+    /// The columns equal to `T`'s key on every row of the join, that key first.
+    keys: Vec<Column>,
 }
 
 impl<'a> OuterJoin<'a> {
-    fn of(plan: &'a LogicalPlan, relation: &LogicalPlan) -> Option<Self> {
+    fn of(plan: &'a LogicalPlan, relation: &LogicalPlan, group: &Column) -> Option<Self> {
         let below = match plan {
             LogicalPlan::Projection(p) if p.expr.iter().all(|e| matches!(e, Expr::Column(_))) => {
                 p.input.as_ref()
             }
             other => other,
         };
-        let LogicalPlan::Join(join) = below else {
+        let keys = match Self::binary_keys(below, relation) {
+            Some(keys) => (keys[0] == *group).then_some(keys)?,
+            None => partner_keys(below, relation, group)?,
+        };
+        // Every key is equal on every row; the window partitions by one the join still
+        // outputs (DataFusion drops a key's copies that no node above reads).
+        let schema = below.schema();
+        let relation_key = keys.iter().find(|k| schema.has_column(k))?.clone();
+        Some(OuterJoin {
+            plan: below,
+            relation_key,
+            keys,
+        })
+    }
+
+    /// `[t.g, p.k]` when `plan` is `T ⋈ P` on `t.g = p.k` alone.
+    fn binary_keys(plan: &LogicalPlan, relation: &LogicalPlan) -> Option<Vec<Column>> {
+        let LogicalPlan::Join(join) = plan else {
             return None;
         };
         let [(Expr::Column(l), Expr::Column(r))] = join.on.as_slice() else {
@@ -377,17 +413,12 @@ impl<'a> OuterJoin<'a> {
         {
             return None;
         }
-        let (relation_key, partner_key) = if same_rows(&join.left, relation) {
-            (l, r)
+        if same_rows(&join.left, relation) {
+            Some(vec![l.clone(), r.clone()])
         } else if same_rows(&join.right, relation) {
-            (r, l)
+            Some(vec![r.clone(), l.clone()])
         } else {
-            return None;
-        };
-        Some(OuterJoin {
-            plan: below,
-            relation_key: relation_key.clone(),
-            partner_key: partner_key.clone(),
-        })
+            None
+        }
     }
 }

@@ -8,6 +8,7 @@
 mod as_window;
 mod correlated_as_window;
 mod joined_aggregate;
+mod outer_region;
 mod over_groups;
 mod same_rows;
 

@@ -65,7 +65,7 @@ fn agree_on_shared_columns(x: &Projection, y: &Projection) -> bool {
 }
 
 /// `plan` below any projections that only pick columns (no expressions, no renames).
-fn skip_picks(mut plan: &LogicalPlan) -> &LogicalPlan {
+pub(super) fn skip_picks(mut plan: &LogicalPlan) -> &LogicalPlan {
     while let LogicalPlan::Projection(p) = plan {
         if !p.expr.iter().all(|e| matches!(e, Expr::Column(_))) {
             break;

@@ -324,6 +324,18 @@ fn run_correlated(sql: &str, rules: Rules) -> (String, String) {
             "INSERT INTO part VALUES (1, 'a'), (1, 'a'), (2, 'a'), (3, 'b'), (NULL, 'a'), \
              (5, 'a'), (6, 'a'), (4, 'a')"
                 .to_string(),
+            // Part 1 has two cheapest offers (3.0), part 3 an offer of unknown cost, supplier
+            // 10 two rows, and some keys are NULL or match nothing.
+            "CREATE TABLE partsupp (ps_partkey BIGINT, ps_suppkey BIGINT, ps_cost DOUBLE)"
+                .to_string(),
+            "INSERT INTO partsupp VALUES (1, 10, 5.0), (1, 11, 3.0), (1, 12, 3.0), (1, 13, 3.0), \
+             (2, 10, 7.0), (2, 12, 1.0), (3, 11, NULL), (3, 13, 4.0), (NULL, 10, 0.5), \
+             (4, 13, 2.0), (5, 10, 9.0), (5, 11, 9.0), (5, NULL, 8.0), (7, 11, 1.0)"
+                .to_string(),
+            "CREATE TABLE supplier (s_suppkey BIGINT, s_nation VARCHAR)".to_string(),
+            "INSERT INTO supplier VALUES (10, 'x'), (11, 'x'), (12, 'y'), (13, 'x'), (10, 'x'), \
+             (NULL, 'x')"
+                .to_string(),
         ] {
             ctx.sql(&statement).await.unwrap().collect().await.unwrap();
         }
@@ -446,4 +458,94 @@ fn a_correlated_average_over_the_joined_relation_becomes_a_window_per_key() {
     // (1, 10.0, 1) twice (two part rows).
     let (_, rows) = run_correlated(CORRELATED[0].0, Rules::Alone);
     assert!(rows.contains("| 20.0 |"), "{rows}");
+}
+
+/// TPC-H q2's shape: the outer query joins the subquery's tables and one more, in an order
+/// where no join is "the subquery's relation ⋈ its partner"; and whether the rewrite
+/// takes each.
+const SPREAD_OVER_THE_REGION: &[(&str, bool)] = &[
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND s_nation = 'x' \
+         AND p_brand = 'a' AND ps_cost = (SELECT min(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND s_nation = 'x')",
+        true,
+    ),
+    (
+        "SELECT p_partkey, p_brand, ps_cost FROM partsupp, part, supplier \
+         WHERE ps_suppkey = s_suppkey AND ps_partkey = p_partkey \
+         AND ps_cost >= (SELECT max(ps_cost) - 1 FROM supplier, partsupp \
+         WHERE s_suppkey = ps_suppkey AND ps_partkey = p_partkey)",
+        true,
+    ),
+    // The subquery keeps every nation's offers, the outer query only x's.
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND s_nation = 'x' \
+         AND ps_cost = (SELECT min(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey)",
+        false,
+    ),
+    // A second condition between the partner and the subquery's tables: an equality (no
+    // rows here) or another comparison.
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND p_brand = s_nation \
+         AND ps_cost = (SELECT min(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey)",
+        false,
+    ),
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey AND p_partkey + 9 < s_suppkey \
+         AND ps_cost = (SELECT min(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey)",
+        false,
+    ),
+    // The subquery joins a table the outer query does not.
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, partsupp \
+         WHERE p_partkey = ps_partkey AND ps_cost = (SELECT min(ps_cost) \
+         FROM partsupp, supplier WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey)",
+        false,
+    ),
+    // The subquery's tables joined on another column than the outer query's.
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey \
+         AND ps_cost = (SELECT min(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_partkey)",
+        false,
+    ),
+    // A sum changes with the partner's duplicated rows.
+    (
+        "SELECT p_partkey, ps_suppkey, ps_cost FROM part, supplier, partsupp \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey \
+         AND ps_cost * 3 > (SELECT sum(ps_cost) FROM partsupp, supplier \
+         WHERE p_partkey = ps_partkey AND s_suppkey = ps_suppkey)",
+        false,
+    ),
+];
+
+#[test]
+fn a_correlated_minimum_over_tables_spread_in_the_join_becomes_a_window_per_key() {
+    for (sql, rewritten) in SPREAD_OVER_THE_REGION {
+        let (plain_plan, want) = run_correlated(sql, Rules::None);
+        // Rows to compare (a header and borders around them).
+        assert!(!rewritten || want.lines().count() > 5, "{sql}\n{want}");
+        for rules in [Rules::Alone, Rules::All] {
+            let (plan, got) = run_correlated(sql, rules);
+            if rules == Rules::Alone {
+                assert_eq!(got, want, "{sql}\n{plan}\n{plain_plan}");
+            }
+            assert_eq!(plan.contains("WindowAggr"), *rewritten, "{sql}\n{plan}");
+            let scans = plan.matches("TableScan: partsupp").count();
+            assert_eq!(scans == 1, *rewritten, "{sql}\n{plan}");
+        }
+    }
+    // By hand: part 1 (two rows) has three cheapest offers at 3.0, but 12's nation is y;
+    // part 2's cheapest (1.0) is from y too, so its x offer (7.0) is the cheapest of x's.
+    let (_, rows) = run_correlated(SPREAD_OVER_THE_REGION[0].0, Rules::Alone);
+    assert_eq!(rows.matches("| 3.0 ").count(), 4, "{rows}");
+    assert!(rows.contains("| 7.0 "), "{rows}");
 }
