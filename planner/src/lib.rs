@@ -28,6 +28,7 @@ pub mod aggregates;
 pub mod checked;
 pub mod dml;
 pub mod dtype;
+pub mod eager_aggregate;
 pub mod error;
 pub mod expr;
 pub mod frame;
