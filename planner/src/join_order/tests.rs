@@ -161,7 +161,7 @@ fn join_lines(plan: &LogicalPlan) -> String {
 fn q5_meets_the_asian_customers_before_the_lines() {
     let temp = parquet_directory();
     let dir = temp.path();
-    let plan = optimized_plan(&context(&dir, true), Q5);
+    let plan = optimized_plan(&context(dir, true), Q5);
     let joins = join_lines(&plan);
     // The region meets the nations, the nations the customers and the customers the 1994
     // orders; only then the lines: each of those scans sits deeper than the lines' scan.
@@ -183,7 +183,7 @@ fn q5_meets_the_asian_customers_before_the_lines() {
             "{earlier} should be joined before the lines:\n{joins}"
         );
     }
-    let unordered = optimized_plan(&context(&dir, false), Q5);
+    let unordered = optimized_plan(&context(dir, false), Q5);
     assert_ne!(
         join_lines(&unordered),
         joins,
@@ -195,8 +195,8 @@ fn q5_meets_the_asian_customers_before_the_lines() {
 fn q5_returns_the_same_rows_in_either_order() {
     let temp = parquet_directory();
     let dir = temp.path();
-    let ordered = rows(&context(&dir, true), Q5);
-    let unordered = rows(&context(&dir, false), Q5);
+    let ordered = rows(&context(dir, true), Q5);
+    let unordered = rows(&context(dir, false), Q5);
     assert_eq!(ordered, unordered);
     assert!(
         ordered.lines().count() > 5,
@@ -242,7 +242,7 @@ const SAME_ROWS: &[&str] = &[
 fn every_query_returns_the_same_rows_in_either_order() {
     let temp = parquet_directory();
     let dir = temp.path();
-    let (ordered, unordered) = (context(&dir, true), context(&dir, false));
+    let (ordered, unordered) = (context(dir, true), context(dir, false));
     for sql in SAME_ROWS {
         assert_eq!(rows(&ordered, sql), rows(&unordered, sql), "{sql}");
     }
@@ -253,7 +253,7 @@ fn a_second_pass_over_an_ordered_plan_changes_nothing() {
     use datafusion::optimizer::{OptimizerContext, OptimizerRule};
     let temp = parquet_directory();
     let dir = temp.path();
-    let ctx = context(&dir, true);
+    let ctx = context(dir, true);
     for sql in SAME_ROWS {
         let plan = optimized_plan(&ctx, sql);
         let again = OrderInnerJoins
@@ -267,7 +267,7 @@ fn a_second_pass_over_an_ordered_plan_changes_nothing() {
 fn tables_without_statistics_keep_the_querys_order() {
     let temp = parquet_directory();
     let dir = temp.path();
-    let ctx = context(&dir, true);
+    let ctx = context(dir, true);
     // A CSV table has no statistics the rule reads: the region stays as DataFusion has it.
     let csv = dir.join("customer.csv");
     block_on(async {
@@ -306,7 +306,7 @@ fn every_query_of_the_row_check_is_reordered() {
     // Otherwise the check above would compare DataFusion's order with itself.
     let temp = parquet_directory();
     let dir = temp.path();
-    let (ordered, unordered) = (context(&dir, true), context(&dir, false));
+    let (ordered, unordered) = (context(dir, true), context(dir, false));
     for sql in SAME_ROWS {
         let new = join_lines(&optimized_plan(&ordered, sql));
         let old = join_lines(&optimized_plan(&unordered, sql));
@@ -323,7 +323,7 @@ fn a_condition_that_may_fail_stays_on_a_join_over_the_same_inputs() {
                AND l_price / c_custkey > 0.01";
     let temp = parquet_directory();
     let dir = temp.path();
-    let (ordered, unordered) = (context(&dir, true), context(&dir, false));
+    let (ordered, unordered) = (context(dir, true), context(dir, false));
     // The join holding it keeps exactly its inputs (the joins around it may move).
     let holding = |ctx: &SessionContext| {
         let plan = join_lines(&optimized_plan(ctx, sql));
