@@ -17,6 +17,9 @@ extensions_options! {
         /// Inner joins run in the order estimated cheapest (see `join_order/`; on by
         /// default; `datafusion.optimizer.join_reordering = false` turns it off too).
         pub join_order: bool, default = true
+        /// An aggregation over joins sums first below the tables that only add its group
+        /// columns (see `eager_aggregate/`; on by default).
+        pub eager_aggregate: bool, default = true
         /// A partial aggregation whose input comes in runs of equal keys (a file sorted
         /// or clustered by them) merges each run instead of hashing every row (see
         /// `run_aggregate/`; on by default).

@@ -148,6 +148,33 @@ def test_the_join_order_rule_can_be_turned_off_and_changes_no_answer(
     assert _depth(unordered, "TableScan: region") < _depth(unordered, "TableScan: lineitem")
 
 
+def test_q10_sums_per_customer_key_before_the_customers_join(
+    tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # planner/src/eager_aggregate/: on by default; `SET corepy.eager_aggregate = false`.
+    # q10 groups by seven customer columns, text among them: the quarter's returned lines
+    # are summed per o_custkey first, and only those sums meet the customers.
+    sql = (TPCH_SQL / "q10.sql").read_text()
+    expected = duck_table(duck, sql)
+    logical = {}
+    for setting in ("true", "false"):
+        session = cp.Session()
+        for path in sorted(tpch_dir.glob("*.parquet")):
+            session.register_parquet(path.stem, path)
+        session.sql(f"SET corepy.eager_aggregate = {setting}").compute()
+        logical[setting] = _logical(_plan(session, sql))
+        assert_same_rows(session.sql(sql).compute().to_arrow(), expected, check_names=False)
+    eager, plain = logical["true"], logical["false"]
+    first = [line for line in eager if "AS __corepy_eager_0" in line]
+    assert len(first) == 1 and "groupBy=[[orders.o_custkey]]" in first[0], eager
+    customer_join = next(
+        line for line in eager if "Inner Join:" in line and "customer.c_custkey" in line
+    )
+    customer_depth = len(customer_join) - len(customer_join.lstrip())
+    assert _depth(eager, "Aggregate: groupBy=[[orders.o_custkey]]") > customer_depth, eager
+    assert sum(line.strip().startswith("Aggregate:") for line in plain) == 1, plain
+
+
 def test_aggregation_by_runs_can_be_turned_off_and_changes_no_answer(
     tpch_dir: Path, duck: duckdb.DuckDBPyConnection
 ) -> None:

@@ -50,6 +50,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use crate::join_order::region::{classes as region_classes, Classes, Region, Tree};
+use crate::options::CorepyOptions;
 
 /// Prefix of the first step's aggregate columns; an aggregation that reads one is a second
 /// step already.
@@ -74,8 +75,12 @@ impl OptimizerRule for AggregateBelowJoin {
     fn rewrite(
         &self,
         plan: LogicalPlan,
-        _config: &dyn OptimizerConfig,
+        config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
+        // `SET corepy.eager_aggregate = false` aggregates above the joins, as written.
+        if !CorepyOptions::of(&config.options()).eager_aggregate {
+            return Ok(Transformed::no(plan));
+        }
         let LogicalPlan::Aggregate(aggregate) = &plan else {
             return Ok(Transformed::no(plan));
         };
@@ -177,12 +182,15 @@ fn decomposable(aggregate: &Aggregate) -> Option<Vec<AggregateFunction>> {
         let params = &function.params;
         let plain = !params.distinct && params.filter.is_none() && params.order_by.is_empty();
         let known = matches!(function.func.name(), "sum" | "count" | "min" | "max");
+        // A volatile argument (`random()`) is drawn once per joined row; below the joins
+        // it would be drawn once and counted for each row that repeats it.
+        let volatile = params.args.iter().any(|a| a.is_volatile());
         let first_step = params
             .args
             .iter()
             .flat_map(|a| a.column_refs())
             .any(|c| c.name.starts_with(FIRST_STEP));
-        if !plain || !known || first_step {
+        if !plain || !known || volatile || first_step {
             return None;
         }
         functions.push(function);

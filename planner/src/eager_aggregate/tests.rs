@@ -125,6 +125,13 @@ const AGGREGATIONS: &[(&str, bool)] = &[
          JOIN lineitem ON l_orderkey = o_orderkey GROUP BY c_name",
         false,
     ),
+    // A volatile argument.
+    (
+        "SELECT c_name, sum(l_price * (random() + 1)) > 0 AS d FROM customer \
+         JOIN orders ON c_custkey = o_custkey JOIN lineitem ON l_orderkey = o_orderkey \
+         GROUP BY c_name",
+        false,
+    ),
     (
         "SELECT c_name, sum(DISTINCT l_qty) AS d FROM customer \
          JOIN orders ON c_custkey = o_custkey JOIN lineitem ON l_orderkey = o_orderkey \

@@ -2,7 +2,8 @@
 //! instead of as a second evaluation of that relation: uncorrelated, over its rows
 //! (`as_window.rs`) or over the groups of an aggregation of it (`over_groups.rs`);
 //! correlated on the key of a join with it, over the rows of each key
-//! (`correlated_as_window.rs`); and the same aggregate written as a join with a one-row
+//! (`correlated_as_window.rs`, with the outer join as a region of several tables in
+//! `outer_region.rs`); and the same aggregate written as a join with a one-row
 //! aggregate of the relation (`joined_aggregate.rs`, the lazy API's form).
 
 mod as_window;
