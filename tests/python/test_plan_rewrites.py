@@ -9,7 +9,9 @@ answers are DuckDB's over the same files (NULL keys, keys one side lacks, duplic
 * partial aggregation by runs (``engine/src/run_aggregate``): q18's sum per order over
   lines sorted by order key, with the setting on and off;
 * filters split by conjunct (``planner/src/fusion/conjuncts.rs``): the conjuncts the kernel
-  computes run fused below a DataFusion Filter of the others (q12's string tests).
+  computes run fused below a DataFusion Filter of the others (q12's string tests);
+* aggregation below joins (``planner/src/eager_aggregate``): q10's sums per customer key
+  before the customers join, with the setting on and off.
 """
 
 from __future__ import annotations
@@ -340,6 +342,17 @@ STAR_QUERIES = {
         SELECT count(*) AS n FROM part
         WHERE p_brand = 'B3' AND p_partkey NOT IN
           (SELECT l_partkey FROM lineitem GROUP BY l_partkey HAVING count(*) > 70)""",
+    "eager_by_supplier_name": """
+        SELECT s_name, n_name, sum(l_quantity) AS q, count(*) AS n, count(l_quantity) AS c,
+               min(l_quantity) AS lo, max(l_mode) AS m
+        FROM lineitem, supplier, nation
+        WHERE l_suppkey = s_suppkey AND s_nationkey = n_nationkey
+        GROUP BY s_name, n_name""",
+    "eager_over_filtered_orders": """
+        SELECT s_name, sum(l_quantity) AS q, max(l_partkey) AS p
+        FROM lineitem, orders, supplier
+        WHERE l_orderkey = o_orderkey AND o_status = 'F' AND l_suppkey = s_suppkey
+        GROUP BY s_name""",
     "string_and_numbers": """
         SELECT l_mode, count(*) AS n FROM lineitem
         WHERE l_mode IN ('MAIL', 'SHIP') AND l_quantity > 10 AND l_partkey < 300
@@ -386,3 +399,13 @@ def test_the_star_queries_are_rewritten(star: Path) -> None:
     stage = [line for line in lines if "FusedStage: filter=" in line]
     assert len(stage) == 1 and "l_mode" in stage[0] and "l_quantity" in stage[0], lines
     assert not any(line.strip().startswith("Filter:") for line in lines), lines
+
+
+def test_the_star_aggregations_sum_per_supplier_key_first(star: Path) -> None:
+    # planner/src/eager_aggregate/: the lines (with the filtered orders) are summed per
+    # l_suppkey before the suppliers (with duplicate and NULL keys) bring their names.
+    session = _star_session(star)
+    for name in ("eager_by_supplier_name", "eager_over_filtered_orders"):
+        lines = _logical(_plan(session, STAR_QUERIES[name]))
+        first = [line for line in lines if "AS __corepy_eager_0" in line]
+        assert len(first) == 1 and "groupBy=[[lineitem.l_suppkey]]" in first[0], lines
