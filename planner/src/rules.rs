@@ -8,7 +8,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
-use crate::eager_aggregate::AggregateBelowJoin;
+use crate::eager_aggregate::{AggregateBelowJoin, AggregateFromHavingSubquery};
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
 use crate::join_order::OrderInnerJoins;
 use crate::scalar_subquery::{
@@ -35,6 +35,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         Arc::new(JoinedAggregateAsWindow),
         Arc::new(CorrelatedAggregateAsWindow),
         Arc::new(OrderInnerJoins),
+        Arc::new(AggregateFromHavingSubquery),
         Arc::new(AggregateBelowJoin),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),

@@ -44,13 +44,14 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result};
 use datafusion::functions_aggregate::sum::sum_udaf;
-use datafusion::logical_expr::expr::AggregateFunction;
+use datafusion::logical_expr::expr::{AggregateFunction, Cast};
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use crate::join_order::region::{classes as region_classes, Classes, Region, Tree};
 use crate::options::CorepyOptions;
+use crate::scalar_subquery::skip_picks;
 
 /// Prefix of the first step's aggregate columns; an aggregation that reads one is a second
 /// step already.
@@ -84,9 +85,10 @@ impl OptimizerRule for AggregateBelowJoin {
         let LogicalPlan::Aggregate(aggregate) = &plan else {
             return Ok(Transformed::no(plan));
         };
-        Ok(match in_two_steps(aggregate)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
+        // A plan DataFusion refuses to build (a name clash) leaves the query as it is.
+        Ok(match in_two_steps(aggregate) {
+            Ok(Some(rewritten)) => Transformed::yes(rewritten),
+            _ => Transformed::no(plan),
         })
     }
 }
@@ -112,12 +114,7 @@ fn in_two_steps(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     let Some(functions) = decomposable(aggregate) else {
         return Ok(None);
     };
-    let Some(groups) = aggregate
-        .group_expr
-        .iter()
-        .map(|e| e.try_as_col().cloned())
-        .collect::<Option<Vec<Column>>>()
-    else {
+    let Some(groups) = group_columns(aggregate) else {
         return Ok(None);
     };
     let Some(region) = Region::of(skip_picks(&aggregate.input)) else {
@@ -135,45 +132,91 @@ fn in_two_steps(aggregate: &Aggregate) -> Result<Option<LogicalPlan>> {
     let Some(joined) = split.joined_with_rest(&region, &classes, first)? else {
         return Ok(None);
     };
+    second_step(aggregate, &functions, joined, Types::Exact)
+}
+
+/// Whether a second step's output type may be narrowed back to the original's: never
+/// (`Exact`), or for a `Decimal128` sum of sums of the same scale (`DecimalSums`).
+#[derive(Clone, Copy, PartialEq)]
+enum Types {
+    Exact,
+    DecimalSums,
+}
+
+/// The aggregation's second step over `joined` (which carries the first step's
+/// `__corepy_eager_*` columns), under the original output names; `None` where a type
+/// differs and `types` does not allow narrowing it.
+///
+/// With `DecimalSums`, a sum of `Decimal128(p, s)` sums (typed `p + 10`) is cast back to
+/// the original `Decimal128(p, s)`. Both sum exactly in 128 bits; they differ only for a
+/// total beyond `p` digits, which DataFusion's one-step sum returns unchecked, out of its
+/// declared precision, and the cast rejects with an error.
+fn second_step(
+    aggregate: &Aggregate,
+    functions: &[AggregateFunction],
+    joined: LogicalPlan,
+    types: Types,
+) -> Result<Option<LogicalPlan>> {
     let second: Vec<Expr> = functions
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            combined(
-                f,
-                Expr::Column(Column::from_name(format!("{FIRST_STEP}{i}"))),
-            )
-        })
+        .map(|(i, f)| combined(f, Expr::Column(Column::from_name(partial_name(i)))))
         .collect();
     let second = LogicalPlanBuilder::from(joined)
         .aggregate(aggregate.group_expr.clone(), second)?
         .build()?;
     // The original names (and qualifiers) of every output column, and its types.
-    let outputs: Vec<Expr> = second
+    let mut outputs = Vec::with_capacity(aggregate.schema.fields().len());
+    for ((column, new), (qualifier, old)) in second
         .schema()
         .columns()
         .into_iter()
+        .zip(second.schema().fields())
         .zip(aggregate.schema.iter())
-        .map(|(column, (qualifier, field))| {
-            Expr::Column(column).alias_qualified(qualifier.cloned(), field.name())
-        })
-        .collect();
-    let same_types = second
-        .schema()
-        .fields()
-        .iter()
-        .zip(aggregate.schema.fields())
-        .all(|(new, old)| new.data_type() == old.data_type());
-    if !same_types {
-        return Ok(None);
+    {
+        let value = match (new.data_type(), old.data_type()) {
+            (a, b) if a == b => Expr::Column(column),
+            (DataType::Decimal128(_, new_scale), DataType::Decimal128(_, old_scale))
+                if types == Types::DecimalSums && new_scale == old_scale =>
+            {
+                Expr::Cast(Cast::new(
+                    Box::new(Expr::Column(column)),
+                    old.data_type().clone(),
+                ))
+            }
+            _ => return Ok(None),
+        };
+        outputs.push(value.alias_qualified(qualifier.cloned(), old.name()));
     }
     let plan = LogicalPlan::Projection(Projection::try_new(outputs, Arc::new(second))?);
     Ok(Some(plan))
 }
 
+/// The name of the first step's `i`-th partial aggregate.
+fn partial_name(i: usize) -> String {
+    format!("{FIRST_STEP}{i}")
+}
+
+/// The partial aggregates of the first step, named.
+fn partials(functions: &[AggregateFunction]) -> impl Iterator<Item = Expr> + '_ {
+    functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Expr::AggregateFunction(f.clone()).alias(partial_name(i)))
+}
+
+/// The group expressions when each is a column.
+fn group_columns(aggregate: &Aggregate) -> Option<Vec<Column>> {
+    aggregate
+        .group_expr
+        .iter()
+        .map(|e| e.try_as_col().cloned())
+        .collect()
+}
+
 /// The aggregate functions when each is a plain `sum`, `count`, `min` or `max` of columns
 /// none of which a first step computed.
-fn decomposable(aggregate: &Aggregate) -> Option<Vec<AggregateFunction>> {
+pub(super) fn decomposable(aggregate: &Aggregate) -> Option<Vec<AggregateFunction>> {
     let mut functions = Vec::with_capacity(aggregate.aggr_expr.len());
     for expr in &aggregate.aggr_expr {
         let Expr::AggregateFunction(function) = expr.clone().unalias() else {
@@ -277,12 +320,8 @@ impl Split {
             return Ok(None);
         };
         let keys = vec![Expr::Column(self.key.clone())];
-        let partials = functions
-            .iter()
-            .enumerate()
-            .map(|(i, f)| Expr::AggregateFunction(f.clone()).alias(format!("{FIRST_STEP}{i}")));
         let step = LogicalPlanBuilder::from(joined)
-            .aggregate(keys, partials)?
+            .aggregate(keys, partials(functions))?
             .build()?;
         Ok(Some(step))
     }
@@ -426,16 +465,8 @@ fn is_bare_scan(plan: &LogicalPlan) -> bool {
     }
 }
 
-/// `plan` below any projections that only pick columns.
-fn skip_picks(mut plan: &LogicalPlan) -> &LogicalPlan {
-    while let LogicalPlan::Projection(p) = plan {
-        if !p.expr.iter().all(|e| matches!(e, Expr::Column(_))) {
-            break;
-        }
-        plan = p.input.as_ref();
-    }
-    plan
-}
+mod having_subquery;
+pub use having_subquery::AggregateFromHavingSubquery;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, JoinType, Like, LogicalPlan, Operator};
 
 use super::table_stats::{table_stats, TableStats};
+use crate::fusion::FusedStage;
 use crate::semi_join::column_below;
 
 /// Selectivity of a predicate nothing is known about.
@@ -57,16 +58,7 @@ pub fn estimate(plan: &LogicalPlan) -> Option<Estimate> {
                 None => scanned,
             }
         }
-        LogicalPlan::Filter(filter) => {
-            let pushed = pushed_filters(&filter.input);
-            let own: Vec<Expr> = split_conjunction(&filter.predicate)
-                .into_iter()
-                .filter(|p| !pushed.contains(p))
-                .cloned()
-                .collect();
-            let kept = selectivity_all(&own, &|c| column_stats(&filter.input, c));
-            estimate(&filter.input)?.kept(kept)
-        }
+        LogicalPlan::Filter(filter) => filtered(&filter.predicate, &filter.input)?,
         LogicalPlan::Projection(p) => estimate(&p.input)?,
         LogicalPlan::SubqueryAlias(a) => estimate(&a.input)?,
         LogicalPlan::Window(w) => estimate(&w.input)?,
@@ -126,11 +118,28 @@ pub fn estimate(plan: &LogicalPlan) -> Option<Estimate> {
         LogicalPlan::Values(values) => Estimate::derived(values.values.len() as f64),
         LogicalPlan::EmptyRelation(_) => Estimate::derived(1.0),
         LogicalPlan::Extension(extension) => match extension.node.inputs().as_slice() {
-            [input] => estimate(input)?,
+            // A fused stage that filters (a HAVING over an aggregation, once fused) keeps
+            // what its predicate would keep as a Filter.
+            [input] => match FusedStage::of(plan).and_then(|s| s.predicate.as_ref()) {
+                Some(predicate) => filtered(predicate, input)?,
+                None => estimate(input)?,
+            },
             _ => return None,
         },
         _ => return None,
     })
+}
+
+/// The estimate of `input` under `predicate`, less the conjuncts its scan already applies.
+fn filtered(predicate: &Expr, input: &LogicalPlan) -> Option<Estimate> {
+    let pushed = pushed_filters(input);
+    let own: Vec<Expr> = split_conjunction(predicate)
+        .into_iter()
+        .filter(|p| !pushed.contains(p))
+        .cloned()
+        .collect();
+    let kept = selectivity_all(&own, &|c| column_stats(input, c));
+    Some(estimate(input)?.kept(kept))
 }
 
 /// An inner join's rows when nothing is known about its keys: as if every row of the

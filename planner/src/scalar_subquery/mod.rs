@@ -17,6 +17,7 @@ pub use as_window::ScalarSubqueryAsWindow;
 pub use correlated_as_window::CorrelatedAggregateAsWindow;
 pub use joined_aggregate::JoinedAggregateAsWindow;
 pub use over_groups::ScalarSubqueryOverGroups;
+pub(crate) use same_rows::{same_rows, skip_picks};
 
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::Result;

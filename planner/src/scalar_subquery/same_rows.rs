@@ -13,7 +13,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
 /// join type, alias), and its inputs in turn. A projection, filter or join names columns by
 /// their qualified names, which mean the same in both plans since their sources are the
 /// same.
-pub(super) fn same_rows(a: &LogicalPlan, b: &LogicalPlan) -> bool {
+pub(crate) fn same_rows(a: &LogicalPlan, b: &LogicalPlan) -> bool {
     let (a, b) = (skip_picks(a), skip_picks(b));
     match (a, b) {
         (LogicalPlan::TableScan(x), LogicalPlan::TableScan(y)) => {
@@ -65,7 +65,7 @@ fn agree_on_shared_columns(x: &Projection, y: &Projection) -> bool {
 }
 
 /// `plan` below any projections that only pick columns (no expressions, no renames).
-pub(super) fn skip_picks(mut plan: &LogicalPlan) -> &LogicalPlan {
+pub(crate) fn skip_picks(mut plan: &LogicalPlan) -> &LogicalPlan {
     while let LogicalPlan::Projection(p) = plan {
         if !p.expr.iter().all(|e| matches!(e, Expr::Column(_))) {
             break;
