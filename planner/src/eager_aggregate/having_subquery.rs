@@ -44,10 +44,9 @@ use datafusion::logical_expr::{Aggregate, Expr, JoinType, LogicalPlan, LogicalPl
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use super::{decomposable, group_columns, join_leaves, partials, second_step, Types};
+use super::{decomposable, group_columns, join_leaves, on_aggregate, partials, second_step, Types};
 use crate::fusion::FusedStage;
 use crate::join_order::region::{classes as region_classes, Classes, Region, Tree};
-use crate::options::CorepyOptions;
 use crate::scalar_subquery::{same_rows, skip_picks};
 
 #[derive(Debug, Default)]
@@ -71,17 +70,7 @@ impl OptimizerRule for AggregateFromHavingSubquery {
         plan: LogicalPlan,
         config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        // The same setting as the eager aggregation it builds on.
-        if !CorepyOptions::of(&config.options()).eager_aggregate {
-            return Ok(Transformed::no(plan));
-        }
-        let LogicalPlan::Aggregate(aggregate) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        Ok(match from_having_subquery(aggregate)? {
-            Some(rewritten) => Transformed::yes(rewritten),
-            None => Transformed::no(plan),
-        })
+        on_aggregate(plan, config, from_having_subquery)
     }
 }
 

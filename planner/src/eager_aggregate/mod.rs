@@ -78,19 +78,28 @@ impl OptimizerRule for AggregateBelowJoin {
         plan: LogicalPlan,
         config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        // `SET corepy.eager_aggregate = false` aggregates above the joins, as written.
-        if !CorepyOptions::of(&config.options()).eager_aggregate {
-            return Ok(Transformed::no(plan));
-        }
-        let LogicalPlan::Aggregate(aggregate) = &plan else {
-            return Ok(Transformed::no(plan));
-        };
-        // A plan DataFusion refuses to build (a name clash) leaves the query as it is.
-        Ok(match in_two_steps(aggregate) {
-            Ok(Some(rewritten)) => Transformed::yes(rewritten),
-            _ => Transformed::no(plan),
-        })
+        on_aggregate(plan, config, in_two_steps)
     }
+}
+
+/// Both rules' step: an aggregation rewritten by `rewrite` when `SET
+/// corepy.eager_aggregate` allows it and the rewrite applies; any other node as it is. A
+/// plan DataFusion refuses to build (a name clash) leaves the query as it is too.
+fn on_aggregate(
+    plan: LogicalPlan,
+    config: &dyn OptimizerConfig,
+    rewrite: impl Fn(&Aggregate) -> Result<Option<LogicalPlan>>,
+) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Aggregate(aggregate) = &plan else {
+        return Ok(Transformed::no(plan));
+    };
+    if !CorepyOptions::of(&config.options()).eager_aggregate {
+        return Ok(Transformed::no(plan));
+    }
+    Ok(match rewrite(aggregate) {
+        Ok(Some(rewritten)) => Transformed::yes(rewritten),
+        _ => Transformed::no(plan),
+    })
 }
 
 /// How an aggregate's partial values are combined.
