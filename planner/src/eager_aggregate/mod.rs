@@ -43,9 +43,10 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, Result};
+use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::expr::{AggregateFunction, Cast};
-use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, Projection};
+use datafusion::logical_expr::{lit, Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
@@ -175,15 +176,22 @@ fn second_step(
         .aggregate(aggregate.group_expr.clone(), second)?
         .build()?;
     // The original names (and qualifiers) of every output column, and its types.
+    // A count is a sum of counts, which is NULL over no rows (an aggregation without
+    // groups over an empty join) and typed nullable: `coalesce(…, 0)` gives the count's 0
+    // and its non-nullable field.
+    let groups = aggregate.group_expr.len();
     let mut outputs = Vec::with_capacity(aggregate.schema.fields().len());
-    for ((column, new), (qualifier, old)) in second
+    for (i, ((column, new), (qualifier, old))) in second
         .schema()
         .columns()
         .into_iter()
         .zip(second.schema().fields())
         .zip(aggregate.schema.iter())
+        .enumerate()
     {
+        let is_count = i >= groups && functions[i - groups].func.name() == "count";
         let value = match (new.data_type(), old.data_type()) {
+            (a, b) if a == b && is_count => coalesce(vec![Expr::Column(column), lit(0_i64)]),
             (a, b) if a == b => Expr::Column(column),
             (DataType::Decimal128(_, new_scale), DataType::Decimal128(_, old_scale))
                 if types == Types::DecimalSums && new_scale == old_scale =>

@@ -286,3 +286,18 @@ fn a_having_subquery_aggregation_also_sums_for_the_outer_query() {
         assert_eq!(scans == 1, *rewritten, "{sql}\n{plan}");
     }
 }
+
+#[test]
+fn a_count_over_no_rows_stays_zero_and_not_nullable() {
+    // No groups and no order passing the HAVING: the count is 0 (a sum of no counts would
+    // be NULL), the sum NULL; the count's field stays non-nullable.
+    let sql = "SELECT count(*) AS n, count(l_price) AS c, sum(l_qty) AS q FROM orders, lineitem \
+               WHERE o_orderkey IN (SELECT l_orderkey FROM lineitem GROUP BY l_orderkey \
+               HAVING sum(l_qty) > 1000) AND o_orderkey = l_orderkey";
+    let (plain_plan, want) = run(sql, Rules::None);
+    let (plan, got) = run(sql, Rules::All);
+    assert_eq!(plan.matches("TableScan: lineitem").count(), 1, "{plan}");
+    assert_eq!(got, want, "{plan}\n{plain_plan}");
+    assert!(want.contains("| 0 | 0 |"), "{want}");
+    assert!(plan.contains("ELSE Int64(0) END AS n"), "{plan}");
+}
