@@ -190,6 +190,12 @@ const QUERIES: &[&str] = &[
     // DataFusion plans it as two aggregations, by (k, v) and then by k over the first's
     // groups: the first merges runs, the second (groups in a hash table's order) does not.
     "SELECT k, count(DISTINCT v) FROM t GROUP BY k",
+    // FILTER: rows where the condition is false or NULL (d, v and s have NULLs) are
+    // skipped, and a run with none of its rows taken has a NULL min and a 0 count.
+    "SELECT k, min(v) FILTER (WHERE d > DATE '2000-01-01'), \
+     max(d) FILTER (WHERE v > 0), count(*) FILTER (WHERE f > 6.0), \
+     count(v) FILTER (WHERE s = 'a'), sum(v) FILTER (WHERE s IS NOT NULL), \
+     avg(v) FILTER (WHERE v < 0), max(k) FILTER (WHERE f < 0) FROM t GROUP BY k",
 ];
 
 /// Each query with runs merged and without, the same rows; the returned fallbacks of
@@ -216,6 +222,7 @@ fn clustered_keys_merge_runs_and_answer_as_datafusion() {
     assert_eq!(fallbacks[0], Some(0));
     assert_eq!(fallbacks[1], Some(0));
     assert_eq!(fallbacks[3], Some(0));
+    assert_eq!(fallbacks[5], Some(0));
 }
 
 #[test]

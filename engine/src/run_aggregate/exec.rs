@@ -288,8 +288,13 @@ impl ExecutionPlan for RunAggregateExec {
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
         let arguments = self.plan.aggregates.iter().map(|a| &a.argument);
+        let filters = self
+            .plan
+            .aggregates
+            .iter()
+            .filter_map(|a| a.filter.as_ref());
         let mut recursion = TreeNodeRecursion::Continue;
-        for expr in self.plan.keys.iter().chain(arguments) {
+        for expr in self.plan.keys.iter().chain(arguments).chain(filters) {
             recursion = f(expr)?;
             if recursion == TreeNodeRecursion::Stop {
                 break;

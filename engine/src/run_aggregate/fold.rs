@@ -5,10 +5,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, ArrowPrimitiveType, AsArray, Int64Array, PrimitiveArray, RecordBatch,
-    UInt32Array, UInt64Array,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, Int64Array, PrimitiveArray,
+    RecordBatch, UInt32Array, UInt64Array,
 };
-use datafusion::arrow::compute::{partition, take};
+use datafusion::arrow::compute::{nullif, partition, take};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Decimal128Type, Int16Type, Int32Type, Int64Type, Int8Type,
     SchemaRef, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
@@ -17,7 +17,7 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{internal_err, Result};
 use datafusion::logical_expr::ColumnarValue;
 
-use super::plan::{RunFunc, RunPlan};
+use super::plan::{RunAggregate, RunFunc, RunPlan};
 
 /// The key columns and the aggregates' arguments of a batch.
 pub struct Evaluated {
@@ -37,7 +37,7 @@ impl Evaluated {
         let arguments = plan
             .aggregates
             .iter()
-            .map(|a| a.argument.evaluate(batch))
+            .map(|a| filtered_argument(a, batch))
             .collect::<Result<Vec<_>>>()?;
         Ok(Evaluated {
             keys,
@@ -86,6 +86,27 @@ impl Evaluated {
         }
         Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
     }
+}
+
+/// An aggregate's argument over `batch`, NULL on the rows its `FILTER` does not take
+/// (false or NULL), so that the states below skip them as they skip NULLs.
+fn filtered_argument(aggregate: &RunAggregate, batch: &RecordBatch) -> Result<ColumnarValue> {
+    let argument = aggregate.argument.evaluate(batch)?;
+    let Some(filter) = &aggregate.filter else {
+        return Ok(argument);
+    };
+    let rows = batch.num_rows();
+    let taken = filter.evaluate(batch)?.into_array(rows)?;
+    let Some(taken) = taken.as_boolean_opt() else {
+        return internal_err!("a FILTER of type {}", taken.data_type());
+    };
+    let true_rows = match taken.nulls() {
+        Some(nulls) => taken.values() & nulls.inner(),
+        None => taken.values().clone(),
+    };
+    let skipped = BooleanArray::new(!&true_rows, None);
+    let argument = argument.into_array(rows)?;
+    Ok(ColumnarValue::Array(nullif(&argument, &skipped)?))
 }
 
 /// The values that are not NULL in each run.

@@ -1,12 +1,14 @@
 //! Which partial aggregations merge runs, and into which state columns.
 //!
 //! Merged: `count`, `sum` and `avg` of decimals, `min` and `max` of integers, decimals,
-//! dates and timestamps, without DISTINCT, FILTER or ORDER BY, grouped by one or more
+//! dates and timestamps, without DISTINCT or ORDER BY, grouped by one or more
 //! keys of integer, decimal, date, timestamp, boolean or string types. These are exactly
 //! the aggregates whose partial states merge to the same answer in any order (wrapping
 //! decimal sums, as DataFusion's, are associative), so a group that comes in many runs
 //! gets the answer it gets from DataFusion. Float keys (is `-0.0` the group of `0.0`?),
 //! float and integer sums (rounding, and corepy's overflow check) stay with DataFusion.
+//! A `FILTER (WHERE p)` aggregate takes the rows where `p` is true (not false, not NULL),
+//! as DataFusion's: its argument is NULL on the others, which every state above skips.
 
 use std::sync::Arc;
 
@@ -37,6 +39,8 @@ pub enum RunFunc {
 pub struct RunAggregate {
     pub func: RunFunc,
     pub argument: Arc<dyn PhysicalExpr>,
+    /// Its `FILTER (WHERE …)` condition, if any: rows where it is not true are skipped.
+    pub filter: Option<Arc<dyn PhysicalExpr>>,
     /// Its state columns' fields, as DataFusion's partial aggregation gives them.
     pub state: Vec<FieldRef>,
     /// As DataFusion shows it, for EXPLAIN.
@@ -61,9 +65,6 @@ pub fn plan_runs(aggregate: &AggregateExec) -> Result<RunPlan, String> {
     if !group.is_single() || group.expr().is_empty() {
         return Err("grouping sets and ungrouped aggregations do not merge runs".into());
     }
-    if aggregate.filter_expr().iter().any(Option::is_some) {
-        return Err("FILTER clauses do not merge runs".into());
-    }
     if aggregate.limit_options().is_some() {
         return Err("an aggregation with a limit does not merge runs".into());
     }
@@ -85,7 +86,13 @@ pub fn plan_runs(aggregate: &AggregateExec) -> Result<RunPlan, String> {
     }
     let mut aggregates = Vec::new();
     let mut column = keys.len();
-    for expr in aggregate.aggr_expr() {
+    for (expr, filter) in aggregate.aggr_expr().iter().zip(aggregate.filter_expr()) {
+        if let Some(filter) = filter {
+            let ty = filter.data_type(&input_schema).map_err(|e| e.to_string())?;
+            if ty != DataType::Boolean {
+                return Err(format!("{}: a FILTER of type {ty}", expr.name()));
+            }
+        }
         if expr.is_distinct() || !expr.order_bys().is_empty() || expr.ignore_nulls() {
             return Err(format!(
                 "{}: DISTINCT, ORDER BY or IGNORE NULLS",
@@ -119,11 +126,16 @@ pub fn plan_runs(aggregate: &AggregateExec) -> Result<RunPlan, String> {
                 _ => return Err("the partial state's columns do not match its schema".into()),
             }
         }
+        let shown = match filter {
+            Some(filter) => format!("{} FILTER (WHERE {filter})", expr.name()),
+            None => expr.name().to_string(),
+        };
         aggregates.push(RunAggregate {
             func,
             argument,
+            filter: filter.clone(),
             state,
-            shown: expr.name().to_string(),
+            shown,
         });
     }
     if column != schema.fields().len() {
