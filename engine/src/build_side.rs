@@ -35,8 +35,9 @@ use std::sync::Arc;
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::JoinType;
-use datafusion::common::Result;
+use datafusion::common::{Result, ScalarValue, Statistics};
 use datafusion::config::ConfigOptions;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
@@ -52,6 +53,10 @@ pub const ROWS_RATIO: usize = 8;
 /// it into one table.
 pub const COLLECT_ROWS: usize = 4_000_000;
 
+/// The widest key range a build side is collected for as an array (see [`array_keys`]):
+/// 128 Mi keys, 512 MiB of row indices.
+pub const ARRAY_KEYS: i128 = 1 << 27;
+
 #[derive(Debug, Default)]
 pub struct BuildSideByRows;
 
@@ -65,7 +70,8 @@ impl PhysicalOptimizerRule for BuildSideByRows {
             return Ok(plan);
         }
         let collect_rows = config.optimizer.hash_join_single_partition_threshold_rows;
-        plan.transform_up(|node| build_on_fewer_rows(node, collect_rows))
+        let density = config.execution.perfect_hash_join_min_key_density;
+        plan.transform_up(|node| build_on_fewer_rows(node, collect_rows, density))
             .data()
     }
 
@@ -81,6 +87,7 @@ impl PhysicalOptimizerRule for BuildSideByRows {
 fn build_on_fewer_rows(
     node: Arc<dyn ExecutionPlan>,
     collect_rows: usize,
+    density: f64,
 ) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
     let Some(join) = node.downcast_ref::<HashJoinExec>() else {
         return Ok(Transformed::no(node));
@@ -93,10 +100,12 @@ fn build_on_fewer_rows(
         return Ok(Transformed::no(node));
     };
     if build <= probe.saturating_mul(ROWS_RATIO) {
-        return Ok(match collect_small_build_side(join, build, probe)? {
-            Some(collected) => Transformed::yes(collected),
-            None => Transformed::no(node),
-        });
+        return Ok(
+            match collect_small_build_side(join, build, probe, density)? {
+                Some(collected) => Transformed::yes(collected),
+                None => Transformed::no(node),
+            },
+        );
     }
     let mode = if probe <= collect_rows {
         PartitionMode::CollectLeft
@@ -118,6 +127,7 @@ fn collect_small_build_side(
     join: &HashJoinExec,
     build: usize,
     probe: usize,
+    density: f64,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
     let collectable = matches!(
         join.join_type(),
@@ -128,7 +138,8 @@ fn collect_small_build_side(
             | JoinType::LeftAnti
     );
     let small = build <= COLLECT_ROWS && build.saturating_mul(ROWS_RATIO) <= probe;
-    if *join.partition_mode() != PartitionMode::Partitioned || !collectable || !small {
+    let small_or_dense = small || array_keys(join, density)?;
+    if *join.partition_mode() != PartitionMode::Partitioned || !collectable || !small_or_dense {
         return Ok(None);
     }
     let collected = join
@@ -136,6 +147,60 @@ fn collect_small_build_side(
         .with_partition_mode(PartitionMode::CollectLeft)
         .build()?;
     Ok(Some(Arc::new(collected)))
+}
+
+/// Whether a join's build side, collected into one table, is sure to be an array indexed
+/// by its key (DataFusion's perfect hash join): one integer key whose exact row count fills
+/// more than `density` of the key's range ([`PERFECT_HASH_DENSITY`]), the range at most
+/// [`ARRAY_KEYS`]. Partitioned, each partition's table holds a quarter of the keys over
+/// the same range, too sparse for an array: TPC-H q9's 15 M orders were hash-partitioned
+/// and hashed (1.2 s at SF10) to be probed by 3.3 M lines, which then had to be
+/// hash-partitioned too. Collected, the array is filled in one pass. Exact counts only (a
+/// table's own rows, not a filter's estimate): a side whose keys turn out sparser would be
+/// one hash table built by one thread.
+///
+/// [`PERFECT_HASH_DENSITY`]: crate::session::PERFECT_HASH_DENSITY
+fn array_keys(join: &HashJoinExec, density: f64) -> Result<bool> {
+    let [(key, _)] = join.on() else {
+        return Ok(false);
+    };
+    let Some(key) = key.downcast_ref::<Column>() else {
+        return Ok(false);
+    };
+    let stats = StatisticsContext::new().compute(join.left().as_ref(), &StatisticsArgs::new())?;
+    let Precision::Exact(rows) = stats.num_rows else {
+        return Ok(false);
+    };
+    let Some(range) = key_range(&stats, key) else {
+        return Ok(false);
+    };
+    Ok(range <= ARRAY_KEYS && rows as f64 / range as f64 > density)
+}
+
+/// How many values lie between an integer column's least and greatest (both counted), by
+/// its statistics (exact or estimated), when they have both.
+pub(crate) fn key_range(stats: &Statistics, key: &Column) -> Option<i128> {
+    let column = stats.column_statistics.get(key.index())?;
+    let bound = |p: &Precision<ScalarValue>| p.get_value().and_then(integer);
+    let (min, max) = (bound(&column.min_value)?, bound(&column.max_value)?);
+    let range = max.saturating_sub(min).saturating_add(1);
+    (range > 0).then_some(range)
+}
+
+/// An integer statistic's value, widened.
+fn integer(value: &ScalarValue) -> Option<i128> {
+    use ScalarValue::*;
+    match value {
+        Int8(v) => v.map(i128::from),
+        Int16(v) => v.map(i128::from),
+        Int32(v) => v.map(i128::from),
+        Int64(v) => v.map(i128::from),
+        UInt8(v) => v.map(i128::from),
+        UInt16(v) => v.map(i128::from),
+        UInt32(v) => v.map(i128::from),
+        UInt64(v) => v.map(i128::from),
+        _ => None,
+    }
 }
 
 /// DataFusion's own row estimate for a plan, when it has one.
@@ -160,19 +225,33 @@ mod tests {
 
     use super::*;
 
-    /// A one-batch table `name(k)` of `rows` keys `0, 1, …` (exact row statistics).
-    fn keys(name: &str, rows: i64) -> Arc<dyn ExecutionPlan> {
+    /// A one-batch table `name(k)` of `rows` keys `0, step, 2 × step, …` (exact row
+    /// statistics).
+    fn keys(name: &str, rows: i64, step: i64) -> Arc<dyn ExecutionPlan> {
         let schema = Arc::new(Schema::new(vec![Field::new(name, DataType::Int64, true)]));
         let batch = RecordBatch::try_new(
             Arc::clone(&schema),
-            vec![Arc::new(Int64Array::from_iter_values(0..rows))],
+            vec![Arc::new(Int64Array::from_iter_values(
+                (0..rows).map(|k| k * step),
+            ))],
         )
         .unwrap();
         MemorySourceConfig::try_new_exec(&[vec![batch]], schema, None).unwrap()
     }
 
+    /// A partitioned join of keys a tenth of their range (too sparse for DataFusion's
+    /// array, at its default density 0.15).
     fn join(build_rows: i64, probe_rows: i64, join_type: JoinType) -> HashJoinExec {
-        let (build, probe) = (keys("b", build_rows), keys("p", probe_rows));
+        join_with_step(build_rows, probe_rows, join_type, 10)
+    }
+
+    fn join_with_step(
+        build_rows: i64,
+        probe_rows: i64,
+        join_type: JoinType,
+        step: i64,
+    ) -> HashJoinExec {
+        let (build, probe) = (keys("b", build_rows, step), keys("p", probe_rows, step));
         let on = vec![(
             Arc::new(Column::new("b", 0)) as _,
             Arc::new(Column::new("p", 0)) as _,
@@ -237,11 +316,20 @@ mod tests {
             *the_join(&plan).partition_mode(),
             PartitionMode::CollectLeft
         );
+        // A left semi or anti join too: it gives out its build rows at the end.
+        for join_type in [JoinType::LeftSemi, JoinType::LeftAnti] {
+            let plan = optimized(join(100, 1_000, join_type));
+            assert_eq!(
+                *the_join(&plan).partition_mode(),
+                PartitionMode::CollectLeft,
+                "{join_type}"
+            );
+        }
         // Within the ratio, or a join that emits the build side's unmatched rows: as planned.
         for (build, probe, join_type) in [
             (200, 1_000, JoinType::Inner),
             (100, 1_000, JoinType::Left),
-            (100, 1_000, JoinType::LeftAnti),
+            (100, 1_000, JoinType::Full),
         ] {
             let plan = optimized(join(build, probe, join_type));
             assert_eq!(
@@ -250,6 +338,80 @@ mod tests {
                 "{build} {probe} {join_type}"
             );
         }
+    }
+
+    /// A Parquet file's scan `name(k)` of `rows` keys `0, step, …`: a table's exact row
+    /// count and key bounds, from the file's statistics.
+    async fn parquet_keys(
+        ctx: &SessionContext,
+        dir: &std::path::Path,
+        name: &str,
+        rows: i64,
+        step: i64,
+    ) -> Arc<dyn ExecutionPlan> {
+        let batches = collect(keys(name, rows, step), ctx.task_ctx())
+            .await
+            .unwrap();
+        let path = dir.join(format!("{name}.parquet"));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer =
+            datafusion::parquet::arrow::ArrowWriter::try_new(file, batches[0].schema(), None)
+                .unwrap();
+        for batch in &batches {
+            writer.write(batch).unwrap();
+        }
+        writer.close().unwrap();
+        let frame = ctx
+            .read_parquet(path.to_str().unwrap(), Default::default())
+            .await
+            .unwrap();
+        frame.create_physical_plan().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_build_side_whose_keys_fill_their_range_is_collected_as_an_array() {
+        let ctx = SessionContext::new();
+        let dir = tempfile::tempdir().unwrap();
+        // 600 keys in a range of 600 (and of 1 200): more than 0.15 of it, whatever the
+        // probe side's size; 600 keys in 6 000 are not, and the join stays partitioned;
+        // nor does an outer join, which keeps the build side's partitions.
+        for (step, join_type, mode) in [
+            (1, JoinType::Inner, PartitionMode::CollectLeft),
+            (2, JoinType::RightSemi, PartitionMode::CollectLeft),
+            (10, JoinType::Inner, PartitionMode::Partitioned),
+            (1, JoinType::Left, PartitionMode::Partitioned),
+        ] {
+            let build = parquet_keys(&ctx, dir.path(), "b", 600, step).await;
+            let probe = parquet_keys(&ctx, dir.path(), "p", 1_000, step).await;
+            let on = vec![(
+                Arc::new(Column::new("b", 0)) as _,
+                Arc::new(Column::new("p", 0)) as _,
+            )];
+            let join = HashJoinExec::try_new(
+                build,
+                probe,
+                on,
+                None,
+                &join_type,
+                None,
+                PartitionMode::Partitioned,
+                NullEquality::NullEqualsNothing,
+                false,
+            )
+            .unwrap();
+            let plan = optimized(join);
+            assert_eq!(
+                *the_join(&plan).partition_mode(),
+                mode,
+                "step {step}, {join_type}"
+            );
+        }
+        // Memory tables have no key bounds: by rows alone, as planned.
+        let plan = optimized(join_with_step(600, 1_000, JoinType::Inner, 1));
+        assert_eq!(
+            *the_join(&plan).partition_mode(),
+            PartitionMode::Partitioned
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod row_index;
 pub mod run_aggregate;
 pub mod runtime;
 pub mod session;
+pub mod single_array_key;
 pub mod tensor;
 pub mod top_per_group;
 pub mod vision;

@@ -24,6 +24,7 @@ use crate::files::{open_table, CsvOptions, FileKind};
 use crate::gpu::{Fallback, GpuOptions, Placement};
 use crate::late_materialization::{CorepyOptions, LateMaterialization};
 use crate::query_planner::CorepyQueryPlanner;
+use crate::single_array_key::SingleArrayKey;
 
 /// Settings of a session; `None` means corepy's default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,6 +76,7 @@ fn physical_optimizer_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync
         // selection still runs after it, rather than after dynamic filters exist.
         .map_or(0, |at| at + 1);
     rules.insert(after, Arc::new(BuildSideByRows));
+    rules.insert(after + 1, Arc::new(SingleArrayKey));
     rules
 }
 

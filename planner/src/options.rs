@@ -24,6 +24,10 @@ extensions_options! {
         /// or clustered by them) merges each run instead of hashing every row (see
         /// `run_aggregate/`; on by default).
         pub aggregate_runs: bool, default = true
+        /// A collected hash join on several keys looks up one integer key, whose values
+        /// fill their range, in an array and checks the others as a filter (see
+        /// `single_array_key.rs`; on by default).
+        pub single_array_key: bool, default = true
     }
 }
 
