@@ -15,7 +15,9 @@ use crate::scalar_subquery::{
     CorrelatedAggregateAsWindow, JoinedAggregateAsWindow, ScalarSubqueryAsWindow,
     ScalarSubqueryOverGroups,
 };
-use crate::semi_join::{PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushSemiJoinDown};
+use crate::semi_join::{
+    PushDimensionKeysDown, PushJoinKeysIntoAggregate, PushKeysAcrossJoin, PushSemiJoinDown,
+};
 use crate::top_per_group::WindowTopAsTopPerGroup;
 
 /// The analyzer rules, in the order they run. They hold with the JIT on or off: they
@@ -39,6 +41,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         Arc::new(AggregateBelowJoin),
         Arc::new(PushJoinKeysIntoAggregate),
         Arc::new(PushDimensionKeysDown),
+        Arc::new(PushKeysAcrossJoin),
         Arc::new(PushSemiJoinDown),
         Arc::new(WindowTopAsTopPerGroup),
     ];

@@ -5,7 +5,7 @@
 //! *all* of its input (TPC-H q17 averages the quantity of every one of 200,000 parts to
 //! compare against the 200 the outer query selects). Unnesting with duplicate elimination
 //! (Neumann & Kemper, "Unnesting Arbitrary Queries"; DuckDB's delim joins) first restricts
-//! the subquery to the outer query's keys. corepy does the same, and more, with three rules:
+//! the subquery to the outer query's keys. corepy does the same, and more, with four rules:
 //!
 //! * [`PushJoinKeysIntoAggregate`] — when a join's partner is grouped by the join key, the
 //!   rows entering that aggregation are semi-joined with a small, filtered relation that
@@ -14,6 +14,9 @@
 //!   'FRANCE'`) also filters the table that owns the other side of its key, below the
 //!   inner joins between them (q7, q21 join suppliers of one nation, not all, with the
 //!   lines); sizes from [`table_size`] decide that the duplicate read is cheap.
+//! * [`PushKeysAcrossJoin`] — the same when the small filtered table is found further
+//!   down one side of an inner join, through a semi join or a join on the key (the lazy
+//!   q9's green parts reduce `partsupp`, not only the lines).
 //! * [`PushSemiJoinDown`] — a semi or anti join against a small relation (a `HAVING`
 //!   result, such a key set) moves below the inner joins under it, onto the input that owns
 //!   its key (q18's `o_orderkey IN (SELECT … GROUP BY … HAVING …)` filters the orders before
@@ -24,12 +27,14 @@
 mod below_inner_join;
 mod dimension_keys;
 mod key_source;
+mod keys_across_join;
 mod keys_into_aggregate;
 mod table_size;
 
 pub use below_inner_join::PushSemiJoinDown;
 pub use dimension_keys::PushDimensionKeysDown;
 pub(crate) use key_source::{column_below, KEYS_ALIAS};
+pub use keys_across_join::PushKeysAcrossJoin;
 pub use keys_into_aggregate::PushJoinKeysIntoAggregate;
 
 use datafusion::common::tree_node::Transformed;
