@@ -38,7 +38,6 @@ use datafusion::common::JoinType;
 use datafusion::common::{Result, ScalarValue, Statistics};
 use datafusion::config::ConfigOptions;
 use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
@@ -101,13 +100,12 @@ fn build_on_fewer_rows(
         return Ok(Transformed::no(node));
     };
     if build <= probe.saturating_mul(ROWS_RATIO) {
-        if let Some(collected) = collect_small_build_side(join, build, probe, density)? {
-            return Ok(Transformed::yes(collected));
-        }
-        return Ok(match build_on_array_side(join, build, probe, density)? {
-            Some(swapped) => Transformed::yes(swapped),
-            None => Transformed::no(node),
-        });
+        return Ok(
+            match collect_small_build_side(join, build, probe, density)? {
+                Some(collected) => Transformed::yes(collected),
+                None => Transformed::no(node),
+            },
+        );
     }
     let mode = if probe <= collect_rows {
         PartitionMode::CollectLeft
@@ -140,7 +138,10 @@ fn collect_small_build_side(
             | JoinType::LeftAnti
     );
     let small = build <= COLLECT_ROWS && build.saturating_mul(ROWS_RATIO) <= probe;
-    let small_or_dense = small || array_keys(join, density)?;
+    // A dense side as large as the probe side's estimate or larger stays partitioned: q18's
+    // 15 M orders would be one array for the 624 orders of its `HAVING`, estimated at
+    // millions.
+    let small_or_dense = small || (build <= probe && array_keys(join, density)?);
     if *join.partition_mode() != PartitionMode::Partitioned || !collectable || !small_or_dense {
         return Ok(None);
     }
@@ -149,30 +150,6 @@ fn collect_small_build_side(
         .with_partition_mode(PartitionMode::CollectLeft)
         .build()?;
     Ok(Some(Arc::new(collected)))
-}
-
-/// A partitioned inner join whose probe side is a whole table that would be an array (see
-/// [`array_keys`]) and whose build side is not much smaller (at least an eighth of it)
-/// swaps its sides and collects that table: filling an array is one pass, where the
-/// partitioned build hashed its rows and both sides were hash-partitioned. The lazy q9
-/// joins its 3.3 M lines of green parts with all 15 M orders; built on the lines, the join
-/// took 1.0 s at SF10, where the array of orders took 0.4 s in the SQL form's plan.
-fn build_on_array_side(
-    join: &HashJoinExec,
-    build: usize,
-    probe: usize,
-    density: f64,
-) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let [(_, probe_key)] = join.on() else {
-        return Ok(None);
-    };
-    let eligible = *join.partition_mode() == PartitionMode::Partitioned
-        && *join.join_type() == JoinType::Inner
-        && build.saturating_mul(ROWS_RATIO) >= probe;
-    if !eligible || !array_side(join.right(), probe_key, density)? {
-        return Ok(None);
-    }
-    Ok(Some(join.swap_inputs(PartitionMode::CollectLeft)?))
 }
 
 /// Whether a join's build side, collected into one table, is sure to be an array indexed
@@ -190,20 +167,10 @@ fn array_keys(join: &HashJoinExec, density: f64) -> Result<bool> {
     let [(key, _)] = join.on() else {
         return Ok(false);
     };
-    array_side(join.left(), key, density)
-}
-
-/// Whether `side`, with its join key `key`, would be an array as a collected build side
-/// (see [`array_keys`]).
-fn array_side(
-    side: &Arc<dyn ExecutionPlan>,
-    key: &Arc<dyn PhysicalExpr>,
-    density: f64,
-) -> Result<bool> {
     let Some(key) = key.downcast_ref::<Column>() else {
         return Ok(false);
     };
-    let stats = StatisticsContext::new().compute(side.as_ref(), &StatisticsArgs::new())?;
+    let stats = StatisticsContext::new().compute(join.left().as_ref(), &StatisticsArgs::new())?;
     let Precision::Exact(rows) = stats.num_rows else {
         return Ok(false);
     };
@@ -442,34 +409,6 @@ mod tests {
                 "step {step}, {join_type}"
             );
         }
-        // Sparse build keys, a probe side that is a whole dense table not eight times
-        // larger: the sides swap, and the dense table is collected.
-        let build = parquet_keys(&ctx, dir.path(), "b", 600, 10).await;
-        let probe = parquet_keys(&ctx, dir.path(), "p", 1_000, 1).await;
-        let on = vec![(
-            Arc::new(Column::new("b", 0)) as _,
-            Arc::new(Column::new("p", 0)) as _,
-        )];
-        let join = HashJoinExec::try_new(
-            build,
-            probe,
-            on,
-            None,
-            &JoinType::Inner,
-            None,
-            PartitionMode::Partitioned,
-            NullEquality::NullEqualsNothing,
-            false,
-        )
-        .unwrap();
-        let schema = join.schema();
-        let plan = optimized(join);
-        assert_eq!(build_side_name(&plan), "p");
-        assert_eq!(
-            *the_join(&plan).partition_mode(),
-            PartitionMode::CollectLeft
-        );
-        assert_eq!(plan.schema(), schema);
         // Memory tables have no key bounds: by rows alone, as planned.
         let plan = optimized(join_with_step(600, 1_000, JoinType::Inner, 1));
         assert_eq!(

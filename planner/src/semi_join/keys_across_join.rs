@@ -26,6 +26,10 @@
 //! meets no row of the first side, so dropping it before the join drops nothing the join
 //! would have kept. The original join stays.
 //!
+//! Only a table found across an equality counts: where the key's own table is the
+//! filtered one (q3's orders of a date range), the join with that side is the reduction
+//! already, and a semi join with its keys would cost as much again.
+//!
 //! The filtered table is read twice, so the other side is reduced only where the table
 //! that owns its key is at least [`SIZE_RATIO`] times the filtered table's size
 //! ([`super::table_size`]); when either size is unknown, not at all. The semi join goes as
@@ -42,7 +46,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::below_inner_join::sink;
-use super::key_source::{is_filtered_scan, reduced_before, selective_source};
+use super::key_source::{column_below, is_filtered_scan, reduced_before, selective_source};
 use super::on_join;
 use super::table_size::scanned_bytes;
 
@@ -126,6 +130,10 @@ fn reduce_side(
     reduced_side: &LogicalPlan,
     reduced_key: &Column,
 ) -> Result<Option<LogicalPlan>> {
+    if owned_by_filtered_scan(source_side, source_key) {
+        // The key's own table is the filtered one: joining with it is the reduction.
+        return Ok(None);
+    }
     let Some(source) = selective_source(source_side, source_key) else {
         return Ok(None);
     };
@@ -158,4 +166,24 @@ fn reduce_side(
         return Ok(Some(LogicalPlan::Join(semi)));
     }
     Ok(None)
+}
+
+/// Whether `column`'s own table in `plan` (found down row-wise nodes and the join side
+/// that has the column, never across an equality) is a filtered scan. TPC-H q3's order
+/// keys come from the orders of a date range: reducing the lines by those 7 M keys would
+/// cost what the join with them costs.
+fn owned_by_filtered_scan(plan: &LogicalPlan, column: &Column) -> bool {
+    if is_filtered_scan(plan) {
+        return true;
+    }
+    if let Some((input, below)) = column_below(plan, column) {
+        return owned_by_filtered_scan(input, &below);
+    }
+    match plan {
+        LogicalPlan::Join(join) if join.left.schema().has_column(column) => {
+            owned_by_filtered_scan(&join.left, column)
+        }
+        LogicalPlan::Join(join) => owned_by_filtered_scan(&join.right, column),
+        _ => false,
+    }
 }
