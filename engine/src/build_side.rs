@@ -254,7 +254,19 @@ mod tests {
         join_type: JoinType,
         step: i64,
     ) -> HashJoinExec {
-        let (build, probe) = (keys("b", build_rows, step), keys("p", probe_rows, step));
+        partitioned(
+            keys("b", build_rows, step),
+            keys("p", probe_rows, step),
+            join_type,
+        )
+    }
+
+    /// A partitioned join of `b(b)` and `p(p)` on `b = p`.
+    fn partitioned(
+        build: Arc<dyn ExecutionPlan>,
+        probe: Arc<dyn ExecutionPlan>,
+        join_type: JoinType,
+    ) -> HashJoinExec {
         let on = vec![(
             Arc::new(Column::new("b", 0)) as _,
             Arc::new(Column::new("p", 0)) as _,
@@ -386,23 +398,7 @@ mod tests {
         ] {
             let build = parquet_keys(&ctx, dir.path(), "b", 600, step).await;
             let probe = parquet_keys(&ctx, dir.path(), "p", 1_000, step).await;
-            let on = vec![(
-                Arc::new(Column::new("b", 0)) as _,
-                Arc::new(Column::new("p", 0)) as _,
-            )];
-            let join = HashJoinExec::try_new(
-                build,
-                probe,
-                on,
-                None,
-                &join_type,
-                None,
-                PartitionMode::Partitioned,
-                NullEquality::NullEqualsNothing,
-                false,
-            )
-            .unwrap();
-            let plan = optimized(join);
+            let plan = optimized(partitioned(build, probe, join_type));
             assert_eq!(
                 *the_join(&plan).partition_mode(),
                 mode,

@@ -37,7 +37,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::below_inner_join::sink;
 use super::key_source::{is_filtered_scan, reduced_before, KeySource};
-use super::on_join;
+use super::on_inner_join;
 use super::table_size::scanned_bytes;
 
 /// How many times larger than the dimension the owning table must be.
@@ -64,14 +64,7 @@ impl OptimizerRule for PushDimensionKeysDown {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        on_join(plan, |join| {
-            if join.join_type != JoinType::Inner
-                || join.null_equality != NullEquality::NullEqualsNothing
-            {
-                return Ok(None);
-            }
-            Ok(reduce_by_dimension(join)?.map(LogicalPlan::Join))
-        })
+        on_inner_join(plan, reduce_by_dimension)
     }
 }
 

@@ -47,7 +47,7 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::below_inner_join::sink;
 use super::key_source::{column_below, is_filtered_scan, reduced_before, selective_source};
-use super::on_join;
+use super::on_inner_join;
 use super::table_size::scanned_bytes;
 
 /// How many times larger than the filtered table the reduced one must be. Lower than the
@@ -77,14 +77,7 @@ impl OptimizerRule for PushKeysAcrossJoin {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        on_join(plan, |join| {
-            if join.join_type != JoinType::Inner
-                || join.null_equality != NullEquality::NullEqualsNothing
-            {
-                return Ok(None);
-            }
-            Ok(reduce_across(join)?.map(LogicalPlan::Join))
-        })
+        on_inner_join(plan, reduce_across)
     }
 }
 

@@ -38,8 +38,8 @@ pub use keys_across_join::PushKeysAcrossJoin;
 pub use keys_into_aggregate::PushJoinKeysIntoAggregate;
 
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::Result;
-use datafusion::logical_expr::{Join, LogicalPlan};
+use datafusion::common::{NullEquality, Result};
+use datafusion::logical_expr::{Join, JoinType, LogicalPlan};
 
 /// A rule's step on one plan node: `rewrite` of the node when it is a Join.
 pub(crate) fn on_join(
@@ -52,6 +52,22 @@ pub(crate) fn on_join(
     Ok(match rewrite(join)? {
         Some(rewritten) => Transformed::yes(rewritten),
         None => Transformed::no(plan),
+    })
+}
+
+/// [`on_join`] for inner equi-joins whose NULL keys match nothing (the joins a key set
+/// may reduce a side of): `reduce` gives the rewritten join, or `None`.
+pub(crate) fn on_inner_join(
+    plan: LogicalPlan,
+    reduce: impl FnOnce(&Join) -> Result<Option<Join>>,
+) -> Result<Transformed<LogicalPlan>> {
+    on_join(plan, |join| {
+        if join.join_type != JoinType::Inner
+            || join.null_equality != NullEquality::NullEqualsNothing
+        {
+            return Ok(None);
+        }
+        Ok(reduce(join)?.map(LogicalPlan::Join))
     })
 }
 
