@@ -43,6 +43,8 @@ use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::physical_plan::ExecutionPlan;
 
+use corepy_planner::scalar::integer_value;
+
 use crate::late_materialization::CorepyOptions;
 
 /// How many times the probe side's estimated rows the build side must exceed to be swapped
@@ -184,26 +186,10 @@ fn array_keys(join: &HashJoinExec, density: f64) -> Result<bool> {
 /// its statistics (exact or estimated), when they have both.
 pub(crate) fn key_range(stats: &Statistics, key: &Column) -> Option<i128> {
     let column = stats.column_statistics.get(key.index())?;
-    let bound = |p: &Precision<ScalarValue>| p.get_value().and_then(integer);
+    let bound = |p: &Precision<ScalarValue>| p.get_value().and_then(integer_value);
     let (min, max) = (bound(&column.min_value)?, bound(&column.max_value)?);
     let range = max.saturating_sub(min).saturating_add(1);
     (range > 0).then_some(range)
-}
-
-/// An integer statistic's value, widened.
-fn integer(value: &ScalarValue) -> Option<i128> {
-    use ScalarValue::*;
-    match value {
-        Int8(v) => v.map(i128::from),
-        Int16(v) => v.map(i128::from),
-        Int32(v) => v.map(i128::from),
-        Int64(v) => v.map(i128::from),
-        UInt8(v) => v.map(i128::from),
-        UInt16(v) => v.map(i128::from),
-        UInt32(v) => v.map(i128::from),
-        UInt64(v) => v.map(i128::from),
-        _ => None,
-    }
 }
 
 /// DataFusion's own row estimate for a plan, when it has one.

@@ -39,6 +39,7 @@ pub mod naming;
 pub mod options;
 pub mod raise_error;
 pub mod rules;
+pub mod scalar;
 pub mod scalar_subquery;
 pub mod semi_join;
 pub mod shown_sql;

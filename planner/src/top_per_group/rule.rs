@@ -25,7 +25,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{Column, DFSchema, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result};
 use datafusion::logical_expr::expr::{Case, Cast, TryCast, WindowFunction};
 use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
@@ -36,6 +36,7 @@ use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
 use super::TopPerGroup;
+use crate::scalar::integer_value;
 
 /// Replaces `Filter(row number <= k) → Window(row_number())` by
 /// `Filter(row number <= k) → TopPerGroup(k)`, also with a projection between them.
@@ -285,18 +286,8 @@ fn is_null_literal(expr: &Expr) -> bool {
 
 /// The value of a non-null integer literal.
 fn integer(expr: &Expr) -> Option<i128> {
-    let Expr::Literal(value, _) = expr else {
-        return None;
-    };
-    Some(match value {
-        ScalarValue::Int8(Some(v)) => i128::from(*v),
-        ScalarValue::Int16(Some(v)) => i128::from(*v),
-        ScalarValue::Int32(Some(v)) => i128::from(*v),
-        ScalarValue::Int64(Some(v)) => i128::from(*v),
-        ScalarValue::UInt8(Some(v)) => i128::from(*v),
-        ScalarValue::UInt16(Some(v)) => i128::from(*v),
-        ScalarValue::UInt32(Some(v)) => i128::from(*v),
-        ScalarValue::UInt64(Some(v)) => i128::from(*v),
-        _ => return None,
-    })
+    match expr {
+        Expr::Literal(value, _) => integer_value(value),
+        _ => None,
+    }
 }
