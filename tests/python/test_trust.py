@@ -195,3 +195,49 @@ def test_a_file_rewritten_in_place_is_read_again(
     pq.write_table(pa.table({"x": list(range(10, 20))}), path)
     assert rows(session, "SELECT count(*) AS n, max(x) AS m FROM t") == {"n": [10], "m": [19]}
     assert rows(session, f"SELECT count(*) AS n FROM '{path}'") == {"n": [10]}
+
+
+def test_ctas_insert_and_copy_over_a_join_on_one_array_key_hold_duckdbs_rows(
+    tmp_path: pathlib.Path,
+) -> None:
+    # engine/src/single_array_key.rs: a collected join on (a, c) looks up `a` in an array and
+    # checks `c` as a filter. Parquet files give the key bounds; NULL keys on both sides.
+    import duckdb
+
+    build = pa.table(
+        {
+            "a": [i % 250 if i % 17 else None for i in range(500)],
+            "c": [i % 7 if i % 11 else None for i in range(500)],
+            "v": list(range(500)),
+        }
+    )
+    probe = pa.table(
+        {
+            "a": [i % 300 if i % 13 else None for i in range(6000)],
+            "c": [i % 5 for i in range(6000)],
+            "w": list(range(6000)),
+        }
+    )
+    pq.write_table(build, tmp_path / "b.parquet")
+    pq.write_table(probe, tmp_path / "p.parquet")
+    query = "SELECT b.v, p.w FROM b JOIN p ON b.a = p.a AND b.c = p.c"
+    duck = duckdb.connect()
+    duck.register("b", build)
+    duck.register("p", probe)
+    expected = sorted(duck.sql(query).fetchall())
+    assert len(expected) > 100
+    for on in ("true", "false"):
+        session = cp.Session(target_partitions=4)
+        session.register_parquet("b", tmp_path / "b.parquet")
+        session.register_parquet("p", tmp_path / "p.parquet")
+        session.sql(f"SET corepy.single_array_key = {on}").compute()
+        narrowed = "filter=c@" in session.sql(query).explain()
+        assert narrowed == (on == "true"), session.sql(query).explain()
+        session.sql(f"CREATE TABLE r AS {query}").compute()
+        session.sql(f"INSERT INTO r {query}").compute()
+        got = session.sql("SELECT * FROM r").compute().to_pydict()
+        assert sorted(zip(*got.values(), strict=True)) == sorted(expected * 2)
+        out = tmp_path / f"copied-{on}.parquet"
+        session.sql(f"COPY ({query}) TO '{out}' STORED AS PARQUET").compute()
+        copied = pq.read_table(out)
+        assert sorted(zip(*copied.to_pydict().values(), strict=True)) == expected
