@@ -467,6 +467,79 @@ def test_aggregates_of_one_argument_share_the_kernels_slots() -> None:
         assert all(_close(a, b) for a, b in pairs), name
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["ungrouped", "grouped"])
+def test_sums_and_means_of_decimals_cast_to_doubles_fold_their_unscaled_sum(grouped: bool) -> None:
+    # TPC-H Q1's avg(CAST(l_quantity AS DOUBLE)): the kernel sums the decimals' unscaled
+    # integers as doubles (exact below 2^53) and divides once per group, not once a row.
+    keys = "CAST(n % 3 AS SMALLINT) AS g, " if grouped else ""
+    sql = f"""
+        SELECT {keys}avg(CAST(d AS DOUBLE)) AS mean, sum(CAST(d AS DOUBLE)) AS total,
+               max(d) AS money, count(*) AS rows
+        FROM t WHERE k % 5 <> 1 {"GROUP BY 1 ORDER BY 1 NULLS FIRST" if grouped else ""}
+    """
+    shown = _session(True).sql(sql).explain(kernels=True)
+    assert '"d (unscaled)"' in shown and " fdiv " not in shown, shown
+    folded, plain = _both(sql)
+    for name in folded:
+        for a, b in zip(folded[name], plain[name], strict=True):
+            assert _close(a, b), (name, folded[name], plain[name])
+    groups: dict[object, list[Decimal]] = {}
+    for row in _TABLE.to_pylist():
+        if row["k"] % 5 != 1:
+            key = None if row["n"] is None else int(math.fmod(row["n"], 3)) if grouped else 0
+            values = groups.setdefault(key, [])
+            if row["d"] is not None:
+                values.append(row["d"])
+    exact = [groups[g] for g in sorted(groups, key=lambda g: (g is not None, g))]
+    # The exact sums, rounded once (DataFusion's own can be a bit off: it rounds a row).
+    assert folded["total"] == [float(sum(v)) for v in exact]
+    assert folded["mean"] == [float(sum(v)) / len(v) for v in exact]
+
+
+def test_a_decimal_cast_to_a_double_over_no_rows_or_only_nulls_gives_null() -> None:
+    table = pa.table(
+        {
+            "k": pa.array([1, 2, 3, 4], pa.int64()),
+            "d": pa.array([None, None, Decimal("1.50"), None], pa.decimal128(9, 2)),
+        }
+    )
+    sql = """
+        SELECT k % 2 AS g, avg(CAST(d AS DOUBLE)) AS mean, sum(CAST(d AS DOUBLE)) AS total,
+               count(d) AS ds
+        FROM t WHERE k > 0 GROUP BY 1 ORDER BY 1
+    """
+    folded, plain = _both(sql, table)
+    assert folded == plain == {"g": [0, 1], "mean": [None, 1.5], "total": [None, 1.5], "ds": [0, 1]}
+    empty = """
+        SELECT avg(CAST(d AS DOUBLE)) AS mean, sum(CAST(d AS DOUBLE)) AS total FROM t WHERE k > 9
+    """
+    folded, plain = _both(empty, table)
+    assert folded == plain == {"mean": [None], "total": [None]}
+
+
+def test_huge_decimals_cast_to_doubles_sum_as_doubles_without_wrapping() -> None:
+    # Values far past 2^63 (a DECIMAL(38, 2) holds up to 10^36): their unscaled integers
+    # round as doubles do, and their sum cannot wrap as an i128 sum of them would.
+    big = Decimal("9" * 34 + ".99")
+    table = pa.table(
+        {
+            "k": pa.array([1, 2, 3, 4, 5], pa.int64()),
+            "w": pa.array([big, big, Decimal("-2.5"), None, big], pa.decimal128(38, 2)),
+        }
+    )
+    sql = """
+        SELECT avg(CAST(w AS DOUBLE)) AS mean, sum(CAST(w AS DOUBLE)) AS s,
+               sum(CAST(w * 3 AS DOUBLE)) AS tripled
+        FROM t WHERE k > 0
+    """
+    shown = _session(True, table).sql(sql).explain(kernels=True)
+    assert '"w (unscaled)"' in shown, shown
+    folded, plain = _both(sql, table)
+    for name in folded:
+        assert _close(folded[name][0], plain[name][0]), (name, folded, plain)
+    assert math.isclose(folded["s"][0], float(3 * big), rel_tol=1e-15)
+
+
 _MOMENTS = "var(x) AS v, var_pop(x) AS vp, stddev(x) AS sd, stddev_pop(x) AS sdp"
 
 

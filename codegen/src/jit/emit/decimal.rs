@@ -282,9 +282,12 @@ impl Chunk<'_, '_, '_> {
     /// A decimal to a float: `(x as f64) / 10^scale`, then to f32 if asked.
     pub(super) fn decimal_to_float(&mut self, from: ScalarType, to: ScalarType, x: Value) -> Value {
         let (_, scale) = decimal_parts(from).expect("a decimal source");
-        let f = self.i128_to_f64(x);
-        let divisor = self.b.ins().f64const(10f64.powi(scale as i32));
-        let f = self.b.ins().fdiv(f, divisor);
+        let mut f = self.i128_to_f64(x);
+        if scale != 0 {
+            // (A division by 1 is exact, and costs a divider-bound `fdiv` all the same.)
+            let divisor = self.b.ins().f64const(10f64.powi(scale as i32));
+            f = self.b.ins().fdiv(f, divisor);
+        }
         if to == ScalarType::F32 {
             self.b.ins().fdemote(types::F32, f)
         } else {

@@ -89,6 +89,10 @@ fn state_cell(slots: &[u64], source: Source) -> Cell {
         Source::Value(i) => (rows_of(slots, i) > 0).then(|| value_bytes_of(slots, i)),
         Source::Mean(i) => Some(widen(moments_of(slots, i).0.to_le_bytes())),
         Source::SquaredDeviations(i) => Some(widen(moments_of(slots, i).1.to_le_bytes())),
+        Source::DividedSum(i, scale) => (rows_of(slots, i) > 0).then(|| {
+            let sum = f64::from_le_bytes(value_bytes_of(slots, i)[..8].try_into().expect("8"));
+            widen((sum / 10f64.powi(i32::from(scale))).to_le_bytes())
+        }),
     }
 }
 

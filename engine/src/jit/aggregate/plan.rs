@@ -6,7 +6,8 @@
 //! of floats (`var`, `var_pop`, `stddev`, `stddev_pop`) without DISTINCT, FILTER or ORDER BY,
 //! over columns of the stage (a computed argument is a stage column after
 //! `PushAggregateArguments`), grouped by up to four stage columns of integer, boolean,
-//! date, timestamp, duration or string types (strings as dictionary ids), or by none.
+//! date, timestamp, duration or string types (strings as dictionary ids), or by none. The
+//! `sum` or `avg` of a decimal column cast to a double folds its unscaled integers.
 //! Anything else is left to DataFusion. How many groups a key makes is known only at run
 //! time: a partition that meets many goes back to DataFusion's aggregation (`fallback.rs`).
 
@@ -40,6 +41,10 @@ pub enum Source {
     Mean(usize),
     /// The sum of squared deviations of moments aggregate `i` (0 while it counted none).
     SquaredDeviations(usize),
+    /// The double sum of aggregate `i` over 10^scale (NULL while it counted no row): the
+    /// `sum` or `avg` of a decimal cast to a double, folded as the sum of its unscaled
+    /// integers ([`Builder::unscaled_sum`]).
+    DividedSum(usize, i8),
 }
 
 /// One column of DataFusion's partial-aggregate state.
@@ -207,7 +212,44 @@ impl Builder<'_> {
             // than answer differently, these stay with DataFusion.
             return Err(format!("grouped {name} of a float"));
         }
-        let sources: Vec<Source> = match (name.as_str(), ty) {
+        let unscaled = match name.as_str() {
+            "sum" | "avg" => self.unscaled_sum(arg),
+            _ => None,
+        };
+        let sources: Vec<Source> = match (name.as_str(), unscaled) {
+            ("sum", Some((integers, scale))) => {
+                let sum = self.push(AggFunc::Sum, Some(integers));
+                vec![Source::DividedSum(sum, scale)]
+            }
+            ("avg", Some((integers, scale))) => {
+                let count = self.push(AggFunc::Count, Some(integers));
+                let sum = self.push(AggFunc::Sum, Some(integers));
+                vec![self.rows_seen(count), Source::DividedSum(sum, scale)]
+            }
+            _ => self.sources(&name, arg, ty)?,
+        };
+        if fields.len() != sources.len() {
+            return Err(format!(
+                "{name}'s partial state has {} columns",
+                fields.len()
+            ));
+        }
+        for (field, source) in fields.into_iter().zip(sources) {
+            self.check_field(&field, source)?;
+            self.columns.push(StateColumn { field, source });
+        }
+        Ok(())
+    }
+
+    /// The kernel aggregates of an aggregate `name` of `arg` (of type `ty`), as the columns
+    /// of its partial state.
+    fn sources(
+        &mut self,
+        name: &str,
+        arg: Option<ValueId>,
+        ty: Option<ScalarType>,
+    ) -> Result<Vec<Source>, String> {
+        Ok(match (name, ty) {
             ("count", _) => vec![Source::Rows(self.push(AggFunc::Count, arg))],
             ("sum", Some(t)) if aggregate_summable(t) => {
                 vec![Source::Value(self.push(AggFunc::Sum, arg))]
@@ -221,12 +263,7 @@ impl Builder<'_> {
             ("avg", Some(ScalarType::F64 | ScalarType::Decimal128 { .. })) => {
                 let count = self.push(AggFunc::Count, arg);
                 let sum = self.push(AggFunc::Sum, arg);
-                let rows = if self.kernel.group_keys.is_empty() {
-                    Source::Rows(count)
-                } else {
-                    Source::SeenRows(count)
-                };
-                vec![rows, Source::Value(sum)]
+                vec![self.rows_seen(count), Source::Value(sum)]
             }
             ("var" | "var_pop" | "stddev" | "stddev_pop", Some(ScalarType::F64)) => {
                 // DataFusion's partial state of each: the rows, the mean and the sum of
@@ -239,18 +276,71 @@ impl Builder<'_> {
                 ]
             }
             _ => return Err(format!("{name} of {ty:?} is not folded")),
+        })
+    }
+
+    /// The count column of an `avg`'s partial state: DataFusion's grouped `avg` marks a
+    /// group that saw no value with a NULL count, its ungrouped one with 0.
+    fn rows_seen(&self, count: usize) -> Source {
+        if self.kernel.group_keys.is_empty() {
+            Source::Rows(count)
+        } else {
+            Source::SeenRows(count)
+        }
+    }
+
+    /// When `arg` casts a decimal column to a double (TPC-H Q1's `avg(CAST(l_quantity AS
+    /// DOUBLE))`): a node that casts the column's unscaled integers to doubles (the same
+    /// buffer read as `Decimal128(p, 0)`, whose cast divides by nothing), and the scale.
+    /// A `sum` or `avg` then folds those and divides once per group
+    /// ([`Source::DividedSum`]), not once a row: three `fdiv`s a row, divider-bound, were a
+    /// third of Q1's kernel. Integers below 2^53 and their sums are exact in a double, so
+    /// the answer is then the exact sum, rounded once by the division — at least as close
+    /// as DataFusion's, which rounds every row's quotient and every addition; it can differ
+    /// from DataFusion's in the last bits, as any other order of addition can. Larger
+    /// values round as any sum of doubles does; nothing wraps.
+    fn unscaled_sum(&mut self, arg: Option<ValueId>) -> Option<(ValueId, i8)> {
+        let node = arg?;
+        let Op::Cast(inner) = self.kernel.nodes[node.index()].op else {
+            return None;
         };
-        if fields.len() != sources.len() {
-            return Err(format!(
-                "{name}'s partial state has {} columns",
-                fields.len()
-            ));
-        }
-        for (field, source) in fields.into_iter().zip(sources) {
-            self.check_field(&field, source)?;
-            self.columns.push(StateColumn { field, source });
-        }
-        Ok(())
+        let Op::Load(k) = self.kernel.nodes[inner.index()].op else {
+            return None;
+        };
+        let (ScalarType::F64, ScalarType::Decimal128 { precision, scale }) =
+            (self.kernel.ty(node), self.kernel.ty(inner))
+        else {
+            return None;
+        };
+        let integers = ScalarType::Decimal128 {
+            precision,
+            scale: 0,
+        };
+        let column = self.inputs[k].clone();
+        let existing = (0..self.inputs.len())
+            .find(|&j| self.inputs[j] == column && self.kernel.inputs[j].ty == integers);
+        let load = match existing {
+            Some(j) => self.loaded(j),
+            None => {
+                self.inputs.push(column);
+                let shown = format!("{} (unscaled)", self.input_names[k]);
+                self.input_names.push(shown);
+                self.kernel.input(integers)
+            }
+        };
+        let cast = Op::Cast(load);
+        let found = self.kernel.nodes.iter().position(|n| n.op == cast);
+        let cast = match found {
+            Some(i) => ValueId(i as u32),
+            None => self.kernel.push(cast, ScalarType::F64),
+        };
+        Some((cast, scale))
+    }
+
+    /// The node that loads kernel input `k`.
+    fn loaded(&self, k: usize) -> ValueId {
+        let node = self.kernel.nodes.iter().position(|n| n.op == Op::Load(k));
+        ValueId(node.expect("an input's load") as u32)
     }
 
     /// The kernel aggregate for `func` of `arg`, shared with one that folds the same
@@ -359,7 +449,16 @@ impl Builder<'_> {
 
     /// The node that loads column `i` of the stage's input, declared if the kernel has none.
     fn load(&mut self, i: usize) -> Result<ValueId, String> {
-        if let Some(k) = self.inputs.iter().position(|c| *c == StageInput::Column(i)) {
+        let schema = self.stage.stage_input().schema();
+        let field = schema.field(i);
+        let ty = scalar_type(field.data_type());
+        // The column's own input: its dictionary ids, or its values in its own type (not
+        // the unscaled integers of `unscaled_sum`).
+        let declared = (0..self.inputs.len()).find(|&k| {
+            self.inputs[k] == StageInput::Column(i)
+                && (self.encoded.contains(&k) || Some(self.kernel.inputs[k].ty) == ty)
+        });
+        if let Some(k) = declared {
             if self.encoded.contains(&k) {
                 // Ids stand for strings as keys only: their order and sum mean nothing.
                 return Err("a string key column as an aggregate argument".into());
@@ -369,10 +468,7 @@ impl Builder<'_> {
                 return Ok(ValueId(node as u32));
             }
         }
-        let schema = self.stage.stage_input().schema();
-        let field = schema.field(i);
-        let ty = scalar_type(field.data_type())
-            .ok_or_else(|| format!("{} is not a kernel type", field.data_type()))?;
+        let ty = ty.ok_or_else(|| format!("{} is not a kernel type", field.data_type()))?;
         self.inputs.push(StageInput::Column(i));
         self.input_names.push(field.name().clone());
         Ok(self.kernel.input(ty))
@@ -385,7 +481,9 @@ impl Builder<'_> {
             Source::Rows(_) | Source::SeenRows(_) => {
                 matches!(dt, DataType::Int64 | DataType::UInt64)
             }
-            Source::Mean(_) | Source::SquaredDeviations(_) => *dt == DataType::Float64,
+            Source::Mean(_) | Source::SquaredDeviations(_) | Source::DividedSum(..) => {
+                *dt == DataType::Float64
+            }
             Source::Value(i) => {
                 let ty = self.kernel.aggregates[i]
                     .value_type(&self.kernel)
