@@ -9,7 +9,7 @@
 //! row to start a group of its own ([`GroupTable::reserve`]), so a kernel never grows the
 //! table: the load stays at most one half.
 
-use crate::aggregate::{initial_slots, SLOTS};
+use crate::aggregate::{initial_slots, slots_len};
 use crate::interp::V;
 use crate::ir::{Kernel, ScalarType};
 
@@ -59,7 +59,7 @@ impl GroupTable {
     /// An empty table for `kernel`'s keys and aggregates.
     pub fn new(kernel: &Kernel) -> Self {
         let keys = kernel.group_keys.len();
-        let stride = 1 + keys + SLOTS * kernel.aggregates.len();
+        let stride = 1 + keys + slots_len(kernel.aggregates.len());
         GroupTable {
             slots: vec![0; MIN_CAPACITY * stride],
             capacity: MIN_CAPACITY,

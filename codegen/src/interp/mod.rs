@@ -74,7 +74,7 @@ pub fn run_grouping(
 /// Checks that `table` belongs to a grouping kernel like `kernel` and has room for `rows`
 /// new groups.
 pub fn check_table(kernel: &Kernel, table: &mut GroupTable, rows: usize) -> Result<(), RunError> {
-    let stride = 1 + kernel.group_keys.len() + crate::aggregate::SLOTS * kernel.aggregates.len();
+    let stride = 1 + kernel.group_keys.len() + crate::aggregate::slots_len(kernel.aggregates.len());
     if kernel.group_keys.is_empty() || table.stride() != stride {
         return Err(RunError::BadBuffers(format!(
             "a group table of {stride} words a slot is needed for {} keys and {} aggregates",
@@ -92,7 +92,7 @@ pub fn check_table(kernel: &Kernel, table: &mut GroupTable, rows: usize) -> Resu
 
 /// Checks that `state` belongs to an ungrouped kernel with `kernel`'s aggregates.
 pub fn check_state(kernel: &Kernel, state: &mut AggregateState) -> Result<(), RunError> {
-    let expected = crate::aggregate::SLOTS * kernel.aggregates.len();
+    let expected = crate::aggregate::slots_len(kernel.aggregates.len());
     if kernel.aggregates.is_empty()
         || !kernel.group_keys.is_empty()
         || state.slots_mut().len() != expected

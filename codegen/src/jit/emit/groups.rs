@@ -1,7 +1,9 @@
 //! Grouped aggregates folded inline: after a chunk's loops, each kept row's keys are
 //! hashed and its group found in the caller's [`crate::groups::GroupTable`] by linear
 //! probing (an empty slot starts the group), then each aggregate folds the row's argument
-//! into the group's slots in memory. The table has room for every row of the call (the
+//! into the group's slots in memory. A chunk with no NULL among its kept rows' keys and
+//! arguments counts each row once, in the rows every aggregate counted
+//! ([`crate::aggregate`]), not in each aggregate's own count. The table has room for every row of the call (the
 //! caller reserves it), so the loop never grows it and never calls out.
 
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -9,7 +11,7 @@ use cranelift_codegen::ir::{types, BlockArg, InstBuilder, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 
 use super::{clif_type, flags, Chunk, Iter};
-use crate::aggregate::{initial_slots, ROWS, SLOTS, VALUE};
+use crate::aggregate::{initial_slots, slots_len, ROWS, SLOTS, VALUE};
 use crate::ir::{AggFunc, ScalarType, ValueId};
 
 /// The table a call folds into: its slots and slot mask (from the descriptor), and the
@@ -103,8 +105,12 @@ impl Chunk<'_, '_, '_> {
             })
             .collect();
         let group = self.find_group(&table, header, &keys);
+        let shared = all_valid.then(|| self.count_shared(group));
         for (i, arg) in args.into_iter().enumerate() {
-            self.fold_into(&it, i, group, arg);
+            match shared {
+                Some(shared) => self.fold_counted(&it, i, group, arg, shared),
+                None => self.fold_into(&it, i, group, arg),
+            }
         }
         self.close_row_walk(walk);
     }
@@ -159,7 +165,7 @@ impl Chunk<'_, '_, '_> {
 
     /// The address of the row's group slot, started if the group is new.
     fn find_group(&mut self, table: &Table, header: Value, keys: &[Value]) -> Value {
-        let stride = (1 + keys.len() + SLOTS * self.kernel.aggregates.len()) as i64;
+        let stride = (1 + keys.len() + slots_len(self.kernel.aggregates.len())) as i64;
         let mut h = mix(self.b, header);
         for &k in keys {
             let x = self.b.ins().bxor(h, k);
@@ -225,6 +231,57 @@ impl Chunk<'_, '_, '_> {
         self.b.ins().iadd_imm_s(slot, aggregates)
     }
 
+    /// Counts the row in the rows every aggregate of the group at `group` counted; the count
+    /// after it.
+    fn count_shared(&mut self, group: Value) -> Value {
+        let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
+        let rows = self.b.ins().load(types::I64, flags(), group, at);
+        let rows = self.b.ins().iadd_imm_s(rows, 1);
+        self.b.ins().store(flags(), rows, group, at);
+        rows
+    }
+
+    /// Folds a row already counted in the shared rows (`shared`, with it) into aggregate
+    /// `i`: a count has nothing left to do, a value folds without counting, and moments
+    /// take their rows as the aggregate's own count plus the shared ones.
+    fn fold_counted(
+        &mut self,
+        it: &Iter,
+        i: usize,
+        group: Value,
+        arg: Option<(Option<Value>, Value)>,
+        shared: Value,
+    ) {
+        let Some((_, v)) = arg else { return };
+        let Some(ty) = self.kernel.aggregates[i].value_type(self.kernel) else {
+            return;
+        };
+        let value_at = slot_offset(i, VALUE);
+        if self.kernel.aggregates[i].func == AggFunc::Moments {
+            let own = self
+                .b
+                .ins()
+                .load(types::I64, flags(), group, slot_offset(i, ROWS));
+            let rows = self.b.ins().iadd(own, shared);
+            self.fold_moments_at(group, i, rows, v);
+            return;
+        }
+        let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
+        let next = self.fold_one(i, it, acc, v);
+        self.b.ins().store(flags(), next, group, value_at);
+    }
+
+    /// Welford's step of moments aggregate `i` of the group at `group`, `rows` counting
+    /// the row.
+    fn fold_moments_at(&mut self, group: Value, i: usize, rows: Value, v: Value) {
+        let (value_at, m2_at) = (slot_offset(i, VALUE), slot_offset(i, VALUE + 1));
+        let mean = self.b.ins().load(types::F64, flags(), group, value_at);
+        let m2 = self.b.ins().load(types::F64, flags(), group, m2_at);
+        let (mean, m2) = self.welford(rows, mean, m2, v);
+        self.b.ins().store(flags(), mean, group, value_at);
+        self.b.ins().store(flags(), m2, group, m2_at);
+    }
+
     /// Folds the row into aggregate `i` of the group whose aggregate slots are at `group`;
     /// `arg` is the argument's validity (0 or 1; `None`: known valid) and value (`None`:
     /// `count(*)`).
@@ -278,17 +335,16 @@ impl Chunk<'_, '_, '_> {
         v: Value,
     ) {
         let value_at = slot_offset(i, VALUE);
-        let rows = self.b.ins().iadd_imm_s(rows, 1);
+        let own = self.b.ins().iadd_imm_s(rows, 1);
         self.b
             .ins()
-            .store(flags(), rows, group, slot_offset(i, ROWS));
+            .store(flags(), own, group, slot_offset(i, ROWS));
         if self.kernel.aggregates[i].func == AggFunc::Moments {
-            let m2_at = slot_offset(i, VALUE + 1);
-            let mean = self.b.ins().load(types::F64, flags(), group, value_at);
-            let m2 = self.b.ins().load(types::F64, flags(), group, m2_at);
-            let (mean, m2) = self.welford(rows, mean, m2, v);
-            self.b.ins().store(flags(), mean, group, value_at);
-            self.b.ins().store(flags(), m2, group, m2_at);
+            // Welford's step counts every row before this one, the shared ones too.
+            let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
+            let shared = self.b.ins().load(types::I64, flags(), group, at);
+            let rows = self.b.ins().iadd(own, shared);
+            self.fold_moments_at(group, i, rows, v);
             return;
         }
         let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
