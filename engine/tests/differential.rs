@@ -845,27 +845,47 @@ fn same_aggregates(fused: &Outcome, plain: &Outcome, checks: &[Check], rows: usi
     })
 }
 
-#[test]
-fn folded_aggregates_agree_with_datafusion() {
-    let target: u64 = std::env::var("COREPY_SOAK")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(2_000, |n| n / 4);
+/// Sessions with the JIT on and off, over one partition (a Single aggregation) and three
+/// (Partial, then Final), in batches of 37 rows.
+fn folding_sessions() -> Vec<(Session, Session, usize)> {
     let options = |jit: bool, partitions: usize| SessionOptions {
         target_partitions: Some(partitions),
         batch_size: Some(37),
         jit: Some(jit),
         ..Default::default()
     };
-    // One partition (a Single aggregation) and three (Partial, then Final).
-    let sessions: Vec<(Session, Session, usize)> = [1, 3]
+    [1, 3]
         .into_iter()
         .map(|n| {
             let fused = Session::new(options(true, n)).expect("session");
             let plain = Session::new(options(false, n)).expect("session");
             (fused, plain, n)
         })
-        .collect();
+        .collect()
+}
+
+/// `batches` (one list a partition) as table `t` of each session.
+fn register_batches<'a>(
+    sessions: impl IntoIterator<Item = &'a Session>,
+    batches: &[Vec<RecordBatch>],
+) {
+    for session in sessions {
+        let table = MemTable::try_new(schema(), batches.to_vec()).expect("table");
+        let context = session.context();
+        context.deregister_table("t").expect("deregister");
+        context
+            .register_table("t", Arc::new(table))
+            .expect("register");
+    }
+}
+
+#[test]
+fn folded_aggregates_agree_with_datafusion() {
+    let target: u64 = std::env::var("COREPY_SOAK")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(2_000, |n| n / 4);
+    let sessions = folding_sessions();
     let (mut folded, mut failed, mut internal) = (0u64, 0u64, 0u64);
     for seed in 1..=target {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
@@ -874,14 +894,7 @@ fn folded_aggregates_agree_with_datafusion() {
         let batches: Vec<Vec<RecordBatch>> = (0..*partitions)
             .map(|_| vec![random_batch(&mut rng, rows)])
             .collect();
-        for session in [fused, plain] {
-            let table = MemTable::try_new(schema(), batches.clone()).expect("table");
-            let context = session.context();
-            context.deregister_table("t").expect("deregister");
-            context
-                .register_table("t", Arc::new(table))
-                .expect("register");
-        }
+        register_batches([fused, plain], &batches);
         let (sql, checks) = aggregate_query(&mut rng);
         let (got, plan) = run_folding(fused.context(), &sql);
         let was_folded = plan.contains("JitAggregateExec");
@@ -932,20 +945,7 @@ fn folded_aggregates_agree_with_datafusion() {
 /// sum of them would wrap), grouped or not, filtered or not, over one or three partitions.
 #[test]
 fn decimal_columns_cast_to_doubles_fold_within_a_rounding_of_datafusion() {
-    let options = |jit: bool, partitions: usize| SessionOptions {
-        target_partitions: Some(partitions),
-        batch_size: Some(37),
-        jit: Some(jit),
-        ..Default::default()
-    };
-    let sessions: Vec<(Session, Session, usize)> = [1, 3]
-        .into_iter()
-        .map(|n| {
-            let fused = Session::new(options(true, n)).expect("session");
-            let plain = Session::new(options(false, n)).expect("session");
-            (fused, plain, n)
-        })
-        .collect();
+    let sessions = folding_sessions();
     let queries: u64 = 200;
     let mut folded = 0;
     for seed in 1..=queries {
@@ -955,14 +955,7 @@ fn decimal_columns_cast_to_doubles_fold_within_a_rounding_of_datafusion() {
         let batches: Vec<Vec<RecordBatch>> = (0..*partitions)
             .map(|_| vec![random_batch(&mut rng, rows)])
             .collect();
-        for session in [fused, plain] {
-            let table = MemTable::try_new(schema(), batches.clone()).expect("table");
-            let context = session.context();
-            context.deregister_table("t").expect("deregister");
-            context
-                .register_table("t", Arc::new(table))
-                .expect("register");
-        }
+        register_batches([fused, plain], &batches);
         let d = rng.pick(&["d1", "d2"]);
         let key = rng.pick(&["", "j1", "CAST(i1 % 4 AS TINYINT)"]);
         let filter = rng.pick(&["", "WHERE i1 % 3 <> 0", "WHERE f1 > 0.0"]);

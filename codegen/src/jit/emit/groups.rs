@@ -256,16 +256,32 @@ impl Chunk<'_, '_, '_> {
         let Some(ty) = self.kernel.aggregates[i].value_type(self.kernel) else {
             return;
         };
-        let value_at = slot_offset(i, VALUE);
-        if self.kernel.aggregates[i].func == AggFunc::Moments {
-            let own = self
+        self.fold_held_value(it, i, group, ty, v, |this| {
+            let own = this
                 .b
                 .ins()
                 .load(types::I64, flags(), group, slot_offset(i, ROWS));
-            let rows = self.b.ins().iadd(own, shared);
+            this.b.ins().iadd(own, shared)
+        });
+    }
+
+    /// Folds `v` into the value of aggregate `i` in the group at `group`; a moments
+    /// aggregate's Welford step takes the rows `rows` gives (counting this one).
+    fn fold_held_value(
+        &mut self,
+        it: &Iter,
+        i: usize,
+        group: Value,
+        ty: ScalarType,
+        v: Value,
+        rows: impl FnOnce(&mut Self) -> Value,
+    ) {
+        if self.kernel.aggregates[i].func == AggFunc::Moments {
+            let rows = rows(self);
             self.fold_moments_at(group, i, rows, v);
             return;
         }
+        let value_at = slot_offset(i, VALUE);
         let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
         let next = self.fold_one(i, it, acc, v);
         self.b.ins().store(flags(), next, group, value_at);
@@ -334,21 +350,15 @@ impl Chunk<'_, '_, '_> {
         ty: ScalarType,
         v: Value,
     ) {
-        let value_at = slot_offset(i, VALUE);
         let own = self.b.ins().iadd_imm_s(rows, 1);
         self.b
             .ins()
             .store(flags(), own, group, slot_offset(i, ROWS));
-        if self.kernel.aggregates[i].func == AggFunc::Moments {
-            // Welford's step counts every row before this one, the shared ones too.
-            let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
-            let shared = self.b.ins().load(types::I64, flags(), group, at);
-            let rows = self.b.ins().iadd(own, shared);
-            self.fold_moments_at(group, i, rows, v);
-            return;
-        }
-        let acc = self.b.ins().load(clif_type(ty), flags(), group, value_at);
-        let next = self.fold_one(i, it, acc, v);
-        self.b.ins().store(flags(), next, group, value_at);
+        // Welford's step counts every row before this one, the shared ones too.
+        let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
+        self.fold_held_value(it, i, group, ty, v, |this| {
+            let shared = this.b.ins().load(types::I64, flags(), group, at);
+            this.b.ins().iadd(own, shared)
+        });
     }
 }
