@@ -864,19 +864,26 @@ fn folding_sessions() -> Vec<(Session, Session, usize)> {
         .collect()
 }
 
-/// `batches` (one list a partition) as table `t` of each session.
-fn register_batches<'a>(
-    sessions: impl IntoIterator<Item = &'a Session>,
-    batches: &[Vec<RecordBatch>],
-) {
-    for session in sessions {
-        let table = MemTable::try_new(schema(), batches.to_vec()).expect("table");
+/// One of `sessions`' pairs, each with table `t` holding the same random batches (one a
+/// partition), and the table's rows.
+fn fill_random_tables<'a>(
+    rng: &mut Rng,
+    sessions: &'a [(Session, Session, usize)],
+) -> (&'a Session, &'a Session, usize) {
+    let rows = rng.pick(&[0, 1, 5, 64, 100, 130]);
+    let (fused, plain, partitions) = &sessions[rng.below(2)];
+    let batches: Vec<Vec<RecordBatch>> = (0..*partitions)
+        .map(|_| vec![random_batch(rng, rows)])
+        .collect();
+    for session in [fused, plain] {
+        let table = MemTable::try_new(schema(), batches.clone()).expect("table");
         let context = session.context();
         context.deregister_table("t").expect("deregister");
         context
             .register_table("t", Arc::new(table))
             .expect("register");
     }
+    (fused, plain, rows * partitions)
 }
 
 #[test]
@@ -889,12 +896,7 @@ fn folded_aggregates_agree_with_datafusion() {
     let (mut folded, mut failed, mut internal) = (0u64, 0u64, 0u64);
     for seed in 1..=target {
         let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) | 1);
-        let rows = rng.pick(&[0, 1, 5, 64, 100, 130]);
-        let (fused, plain, partitions) = &sessions[rng.below(2)];
-        let batches: Vec<Vec<RecordBatch>> = (0..*partitions)
-            .map(|_| vec![random_batch(&mut rng, rows)])
-            .collect();
-        register_batches([fused, plain], &batches);
+        let (fused, plain, rows) = fill_random_tables(&mut rng, &sessions);
         let (sql, checks) = aggregate_query(&mut rng);
         let (got, plan) = run_folding(fused.context(), &sql);
         let was_folded = plan.contains("JitAggregateExec");
@@ -912,13 +914,8 @@ fn folded_aggregates_agree_with_datafusion() {
         // common-subexpression elimination makes) below a Filter, and raise errors on
         // rows the Filter drops; the reference does not, but corepy with the JIT on may do
         // what DataFusion with the JIT off does.
-        let agree = same_aggregates(&got, &reference, &checks, rows * partitions)
-            || same_aggregates(
-                &got,
-                &run_folding(plain.context(), &sql).0,
-                &checks,
-                rows * partitions,
-            );
+        let agree = same_aggregates(&got, &reference, &checks, rows)
+            || same_aggregates(&got, &run_folding(plain.context(), &sql).0, &checks, rows);
         assert!(
             agree,
             "seed {seed}: results differ\nquery: {sql}\nplan:\n{plan}\nJIT:\n{}\nDataFusion:\n{}",
@@ -950,12 +947,7 @@ fn decimal_columns_cast_to_doubles_fold_within_a_rounding_of_datafusion() {
     let mut folded = 0;
     for seed in 1..=queries {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        let rows = rng.pick(&[0, 1, 5, 64, 100, 130]);
-        let (fused, plain, partitions) = &sessions[rng.below(2)];
-        let batches: Vec<Vec<RecordBatch>> = (0..*partitions)
-            .map(|_| vec![random_batch(&mut rng, rows)])
-            .collect();
-        register_batches([fused, plain], &batches);
+        let (fused, plain, rows) = fill_random_tables(&mut rng, &sessions);
         let d = rng.pick(&["d1", "d2"]);
         let key = rng.pick(&["", "j1", "CAST(i1 % 4 AS TINYINT)"]);
         let filter = rng.pick(&["", "WHERE i1 % 3 <> 0", "WHERE f1 > 0.0"]);
@@ -978,7 +970,7 @@ fn decimal_columns_cast_to_doubles_fold_within_a_rounding_of_datafusion() {
         folded += u64::from(plan.contains("JitAggregateExec"));
         let (reference, _) = run_folding(plain.context(), &sql);
         assert!(
-            same_aggregates(&got, &reference, &checks, rows * partitions),
+            same_aggregates(&got, &reference, &checks, rows),
             "seed {seed}: results differ\nquery: {sql}\nplan:\n{plan}\nJIT:\n{}\nDataFusion:\n{}",
             show(&got),
             show(&reference)

@@ -519,25 +519,29 @@ def test_a_decimal_cast_to_a_double_over_no_rows_or_only_nulls_gives_null() -> N
 
 def test_huge_decimals_cast_to_doubles_sum_as_doubles_without_wrapping() -> None:
     # Values far past 2^63 (a DECIMAL(38, 2) holds up to 10^36): their unscaled integers
-    # round as doubles do, and their sum cannot wrap as an i128 sum of them would.
+    # round as doubles do. The largest DECIMAL(38, 2) values' unscaled integers (10^38 - 1)
+    # sum past 2^127, where an i128 sum of them would wrap and turn negative.
     big = Decimal("9" * 34 + ".99")
+    largest = Decimal("9" * 36 + ".99")
     table = pa.table(
         {
             "k": pa.array([1, 2, 3, 4, 5], pa.int64()),
             "w": pa.array([big, big, Decimal("-2.5"), None, big], pa.decimal128(38, 2)),
+            "m": pa.array([largest, largest, largest, None, largest], pa.decimal128(38, 2)),
         }
     )
     sql = """
         SELECT avg(CAST(w AS DOUBLE)) AS mean, sum(CAST(w AS DOUBLE)) AS s,
-               sum(CAST(w * 3 AS DOUBLE)) AS tripled
+               sum(CAST(w * 3 AS DOUBLE)) AS tripled, sum(CAST(m AS DOUBLE)) AS top
         FROM t WHERE k > 0
     """
     shown = _session(True, table).sql(sql).explain(kernels=True)
-    assert '"w (unscaled)"' in shown, shown
+    assert '"w (unscaled)"' in shown and '"m (unscaled)"' in shown, shown
     folded, plain = _both(sql, table)
     for name in folded:
         assert _close(folded[name][0], plain[name][0]), (name, folded, plain)
     assert math.isclose(folded["s"][0], float(3 * big), rel_tol=1e-15)
+    assert math.isclose(folded["top"][0], float(4 * largest), rel_tol=1e-15)
 
 
 _MOMENTS = "var(x) AS v, var_pop(x) AS vp, stddev(x) AS sd, stddev_pop(x) AS sdp"

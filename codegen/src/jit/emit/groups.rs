@@ -231,10 +231,16 @@ impl Chunk<'_, '_, '_> {
         self.b.ins().iadd_imm_s(slot, aggregates)
     }
 
+    /// The byte offset, within a group's aggregate slots, of the rows all its aggregates
+    /// counted (the slot after theirs).
+    fn shared_rows_at(&self) -> i32 {
+        (8 * SLOTS * self.kernel.aggregates.len()) as i32
+    }
+
     /// Counts the row in the rows every aggregate of the group at `group` counted; the count
     /// after it.
     fn count_shared(&mut self, group: Value) -> Value {
-        let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
+        let at = self.shared_rows_at();
         let rows = self.b.ins().load(types::I64, flags(), group, at);
         let rows = self.b.ins().iadd_imm_s(rows, 1);
         self.b.ins().store(flags(), rows, group, at);
@@ -355,7 +361,7 @@ impl Chunk<'_, '_, '_> {
             .ins()
             .store(flags(), own, group, slot_offset(i, ROWS));
         // Welford's step counts every row before this one, the shared ones too.
-        let at = (8 * SLOTS * self.kernel.aggregates.len()) as i32;
+        let at = self.shared_rows_at();
         self.fold_held_value(it, i, group, ty, v, |this| {
             let shared = this.b.ins().load(types::I64, flags(), group, at);
             this.b.ins().iadd(own, shared)

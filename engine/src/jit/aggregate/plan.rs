@@ -212,22 +212,16 @@ impl Builder<'_> {
             // than answer differently, these stay with DataFusion.
             return Err(format!("grouped {name} of a float"));
         }
-        let unscaled = match name.as_str() {
-            "sum" | "avg" => self.unscaled_sum(arg),
-            _ => None,
+        // A sum or mean of a decimal column cast to a double sums its unscaled integers
+        // (a double too, so `ty` stands).
+        let unscaled = matches!(name.as_str(), "sum" | "avg")
+            .then(|| self.unscaled_sum(arg))
+            .flatten();
+        let (arg, divided) = match unscaled {
+            Some((integers, scale)) => (Some(integers), Some(scale)),
+            None => (arg, None),
         };
-        let sources: Vec<Source> = match (name.as_str(), unscaled) {
-            ("sum", Some((integers, scale))) => {
-                let sum = self.push(AggFunc::Sum, Some(integers));
-                vec![Source::DividedSum(sum, scale)]
-            }
-            ("avg", Some((integers, scale))) => {
-                let count = self.push(AggFunc::Count, Some(integers));
-                let sum = self.push(AggFunc::Sum, Some(integers));
-                vec![self.rows_seen(count), Source::DividedSum(sum, scale)]
-            }
-            _ => self.sources(&name, arg, ty)?,
-        };
+        let sources = self.sources(&name, arg, ty, divided)?;
         if fields.len() != sources.len() {
             return Err(format!(
                 "{name}'s partial state has {} columns",
@@ -242,17 +236,23 @@ impl Builder<'_> {
     }
 
     /// The kernel aggregates of an aggregate `name` of `arg` (of type `ty`), as the columns
-    /// of its partial state.
+    /// of its partial state; a sum's value over 10^scale when `divided` (see
+    /// [`Self::unscaled_sum`]).
     fn sources(
         &mut self,
         name: &str,
         arg: Option<ValueId>,
         ty: Option<ScalarType>,
+        divided: Option<i8>,
     ) -> Result<Vec<Source>, String> {
+        let sum_value = |sum: usize| match divided {
+            Some(scale) => Source::DividedSum(sum, scale),
+            None => Source::Value(sum),
+        };
         Ok(match (name, ty) {
             ("count", _) => vec![Source::Rows(self.push(AggFunc::Count, arg))],
             ("sum", Some(t)) if aggregate_summable(t) => {
-                vec![Source::Value(self.push(AggFunc::Sum, arg))]
+                vec![sum_value(self.push(AggFunc::Sum, arg))]
             }
             ("min", Some(t)) if aggregate_ordered(t) => {
                 vec![Source::Value(self.push(AggFunc::Min, arg))]
@@ -263,7 +263,7 @@ impl Builder<'_> {
             ("avg", Some(ScalarType::F64 | ScalarType::Decimal128 { .. })) => {
                 let count = self.push(AggFunc::Count, arg);
                 let sum = self.push(AggFunc::Sum, arg);
-                vec![self.rows_seen(count), Source::Value(sum)]
+                vec![self.rows_seen(count), sum_value(sum)]
             }
             ("var" | "var_pop" | "stddev" | "stddev_pop", Some(ScalarType::F64)) => {
                 // DataFusion's partial state of each: the rows, the mean and the sum of
@@ -442,9 +442,7 @@ impl Builder<'_> {
             }
         };
         self.key_dictionaries.push(Some(dictionary));
-        let k = self.encoded[dictionary];
-        let node = self.kernel.nodes.iter().position(|n| n.op == Op::Load(k));
-        Ok(Some(ValueId(node.expect("the input's load") as u32)))
+        Ok(Some(self.loaded(self.encoded[dictionary])))
     }
 
     /// The node that loads column `i` of the stage's input, declared if the kernel has none.
