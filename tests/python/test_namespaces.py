@@ -151,3 +151,40 @@ def test_bad_truncations_say_what_works() -> None:
     for every in ["2mo", "1mo1d", "-1d", "0d"]:
         with pytest.raises(ValueError, match="truncate"):
             cp.col("d").dt.truncate(every)
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        lambda s: s.contains("-", literal=True),
+        lambda s: s.starts_with("app"),
+        lambda s: s.ends_with("x"),
+        lambda s: ~s.ends_with("x"),
+        lambda s: s.contains("", literal=True),
+    ],
+    ids=["contains", "starts_with", "ends_with", "not ends_with", "contains nothing"],
+)
+def test_substring_searches_fuse_with_numbers_and_keep_polars_answers(
+    search: Callable[[Any], Any],
+) -> None:
+    # The searches become string tests of the fused filter (planner/src/fusion/
+    # string_test.rs), one stage with the numbers' test and no DataFusion Filter left.
+    data = {**STRINGS, "x": [1, 2, 3, None, 5, 6, 7]}
+    expected = (
+        pl.DataFrame(data)
+        .filter(search(pl.col("s").str) & (pl.col("x") > 1))
+        .to_dict(as_series=False)
+    )
+    queries = {
+        jit: cp.Session(config=cp.Config(jit=jit))
+        .from_dict(data)
+        .filter(search(cp.col("s").str) & (cp.col("x") > 1))
+        for jit in (True, False)
+    }
+    for jit, query in queries.items():
+        assert query.compute().to_pydict() == expected, jit
+    plan = queries[True].explain()
+    logical = plan.split("== Physical plan")[0]
+    assert "FusedStage: filter=" in logical and "Filter:" not in logical.replace(
+        "FusedStage: filter=", ""
+    ), plan

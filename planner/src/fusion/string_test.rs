@@ -101,6 +101,16 @@ pub fn recognize(expr: &Expr) -> Option<Recognized<'_>> {
                 negated: like.negated,
             })
         }
+        Expr::ScalarFunction(call) => {
+            let [Expr::Column(column), text] = call.args.as_slice() else {
+                return None;
+            };
+            Some(Recognized {
+                column,
+                test: StringTest::from_search(call.func.name(), text_of(text)?)?,
+                negated: false,
+            })
+        }
         _ => None,
     }
 }
@@ -119,6 +129,24 @@ fn text_of(expr: &Expr) -> Option<&str> {
 }
 
 impl StringTest {
+    /// The test `name(value, text)` is, for the substring searches `contains`,
+    /// `starts_with` and `ends_with` (Polars' `str.contains(…, literal=True)`,
+    /// `str.starts_with`, `str.ends_with`): the LIKE patterns `%text%`, `text%` and
+    /// `%text`, which find the same bytes. A text with `%`, `_` or a backslash is left to
+    /// DataFusion, so that EXPLAIN's pattern reads as what it tests.
+    pub fn from_search(name: &str, text: &str) -> Option<StringTest> {
+        if text.contains(['%', '_', '\\']) {
+            return None;
+        }
+        let pattern = match name {
+            "contains" => format!("%{text}%"),
+            "starts_with" => format!("{text}%"),
+            "ends_with" => format!("%{text}"),
+            _ => return None,
+        };
+        StringTest::from_like(&pattern)
+    }
+
     /// The test a LIKE pattern is, or `None` when it has `_` or a backslash (left to
     /// DataFusion, whose escapes and single-character wildcard these tests do not model).
     pub fn from_like(pattern: &str) -> Option<StringTest> {

@@ -134,6 +134,64 @@ fn like_patterns_match_arrows_like() {
 }
 
 #[test]
+fn substring_searches_match_arrows_contains_starts_with_and_ends_with() {
+    use datafusion::arrow::array::Datum;
+    use datafusion::arrow::compute::kernels::comparison::{contains, ends_with, starts_with};
+    use datafusion::arrow::error::ArrowError;
+    type Search = fn(&dyn Datum, &dyn Datum) -> Result<BooleanArray, ArrowError>;
+    let searches: [(&str, Search); 3] = [
+        ("contains", contains),
+        ("starts_with", starts_with),
+        ("ends_with", ends_with),
+    ];
+    let texts = [
+        "",
+        "a",
+        "ab",
+        "ba",
+        "é",
+        "abab",
+        "DELIVER IN PERSON",
+        "aaaaaaaaaaaaaaaaa",
+    ];
+    for seed in 1..6 {
+        for array in layouts(&strings(seed, 300)) {
+            for text in texts {
+                let needle: ArrayRef = match array.data_type() {
+                    DataType::Utf8 => Arc::new(StringArray::from(vec![text])),
+                    DataType::LargeUtf8 => Arc::new(LargeStringArray::from(vec![text])),
+                    _ => Arc::new(StringViewArray::from(vec![text])),
+                };
+                for (name, search) in searches {
+                    let test = StringTest::from_search(name, text).expect("a plain text");
+                    let got = test.evaluate(array.as_ref()).expect("strings");
+                    let want = search(&array, &Scalar::new(&needle)).expect("arrow's search");
+                    let what = format!("{name}({}, '{text}')", array.data_type());
+                    assert_same(&got, &want, &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn searches_for_wildcard_characters_or_other_functions_are_left_alone() {
+    for text in ["50%", "a_b", "back\\slash"] {
+        assert!(
+            StringTest::from_search("contains", text).is_none(),
+            "{text}"
+        );
+    }
+    assert!(StringTest::from_search("strpos", "a").is_none());
+    assert_eq!(
+        StringTest::from_search("ends_with", "BRASS")
+            .expect("a plain text")
+            .to_string(),
+        "LIKE '%BRASS'"
+    );
+}
+
+#[test]
 fn lists_of_strings_match_arrows_equality() {
     let lists: [&[&str]; 6] = [
         &["AIR"],
