@@ -8,14 +8,23 @@
 //! by [`hash`] of its header and keys. Before each run the caller reserves room for every
 //! row to start a group of its own ([`GroupTable::reserve`]), so a kernel never grows the
 //! table: the load stays at most one half.
+//!
+//! A table over one integer key whose values lie in a known range (a Parquet column's
+//! least and greatest, H2O's `id6` in 1‥100 000) is *dense* ([`GroupTable::with_dense_keys`]):
+//! it has at least as many slots as the range has values, and a group starts its probe at
+//! its key less the range's least value instead of at a mixed hash. The range's groups
+//! then never collide and lie side by side, in key order, where a mixed hash scatters them
+//! over twice the memory. A key outside the range (the range was an estimate) probes on
+//! from where it lands, as any colliding group does: slower, never wrong.
 
 use crate::aggregate::{initial_slots, slots_len};
 use crate::interp::V;
 use crate::ir::{Kernel, ScalarType};
 
 /// Words of a table's descriptor, which compiled kernels read and update: the slots'
-/// address, the slot mask (capacity − 1) and the number of groups.
-pub const DESCRIPTOR: usize = 3;
+/// address, the slot mask (capacity − 1), the number of groups, 1 for a dense table (else
+/// 0) and a dense table's least key word.
+pub const DESCRIPTOR: usize = 5;
 
 /// Fewest slots a table has.
 const MIN_CAPACITY: usize = 16;
@@ -30,12 +39,23 @@ pub struct GroupTable {
     groups: usize,
     /// A new group's aggregate slots.
     init: Vec<u64>,
+    /// A dense table's least key word (see the module's notes).
+    dense_base: Option<u64>,
     descriptor: [u64; DESCRIPTOR],
 }
 
 /// The hash of a group: its header and keys, mixed word by word.
 pub fn hash(header: u64, keys: &[u64]) -> u64 {
     keys.iter().fold(mix(header), |h, k| mix(h ^ k))
+}
+
+/// Where the group of `header` and `keys` starts its probe in a table with `dense_base`
+/// (see the module's notes), before the slot mask: the JIT's `find_group` computes the same.
+pub fn probe_start(dense_base: Option<u64>, header: u64, keys: &[u64]) -> u64 {
+    match (dense_base, keys) {
+        (Some(base), [key]) => key.wrapping_sub(base),
+        _ => hash(header, keys),
+    }
 }
 
 /// One round of the mix (multiply by the golden ratio, fold the high bits down).
@@ -67,8 +87,38 @@ impl GroupTable {
             keys,
             groups: 0,
             init: initial_slots(kernel),
+            dense_base: None,
             descriptor: [0; DESCRIPTOR],
         }
+    }
+
+    /// The same (empty) table made dense for one integer key whose values are expected
+    /// from the one whose key word ([`key_word`]) is `least` to `range - 1` above it: at
+    /// least `range` slots, and each group's probe starting at its key word less `least`.
+    /// A table with other keys stays as it is.
+    pub fn with_dense_keys(mut self, least: u64, range: u64) -> Self {
+        if self.keys != 1 || self.groups != 0 {
+            return self;
+        }
+        let capacity = usize::try_from(range)
+            .unwrap_or(usize::MAX)
+            .checked_next_power_of_two()
+            .unwrap_or(self.capacity)
+            .max(self.capacity);
+        self.slots = vec![0; capacity * self.stride];
+        self.capacity = capacity;
+        self.dense_base = Some(least);
+        self
+    }
+
+    /// Whether the table is dense (see [`GroupTable::with_dense_keys`]).
+    pub fn is_dense(&self) -> bool {
+        self.dense_base.is_some()
+    }
+
+    /// The slots the table has.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     pub fn groups(&self) -> usize {
@@ -124,7 +174,7 @@ impl GroupTable {
     /// The slot of the group with `header` and `keys`, or the empty slot where it goes.
     fn probe(&self, header: u64, keys: &[u64]) -> usize {
         let mask = self.capacity - 1;
-        let mut at = hash(header, keys) as usize & mask;
+        let mut at = probe_start(self.dense_base, header, keys) as usize & mask;
         loop {
             let slot = &self.slots[at * self.stride..(at + 1) * self.stride];
             if slot[0] == 0 || (slot[0] == header && &slot[1..1 + self.keys] == keys) {
@@ -164,6 +214,8 @@ impl GroupTable {
             self.slots.as_mut_ptr() as u64,
             (self.capacity - 1) as u64,
             self.groups as u64,
+            u64::from(self.dense_base.is_some()),
+            self.dense_base.unwrap_or(0),
         ];
         &mut self.descriptor
     }

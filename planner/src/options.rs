@@ -24,6 +24,10 @@ extensions_options! {
         /// or clustered by them) merges each run instead of hashing every row (see
         /// `run_aggregate/`; on by default).
         pub aggregate_runs: bool, default = true
+        /// A partial aggregation folded into a kernel, grouped by one integer column of a
+        /// narrow known range, folds into a table laid out by key (see
+        /// `jit/aggregate/dense.rs`; on by default).
+        pub dense_groups: bool, default = true
         /// A collected hash join on several keys looks up one integer key, whose values
         /// fill their range, in an array and checks the others as a filter (see
         /// `single_array_key.rs`; on by default).

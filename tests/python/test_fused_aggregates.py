@@ -617,3 +617,96 @@ def test_a_variance_over_one_partition_stays_with_datafusion() -> None:
     session = cp.Session(target_partitions=1, config=cp.Config(jit=True))
     session.register("t", table)
     assert "JitAggregateExec" in session.sql("SELECT sum(x) AS s FROM t WHERE k >= 0").explain()
+
+
+def _parquet_keys(tmp_path: Path, keys: pa.Array) -> cp.Session:
+    """A Parquet file (with its footer's least and greatest keys) of `keys` and values."""
+    rows = len(keys)
+    table = pa.table(
+        {
+            "id": keys,
+            "v": pa.array([None if i % 97 == 0 else i % 1000 for i in range(rows)], pa.int64()),
+            "x": [float(i % 13) / 4 for i in range(rows)],
+        }
+    )
+    path = tmp_path / "keys.parquet"
+    pq.write_table(table, path, row_group_size=50_000)
+    return path
+
+
+_BY_ID = (
+    "SELECT id, count(*) AS c, count(v) AS cv, sum(v) AS s, sum(x) AS sx, min(v) AS lo, "
+    "max(v) AS hi, avg(v) AS mean FROM t GROUP BY id"
+)
+# Nothing computed: the aggregation reads the scan's columns as they are.
+_PLAIN_BY_ID = "SELECT id, count(*) AS c, sum(v) AS s, min(v) AS lo FROM t GROUP BY id"
+
+
+@pytest.mark.parametrize(
+    ("storage", "least", "distinct"),
+    [(pa.int64(), -50_000, 100_000), (pa.uint32(), 7, 131_072), (pa.int16(), -32_768, 65_536)],
+)
+def test_an_integer_key_of_a_narrow_range_folds_into_a_table_laid_out_by_key(
+    tmp_path: Path, storage: pa.DataType, least: int, distinct: int
+) -> None:
+    # H2O's GROUP BY id6 over a file: 1e5 keys, their range in the footer
+    # (engine/src/jit/aggregate/dense.rs). Every group stays in the kernel, NULL keys too.
+    rows = 300_000
+    keys = pa.array(
+        [None if i % 1009 == 0 else least + (i * 7919) % distinct for i in range(rows)], storage
+    )
+    path = _parquet_keys(tmp_path, keys)
+    sessions = {jit: cp.Session(config=cp.Config(jit=jit)) for jit in (True, False)}
+    for session in sessions.values():
+        session.register_parquet("t", str(path))
+    plan = sessions[True].sql(_BY_ID).explain(analyze=True)
+    assert f"groups laid out by key ({distinct} values)" in plan, plan
+    assert _fell_back(plan) == 0
+    got = sessions[True].sql(_BY_ID).compute().to_pydict()
+    want = sessions[False].sql(_BY_ID).compute().to_pydict()
+    assert _sorted_rows(got) == _sorted_rows(want)
+    assert len(got["id"]) == distinct + 1
+    # Nothing computed: the scan's columns pass through a stage that only holds the fold.
+    assert "groups laid out by key" in sessions[True].sql(_PLAIN_BY_ID).explain()
+    got, want = (sessions[jit].sql(_PLAIN_BY_ID).compute().to_pydict() for jit in (True, False))
+    assert _sorted_rows(got) == _sorted_rows(want)
+
+
+def test_a_range_too_wide_or_turned_off_leaves_the_scans_aggregation_to_datafusion(
+    tmp_path: Path,
+) -> None:
+    # One value more than dense.rs's DENSE_KEYS: no table laid out by key, and the stage
+    # that only passed the columns on is taken out again (the partial aggregation reads
+    # the scan, as without it). The same with SET corepy.dense_groups = false.
+    rows = 200_000
+    wide = pa.array([(i * 7919) % 131_073 for i in range(rows)], pa.int64())
+    path = _parquet_keys(tmp_path, wide)
+    session = cp.Session()
+    session.register_parquet("t", str(path))
+    for settings in ([], ["SET corepy.dense_groups = false"]):
+        for statement in settings:
+            session.sql(statement).compute()
+        physical = session.sql(_PLAIN_BY_ID).explain().split("== Physical plan")[1]
+        assert "JitAggregateExec" not in physical and "JitExec" not in physical, physical
+    plain = cp.Session(config=cp.Config(jit=False))
+    plain.register_parquet("t", str(path))
+    want = plain.sql(_PLAIN_BY_ID).compute().to_pydict()
+    assert _sorted_rows(session.sql(_PLAIN_BY_ID).compute().to_pydict()) == _sorted_rows(want)
+
+
+def test_a_table_laid_out_by_key_under_a_small_memory_limit_gives_the_same_groups(
+    tmp_path: Path,
+) -> None:
+    # Four dense tables (131 072 slots of some 20 words each) would take more than a
+    # quarter of the pool: each partition folds into a hashed table instead, which gives
+    # its groups out as it goes (dense.rs, `DenseKeys::fit`).
+    rows = 300_000
+    keys = pa.array([(i * 7919) % 100_000 for i in range(rows)], pa.int64())
+    path = _parquet_keys(tmp_path, keys)
+    answers = []
+    for jit in (True, False):
+        session = cp.Session(memory_limit=64 << 20, config=cp.Config(jit=jit))
+        session.register_parquet("t", str(path))
+        answers.append(_sorted_rows(session.sql(_BY_ID).compute().to_pydict()))
+    assert answers[0] == answers[1]
+    assert len(answers[0]) == 100_000

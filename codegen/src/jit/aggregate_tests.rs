@@ -177,14 +177,20 @@ fn moments_take_each_value_in_row_order_as_welfords_update_does() {
     assert!((mean - 7.0 / 3.0).abs() < 1e-15 && (m2 - 84.0 / 9.0).abs() < 1e-12);
 }
 
+/// Folds the rows twice into one table (dense from `dense`'s least key over its range,
+/// when given: see [`GroupTable::with_dense_keys`]).
 fn group_twice(
     kernel: &Kernel,
     columns: &[Column],
     rows: usize,
+    dense: Option<(u64, u64)>,
     mut run: impl FnMut(&[crate::abi::ColumnIn<'_>], &mut GroupTable) -> Result<(), RunError>,
 ) -> Result<Vec<GroupImage>, RunError> {
     let inputs: Vec<_> = columns.iter().map(Column::as_in).collect();
     let mut table = GroupTable::new(kernel);
+    if let Some((least, range)) = dense {
+        table = table.with_dense_keys(least, range);
+    }
     for _ in 0..2 {
         table.reserve(rows);
         run(&inputs, &mut table)?;
@@ -210,10 +216,18 @@ fn random_grouping_kernels_agree_with_the_interpreter() {
                 crate::pretty::pretty(&kernel, &[])
             )
         });
-        let jit = group_twice(&kernel, &columns, rows, |i, t| {
+        // Half the one-key kernels fold into a dense table, over a range that may or may
+        // not hold the keys: the groups must be the interpreter's in a hashed table.
+        let dense = (kernel.group_keys.len() == 1 && rng.below(2) == 0).then(|| {
+            (
+                rng.pick(&[-300, -5, 0, 3, 200, i64::MIN, i64::MAX]) as u64,
+                rng.pick(&[1, 7, 100, 300, 5000]),
+            )
+        });
+        let jit = group_twice(&kernel, &columns, rows, dense, |i, t| {
             compiled.run_grouping(i, rows, t)
         });
-        let reference = group_twice(&kernel, &columns, rows, |i, t| {
+        let reference = group_twice(&kernel, &columns, rows, None, |i, t| {
             interp::run_grouping(&kernel, i, rows, t)
         });
         let same = match (&jit, &reference) {
@@ -270,4 +284,47 @@ fn a_null_key_is_its_own_group_and_groups_carry_across_calls_and_growth() {
     assert_eq!(null_group.2[0].0, 150);
     let seven = image.iter().find(|g| g.0 == 1 && g.1 == [7]).unwrap();
     assert_eq!(seven.2[0].0, 30);
+}
+
+#[test]
+fn a_dense_table_lays_its_range_out_in_key_order_and_still_takes_keys_outside_it() {
+    let mut k = Kernel::rows();
+    let key = k.input(ScalarType::I64);
+    let x = k.input(ScalarType::I64);
+    k.group_keys.push(key);
+    k.aggregates.push(Aggregate {
+        func: AggFunc::Sum,
+        arg: Some(x),
+    });
+    // Keys 100..164 (the range), then keys outside it at both ends and the extremes, and
+    // NULLs: 3 rows each.
+    let mut keys: Vec<Option<V>> = (0..64).map(|i| Some(V::I(100 + i))).collect();
+    keys.extend([99, 164, -1, i64::MIN as i128, i64::MAX as i128].map(|k| Some(V::I(k))));
+    keys.push(None);
+    let keys: Vec<Option<V>> = keys.iter().cycle().take(3 * keys.len()).cloned().collect();
+    let rows = keys.len();
+    let ones: Vec<Option<V>> = (0..rows).map(|_| Some(V::I(1))).collect();
+    let columns = [
+        column_of(ScalarType::I64, &keys),
+        column_of(ScalarType::I64, &ones),
+    ];
+    let compiled = compile(&k).unwrap();
+    let dense = group_twice(&k, &columns, rows, Some((100u64, 64)), |i, t| {
+        compiled.run_grouping(i, rows, t)
+    })
+    .unwrap();
+    let hashed = group_twice(&k, &columns, rows, None, |i, t| {
+        interp::run_grouping(&k, i, rows, t)
+    })
+    .unwrap();
+    assert_eq!(dense.len(), 64 + 5 + 1);
+    assert!(dense.iter().all(|g| g.2[0].0 == 6), "{dense:?}");
+    assert_eq!(dense, hashed);
+    // In the table itself the range's groups sit in its first 64 slots, in key order.
+    let inputs: Vec<_> = columns.iter().map(Column::as_in).collect();
+    let mut table = GroupTable::new(&k).with_dense_keys(100, 64);
+    table.reserve(rows);
+    compiled.run_grouping(&inputs, rows, &mut table).unwrap();
+    let first: Vec<u64> = table.iter().take(64).map(|g| g.1[0]).collect();
+    assert_eq!(first, (100..164).collect::<Vec<u64>>());
 }

@@ -216,6 +216,43 @@ impl JitExec {
         }
     }
 
+    /// A stage that passes every column of `input` on and computes nothing: what an
+    /// aggregation straight over a scan folds through (`aggregate/rule.rs`), which then
+    /// reads `input` itself. Never planned on its own; were it run, DataFusion would pass
+    /// the columns on.
+    pub fn passing_on(input: Arc<dyn ExecutionPlan>) -> Self {
+        let schema = input.schema();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let lowered = Lowered {
+            kernel: corepy_codegen::ir::Kernel::rows(),
+            inputs: Vec::new(),
+            input_names: Vec::new(),
+            outputs: (0..names.len()).map(StageOutput::Pass).collect(),
+            labels: Vec::new(),
+        };
+        let outputs = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (
+                    Arc::new(Column::new(name, i)) as Arc<dyn PhysicalExpr>,
+                    name.clone(),
+                )
+            })
+            .collect();
+        JitExec::new(
+            input,
+            Arc::new(lowered),
+            format!("exprs=[{}]", names.join(", ")),
+            Evaluator::DataFusion {
+                reason: NotFused::NothingToCompute,
+            },
+            schema,
+            None,
+            outputs,
+        )
+    }
+
     /// The stage placed on a device: on a GPU, its kernel runs there (`fallback` says what
     /// a device failure does); elsewhere the placement is only shown.
     pub fn placed(mut self, mut placed: Placed, fallback: Fallback) -> Self {

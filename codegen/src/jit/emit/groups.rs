@@ -14,13 +14,16 @@ use super::{clif_type, flags, Chunk, Iter};
 use crate::aggregate::{initial_slots, slots_len, ROWS, SLOTS, VALUE};
 use crate::ir::{AggFunc, ScalarType, ValueId};
 
-/// The table a call folds into: its slots and slot mask (from the descriptor), and the
-/// number of groups (written back when the call ends).
+/// The table a call folds into: its slots and slot mask (from the descriptor), the
+/// number of groups (written back when the call ends), and whether it is dense with the
+/// least key word it is dense from ([`crate::groups::probe_start`]).
 #[derive(Clone, Copy)]
 pub(super) struct Table {
     slots: Value,
     mask: Value,
     groups: Variable,
+    dense: Value,
+    base: Value,
 }
 
 /// Reads the table's descriptor at `descriptor`.
@@ -30,10 +33,14 @@ pub(super) fn load(b: &mut FunctionBuilder<'_>, descriptor: Value) -> Table {
     let groups = b.declare_var(types::I64);
     let count = b.ins().load(types::I64, flags(), descriptor, 16);
     b.def_var(groups, count);
+    let dense = b.ins().load(types::I64, flags(), descriptor, 24);
+    let base = b.ins().load(types::I64, flags(), descriptor, 32);
     Table {
         slots,
         mask,
         groups,
+        dense,
+        base,
     }
 }
 
@@ -170,6 +177,11 @@ impl Chunk<'_, '_, '_> {
         for &k in keys {
             let x = self.b.ins().bxor(h, k);
             h = mix(self.b, x);
+        }
+        if let [key] = keys {
+            // A dense table's groups start at their key less its least (`probe_start`).
+            let offset = self.b.ins().isub(*key, table.base);
+            h = self.b.ins().select(table.dense, offset, h);
         }
         let start = self.b.ins().band(h, table.mask);
         let probe = self.b.create_block();

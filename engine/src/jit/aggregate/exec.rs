@@ -32,6 +32,7 @@ use datafusion::physical_plan::{
 };
 use futures::{StreamExt, TryStreamExt};
 
+use super::dense::new_table;
 use super::dictionary::Dictionary;
 use super::fallback::{Fallback, MAX_FOLDED_GROUPS};
 use super::output;
@@ -147,10 +148,16 @@ impl JitAggregateExec {
                     )?;
                     flushed.extend(out);
                     // The groups given out held the only ids: the strings go with them.
+                    // (A table laid out by key is as large empty as full: a hashed one
+                    // takes its place.)
                     *table = GroupTable::new(&self.plan.kernel);
                     dictionaries
                         .iter_mut()
                         .for_each(|d| *d = Dictionary::default());
+                    continue;
+                }
+                if table.is_dense() {
+                    *table = GroupTable::new(&self.plan.kernel);
                     continue;
                 }
                 if slice > MIN_SLICE {
@@ -214,10 +221,18 @@ impl JitAggregateExec {
     /// The fallback, when a partition's groups have outgrown the fold.
     fn fallback_for(&self, state: &Folded) -> Option<&Fallback> {
         match state {
-            Folded::Groups { table, .. } if table.groups() > MAX_FOLDED_GROUPS => {
+            Folded::Groups { table, .. } if table.groups() > self.group_limit(table) => {
                 self.fallback.as_ref()
             }
             _ => None,
+        }
+    }
+
+    /// Groups a partition folds into `table` before it goes back to DataFusion.
+    fn group_limit(&self, table: &GroupTable) -> usize {
+        match (&self.plan.dense, table.is_dense()) {
+            (Some(dense), true) => dense.group_limit(),
+            _ => MAX_FOLDED_GROUPS,
         }
     }
 
@@ -262,6 +277,9 @@ impl DisplayAs for JitAggregateExec {
                 .join(", "),
             self.plan.shown.join(", ")
         )?;
+        if let Some(dense) = &self.plan.dense {
+            write!(f, ", groups laid out by key ({} values)", dense.range)?;
+        }
         if let DisplayFormatType::Verbose = t {
             write!(f, "\n{}", self.kernel_listing())?;
         }
@@ -394,8 +412,10 @@ impl ExecutionPlan for JitAggregateExec {
         } else {
             let memory =
                 MemoryConsumer::new(format!("JitAggregateExec[{partition}]")).register(&pool);
+            let partitions = self.properties.partitioning.partition_count();
+            let dense = (this.plan.dense).filter(|d| d.fit(kernel, pool.as_ref(), partitions));
             Folded::Groups {
-                table: GroupTable::new(kernel),
+                table: new_table(kernel, dense),
                 memory,
                 dictionaries: this
                     .plan

@@ -5,6 +5,7 @@
 //! DataFusion's aggregation for many groups (`fallback.rs`) and the physical rule that puts
 //! it in place (`rule.rs`).
 
+mod dense;
 mod dictionary;
 mod exec;
 mod fallback;

@@ -24,6 +24,7 @@ use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
 
+use super::dense::DenseKeys;
 use super::dictionary::is_dictionary_key;
 use crate::jit::JitExec;
 
@@ -75,9 +76,20 @@ pub struct FoldPlan {
     pub columns: Vec<StateColumn>,
     /// Each aggregate as DataFusion shows it, for EXPLAIN.
     pub shown: Vec<String>,
+    /// The key range the group table is laid out by, if any ([`super::dense`]).
+    pub dense: Option<DenseKeys>,
 }
 
 impl FoldPlan {
+    /// The plan with its table laid out by key only where `dense` allows
+    /// (`SET corepy.dense_groups = false` turns it off).
+    pub fn laid_out_by_key(self, dense: bool) -> Self {
+        FoldPlan {
+            dense: self.dense.filter(|_| dense),
+            ..self
+        }
+    }
+
     /// The label of a failing node.
     pub fn label(&self, node: ValueId) -> Option<&str> {
         self.labels
@@ -163,6 +175,7 @@ pub fn plan_fold(stage: &JitExec, aggregate: &AggregateExec) -> Result<FoldPlan,
         key_dictionaries: builder.key_dictionaries,
         columns: builder.columns,
         shown,
+        dense: DenseKeys::of(stage, group.expr()),
     })
 }
 

@@ -23,6 +23,8 @@ use corepy_codegen::ir::AggFunc;
 use super::exec::JitAggregateExec;
 use super::fallback::Fallback;
 use super::plan::plan_fold;
+use corepy_planner::options::CorepyOptions;
+
 use crate::jit::{kernel_cache, JitExec};
 
 #[derive(Debug, Default)]
@@ -32,9 +34,10 @@ impl PhysicalOptimizerRule for FoldAggregates {
     fn optimize(
         &self,
         plan: Arc<dyn ExecutionPlan>,
-        _config: &ConfigOptions,
+        config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(fold).data()
+        let dense = CorepyOptions::of(config).dense_groups;
+        plan.transform_up(|node| fold(node, dense)).data()
     }
 
     fn name(&self) -> &str {
@@ -46,7 +49,7 @@ impl PhysicalOptimizerRule for FoldAggregates {
     }
 }
 
-fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
+fn fold(node: Arc<dyn ExecutionPlan>, dense: bool) -> Result<Transformed<Arc<dyn ExecutionPlan>>> {
     let Some(aggregate) = node.downcast_ref::<AggregateExec>() else {
         return Ok(Transformed::no(node));
     };
@@ -58,12 +61,20 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
         }
         _ => (aggregate.input(), None),
     };
-    let Some(stage) = stage_plan.downcast_ref::<JitExec>() else {
-        return Ok(Transformed::no(node));
+    // An aggregation with no stage under it (straight over a scan: it computes nothing)
+    // reads its input through one that passes the columns on, folded only into a table
+    // laid out by key (see `dense.rs`); everything else about it stays as it is.
+    let passing_on;
+    let stage = match stage_plan.downcast_ref::<JitExec>() {
+        Some(stage) if stage.runs_compiled_on_cpu() => stage,
+        Some(_) => return Ok(Transformed::no(node)),
+        None if dense && !aggregate.group_expr().expr().is_empty() => {
+            passing_on = JitExec::passing_on(Arc::clone(stage_plan));
+            &passing_on
+        }
+        None => return Ok(Transformed::no(node)),
     };
-    if !stage.runs_compiled_on_cpu() {
-        return Ok(Transformed::no(node));
-    }
+    let synthetic = stage_plan.downcast_ref::<JitExec>().is_none();
     let single = match aggregate.mode() {
         AggregateMode::Partial => false,
         AggregateMode::Single => true,
@@ -75,8 +86,9 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
     } else {
         aggregate.clone()
     };
-    let Ok(plan) = plan_fold(stage, &partial) else {
-        return Ok(Transformed::no(node));
+    let plan = match plan_fold(stage, &partial).map(|p| p.laid_out_by_key(dense)) {
+        Ok(plan) if !synthetic || plan.dense.is_some() => plan,
+        _ => return Ok(Transformed::no(node)),
     };
     if single
         && plan
@@ -110,7 +122,11 @@ fn fold(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn ExecutionPla
             if fallback.schema() != partial.schema() {
                 return Ok(Transformed::no(node));
             }
-            Some(Fallback::new(Arc::new(fallback)))
+            Some(match synthetic {
+                // The rest is the stage's input: the partial aggregation reads it as before.
+                true => Fallback::direct(Arc::new(fallback)),
+                false => Fallback::new(Arc::new(fallback)),
+            })
         }
     };
     let folded: Arc<dyn ExecutionPlan> = Arc::new(JitAggregateExec::new(
