@@ -65,16 +65,15 @@ fn fold(node: Arc<dyn ExecutionPlan>, dense: bool) -> Result<Transformed<Arc<dyn
     // reads its input through one that passes the columns on, folded only into a table
     // laid out by key (see `dense.rs`); everything else about it stays as it is.
     let passing_on;
-    let stage = match stage_plan.downcast_ref::<JitExec>() {
-        Some(stage) if stage.runs_compiled_on_cpu() => stage,
+    let (stage, synthetic) = match stage_plan.downcast_ref::<JitExec>() {
+        Some(stage) if stage.runs_compiled_on_cpu() => (stage, false),
         Some(_) => return Ok(Transformed::no(node)),
         None if dense && !aggregate.group_expr().expr().is_empty() => {
             passing_on = JitExec::passing_on(Arc::clone(stage_plan));
-            &passing_on
+            (&passing_on, true)
         }
         None => return Ok(Transformed::no(node)),
     };
-    let synthetic = stage_plan.downcast_ref::<JitExec>().is_none();
     let single = match aggregate.mode() {
         AggregateMode::Partial => false,
         AggregateMode::Single => true,

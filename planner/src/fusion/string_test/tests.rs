@@ -60,24 +60,23 @@ fn layouts(values: &[Option<String>]) -> Vec<ArrayRef> {
     all
 }
 
+/// `text` as a one-element array of `array`'s string type (a scalar for Arrow's kernels).
+fn same_type_text(array: &ArrayRef, text: &str) -> ArrayRef {
+    match array.data_type() {
+        DataType::Utf8 => Arc::new(StringArray::from(vec![text])),
+        DataType::LargeUtf8 => Arc::new(LargeStringArray::from(vec![text])),
+        _ => Arc::new(StringViewArray::from(vec![text])),
+    }
+}
+
 fn expected_like(array: &ArrayRef, pattern: &str) -> BooleanArray {
-    let pattern: ArrayRef = match array.data_type() {
-        DataType::Utf8 => Arc::new(StringArray::from(vec![pattern])),
-        DataType::LargeUtf8 => Arc::new(LargeStringArray::from(vec![pattern])),
-        _ => Arc::new(StringViewArray::from(vec![pattern])),
-    };
-    like(array, &Scalar::new(pattern)).expect("like")
+    like(array, &Scalar::new(same_type_text(array, pattern))).expect("like")
 }
 
 fn expected_one_of(array: &ArrayRef, texts: &[&str]) -> BooleanArray {
     let mut any: Option<BooleanArray> = None;
     for text in texts {
-        let scalar: ArrayRef = match array.data_type() {
-            DataType::Utf8 => Arc::new(StringArray::from(vec![*text])),
-            DataType::LargeUtf8 => Arc::new(LargeStringArray::from(vec![*text])),
-            _ => Arc::new(StringViewArray::from(vec![*text])),
-        };
-        let hit = eq(array, &Scalar::new(scalar)).expect("eq");
+        let hit = eq(array, &Scalar::new(same_type_text(array, text))).expect("eq");
         any = Some(match any {
             Some(a) => or_kleene(&a, &hit).expect("or"),
             None => hit,
@@ -157,11 +156,7 @@ fn substring_searches_match_arrows_contains_starts_with_and_ends_with() {
     for seed in 1..6 {
         for array in layouts(&strings(seed, 300)) {
             for text in texts {
-                let needle: ArrayRef = match array.data_type() {
-                    DataType::Utf8 => Arc::new(StringArray::from(vec![text])),
-                    DataType::LargeUtf8 => Arc::new(LargeStringArray::from(vec![text])),
-                    _ => Arc::new(StringViewArray::from(vec![text])),
-                };
+                let needle = same_type_text(&array, text);
                 for (name, search) in searches {
                     let test = StringTest::from_search(name, text).expect("a plain text");
                     let got = test.evaluate(array.as_ref()).expect("strings");
