@@ -115,6 +115,7 @@ pub fn emit(b: &mut FunctionBuilder<'_>, kernel: &Kernel, schedule: &Schedule) {
         fail,
         next,
         selection: None,
+        pre_selection: None,
         outside: kernel.outside_selection(),
         accumulators: accumulators.clone(),
         table,
@@ -173,6 +174,8 @@ struct Chunk<'a, 'b, 'c> {
     /// Where a chunk whose selection is empty skips to.
     next: Block,
     selection: Option<Value>,
+    /// A staged selection's rows kept by its cheap conjuncts (see [`super::staged`]).
+    pre_selection: Option<Value>,
     /// Nodes the selection does not depend on (they fail only on kept rows).
     outside: Vec<bool>,
     /// The registers aggregates fold into.
@@ -254,6 +257,20 @@ impl Chunk<'_, '_, '_> {
             self.words_of_step(step, false);
             self.words_of_step(step, true);
         }
+        if self.s.is_staged((step + 1) as usize) && step >= 0 {
+            self.pre_select();
+        }
+    }
+
+    /// The rows a staged selection's cheap conjuncts keep: live, and each conjunct TRUE.
+    fn pre_select(&mut self) {
+        let cheap = self.s.staged.as_ref().expect("a staged selection");
+        let mut word = self.live;
+        for &c in cheap {
+            let t = self.true_word(c);
+            word = self.b.ins().band(word, t);
+        }
+        self.pre_selection = Some(word);
     }
 
     /// The words known after `step` of the nodes outside the selection or (`outside`
@@ -469,7 +486,12 @@ impl Chunk<'_, '_, '_> {
         // A dense loop counts rows `r` up by `lanes`; a sparse one walks the kept rows: `w`
         // holds those not yet visited, `pos` is the output position of the next.
         let (r, walk) = if sparse {
-            let kept = self.selection.expect("sparse loops follow the selection");
+            let kept = if self.s.is_staged(k) {
+                self.pre_selection
+                    .expect("the staged loop follows the cheap conjuncts")
+            } else {
+                self.selection.expect("sparse loops follow the selection")
+            };
             let walk = self.open_bit_walk(head, body, kept, done);
             (walk.bit, Some(walk))
         } else {

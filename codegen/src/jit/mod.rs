@@ -5,6 +5,7 @@ mod emit;
 mod frame;
 mod schedule;
 mod split;
+mod staged;
 mod tensor;
 
 pub use tensor::{compile_tensor, supports_tensor, JitTensorKernel};
@@ -450,6 +451,8 @@ pub type SharedKernel = Arc<JitKernel>;
 
 #[cfg(test)]
 mod aggregate_tests;
+#[cfg(test)]
+mod staged_tests;
 #[cfg(test)]
 pub(crate) mod tensor_tests;
 #[cfg(test)]

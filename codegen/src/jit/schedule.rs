@@ -9,6 +9,7 @@
 //! a word computed after a loop (a CASE on a comparison, or a guard) goes into a later loop,
 //! and values that cross loops are kept in a small per-chunk scratch area.
 
+use super::staged::{stage, STAGED_LOOP};
 use crate::ir::{BinaryOp, Kernel, Op, ScalarType, UnaryOp, ValueId};
 
 /// How a node is computed.
@@ -44,12 +45,22 @@ pub struct Schedule {
     pub output_loop: usize,
     /// Step after which the selection word is known.
     pub selection_step: Option<i32>,
+    /// A selection in two stages ([`super::staged`]): the cheap conjuncts, whose kept rows
+    /// loop [`STAGED_LOOP`] walks.
+    pub staged: Option<Vec<ValueId>>,
 }
 
 impl Schedule {
     /// Whether loop `k` walks only the rows the selection keeps (the loops after it).
     pub fn is_sparse(&self, kernel: &Kernel, k: usize) -> bool {
-        kernel.selection.is_some() && self.selection_step.is_some_and(|step| k as i32 > step)
+        let after_selection =
+            kernel.selection.is_some() && self.selection_step.is_some_and(|step| k as i32 > step);
+        after_selection || self.is_staged(k)
+    }
+
+    /// Whether loop `k` walks only the rows the selection's cheap conjuncts keep.
+    pub fn is_staged(&self, k: usize) -> bool {
+        self.staged.is_some() && k == STAGED_LOOP
     }
 
     pub fn loop_of(&self, id: ValueId) -> Option<usize> {
@@ -73,6 +84,7 @@ pub fn schedule(kernel: &Kernel) -> Schedule {
         lanes: Vec::new(),
         output_loop: 0,
         selection_step: None,
+        staged: None,
     };
     let outside_selection = kernel.outside_selection();
     // The selection's own nodes first (they read only each other), so that the nodes
@@ -84,6 +96,7 @@ pub fn schedule(kernel: &Kernel) -> Schedule {
             }
         }
         if !pass {
+            s.staged = stage(kernel, &mut s, &outside_selection);
             // The selection is known after its words are; a chunk keeping no row can skip
             // the rest only once every check of the selection's own nodes has run.
             let checks = kernel
@@ -266,10 +279,12 @@ fn finish(kernel: &Kernel, s: &mut Schedule) {
 }
 
 /// Two rows per iteration where every value the loop touches is an f64 and nothing in it
-/// can fail (the failure checks are scalar); one row otherwise.
+/// can fail (the failure checks are scalar); four where the loop only compares 32-bit
+/// integers (a date range); one otherwise.
 fn lanes_of_loop(kernel: &Kernel, s: &Schedule, k: usize) -> usize {
+    let in_loop = |index: usize| s.loop_of(ValueId(index as u32)) == Some(k);
     let f64_loop = kernel.nodes.iter().enumerate().all(|(index, node)| {
-        if s.loop_of(ValueId(index as u32)) != Some(k) {
+        if !in_loop(index) {
             return true;
         }
         let operands_f64 = node
@@ -280,16 +295,32 @@ fn lanes_of_loop(kernel: &Kernel, s: &Schedule, k: usize) -> usize {
         let result_f64 = node.ty == ScalarType::F64 || matches!(s.place[index], Place::Compare(_));
         !node.can_fail(kernel) && !matches!(node.op, Op::Cast(_)) && operands_f64 && result_f64
     });
-    let outputs_f64 = k != s.output_loop
-        || kernel
-            .outputs
-            .iter()
-            .all(|o| s.place[o.index()] != Place::Free || kernel.ty(*o) == ScalarType::F64);
-    if f64_loop && outputs_f64 {
+    let narrow_compares =
+        kernel.nodes.iter().enumerate().all(|(index, node)| {
+            !in_loop(index)
+                || (matches!(s.place[index], Place::Compare(_))
+                    && node.op.operands().iter().all(|a| {
+                        s.place[a.index()] == Place::Free && is_32_bit_integer(kernel.ty(*a))
+                    }))
+        });
+    let free_outputs_are = |wanted: &dyn Fn(ScalarType) -> bool| {
+        k != s.output_loop
+            || kernel
+                .outputs
+                .iter()
+                .all(|o| s.place[o.index()] != Place::Free || wanted(kernel.ty(*o)))
+    };
+    if f64_loop && free_outputs_are(&|t| t == ScalarType::F64) {
         2
+    } else if narrow_compares && free_outputs_are(&is_32_bit_integer) {
+        4
     } else {
         1
     }
+}
+
+fn is_32_bit_integer(ty: ScalarType) -> bool {
+    matches!(ty, ScalarType::I32 | ScalarType::U32 | ScalarType::Date32)
 }
 
 fn is_case_condition(node: &crate::ir::Node, a: ValueId) -> bool {

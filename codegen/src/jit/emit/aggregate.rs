@@ -25,6 +25,15 @@ pub(super) struct RowWalk {
     done: cranelift_codegen::ir::Block,
 }
 
+/// An aggregate whose values a row walk folds: its index, argument, accumulator and the
+/// rows it counts.
+struct Walked {
+    i: usize,
+    arg: ValueId,
+    var: Variable,
+    mask: Value,
+}
+
 /// The registers of one aggregate: rows counted, the value (for all but a count), and
 /// for moments the sum of squared deviations beside the mean.
 #[derive(Clone, Copy)]
@@ -86,9 +95,14 @@ pub(super) fn store(b: &mut FunctionBuilder<'_>, accumulators: &[Accumulator], s
 
 impl Chunk<'_, '_, '_> {
     /// Folds the chunk's kept rows into every aggregate (after the chunk's last step, when
-    /// every validity word and spilled value is known).
+    /// every validity word and spilled value is known). Each aggregate counts its rows by
+    /// one popcount. Most chunks have no NULL among their kept rows' arguments: there,
+    /// every aggregate with a value folds in one walk over the kept rows, where a NULL
+    /// makes each walk its own.
     pub(super) fn fold_aggregates(&mut self) {
         let kept = self.selection.unwrap_or(self.live);
+        let mut walked = Vec::new();
+        let mut valid = kept;
         for i in 0..self.kernel.aggregates.len() {
             let a = self.kernel.aggregates[i];
             let mask = match a.arg {
@@ -109,19 +123,85 @@ impl Chunk<'_, '_, '_> {
             let rows = self.b.ins().iadd(rows, n);
             self.b.def_var(acc.rows, rows);
             if let (Some(arg), Some((var, _))) = (a.arg, acc.value) {
-                self.fold_values(i, arg, var, mask);
+                walked.push(Walked { i, arg, var, mask });
+                valid = self.b.ins().band(valid, mask);
+            }
+        }
+        match walked.len() {
+            0 => {}
+            1 => self.fold_values(&walked, walked[0].mask),
+            _ => {
+                let whole = self.b.ins().icmp(IntCC::Equal, valid, kept);
+                let (shared, apart, joined) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
+                self.b.ins().brif(whole, shared, &[], apart, &[]);
+                self.b.switch_to_block(shared);
+                self.b.seal_block(shared);
+                self.fold_values(&walked, kept);
+                self.b.ins().jump(joined, &[]);
+                self.b.switch_to_block(apart);
+                self.b.seal_block(apart);
+                for one in &walked {
+                    self.fold_values(std::slice::from_ref(one), one.mask);
+                }
+                self.b.ins().jump(joined, &[]);
+                self.b.switch_to_block(joined);
+                self.b.seal_block(joined);
             }
         }
     }
 
-    /// Walks the set bits of `mask`, folding the argument's value on each row into `var`.
-    fn fold_values(&mut self, i: usize, arg: ValueId, var: Variable, mask: Value) {
+    /// Walks the set bits of `mask`, folding each of `walked`'s arguments on each row into
+    /// its accumulator. A decimal sum wraps, so it adds in any order to the same sum: it
+    /// adds the walk's rows in a register of the walk's own (which the register allocator
+    /// keeps out of memory), then that into its accumulator. Every other fold goes row by
+    /// row, as the interpreter's does (float sums round, integer sums fail on the row that
+    /// overflows).
+    fn fold_values(&mut self, walked: &[Walked], mask: Value) {
+        let partial: Vec<Option<Variable>> = walked
+            .iter()
+            .map(|w| {
+                self.adds_in_any_order(w.i).then(|| {
+                    let var = self.b.declare_var(types::I128);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    let zero = self.b.ins().uextend(types::I128, zero);
+                    self.b.def_var(var, zero);
+                    var
+                })
+            })
+            .collect();
         let (walk, mut it) = self.open_row_walk(mask);
-        let v = self.operand(&mut it, arg);
-        let acc = self.b.use_var(var);
-        let next = self.fold_one(i, &it, acc, v);
-        self.b.def_var(var, next);
+        for (w, partial) in walked.iter().zip(&partial) {
+            let v = self.operand(&mut it, w.arg);
+            let target = partial.unwrap_or(w.var);
+            let acc = self.b.use_var(target);
+            let next = match partial {
+                Some(_) => self.b.ins().iadd(acc, v),
+                None => self.fold_one(w.i, &it, acc, v),
+            };
+            self.b.def_var(target, next);
+        }
         self.close_row_walk(walk);
+        for (w, partial) in walked.iter().zip(&partial) {
+            if let Some(partial) = partial {
+                let (acc, part) = (self.b.use_var(w.var), self.b.use_var(*partial));
+                let sum = self.b.ins().iadd(acc, part);
+                self.b.def_var(w.var, sum);
+            }
+        }
+    }
+
+    /// Whether aggregate `i` is a decimal sum (wrapping, so its order does not matter).
+    fn adds_in_any_order(&self, i: usize) -> bool {
+        let a = self.kernel.aggregates[i];
+        a.func == AggFunc::Sum
+            && matches!(
+                a.value_type(self.kernel),
+                Some(ScalarType::Decimal128 { .. })
+            )
     }
 
     /// Walks the set bits of `mask`, counting each row and taking its value into the
