@@ -6,7 +6,7 @@ use super::schedule::schedule;
 use super::*;
 use crate::aggregate::AggregateState;
 use crate::interp::{self, V};
-use crate::ir::{AggFunc, Aggregate, Literal};
+use crate::ir::{AggFunc, Aggregate, Literal, UnaryOp};
 use crate::testing::{
     agree, columns_for, random_value, run_with, state_image, Column, Rng, RunResult,
 };
@@ -155,6 +155,45 @@ fn a_q6_sum_folds_the_same_over_a_staged_selection() {
     }
 }
 
+/// Q19's lineitem filter: string tests computed before the kernel (boolean inputs, one
+/// pair ORed) and an OR of decimal ranges, which runs only where the string tests hold.
+#[test]
+fn a_q19_filter_tests_its_decimal_ranges_only_where_its_string_tests_hold() {
+    let mut k = Kernel::rows();
+    let (air, air_reg, in_person) = (
+        k.input(ScalarType::Bool),
+        k.input(ScalarType::Bool),
+        k.input(ScalarType::Bool),
+    );
+    let qty = k.input(DECIMAL);
+    let mode = k.push(Op::Binary(BinaryOp::Or, air, air_reg), ScalarType::Bool);
+    let strings = k.push(Op::Binary(BinaryOp::And, mode, in_person), ScalarType::Bool);
+    let mut ranges = Vec::new();
+    for (low, high) in [(100, 1100), (1000, 2000), (2000, 3000)] {
+        let (lo, hi) = (
+            constant(&mut k, low, DECIMAL),
+            constant(&mut k, high, DECIMAL),
+        );
+        let above = k.push(Op::Binary(BinaryOp::GtEq, qty, lo), ScalarType::Bool);
+        let below = k.push(Op::Binary(BinaryOp::LtEq, qty, hi), ScalarType::Bool);
+        ranges.push(k.push(Op::Binary(BinaryOp::And, above, below), ScalarType::Bool));
+    }
+    let any = ranges
+        .into_iter()
+        .reduce(|a, b| k.push(Op::Binary(BinaryOp::Or, a, b), ScalarType::Bool))
+        .expect("three ranges");
+    k.selection = Some(k.push(Op::Binary(BinaryOp::And, strings, any), ScalarType::Bool));
+    k.outputs.push(qty);
+    let plan = schedule(&k);
+    assert_eq!(plan.staged.as_ref().map(Vec::len), Some(2), "{plan:?}");
+    let mut rng = Rng::new(19);
+    for rows in [1, 64, 65, 500] {
+        let columns = columns_for(&k, &mut rng, rows);
+        let (jit, reference) = jit_and_interp(&k, &columns, rows);
+        assert!(agree(&k, &columns, rows, &jit, &reference), "{rows} rows");
+    }
+}
+
 /// Nothing is staged where a costly test feeds more than the AND, or can fail.
 #[test]
 fn selections_that_cannot_be_staged_run_in_one_loop() {
@@ -209,6 +248,18 @@ fn random_staged_kernel(rng: &mut Rng) -> Kernel {
     ];
     let mut tests = Vec::new();
     for _ in 0..1 + rng.below(3) {
+        if rng.chance(25) {
+            // A string test computed before the kernel, or two of them ORed.
+            let b = k.input(ScalarType::Bool);
+            let test = if rng.chance(50) {
+                let c = k.input(ScalarType::Bool);
+                k.push(Op::Binary(BinaryOp::Or, b, c), ScalarType::Bool)
+            } else {
+                b
+            };
+            tests.push(test);
+            continue;
+        }
         let ty = rng.pick(&narrow);
         let x = k.input(ty);
         let y = if rng.chance(70) {
@@ -224,11 +275,26 @@ fn random_staged_kernel(rng: &mut Rng) -> Kernel {
     for _ in 0..1 + rng.below(2) {
         let test = if rng.chance(50) {
             let x = k.input(DECIMAL);
-            let V::I(v) = random_value(rng, DECIMAL) else {
-                unreachable!("integer")
+            let range = |k: &mut Kernel, rng: &mut Rng| {
+                let V::I(v) = random_value(rng, DECIMAL) else {
+                    unreachable!("integer")
+                };
+                let c = constant(k, v, DECIMAL);
+                k.push(Op::Binary(rng.pick(&ops), x, c), ScalarType::Bool)
             };
-            let c = constant(&mut k, v, DECIMAL);
-            k.push(Op::Binary(rng.pick(&ops), x, c), ScalarType::Bool)
+            let first = range(&mut k, rng);
+            if rng.chance(50) {
+                // Q19's shape: ranges of one column ORed.
+                let second = range(&mut k, rng);
+                let either = k.push(Op::Binary(BinaryOp::Or, first, second), ScalarType::Bool);
+                if rng.chance(50) {
+                    k.push(Op::Unary(UnaryOp::Not, either), ScalarType::Bool)
+                } else {
+                    either
+                }
+            } else {
+                first
+            }
         } else {
             let (x, y) = (k.input(ScalarType::F64), k.input(ScalarType::F64));
             let sum = k.push(Op::Binary(BinaryOp::Add, x, y), ScalarType::F64);
