@@ -33,7 +33,8 @@ pub fn stage(kernel: &Kernel, s: &mut Schedule, outside: &[bool]) -> Option<Vec<
             s.place[i],
             Place::Lane(0) | Place::Compare(0) | Place::Free | Place::Word
         );
-        if !outside[i] && !(stageable(kernel, node) && in_loop0) {
+        let staged_as_placed = stageable(kernel, node) && in_loop0;
+        if !outside[i] && !staged_as_placed {
             return None;
         }
     }
