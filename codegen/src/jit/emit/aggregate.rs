@@ -130,28 +130,41 @@ impl Chunk<'_, '_, '_> {
         match walked.len() {
             0 => {}
             1 => self.fold_values(&walked, walked[0].mask),
-            _ => {
-                let whole = self.b.ins().icmp(IntCC::Equal, valid, kept);
-                let (shared, apart, joined) = (
-                    self.b.create_block(),
-                    self.b.create_block(),
-                    self.b.create_block(),
-                );
-                self.b.ins().brif(whole, shared, &[], apart, &[]);
-                self.b.switch_to_block(shared);
-                self.b.seal_block(shared);
-                self.fold_values(&walked, kept);
-                self.b.ins().jump(joined, &[]);
-                self.b.switch_to_block(apart);
-                self.b.seal_block(apart);
-                for one in &walked {
-                    self.fold_values(std::slice::from_ref(one), one.mask);
+            _ => self.branch_on_all_valid(valid, kept, |this, all_valid| {
+                if all_valid {
+                    this.fold_values(&walked, kept);
+                } else {
+                    for one in &walked {
+                        this.fold_values(std::slice::from_ref(one), one.mask);
+                    }
                 }
-                self.b.ins().jump(joined, &[]);
-                self.b.switch_to_block(joined);
-                self.b.seal_block(joined);
-            }
+            }),
         }
+    }
+
+    /// Emits `fold(self, true)` for a chunk where `valid` is all of `kept` (no NULL on a
+    /// kept row), else `fold(self, false)`, and joins the two.
+    pub(super) fn branch_on_all_valid(
+        &mut self,
+        valid: Value,
+        kept: Value,
+        mut fold: impl FnMut(&mut Self, bool),
+    ) {
+        let whole = self.b.ins().icmp(IntCC::Equal, valid, kept);
+        let (fast, slow, joined) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(whole, fast, &[], slow, &[]);
+        for (block, all_valid) in [(fast, true), (slow, false)] {
+            self.b.switch_to_block(block);
+            self.b.seal_block(block);
+            fold(self, all_valid);
+            self.b.ins().jump(joined, &[]);
+        }
+        self.b.switch_to_block(joined);
+        self.b.seal_block(joined);
     }
 
     /// Walks the set bits of `mask`, folding each of `walked`'s arguments on each row into

@@ -74,21 +74,9 @@ impl Chunk<'_, '_, '_> {
             let ok = self.ok(id);
             valid = self.b.ins().band(valid, ok);
         }
-        let whole = self.b.ins().icmp(IntCC::Equal, valid, kept);
-        let (fast, slow, joined) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
-        self.b.ins().brif(whole, fast, &[], slow, &[]);
-        for (block, all_valid) in [(fast, true), (slow, false)] {
-            self.b.switch_to_block(block);
-            self.b.seal_block(block);
-            self.fold_group_rows(kept, all_valid);
-            self.b.ins().jump(joined, &[]);
-        }
-        self.b.switch_to_block(joined);
-        self.b.seal_block(joined);
+        self.branch_on_all_valid(valid, kept, |this, all_valid| {
+            this.fold_group_rows(kept, all_valid)
+        });
     }
 
     /// Folds the rows of `kept` into their groups; `all_valid`: no key or argument is
