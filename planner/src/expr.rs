@@ -7,12 +7,12 @@ use std::sync::{Arc, OnceLock};
 use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, DFSchema};
+use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn;
 use datafusion::logical_expr::utils::find_aggregate_exprs;
 use datafusion::logical_expr::{
-    binary_expr, cast, lit, Expr, ExprFunctionExt, ExprSchemable, Operator, ScalarUDF,
+    binary_expr, cast, lit, when, Expr, ExprFunctionExt, ExprSchemable, Operator, ScalarUDF,
 };
 use datafusion::sql::unparser::Unparser;
 
@@ -145,16 +145,24 @@ pub fn quantile(input: Expr, q: f64, interpolation: &str, filter: Option<Expr>) 
 }
 
 /// Polars' `pl.corr(a, b)`: Pearson's correlation of the rows where both are non-null
-/// (among those `filter` keeps), by corepy's grouped `corr`. Where DataFusion's `corr` is
-/// NULL — fewer than two rows, a constant column, NaN in one column only — Polars answers
-/// NaN, and so does this.
+/// (among those `filter` keeps), by corepy's grouped `corr`. NULL where there is no such
+/// row (Polars 2.2 and SQL). Where DataFusion's `corr` is NULL otherwise — one row, a
+/// constant column, NaN in one column only — Polars answers NaN, and so does this.
 pub fn corr(a: Expr, b: Expr, filter: Option<Expr>) -> Result<Expr> {
-    let call = Arc::new(crate::aggregates::GroupedCorr::udaf()).call(vec![a, b]);
-    let call = match filter {
-        None => call,
-        Some(predicate) => call.filter(predicate).build()?,
+    let pair = a.clone().is_not_null().and(b.clone().is_not_null());
+    let (call, counted) = (
+        Arc::new(crate::aggregates::GroupedCorr::udaf()).call(vec![a, b]),
+        expr_fn::count(lit(1i64)),
+    );
+    let (call, pairs) = match filter {
+        None => (call, counted.filter(pair).build()?),
+        Some(predicate) => (
+            call.filter(predicate.clone()).build()?,
+            counted.filter(pair.and(predicate)).build()?,
+        ),
     };
-    Ok(coalesce(vec![call, lit(f64::NAN)]))
+    Ok(when(pairs.eq(lit(0i64)), lit(ScalarValue::Float64(None)))
+        .otherwise(coalesce(vec![call, lit(f64::NAN)]))?)
 }
 
 /// The names [`aggregate`] accepts.

@@ -206,8 +206,9 @@ def quantile(
 
 def corr(a: str | Expr, b: str | Expr, *, method: Literal["pearson"] = "pearson") -> Expr:
     """Pearson's correlation of ``a`` and ``b`` (column names or expressions) over the rows
-    where both are non-null, as Polars' ``pl.corr``: NaN for fewer than two such rows, a
-    constant column or a NaN in one of them. Named after ``a``. Only ``method="pearson"``.
+    where both are non-null, as Polars' ``pl.corr``: null where there is no such row, NaN
+    for one such row, a constant column or a NaN in one of them. Named after ``a``. Only
+    ``method="pearson"``.
 
     >>> import corepy as cp
     >>> lf = cp.from_dict({"g": [1, 1, 1, 2], "x": [1.0, 2.0, 3.0, 1.0], "y": [1.0, 3.0, 5.0, 9.0]})

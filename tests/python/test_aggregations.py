@@ -229,6 +229,18 @@ def test_corr_matches_polars_on_constant_nan_and_long_groups() -> None:
     assert all(_close(x, y) for x, y in zip(got, want, strict=True)), (got, want)
 
 
+def test_corr_is_null_without_a_complete_pair_and_nan_with_one() -> None:
+    # Polars 2.2 and SQL: no row with both values gives null; one such row gives NaN.
+    data = {
+        "g": [1, 1, 2, 2, 3],
+        "a": [None, 1.0, 2.0, None, 5.0],
+        "b": [3.0, None, 4.0, 1.0, None],
+    }
+    got = cp.from_dict(data).group_by("g").agg(cp.corr("a", "b")).sort("g").compute().to_pydict()
+    assert got["a"][0] is None and got["a"][2] is None, got
+    assert math.isnan(got["a"][1]), got
+
+
 def test_corr_names_its_mistakes() -> None:
     with pytest.raises(cp.InvalidArgumentError, match="pearson"):
         cp.corr("a", "b", method="spearman")  # type: ignore[arg-type]
