@@ -257,7 +257,7 @@ impl Chunk<'_, '_, '_> {
             self.words_of_step(step, false);
             self.words_of_step(step, true);
         }
-        if self.s.is_staged((step + 1) as usize) && step >= 0 {
+        if self.s.is_staged((step + 1) as usize) {
             self.pre_select();
         }
     }
