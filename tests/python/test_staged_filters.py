@@ -109,3 +109,23 @@ def test_negated_ranges_comparisons_of_two_dates_and_float_arithmetic() -> None:
         )
         (folded, _), (reference, _) = _run(grouped, True), _run(grouped, False)
         assert _rows(folded) == _rows(reference), where
+
+
+def test_delete_and_update_with_a_staged_predicate_touch_exactly_their_rows() -> None:
+    # A date range and a decimal range: the shape the JIT stages in queries. A statement's
+    # WHERE keeps its meaning with the JIT on and off.
+    where = "day >= DATE '1994-01-01' AND day < DATE '1995-01-01' AND disc BETWEEN 0.05 AND 0.07"
+    counts = []
+    for jit in (True, False):
+        session = cp.Session(config=cp.Config(jit=jit))
+        session.register("src", _TABLE)
+        session.sql("CREATE TABLE t AS SELECT * FROM src").compute()
+        named = session.sql(f"SELECT count(*) AS n FROM t WHERE {where}").compute().to_pydict()
+        updated = session.sql(f"UPDATE t SET qty = 0 WHERE {where}").compute().to_pydict()
+        zeroed = session.sql("SELECT count(*) AS n FROM t WHERE qty = 0").compute().to_pydict()
+        deleted = session.sql(f"DELETE FROM t WHERE {where}").compute().to_pydict()
+        left = session.sql("SELECT count(*) AS n FROM t").compute().to_pydict()
+        assert updated["count"] == named["n"] == zeroed["n"] == deleted["count"]
+        assert left["n"][0] == len(_TABLE) - named["n"][0]
+        counts.append(named["n"][0])
+    assert counts[0] == counts[1] > 0
