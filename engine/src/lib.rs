@@ -6,6 +6,7 @@
 //! * [`dml`] — `DELETE` and `UPDATE`, planned as written;
 //! * [`jit`] — `JitExec`, which runs fused stages' compiled kernels, and the kernel cache;
 //! * [`files`] — paths and globs as tables, checked up front;
+//! * [`bloom_join`] — a hash join's probe side drops rows its build keys' Bloom filter lacks;
 //! * [`build_side`] — a hash join builds on the side with far fewer estimated rows;
 //! * [`run_aggregate`] — a partial aggregation over clustered keys merges runs, no hashing;
 //! * [`top_per_group`] — `TopPerGroupExec`: the first `k` rows of each group, one pass;
@@ -16,6 +17,7 @@
 //! * [`vision`] — images decoded into tensors and resampled;
 //! * [`write`] — a query's result written to a Parquet, IPC or CSV file, atomically.
 
+pub mod bloom_join;
 pub mod build_side;
 pub mod dml;
 pub mod execute;

@@ -166,6 +166,8 @@ impl Session {
         // After the fold: what is left partial may merge runs, with the JIT on or off.
         state = state.with_physical_optimizer_rule(Arc::new(crate::run_aggregate::AggregateRuns));
         state = state.with_physical_optimizer_rule(Arc::new(LateMaterialization));
+        // Last: after it no rule may swap a join's inputs or look under them for a scan.
+        state = state.with_physical_optimizer_rule(Arc::new(crate::bloom_join::BloomJoins));
         let context = SessionContext::new_with_state(state.build());
         // Same name, same answers: replaces DataFusion's `corr`.
         context.register_udaf(corepy_planner::aggregates::GroupedCorr::udaf());

@@ -32,6 +32,10 @@ extensions_options! {
         /// fill their range, in an array and checks the others as a filter (see
         /// `single_array_key.rs`; on by default).
         pub single_array_key: bool, default = true
+        /// A hash join's probe side drops the rows whose keys a Bloom filter of its build
+        /// side's keys lacks, before the join looks them up (see `bloom_join/`; on by
+        /// default).
+        pub bloom_join: bool, default = true
     }
 }
 
