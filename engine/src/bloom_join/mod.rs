@@ -5,7 +5,7 @@
 //! side's rows. When the build side is small but its table outgrows the cache, and most
 //! probe rows find nothing, those lookups are the join's cost: TPC-H q5 at SF10 probes
 //! 60 M lines against ~450 K orders of one region and year, 97% of them in vain, at
-//! ≈ 19 ns a line. A Bloom filter of the build keys ([`filter`], 12–24 bits a key) answers
+//! ≈ 19 ns a line. A Bloom filter of the build keys ([`filter`], 10 bits a key) answers
 //! "certainly not there" from the L2 cache in a few nanoseconds, and the rows it drops are
 //! never hashed, looked up, or copied into the join's output.
 //!
