@@ -64,6 +64,8 @@ fn session(dir: &Path, bloom: bool, partitioned: bool) -> Session {
         }
         let mut settings = vec![format!("SET corepy.bloom_join = {bloom}")];
         if partitioned {
+            // corepy's own rule would collect these small build sides again.
+            settings.push("SET corepy.build_side_by_rows = false".into());
             settings
                 .push("SET datafusion.optimizer.hash_join_single_partition_threshold = 0".into());
             settings.push(
