@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::Rng;
-use corepy_engine::bloom_join::exec::BloomProbeExec;
+use corepy_engine::bloom_join::exec::{BloomExec, Role};
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -100,7 +100,8 @@ fn run(session: &Session, sql: &str) -> (Vec<String>, Arc<dyn ExecutionPlan>, St
 /// The probe rows the plan's Bloom filters dropped, summed over the plan.
 fn dropped(plan: &Arc<dyn ExecutionPlan>) -> usize {
     let own = plan
-        .downcast_ref::<BloomProbeExec>()
+        .downcast_ref::<BloomExec>()
+        .filter(|exec| exec.role() != Role::Build)
         .and_then(|probe| probe.metrics())
         .and_then(|metrics| metrics.sum_by_name("rows_dropped"))
         .map_or(0, |count| count.as_usize());

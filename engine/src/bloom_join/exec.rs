@@ -1,7 +1,8 @@
-//! The two operators the rule puts under a hash join: [`BloomBuildExec`] over its build
-//! side records the keys as they stream into the join and, at the end, publishes a
-//! [`BloomFilter`] of them; [`BloomProbeExec`] over its probe side drops the rows whose
-//! keys the filter says the build side lacks, before the join hashes and looks them up.
+//! The operator the rule puts under both sides of a hash join, [`BloomExec`]: over the
+//! build side (`BloomBuildExec` in plans) it records the keys as they stream into the join
+//! and, at the end, publishes a [`BloomFilter`] of them; over the probe side
+//! (`BloomProbeExec`) it drops the rows whose keys the filter says the build side lacks,
+//! before the join hashes and looks them up.
 //!
 //! They meet through [`Published`]: one filter per build partition (a collected build side
 //! is one partition for every probe partition; a partitioned join pairs partition `p` with
@@ -87,76 +88,49 @@ fn evaluate(keys: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<A
         .collect()
 }
 
-/// Records the join keys of the build side's rows, unchanged batches out.
+/// Which side of the join a [`BloomExec`] is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Records the join keys of the build side's rows, batches out unchanged.
+    Build,
+    /// Drops the probe rows whose keys the build side's filter lacks (and those with a
+    /// NULL key, which match nothing). `collected`: every probe partition reads build
+    /// partition 0's filter (a collected build side).
+    Probe { collected: bool },
+}
+
+/// One side of a Bloom-filtered join (see the module's notes); shown as `BloomBuildExec`
+/// or `BloomProbeExec`.
 #[derive(Debug)]
-pub struct BloomBuildExec {
+pub struct BloomExec {
     input: Arc<dyn ExecutionPlan>,
     keys: Vec<Arc<dyn PhysicalExpr>>,
     published: Arc<Published>,
+    role: Role,
     metrics: ExecutionPlanMetricsSet,
 }
 
-impl BloomBuildExec {
+impl BloomExec {
     pub fn new(
         input: Arc<dyn ExecutionPlan>,
         keys: Vec<Arc<dyn PhysicalExpr>>,
         published: Arc<Published>,
+        role: Role,
     ) -> Self {
         Self {
             input,
             keys,
             published,
+            role,
             metrics: ExecutionPlanMetricsSet::new(),
         }
     }
-}
 
-impl DisplayAs for BloomBuildExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "BloomBuildExec: keys=[{}]", show_keys(&self.keys))
-    }
-}
-
-impl ExecutionPlan for BloomBuildExec {
-    fn name(&self) -> &str {
-        "BloomBuildExec"
+    pub fn role(&self) -> Role {
+        self.role
     }
 
-    fn properties(&self) -> &Arc<PlanProperties> {
-        self.input.properties()
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn apply_expressions(
-        &self,
-        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        apply_all(&self.keys, f)
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false]
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(Self::new(
-            children.swap_remove(0),
-            self.keys.clone(),
-            Arc::clone(&self.published),
-        )))
-    }
-
-    fn execute(
+    fn build_stream(
         &self,
         partition: usize,
         context: Arc<TaskContext>,
@@ -180,6 +154,98 @@ impl ExecutionPlan for BloomBuildExec {
         }))
     }
 
+    fn probe_stream(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+        collected: bool,
+    ) -> Result<SendableRecordBatchStream> {
+        let input = self.input.execute(partition, context)?;
+        let builder = || MetricBuilder::new(&self.metrics);
+        Ok(Box::pin(ProbeStream {
+            input,
+            keys: self.keys.clone(),
+            published: Arc::clone(&self.published),
+            build_partition: if collected { 0 } else { partition },
+            filter: None,
+            passing: false,
+            rows: Vec::new(),
+            checked: 0,
+            kept: 0,
+            baseline: BaselineMetrics::new(&self.metrics, partition),
+            rows_in: builder().counter("input_rows", partition),
+            dropped: builder().counter("rows_dropped", partition),
+            passed_unfiltered: builder().counter("rows_passed_unfiltered", partition),
+        }))
+    }
+}
+
+impl DisplayAs for BloomExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: keys=[{}]", self.name(), show_keys(&self.keys))
+    }
+}
+
+impl ExecutionPlan for BloomExec {
+    fn name(&self) -> &str {
+        match self.role {
+            Role::Build => "BloomBuildExec",
+            Role::Probe { .. } => "BloomProbeExec",
+        }
+    }
+
+    /// Passing or dropping rows keeps the input's partitioning, order and equivalences.
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.input.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        for key in &self.keys {
+            if f(key)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(
+            children.swap_remove(0),
+            self.keys.clone(),
+            Arc::clone(&self.published),
+            self.role,
+        )))
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        match self.role {
+            Role::Build => self.build_stream(partition, context),
+            Role::Probe { collected } => self.probe_stream(partition, context, collected),
+        }
+    }
+
     fn metrics(&self) -> Option<MetricsSet> {
         Some(self.metrics.clone_inner())
     }
@@ -188,26 +254,18 @@ impl ExecutionPlan for BloomBuildExec {
         vec![ChildStats::At(partition)]
     }
 
-    /// The input's: every row passes.
+    /// The input's; inexact on the probe side: fewer rows, how many is known only once
+    /// it runs.
     fn statistics_from_inputs(
         &self,
         input_stats: &[Arc<Statistics>],
         _args: &StatisticsArgs,
     ) -> Result<Arc<Statistics>> {
-        Ok(Arc::clone(&input_stats[0]))
+        Ok(match self.role {
+            Role::Build => Arc::clone(&input_stats[0]),
+            Role::Probe { .. } => Arc::new(input_stats[0].as_ref().clone().to_inexact()),
+        })
     }
-}
-
-fn apply_all(
-    keys: &[Arc<dyn PhysicalExpr>],
-    f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-) -> Result<TreeNodeRecursion> {
-    for key in keys {
-        if f(key)? == TreeNodeRecursion::Stop {
-            return Ok(TreeNodeRecursion::Stop);
-        }
-    }
-    Ok(TreeNodeRecursion::Continue)
 }
 
 struct BuildStream {
@@ -308,124 +366,6 @@ impl Stream for BuildStream {
 impl RecordBatchStream for BuildStream {
     fn schema(&self) -> SchemaRef {
         self.input.schema()
-    }
-}
-
-/// Drops the probe rows whose keys the build side's filter lacks (and those with a NULL
-/// key, which match nothing).
-#[derive(Debug)]
-pub struct BloomProbeExec {
-    input: Arc<dyn ExecutionPlan>,
-    keys: Vec<Arc<dyn PhysicalExpr>>,
-    published: Arc<Published>,
-    /// Every probe partition reads build partition 0 (a collected build side).
-    collected: bool,
-    metrics: ExecutionPlanMetricsSet,
-}
-
-impl BloomProbeExec {
-    pub fn new(
-        input: Arc<dyn ExecutionPlan>,
-        keys: Vec<Arc<dyn PhysicalExpr>>,
-        published: Arc<Published>,
-        collected: bool,
-    ) -> Self {
-        Self {
-            input,
-            keys,
-            published,
-            collected,
-            metrics: ExecutionPlanMetricsSet::new(),
-        }
-    }
-}
-
-impl DisplayAs for BloomProbeExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "BloomProbeExec: keys=[{}]", show_keys(&self.keys))
-    }
-}
-
-impl ExecutionPlan for BloomProbeExec {
-    fn name(&self) -> &str {
-        "BloomProbeExec"
-    }
-
-    /// Dropping rows keeps the input's partitioning, order and equivalences.
-    fn properties(&self) -> &Arc<PlanProperties> {
-        self.input.properties()
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![&self.input]
-    }
-
-    fn apply_expressions(
-        &self,
-        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        apply_all(&self.keys, f)
-    }
-
-    fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true]
-    }
-
-    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
-        vec![false]
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(Self::new(
-            children.swap_remove(0),
-            self.keys.clone(),
-            Arc::clone(&self.published),
-            self.collected,
-        )))
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        let input = self.input.execute(partition, context)?;
-        let builder = || MetricBuilder::new(&self.metrics);
-        Ok(Box::pin(ProbeStream {
-            input,
-            keys: self.keys.clone(),
-            published: Arc::clone(&self.published),
-            build_partition: if self.collected { 0 } else { partition },
-            filter: None,
-            passing: false,
-            rows: Vec::new(),
-            checked: 0,
-            kept: 0,
-            baseline: BaselineMetrics::new(&self.metrics, partition),
-            rows_in: builder().counter("input_rows", partition),
-            dropped: builder().counter("rows_dropped", partition),
-            passed_unfiltered: builder().counter("rows_passed_unfiltered", partition),
-        }))
-    }
-
-    fn metrics(&self) -> Option<MetricsSet> {
-        Some(self.metrics.clone_inner())
-    }
-
-    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
-        vec![ChildStats::At(partition)]
-    }
-
-    /// The input's, inexact: fewer rows, how many is known only once it runs.
-    fn statistics_from_inputs(
-        &self,
-        input_stats: &[Arc<Statistics>],
-        _args: &StatisticsArgs,
-    ) -> Result<Arc<Statistics>> {
-        Ok(Arc::new(input_stats[0].as_ref().clone().to_inexact()))
     }
 }
 

@@ -9,8 +9,9 @@
 //! "certainly not there" from the L2 cache in a few nanoseconds, and the rows it drops are
 //! never hashed, looked up, or copied into the join's output.
 //!
-//! The rule ([`BloomJoins`]) puts [`exec::BloomBuildExec`] over a join's build side and
-//! [`exec::BloomProbeExec`] over its probe side. Whether the filter pays is known only at
+//! The rule ([`BloomJoins`]) puts a [`BloomExec`] of [`Role::Build`] (`BloomBuildExec` in
+//! plans) over a join's build side and one of [`Role::Probe`] (`BloomProbeExec`) over its
+//! probe side. Whether the filter pays is known only at
 //! run time, so the probe decides there: it stops filtering once a sample of its rows shows
 //! that most pass, and the build side gives up on a filter past [`exec::MAX_BUILD_KEYS`]
 //! keys or when the memory pool refuses the words.
@@ -39,7 +40,7 @@ use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::late_materialization::CorepyOptions;
-use exec::{BloomBuildExec, BloomProbeExec, Published};
+use exec::{BloomExec, Published, Role};
 
 /// The most key columns a filtered join may have.
 const MAX_KEYS: usize = 4;
@@ -86,8 +87,18 @@ fn filter_probe_side(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn
         .map(|(build, probe)| (Arc::clone(build), Arc::clone(probe)))
         .unzip();
     let published = Arc::new(Published::default());
-    let build = BloomBuildExec::new(Arc::clone(join.left()), build_keys, Arc::clone(&published));
-    let probe = BloomProbeExec::new(Arc::clone(join.right()), probe_keys, published, collected);
+    let build = BloomExec::new(
+        Arc::clone(join.left()),
+        build_keys,
+        Arc::clone(&published),
+        Role::Build,
+    );
+    let probe = BloomExec::new(
+        Arc::clone(join.right()),
+        probe_keys,
+        published,
+        Role::Probe { collected },
+    );
     let children: Vec<Arc<dyn ExecutionPlan>> = vec![Arc::new(build), Arc::new(probe)];
     let filtered = Arc::clone(&node).replace_children(
         children,
@@ -108,7 +119,7 @@ fn filterable(join: &HashJoinExec) -> bool {
             | JoinType::LeftMark
             | JoinType::RightSemi
     );
-    let already = join.left().downcast_ref::<BloomBuildExec>().is_some();
+    let already = join.left().downcast_ref::<BloomExec>().is_some();
     let (build_schema, probe_schema) = (join.left().schema(), join.right().schema());
     let keys_hashable = !join.on().is_empty()
         && join.on().len() <= MAX_KEYS
