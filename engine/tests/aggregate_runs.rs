@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::Rng;
+use common::{block_on, Rng};
 use corepy_engine::run_aggregate::RunAggregateExec;
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{
@@ -114,10 +114,6 @@ fn table(rng: &mut Rng, rows: usize, keys: Keys, batch: u64) -> Vec<Vec<RecordBa
         start = end;
     }
     all
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    corepy_engine::runtime::runtime().block_on(future)
 }
 
 fn session(runs: bool) -> Session {

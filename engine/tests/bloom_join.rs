@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::Rng;
+use common::{block_on, Rng};
 use corepy_engine::bloom_join::exec::{BloomExec, Role};
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
@@ -16,10 +16,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::{collect, displayable, ExecutionPlan};
 use datafusion::prelude::ParquetReadOptions;
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    corepy_engine::runtime::runtime().block_on(future)
-}
 
 /// `rows` rows of `(a, c, v)`: `a` among `a_values` keys (NULL one time in twenty), `c`
 /// among 7 as Int32 (NULL one time in ten), `v` any.
@@ -97,15 +93,21 @@ fn run(session: &Session, sql: &str) -> (Vec<String>, Arc<dyn ExecutionPlan>, St
     })
 }
 
-/// The probe rows the plan's Bloom filters dropped, summed over the plan.
-fn dropped(plan: &Arc<dyn ExecutionPlan>) -> usize {
+/// A probe-side metric (`rows_dropped`, `rows_passed_unfiltered`) summed over the plan's
+/// Bloom filters.
+fn probe_metric(plan: &Arc<dyn ExecutionPlan>, name: &str) -> usize {
     let own = plan
         .downcast_ref::<BloomExec>()
         .filter(|exec| exec.role() != Role::Build)
         .and_then(|probe| probe.metrics())
-        .and_then(|metrics| metrics.sum_by_name("rows_dropped"))
+        .and_then(|metrics| metrics.sum_by_name(name))
         .map_or(0, |count| count.as_usize());
-    own + plan.children().into_iter().map(dropped).sum::<usize>()
+    let below = plan.children().into_iter();
+    own + below.map(|child| probe_metric(child, name)).sum::<usize>()
+}
+
+fn dropped(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    probe_metric(plan, "rows_dropped")
 }
 
 /// Joins the filter may serve (the build side `b` is the smaller one).
@@ -194,4 +196,8 @@ fn a_filter_that_keeps_most_rows_stops_filtering() {
     // Only the NULL keys of the sample went before the probe passed its rows on whole.
     let dropped = dropped(&plan);
     assert!(dropped < 20_000, "{dropped}\n{shown}");
+    // And the rows after the sample went on unlooked-at (the NULL keys alone are 5%, so
+    // the count above could pass without the stop).
+    let passed = probe_metric(&plan, "rows_passed_unfiltered");
+    assert!(passed > 200_000, "{passed}\n{shown}");
 }

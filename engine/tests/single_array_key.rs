@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::Rng;
+use common::{block_on, Rng};
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -15,10 +15,6 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::{collect, displayable};
 use datafusion::prelude::ParquetReadOptions;
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    corepy_engine::runtime::runtime().block_on(future)
-}
 
 /// `rows` rows of `(a, c, v)`: `a` among `a_values` keys (NULL one time in twenty), `c`
 /// among 7 (NULL one time in ten), `v` any; written as a Parquet file, whose statistics

@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::Rng;
+use common::{block_on, Rng};
 use corepy_engine::{Session, SessionOptions};
 use datafusion::arrow::array::{
     ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -63,10 +63,6 @@ fn table(rng: &mut Rng, rows: usize, groups: u64, partitions: usize) -> Vec<Vec<
         start += n;
     }
     all
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
-    corepy_engine::runtime::runtime().block_on(future)
 }
 
 fn register(context: &SessionContext, partitions: &[Vec<RecordBatch>]) {

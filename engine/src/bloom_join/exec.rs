@@ -293,15 +293,17 @@ impl BuildStream {
         let _timer = elapsed.timer();
         let keys = evaluate(&self.keys, batch)?;
         let valid = key_words(&keys, batch.num_rows(), &mut self.rows);
-        let before = recorded.len();
+        let added = valid
+            .as_ref()
+            .map_or(self.rows.len(), |v| v.len() - v.null_count());
+        // Too many keys, or no memory for them: no filter, and the words are let go.
+        if recorded.len() + added > MAX_BUILD_KEYS || self.memory.try_grow(added * 8).is_err() {
+            self.give_up();
+            return Ok(());
+        }
         match valid {
             None => recorded.extend_from_slice(&self.rows),
             Some(valid) => recorded.extend(valid.valid_indices().map(|i| self.rows[i])),
-        }
-        let added = recorded.len() - before;
-        // Too many keys, or no memory for them: no filter, and the words are let go.
-        if recorded.len() > MAX_BUILD_KEYS || self.memory.try_grow(added * 8).is_err() {
-            self.give_up();
         }
         Ok(())
     }
@@ -387,7 +389,7 @@ struct ProbeStream {
 }
 
 impl ProbeStream {
-    /// The filter, once the build side has published one.
+    /// The filter, once the build side has published one (an absent one sets `passing`).
     fn filter(&mut self) -> Option<Arc<BloomFilter>> {
         if self.filter.is_none() {
             match self.published.get(self.build_partition) {
@@ -399,16 +401,14 @@ impl ProbeStream {
         self.filter.clone()
     }
 
-    /// The batch's rows the filter may match; None to pass the batch on whole.
+    /// The batch's rows the filter may match; None when it drops them all.
     fn filter_batch(&mut self, batch: RecordBatch) -> Result<Option<RecordBatch>> {
         let rows = batch.num_rows();
         self.rows_in.add(rows);
-        let filter = match self.filter() {
-            Some(filter) if !self.passing => filter,
-            _ => {
-                self.passed_unfiltered.add(rows);
-                return Ok(Some(batch));
-            }
+        let filter = if self.passing { None } else { self.filter() };
+        let Some(filter) = filter else {
+            self.passed_unfiltered.add(rows);
+            return Ok(Some(batch));
         };
         let elapsed = self.baseline.elapsed_compute().clone();
         let _timer = elapsed.timer();

@@ -50,8 +50,7 @@ pub fn hashable(data_type: &DataType) -> bool {
 /// gets some word; the returned validity says which rows have every key (None: all do).
 /// Panics on a type [`hashable`] refuses (the rule only plans hashable keys).
 pub fn key_words(keys: &[ArrayRef], rows: usize, words: &mut Vec<u64>) -> Option<NullBuffer> {
-    words.clear();
-    words.resize(rows, 0);
+    debug_assert!(keys.iter().all(|key| key.len() == rows));
     let mut valid: Option<NullBuffer> = None;
     for (i, key) in keys.iter().enumerate() {
         fold_key(key.as_ref(), i > 0, words);
@@ -61,7 +60,7 @@ pub fn key_words(keys: &[ArrayRef], rows: usize, words: &mut Vec<u64>) -> Option
 }
 
 /// One key column folded into the rows' words (`combine`: into what earlier keys left).
-fn fold_key(key: &dyn Array, combine: bool, words: &mut [u64]) {
+fn fold_key(key: &dyn Array, combine: bool, words: &mut Vec<u64>) {
     macro_rules! fold {
         ($arrow:ty) => {
             fold_values(key.as_primitive::<$arrow>().values(), combine, words)
@@ -107,15 +106,16 @@ impl Word for u64 {
     }
 }
 
-fn fold_values<T: Word>(values: &[T], combine: bool, words: &mut [u64]) {
+/// The first key's values become the words (no zeroing first); a further key's fold into
+/// them.
+fn fold_values<T: Word>(values: &[T], combine: bool, words: &mut Vec<u64>) {
     if combine {
         for (word, value) in words.iter_mut().zip(values) {
             *word = word.rotate_left(29).wrapping_mul(0xA076_1D64_78BD_642F) ^ value.word();
         }
     } else {
-        for (word, value) in words.iter_mut().zip(values) {
-            *word = value.word();
-        }
+        words.clear();
+        words.extend(values.iter().map(|value| value.word()));
     }
 }
 

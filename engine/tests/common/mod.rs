@@ -1,4 +1,5 @@
-//! What several integration tests share: a small deterministic random source.
+//! What several integration tests share: a small deterministic random source, and running
+//! a future on the engine's runtime.
 // Each test crate that includes this module uses only part of it.
 #![allow(dead_code)]
 
@@ -27,4 +28,9 @@ impl Rng {
     pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
+}
+
+/// `future`'s output, run on the engine's shared runtime.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    corepy_engine::runtime::runtime().block_on(future)
 }
