@@ -15,6 +15,8 @@
 //! * [`checked`] — integer overflow as an error: checked `+ − ×`, negation and `sum`;
 //! * [`dml`] — `DELETE` and `UPDATE` sealed during analysis, so no rewrite changes them;
 //! * [`scalar_subquery`] — a scalar subquery over the relation it filters as a window;
+//! * [`exists_in_one_pass`] — `EXISTS`/`NOT EXISTS` subqueries over one table, answered
+//!   by one grouped pass of least and greatest values;
 //! * [`semi_join`] — semi-join reduction: unnested subqueries restricted to the outer
 //!   query's keys, small semi joins moved below inner joins;
 //! * [`top_per_group`] — a filter on a `row_number()` window as a top-`k` per group;
@@ -30,6 +32,7 @@ pub mod dml;
 pub mod dtype;
 pub mod eager_aggregate;
 pub mod error;
+pub mod exists_in_one_pass;
 pub mod expr;
 pub mod frame;
 pub mod fusion;

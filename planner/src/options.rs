@@ -36,6 +36,10 @@ extensions_options! {
         /// side's keys lacks, before the join looks them up (see `bloom_join/`; on by
         /// default).
         pub bloom_join: bool, default = true
+        /// `EXISTS` and `NOT EXISTS` subqueries over one table by one key, each asking for
+        /// a row whose column differs from the outer row's, are answered by one grouped
+        /// pass over the table (see `exists_in_one_pass/`; on by default).
+        pub exists_in_one_pass: bool, default = true
     }
 }
 

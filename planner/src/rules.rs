@@ -9,6 +9,7 @@ use datafusion::optimizer::{AnalyzerRule, OptimizerRule};
 use crate::checked::CheckOverflow;
 use crate::dml::SealDml;
 use crate::eager_aggregate::{AggregateBelowJoin, AggregateFromHavingSubquery};
+use crate::exists_in_one_pass::ExistsInOnePass;
 use crate::fusion::{FuseRowWise, PushAggregateArguments};
 use crate::join_order::OrderInnerJoins;
 use crate::scalar_subquery::{
@@ -36,6 +37,7 @@ pub fn optimizer_rules(jit: bool) -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
         Arc::new(ScalarSubqueryOverGroups),
         Arc::new(JoinedAggregateAsWindow),
         Arc::new(CorrelatedAggregateAsWindow),
+        Arc::new(ExistsInOnePass),
         Arc::new(OrderInnerJoins),
         Arc::new(AggregateFromHavingSubquery),
         Arc::new(AggregateBelowJoin),

@@ -127,6 +127,8 @@ def test_the_build_side_rule_can_be_turned_off_and_changes_no_answer(
         for path in sorted(tpch_dir.glob("*.parquet")):
             session.register_parquet(path.stem, path)
         session.sql(f"SET corepy.build_side_by_rows = {setting}").compute()
+        # DataFusion's semi and anti joins, not corepy's one grouped pass for both.
+        session.sql("SET corepy.exists_in_one_pass = false").compute()
         physical[setting] = _plan(session, sql).split("== Physical plan ==")[1]
         assert_same_rows(session.sql(sql).compute().to_arrow(), expected, check_names=False)
     # Even at this scale the anti join's sides differ: the setting is read.
@@ -167,6 +169,42 @@ def test_the_join_order_rule_can_be_turned_off_and_changes_no_answer(
     assert _depth(ordered, "TableScan: customer") > _depth(ordered, "TableScan: lineitem")
     # In the query's order the region is the last input joined: the shallowest scan.
     assert _depth(unordered, "TableScan: region") < _depth(unordered, "TableScan: lineitem")
+
+
+def test_q21s_exists_and_not_exists_are_one_grouped_pass_over_the_lines(
+    tpch_dir: Path, duck: duckdb.DuckDBPyConnection
+) -> None:
+    # planner/src/exists_in_one_pass/: on by default; `SET corepy.exists_in_one_pass =
+    # false`. q21's EXISTS (another supplier in the order) and NOT EXISTS (no other late
+    # one) become one semi join with lineitem grouped by order, with the least and
+    # greatest supplier of all its lines and of its late ones: lineitem is read twice, not
+    # three times.
+    logical = _plans_on_and_off(tpch_dir, duck, "q21", "corepy.exists_in_one_pass")
+    one_pass, joins = logical["true"], logical["false"]
+    assert sum("TableScan: lineitem" in line for line in one_pass) == 2, one_pass
+    assert sum("TableScan: lineitem" in line for line in joins) == 3, joins
+    assert not any("LeftAnti Join" in line for line in one_pass), one_pass
+    grouped = [line for line in one_pass if "AS __corepy_lo0" in line]
+    assert len(grouped) == 1 and "groupBy=[[lineitem.l_orderkey]]" in grouped[0], one_pass
+
+
+def test_the_bloom_filter_drops_lines_below_the_grouped_pass(tpch_dir: Path) -> None:
+    # engine/src/bloom_join/below.rs: the semi join's Bloom filter of the outer lines'
+    # orders goes under the aggregation by order key, onto the scan, so only the lines of
+    # those orders are grouped.
+    session = cp.Session()
+    for path in sorted(tpch_dir.glob("*.parquet")):
+        session.register_parquet(path.stem, path)
+    physical = _plan(session, (TPCH_SQL / "q21.sql").read_text()).split("== Physical plan ==")[1]
+    lines = physical.splitlines()
+    grouped = next(
+        i for i, line in enumerate(lines) if "__corepy_lo0" in line and "mode=Partial" in line
+    )
+    below = lines[grouped + 1]
+    assert "BloomProbeExec: keys=[l_orderkey" in below, physical
+    assert _depth(lines, "BloomProbeExec: keys=[l_orderkey@0]") > _depth(
+        lines, "HashJoinExec: mode=CollectLeft, join_type=LeftSemi"
+    )
 
 
 def test_q10_sums_per_customer_key_before_the_customers_join(

@@ -10,10 +10,11 @@
 //! never hashed, looked up, or copied into the join's output.
 //!
 //! The rule ([`BloomJoins`]) puts a [`BloomExec`] of [`Role::Build`] (`BloomBuildExec` in
-//! plans) over a join's build side and one of [`Role::Probe`] (`BloomProbeExec`) over its
-//! probe side. Whether the filter pays is known only at
-//! run time, so the probe decides there: it stops filtering once a sample of its rows shows
-//! that most pass, and the build side gives up on a filter past [`exec::MAX_BUILD_KEYS`]
+//! plans) over a join's build side and one of [`Role::Probe`] (`BloomProbeExec`) on its
+//! probe side, as far down as the keys can be followed ([`below`]: through projections,
+//! aggregations grouped by the keys, and repartitions when the build side is one table).
+//! Whether the filter pays is known only at run time, so the probe decides there: it stops
+//! filtering once a sample of its rows shows that most pass, and the build side gives up on a filter past [`exec::MAX_BUILD_KEYS`]
 //! keys or when the memory pool refuses the words.
 //!
 //! Why the answer cannot change: a Bloom filter has no false negatives, so a dropped row's
@@ -26,6 +27,7 @@
 //! filtered (a float's `-0.0 = 0.0` or a string's bytes would need their own hashing).
 //! `SET corepy.bloom_join = false` turns the rule off.
 
+mod below;
 pub mod exec;
 pub mod filter;
 
@@ -93,13 +95,20 @@ fn filter_probe_side(node: Arc<dyn ExecutionPlan>) -> Result<Transformed<Arc<dyn
         Arc::clone(&published),
         Role::Build,
     );
-    let probe = BloomExec::new(
+    let probe = below::place_probe(
         Arc::clone(join.right()),
         probe_keys,
-        published,
-        Role::Probe { collected },
-    );
-    let children: Vec<Arc<dyn ExecutionPlan>> = vec![Arc::new(build), Arc::new(probe)];
+        collected,
+        &|input, keys| {
+            Arc::new(BloomExec::new(
+                input,
+                keys,
+                Arc::clone(&published),
+                Role::Probe { collected },
+            ))
+        },
+    )?;
+    let children: Vec<Arc<dyn ExecutionPlan>> = vec![Arc::new(build), probe];
     let filtered = Arc::clone(&node).replace_children(
         children,
         ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),

@@ -92,6 +92,13 @@ impl RunAggregateExec {
     }
 }
 
+impl RunAggregateExec {
+    /// The group keys, over the input's columns (the output's first columns, in order).
+    pub fn keys(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.plan.keys
+    }
+}
+
 impl DisplayAs for RunAggregateExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let shown: Vec<&str> = self

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use corepy_codegen::aggregate::AggregateState;
 use corepy_codegen::groups::GroupTable;
+use corepy_codegen::ir::Op;
 use corepy_codegen::jit::JitKernel;
+use corepy_planner::fusion::StageInput;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -66,6 +68,27 @@ impl fmt::Debug for JitAggregateExec {
 }
 
 impl JitAggregateExec {
+    /// For each grouping key (the output's first columns, in order), the input column it
+    /// is, when the kernel reads it unchanged: loaded as it is, not computed, not a
+    /// dictionary id.
+    pub fn key_input_columns(&self) -> Vec<Option<usize>> {
+        let plan = &self.plan;
+        plan.kernel
+            .group_keys
+            .iter()
+            .zip(&plan.key_dictionaries)
+            .map(
+                |(&key, dictionary)| match (&plan.kernel.node(key).op, dictionary) {
+                    (Op::Load(input), None) => match plan.inputs.get(*input)? {
+                        StageInput::Column(column) => Some(*column),
+                        StageInput::Tested(..) => None,
+                    },
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+
     pub fn new(
         input: Arc<dyn ExecutionPlan>,
         plan: Arc<FoldPlan>,
