@@ -30,13 +30,17 @@ use datafusion::physical_plan::ExecutionPlan;
 use crate::jit::aggregate::JitAggregateExec;
 use crate::run_aggregate::RunAggregateExec;
 
+/// Makes the probe role over a node, given the keys as that node's columns.
+pub type MakeProbe<'a> =
+    &'a dyn Fn(Arc<dyn ExecutionPlan>, Vec<Arc<dyn PhysicalExpr>>) -> Arc<dyn ExecutionPlan>;
+
 /// `plan` with `probe(node, keys)` put over the lowest node whose output still holds the
 /// keys, found by following `keys` (columns of `plan`) down first children.
 pub fn place_probe(
     plan: Arc<dyn ExecutionPlan>,
     keys: Vec<Arc<dyn PhysicalExpr>>,
     collected: bool,
-    probe: &dyn Fn(Arc<dyn ExecutionPlan>, Vec<Arc<dyn PhysicalExpr>>) -> Arc<dyn ExecutionPlan>,
+    probe: MakeProbe,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let Some(below) = keys_below(plan.as_ref(), &keys, collected) else {
         return Ok(probe(plan, keys));
