@@ -17,8 +17,8 @@
 
 use std::sync::Arc;
 
-use datafusion::common::{Result, ScalarValue};
-use datafusion::physical_expr::expressions::{lit, Column};
+use datafusion::common::Result;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
@@ -71,42 +71,38 @@ fn keys_below(
     {
         return if collected { same() } else { None };
     }
-    let sources: Vec<Arc<dyn PhysicalExpr>> =
-        if let Some(aggregate) = plan.downcast_ref::<AggregateExec>() {
-            let group = aggregate.group_expr();
-            if !group.is_single() {
-                return None;
-            }
-            group.expr().iter().map(|(e, _)| Arc::clone(e)).collect()
-        } else if let Some(runs) = plan.downcast_ref::<RunAggregateExec>() {
-            runs.keys().to_vec()
-        } else if let Some(folded) = plan.downcast_ref::<JitAggregateExec>() {
-            let schema = folded.children()[0].schema();
-            folded
-                .key_input_columns()
-                .into_iter()
-                .map(|column| match column {
-                    Some(index) => Arc::new(Column::new(schema.field(index).name(), index)) as _,
-                    // A computed key: no column to follow (a join on it stops here).
-                    None => lit(ScalarValue::Null),
-                })
-                .collect()
-        } else if let Some(projection) = plan.downcast_ref::<ProjectionExec>() {
-            projection
-                .expr()
-                .iter()
-                .map(|p| Arc::clone(&p.expr))
-                .collect()
-        } else {
+    // Each output column's input column, where it is one.
+    let as_column = |e: &Arc<dyn PhysicalExpr>| e.downcast_ref::<Column>().cloned();
+    let sources: Vec<Option<Column>> = if let Some(aggregate) = plan.downcast_ref::<AggregateExec>()
+    {
+        let group = aggregate.group_expr();
+        if !group.is_single() {
             return None;
-        };
+        }
+        group.expr().iter().map(|(e, _)| as_column(e)).collect()
+    } else if let Some(runs) = plan.downcast_ref::<RunAggregateExec>() {
+        runs.keys().iter().map(as_column).collect()
+    } else if let Some(folded) = plan.downcast_ref::<JitAggregateExec>() {
+        let schema = folded.children()[0].schema();
+        folded
+            .key_input_columns()
+            .into_iter()
+            .map(|index| index.map(|i| Column::new(schema.field(i).name(), i)))
+            .collect()
+    } else if let Some(projection) = plan.downcast_ref::<ProjectionExec>() {
+        projection
+            .expr()
+            .iter()
+            .map(|p| as_column(&p.expr))
+            .collect()
+    } else {
+        return None;
+    };
     columns
         .iter()
         .map(|column| {
-            let source = sources.get(column.index())?;
-            source
-                .downcast_ref::<Column>()
-                .map(|c| Arc::new(c.clone()) as Arc<dyn PhysicalExpr>)
+            let source = sources.get(column.index())?.clone()?;
+            Some(Arc::new(source) as Arc<dyn PhysicalExpr>)
         })
         .collect()
 }

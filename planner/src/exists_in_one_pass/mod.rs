@@ -126,35 +126,29 @@ struct Source {
 }
 
 fn one_pass(top: &Join) -> Result<Option<LogicalPlan>> {
-    let mut links = Vec::new();
-    let mut join = top;
-    let outer = loop {
-        let Some(link) = link_of(join)? else {
-            break None;
-        };
-        let same = links
-            .first()
-            .is_none_or(|first: &Link| same_subject(first, &link));
-        if !same {
-            break None;
-        }
-        links.push(link);
-        match join.left.as_ref() {
-            LogicalPlan::Join(below)
-                if link_of(below)?.is_some_and(|l| same_subject(&links[0], &l)) =>
-            {
-                join = below;
-            }
-            _ => break Some(Arc::clone(&join.left)),
-        }
-    };
-    let Some(outer) = outer else {
+    let Some(mut link) = link_of(top)? else {
         return Ok(None);
     };
+    // Down the left inputs while each join asks about the same table by the same keys.
+    let mut join = top;
+    let mut links = Vec::new();
+    loop {
+        links.push(link);
+        let LogicalPlan::Join(below) = join.left.as_ref() else {
+            break;
+        };
+        match link_of(below)? {
+            Some(next) if same_subject(&links[0], &next) => {
+                link = next;
+                join = below;
+            }
+            _ => break,
+        }
+    }
     if links.len() < 2 {
         return Ok(None);
     }
-    merged(outer, &links).map(Some)
+    merged(Arc::clone(&join.left), &links).map(Some)
 }
 
 /// Whether two subqueries read the same table by the same keys, from the same outer
